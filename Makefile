@@ -1,0 +1,60 @@
+# The one entry point. `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format messages compilemessages serve collectstatic system-deps clean
+
+# The environment: a virtualenv with exactly the locked versions, rebuilt when the lock changes.
+$(VENV)/.synced: uv.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(VENV)/bin/uv sync --frozen --quiet
+	@touch $@
+
+# msgfmt (from gettext) compiles the Persian catalogue; install it when a fresh machine lacks it.
+system-deps:
+	@command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing gettext (msgfmt) ..."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null || \
+	      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext >/dev/null; }; \
+	  else echo "Please install gettext (msgfmt), e.g. 'sudo apt-get install gettext'." >&2; exit 1; fi; }
+
+compilemessages: $(VENV)/.synced system-deps
+	@DEBUG=true $(PY) manage.py compilemessages --ignore=.venv -v0
+
+messages: $(VENV)/.synced system-deps
+	DEBUG=true $(PY) manage.py makemessages -l fa --no-obsolete --ignore=.venv --ignore=tests --ignore=staticfiles --add-location=file
+
+run: compilemessages
+	@DEBUG=true $(PY) manage.py migrate -v0
+	@DEBUG=true $(PY) manage.py load_demo
+	@DEBUG=true $(PY) manage.py demo_admin
+	@echo "Serving on http://$(HOST):$(PORT)/  (English: /en/  Persian: /fa/)"
+	@DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: compilemessages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.synced
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Production-style serving on this machine: hashed, compressed static files and gunicorn.
+collectstatic: compilemessages
+	$(PY) manage.py collectstatic --noinput -v0
+
+serve: collectstatic
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+clean:
+	rm -rf $(VENV) staticfiles test-output .pytest_cache

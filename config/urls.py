@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from petitions.views import healthz
+
+admin.site.site_header = "Petitions"
+admin.site.site_title = "Petitions admin"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+# Every public page carries its language in the address, so a shared link opens in the language
+# it was shared in; "/" is redirected by LocaleMiddleware using Accept-Language.
+urlpatterns += i18n_patterns(
+    path("", include("petitions.urls")),
+    prefix_default_language=True,
+)

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
+
+from .models import text_direction
+
+
+def site(request):
+    """What every page's frame needs: its direction and its own address in each language."""
+    language = translation.get_language()
+    path = request.get_full_path()
+    alternates = []
+    for code, name in settings.LANGUAGES:
+        with translation.override(code):
+            localised_name = translation.gettext(name)
+        url = translate_url(path, code)
+        alternates.append(
+            {
+                "code": code,
+                "name": localised_name,
+                "url": url,
+                "absolute_url": request.build_absolute_uri(url),
+                "dir": text_direction(code),
+                "current": code == language,
+            }
+        )
+    return {
+        "LANGUAGE_DIR": text_direction(language),
+        "alternates": alternates,
+        "ADMIN_URL": "/" + settings.ADMIN_URL,
+    }

@@ -1,0 +1,266 @@
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from .text import render_letter
+
+LANGUAGE_CODES = ("en", "fa")
+RTL_LANGUAGES = frozenset({"fa"})
+# Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
+TRANSLATED_FIELDS = ("title", "summary", "letter")
+
+
+def text_direction(language: str) -> str:
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def other_language(language: str) -> str:
+    return "fa" if language == "en" else "en"
+
+
+@dataclass(frozen=True)
+class LocalisedText:
+    """A piece of organiser text together with the language it is really written in.
+
+    Templates put `lang` and `dir` on the element that holds it, so a Persian page that falls back
+    to the English title still reads that title left-to-right and a screen reader pronounces it in
+    English.
+    """
+
+    value: str
+    lang: str
+    requested: str
+
+    @property
+    def dir(self) -> str:
+        return text_direction(self.lang)
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.lang != self.requested
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+
+class PetitionQuerySet(models.QuerySet):
+    def public(self):
+        """Petitions anyone may read: drafts stay with their organisers."""
+        return self.filter(status__in=Petition.Status.PUBLIC)
+
+    def open(self):
+        """Petitions taking signatures right now."""
+        now = timezone.now()
+        return self.filter(status=Petition.Status.OPEN).filter(
+            Q(closes_at__isnull=True) | Q(closes_at__gt=now)
+        )
+
+
+class Petition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    Status.PUBLIC = (Status.OPEN, Status.CLOSED)
+    Status.SIGNABLE = (Status.OPEN,)
+
+    class Language(models.TextChoices):
+        ENGLISH = "en", _("English")
+        PERSIAN = "fa", _("Persian")
+
+    slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    starter_name = models.CharField(
+        _("started by"), max_length=120, help_text=_("The name shown as the petition's starter.")
+    )
+    addressed_to_en = models.CharField(_("addressed to (English)"), max_length=200)
+    addressed_to_fa = models.CharField(_("addressed to (Persian)"), max_length=200, blank=True)
+
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_fa = models.CharField(_("title (Persian)"), max_length=200, blank=True)
+    summary_en = models.TextField(_("summary (English)"), max_length=1500, blank=True)
+    summary_fa = models.TextField(_("summary (Persian)"), max_length=1500, blank=True)
+    letter_en = models.TextField(
+        _("letter (English)"),
+        max_length=30000,
+        blank=True,
+        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+    )
+    letter_fa = models.TextField(
+        _("letter (Persian)"),
+        max_length=30000,
+        blank=True,
+        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+    )
+
+    original_language = models.CharField(
+        _("written in"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
+    single_language = models.BooleanField(
+        _("single language"),
+        default=False,
+        help_text=_(
+            "Publish in the language it was written in only; the other language's pages show "
+            "that text."
+        ),
+    )
+    goal = models.PositiveIntegerField(_("goal"), default=1000)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    closes_at = models.DateTimeField(
+        _("closes"), null=True, blank=True, help_text=_("Leave empty to keep it open.")
+    )
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        ordering = ["-opened_at", "-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(goal__gt=0), name="petition_goal_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "open", "closed"]), name="petition_status_valid"
+            ),
+            # Publishing half a petition is a database error, not just a form error: both
+            # languages are filled unless the organiser chose to publish in one.
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(single_language=True)
+                | (
+                    ~Q(title_en="")
+                    & ~Q(title_fa="")
+                    & ~Q(summary_en="")
+                    & ~Q(summary_fa="")
+                    & ~Q(letter_en="")
+                    & ~Q(letter_fa="")
+                ),
+                name="petition_published_in_both_languages",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_en or self.title_fa or self.slug
+
+    def save(self, *args, **kwargs):
+        if self.status == self.Status.OPEN and self.opened_at is None:
+            self.opened_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    def url_in(self, language: str) -> str:
+        with translation.override(language):
+            return self.get_absolute_url()
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.Status.PUBLIC
+
+    @property
+    def is_signable(self) -> bool:
+        if self.status not in self.Status.SIGNABLE:
+            return False
+        return self.closes_at is None or self.closes_at > timezone.now()
+
+    def missing_translations(self) -> list[str]:
+        """Names of the fields left empty, as `title_fa`."""
+        return [
+            f"{name}_{lang}"
+            for name in TRANSLATED_FIELDS
+            for lang in LANGUAGE_CODES
+            if not getattr(self, f"{name}_{lang}").strip()
+        ]
+
+    def clean(self):
+        errors = {}
+        original = self.original_language
+        for name in TRANSLATED_FIELDS:
+            if not getattr(self, f"{name}_{original}").strip():
+                errors[f"{name}_{original}"] = _(
+                    "Write this in the language the petition was written in."
+                )
+        if self.status != self.Status.DRAFT and not self.single_language:
+            for field in self.missing_translations():
+                errors.setdefault(
+                    field,
+                    _(
+                        "An open petition needs both languages. Fill this in, or tick "
+                        "“single language”."
+                    ),
+                )
+        if self.closes_at and self.opened_at and self.closes_at <= self.opened_at:
+            errors["closes_at"] = _("The closing date must come after the opening date.")
+        if errors:
+            raise ValidationError(errors)
+
+    # -- text in a language ---------------------------------------------------------------------
+
+    def text(self, name: str, language: str) -> LocalisedText:
+        """`name` in `language`, or in the other language when the organiser left it empty."""
+        value = getattr(self, f"{name}_{language}", "")
+        if value.strip():
+            return LocalisedText(value, language, language)
+        other = other_language(language)
+        return LocalisedText(getattr(self, f"{name}_{other}", ""), other, language)
+
+    def in_language(self, language: str) -> "LocalisedPetition":
+        return LocalisedPetition(self, language)
+
+
+class LocalisedPetition:
+    """The petition as one language's page shows it, with fallbacks resolved."""
+
+    def __init__(self, petition: Petition, language: str):
+        self.petition = petition
+        self.language = language
+
+    @cached_property
+    def title(self) -> LocalisedText:
+        return self.petition.text("title", self.language)
+
+    @cached_property
+    def summary(self) -> LocalisedText:
+        return self.petition.text("summary", self.language)
+
+    @cached_property
+    def addressed_to(self) -> LocalisedText:
+        return self.petition.text("addressed_to", self.language)
+
+    @cached_property
+    def letter(self) -> LocalisedText:
+        return self.petition.text("letter", self.language)
+
+    @cached_property
+    def letter_html(self) -> str:
+        return render_letter(self.letter.value)
+
+    @cached_property
+    def other_letter(self) -> LocalisedText | None:
+        """The letter in the other language, shown below the first, when it really exists."""
+        other = other_language(self.language)
+        text = self.petition.text("letter", other)
+        if text.is_fallback or text.value == self.letter.value:
+            return None
+        return text
+
+    @cached_property
+    def other_letter_html(self) -> str:
+        return render_letter(self.other_letter.value) if self.other_letter else ""

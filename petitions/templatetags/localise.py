@@ -1,0 +1,45 @@
+from django import template
+from django.utils import translation
+from django.utils.html import format_html
+
+from petitions import persian
+
+register = template.Library()
+
+
+@register.filter
+def localnumber(value) -> str:
+    """A whole number grouped and in the active language's digits."""
+    if value in (None, ""):
+        return ""
+    return persian.format_number(int(value), translation.get_language())
+
+
+@register.filter
+def localdigits(value) -> str:
+    """Any text with its ASCII digits shown in the active language's digits."""
+    text = str(value)
+    return persian.persian_digits(text) if translation.get_language() == "fa" else text
+
+
+@register.filter
+def localdate(value) -> str:
+    """A date in the active language's calendar: Gregorian in English, Solar Hijri in Persian."""
+    if not value:
+        return ""
+    return persian.format_date(value, translation.get_language())
+
+
+@register.filter
+def isolate(value, lang: str = "") -> str:
+    """Wrap user or organiser text in <bdi> so a Latin name inside a Persian sentence (or the
+    reverse) cannot reorder the words around it."""
+    if lang:
+        return format_html('<bdi lang="{}">{}</bdi>', lang, value)
+    return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def counter_html(value) -> str:
+    """The live counter's number, marked so the page script can update it in place."""
+    return format_html('<strong class="counter__count" data-counter>{}</strong>', value)

@@ -1,0 +1,60 @@
+"""Tiny factories: each returns a saved object with sensible defaults, overridable by keyword."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from petitions.models import Petition
+from signatures.models import Signature, SignatureCount
+
+_seq = itertools.count(1)
+
+
+def make_petition(**overrides) -> Petition:
+    n = next(_seq)
+    fields = {
+        "slug": f"petition-{n}",
+        "status": Petition.Status.OPEN,
+        "starter_name": "Sara Karimi",
+        "addressed_to_en": "The Minister",
+        "addressed_to_fa": "وزیر",
+        "title_en": f"Free the press {n}",
+        "title_fa": f"آزادی مطبوعات {n}",
+        "summary_en": "A short summary in English.",
+        "summary_fa": "خلاصه‌ای کوتاه به فارسی.",
+        "letter_en": "Dear Minister,\n\nPlease act.",
+        "letter_fa": "وزیر محترم،\n\nلطفاً اقدام کنید.",
+        "goal": 1000,
+    }
+    fields.update(overrides)
+    if fields["status"] == Petition.Status.OPEN:
+        fields.setdefault("opened_at", timezone.now())
+    return Petition.objects.create(**fields)
+
+
+def make_signature(petition: Petition, **overrides) -> Signature:
+    """A counted signature, with the petition's count moved as signing would move it."""
+    n = next(_seq)
+    fields = {
+        "name": f"Signer {n}",
+        "email": f"signer{n}@example.com",
+        "country": "GB",
+    }
+    fields.update(overrides)
+    fields.setdefault("email_canonical", fields["email"].lower())
+    signature = Signature.objects.create(petition=petition, **fields)
+    if signature.status == Signature.Status.COUNTED:
+        SignatureCount.add(petition.pk, 1)
+    return signature
+
+
+def make_staff(username="organiser", superuser=True, **overrides):
+    User = get_user_model()
+    return User.objects.create_user(
+        username=username,
+        password="a-long-test-password",
+        is_staff=True,
+        is_superuser=superuser,
+        **overrides,
+    )
