@@ -28,6 +28,11 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Key for hashing signers' IP addresses (see signatures/services.py). Defaults to SECRET_KEY; set
+# it separately so that rotating SECRET_KEY does not break spotting a burst from one source.
+IP_HASH_SECRET = env.str("IP_HASH_SECRET", default=SECRET_KEY)
+# How many proxies in front of the app append to X-Forwarded-For (0: use the connection address).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # The public address of the site, for pages that must name themselves in full (share links).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -39,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
+    "django_countries",
     "petitions",
     "signatures",
 ]

@@ -17,5 +17,6 @@ urlpatterns = [
 # it was shared in; "/" is redirected by LocaleMiddleware using Accept-Language.
 urlpatterns += i18n_patterns(
     path("", include("petitions.urls")),
+    path("", include("signatures.urls")),
     prefix_default_language=True,
 )

@@ -5,6 +5,8 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from signatures import services, supporter
+from signatures.forms import SignForm
 from signatures.models import SignatureCount
 
 from .goals import next_goal
@@ -38,18 +40,33 @@ def detail(request, slug):
         if request.user.has_perm("petitions.change_petition")
         else Petition.objects.public()
     )
-    petition = get_object_or_404(visible, slug=slug)
+    return render_petition(request, get_object_or_404(visible, slug=slug))
+
+
+def render_petition(request, petition: Petition, *, form=None, status: int = 200):
+    """The petition page; also what a sign form with errors is answered with."""
     language = translation.get_language()
-    count = SignatureCount.objects.total_for(petition.pk)
+    snapshot = services.count_snapshot(petition)
+    remembered = supporter.recall(request)
+    # "Not you?" asks for the full form; so does a form that came back with errors.
+    one_click = remembered is not None and form is None and request.GET.get("form") != "full"
+    if form is None:
+        form = SignForm(language=language)
     return render(
         request,
         "petitions/detail.html",
         {
             "petition": petition,
             "text": petition.in_language(language),
-            "count": count,
-            "goal": next_goal(count, petition.goal),
+            "count": snapshot.count,
+            "goal": snapshot.goal,
+            "last_signed_at": snapshot.last_signed_at,
+            "form": form,
+            "remembered": remembered if one_click else None,
+            "recent_signers": services.recent_signers(petition),
+            "page_url": request.build_absolute_uri(petition.get_absolute_url()),
         },
+        status=status,
     )
 
 

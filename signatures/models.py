@@ -124,13 +124,29 @@ class SignatureCount(models.Model):
     def add(cls, petition_id: int, delta: int) -> None:
         """Move the petition's count by `delta`; call inside the transaction that changes rows."""
         shard = random.randrange(cls.SHARDS)  # noqa: S311 - spreading load, not security
-        updated = cls.objects.filter(petition_id=petition_id, shard=shard).update(
-            count=F("count") + delta
-        )
-        if not updated:
-            cls.create_shards(petition_id)
+        shards = cls.objects.filter(petition_id=petition_id)
+        if delta >= 0:
+            if not shards.filter(shard=shard).update(count=F("count") + delta):
+                cls.create_shards(petition_id)
+                shards.filter(shard=shard).update(count=F("count") + delta)
+            return
+        # Taking away: any shard that still holds enough will do; prefer the random one.
+        if shards.filter(shard=shard, count__gte=-delta).update(count=F("count") + delta):
+            return
+        fuller = shards.filter(count__gte=-delta).order_by("-count").values_list("pk", flat=True)
+        if not cls.objects.filter(pk__in=list(fuller[:1])).update(count=F("count") + delta):
+            # No single shard holds enough: fold everything into one exact total.
+            total = shards.aggregate(total=Sum("count"))["total"] or 0
+            cls.set_total(petition_id, max(total + delta, 0))
+
+    @classmethod
+    def set_total(cls, petition_id: int, total: int) -> None:
+        """Spread an exact total over the shards (recount, imports)."""
+        cls.create_shards(petition_id)
+        per_shard, rest = divmod(total, cls.SHARDS)
+        for shard in range(cls.SHARDS):
             cls.objects.filter(petition_id=petition_id, shard=shard).update(
-                count=F("count") + delta
+                count=per_shard + (1 if shard < rest else 0)
             )
 
     @classmethod

@@ -58,3 +58,18 @@ def make_staff(username="organiser", superuser=True, **overrides):
         is_superuser=superuser,
         **overrides,
     )
+
+
+def sign_form_data(**overrides) -> dict:
+    """What a supporter types into the full sign form."""
+    n = next(_seq)
+    data = {
+        "name": f"Sara Karimi {n}",
+        "email": f"sara{n}@example.com",
+        "country": "GB",
+        "locality": "",
+        "comment": "",
+        "show_name": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -3,14 +3,12 @@ import os
 import pytest
 from django.db import connection
 
-
-def ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.conftest import running_in_ci
 
 
 @pytest.mark.django_db
 def test_ci_runs_against_postgres():
     """Under CI the suite must run on the real PostgreSQL; anything else is a failure."""
-    if not ci():
+    if not running_in_ci():
         pytest.skip("only enforced under CI; a laptop may use SQLite")
     assert connection.vendor == "postgresql", os.environ.get("DATABASE_URL")

@@ -14,18 +14,24 @@ from signatures.models import Signature, SignatureCount
 
 SEED_FILE = Path(__file__).with_name("seed-petition.json")
 
-FIRST_NAMES = (
-    "Sara", "Ali", "Maryam", "Reza", "Emily", "David", "Niloufar", "Omid", "Laleh", "James",
-    "Shirin", "Kaveh", "Anna", "Dariush", "Leila", "Michael", "Parisa", "Babak", "Hannah", "Arash",
-    "سارا", "علی", "مریم", "رضا", "نیلوفر", "امید", "لاله", "شیرین", "کاوه", "داریوش", "لیلا",
-    "پریسا", "بابک", "آرش", "مهسا", "نگار",
-)  # fmt: skip
-LAST_NAMES = (
-    "Karimi", "Smith", "Ahmadi", "Cohen", "Rostami", "Miller", "Hosseini", "Brown", "Tehrani",
-    "کریمی", "احمدی", "رستمی", "حسینی", "تهرانی", "موسوی", "رضایی",
-)  # fmt: skip
+# Made-up signers, each named in one script, as real people sign.
+NAMES = {
+    "en": (
+        ("Sara", "Ali", "Maryam", "Reza", "Emily", "David", "Niloufar", "Omid", "Laleh", "James",
+         "Shirin", "Kaveh", "Anna", "Dariush", "Leila", "Michael", "Parisa", "Babak", "Hannah"),
+        ("Karimi", "Smith", "Ahmadi", "Cohen", "Rostami", "Miller", "Hosseini", "Brown", "Tehrani"),
+    ),
+    "fa": (
+        ("سارا", "علی", "مریم", "رضا", "نیلوفر", "امید", "لاله", "شیرین", "کاوه", "داریوش", "لیلا",
+         "پریسا", "بابک", "آرش", "مهسا", "نگار"),
+        ("کریمی", "احمدی", "رستمی", "حسینی", "تهرانی", "موسوی", "رضایی"),
+    ),
+}  # fmt: skip
+CITIES = {
+    "en": ("Tehran", "London", "Toronto", "Los Angeles", "Berlin", ""),
+    "fa": ("تهران", "شیراز", "اصفهان", "تبریز", ""),
+}
 COUNTRIES = ("IR", "US", "GB", "CA", "DE", "FR", "SE", "AU", "NL", "IL", "TR", "AE")
-CITIES = ("Tehran", "London", "Toronto", "Los Angeles", "Berlin", "تهران", "شیراز", "اصفهان", "")
 
 
 def load_seed_data() -> dict:
@@ -57,14 +63,15 @@ def _add_demo_signers(petition: Petition, how_many: int, since: datetime.datetim
     batch = []
     for n in range(how_many):
         language = rng.choice(("en", "fa"))
+        first_names, last_names = NAMES[language]
         batch.append(
             Signature(
                 petition=petition,
-                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                name=f"{rng.choice(first_names)} {rng.choice(last_names)}",
                 email=f"demo-signer-{n}@example.invalid",
                 email_canonical=f"demo-signer-{n}@example.invalid",
                 country=rng.choice(COUNTRIES),
-                locality=rng.choice(CITIES),
+                locality=rng.choice(CITIES[language]),
                 show_name=rng.random() < 0.8,
                 language=language,
                 created_at=since + step * (n + 1),
@@ -74,10 +81,4 @@ def _add_demo_signers(petition: Petition, how_many: int, since: datetime.datetim
             Signature.objects.bulk_create(batch)
             batch.clear()
     Signature.objects.bulk_create(batch)
-    # Spread the total over the shards as signing would have.
-    SignatureCount.create_shards(petition.pk)
-    per_shard, rest = divmod(how_many, SignatureCount.SHARDS)
-    for shard in range(SignatureCount.SHARDS):
-        SignatureCount.objects.filter(petition=petition, shard=shard).update(
-            count=per_shard + (1 if shard < rest else 0)
-        )
+    SignatureCount.set_total(petition.pk, how_many)

@@ -1,6 +1,10 @@
+import datetime
+
 from django import template
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from petitions import persian
 
@@ -43,3 +47,20 @@ def isolate(value, lang: str = "") -> str:
 def counter_html(value) -> str:
     """The live counter's number, marked so the page script can update it in place."""
     return format_html('<strong class="counter__count" data-counter>{}</strong>', value)
+
+
+@register.filter
+def goal_html(value) -> str:
+    """The goal inside the counter sentence, which the page script updates when a rung is passed."""
+    return format_html('<span class="counter__goal" data-goal-text>{}</span>', value)
+
+
+@register.filter
+def localtimesince(value) -> str:
+    """'3 minutes ago' in the active language, with its digits."""
+    if not value:
+        return ""
+    if timezone.now() - value < datetime.timedelta(minutes=1):
+        return _("just now")
+    text = _("%(time)s ago") % {"time": timesince(value, depth=1)}
+    return persian.persian_digits(text) if translation.get_language() == "fa" else text

@@ -1,0 +1,107 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from .models import Signature
+from .normalise import canonical_email, clean_code, clean_text, name_problem
+
+# Where the page's language makes a fair guess at the signer's country. English is spoken in too
+# many places to guess.
+COUNTRY_GUESS = {"fa": "IR"}
+
+NAME_PROBLEMS = {
+    "formula": _("Please write your name without a leading = + - or @."),
+    "url": _("Please write your name, not a web address."),
+    "letters": _("Please write your name in letters."),
+}
+
+
+class SignForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=Signature._meta.get_field("name").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("Never shown. We use it only to count you once."),
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "dir": "ltr",
+                "inputmode": "email",
+                "spellcheck": "false",
+            }
+        ),
+    )
+    country = LazyTypedChoiceField(label=_("Country"), choices=[])
+    locality = forms.CharField(
+        label=_("City or postcode"),
+        required=False,
+        max_length=Signature._meta.get_field("locality").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2", "dir": "auto"}),
+    )
+    comment = forms.CharField(
+        label=_("Why are you signing?"),
+        required=False,
+        max_length=Signature._meta.get_field("comment").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
+    )
+    show_name = forms.BooleanField(
+        label=_("Show my first name and initial on this petition"), required=False, initial=True
+    )
+    consent_contact = forms.BooleanField(
+        label=_("Email me about this campaign. The organiser will see my name and email."),
+        required=False,
+        initial=False,
+    )
+
+    def __init__(self, *args, language: str = "en", **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form, so the names come in the page's language and its alphabetical order.
+        self.fields["country"].choices = [("", "—"), *countries]
+        if not self.is_bound and language in COUNTRY_GUESS:
+            self.initial.setdefault("country", COUNTRY_GUESS[language])
+
+    def clean_name(self) -> str:
+        name = clean_text(self.cleaned_data["name"])
+        if not name:
+            raise forms.ValidationError(_("Please write your name."), code="required")
+        problem = name_problem(name)
+        if problem:
+            raise forms.ValidationError(NAME_PROBLEMS[problem], code=problem)
+        return name
+
+    def clean_email(self) -> str:
+        email = clean_code(self.cleaned_data["email"]).replace(" ", "")
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise forms.ValidationError(
+                _("Please check your email address."), code="invalid"
+            ) from exc
+        return email
+
+    def clean_locality(self) -> str:
+        return clean_code(self.cleaned_data["locality"])
+
+    def clean_comment(self) -> str:
+        return clean_text(self.cleaned_data["comment"], multiline=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        # NFKC can lengthen text (one ligature becomes several letters), so the limits are checked
+        # again on what will be stored.
+        for name in ("name", "email", "locality", "comment"):
+            limit = self.fields[name].max_length
+            if limit and len(cleaned.get(name) or "") > limit:
+                self.add_error(name, _("This is too long."))
+        return cleaned
+
+    @property
+    def email_canonical(self) -> str:
+        return canonical_email(self.cleaned_data["email"])

@@ -1,0 +1,73 @@
+"""Normalising what supporters type, before it is compared or stored.
+
+Persian is typed on many keyboards: an Arabic layout gives ي and ك where Persian uses ی and ک,
+phones offer Persian or Arabic-Indic digits, and text pasted from elsewhere carries invisible
+direction controls that can reorder a name on the page. Two people typing the same thing must end
+up with the same bytes, or a duplicate slips through and a moderator's search misses.
+"""
+
+import re
+import unicodedata
+
+# Arabic letters that Persian writes differently; the Persian forms are the canonical ones.
+ARABIC_TO_PERSIAN = str.maketrans(
+    {
+        "\u064a": "\u06cc",  # ي ARABIC YEH -> ی FARSI YEH
+        "\u0649": "\u06cc",  # ى ALEF MAKSURA -> ی
+        "\u0643": "\u06a9",  # ك ARABIC KAF -> ک KEHEH
+    }
+)
+TO_ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Embeddings, overrides and isolates (U+202A-202E, U+2066-2069): they can make a name display
+# backwards or swallow the text after it. ZWNJ (U+200C) is part of Persian spelling and is kept.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Other invisible or control characters that have no business in a name or a comment.
+OTHER_CONTROLS = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\ufeff]")
+SPACES = re.compile(r"[^\S\n]+")
+# A name that is really a link or a spreadsheet formula.
+URL_LIKE = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.|\b[\w-]+\.(?:com|net|org|ir|io|info|xyz|ru|co|me|link|ly)\b)",
+    re.IGNORECASE,
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def ascii_digits(value: str) -> str:
+    return value.translate(TO_ASCII_DIGITS)
+
+
+def clean_text(value: str, *, multiline: bool = False) -> str:
+    """NFKC, Persian letter forms, no bidi or control characters, tidy spaces. ZWNJ stays."""
+    value = unicodedata.normalize("NFKC", value)
+    value = value.translate(ARABIC_TO_PERSIAN)
+    value = BIDI_CONTROLS.sub("", value)
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = OTHER_CONTROLS.sub("", value)
+    if not multiline:
+        value = value.replace("\n", " ")
+    value = SPACES.sub(" ", value)
+    if multiline:
+        value = re.sub(r" *\n *", "\n", value)
+        value = re.sub(r"\n{3,}", "\n\n", value)
+    return value.strip()
+
+
+def clean_code(value: str) -> str:
+    """Emails, postcodes and the like: the text rules plus ASCII digits, no inner spaces."""
+    return ascii_digits(clean_text(value))
+
+
+def canonical_email(value: str) -> str:
+    """The form duplicates are judged by: one address, however it was typed."""
+    return clean_code(value).replace(" ", "").lower()
+
+
+def name_problem(value: str) -> str | None:
+    """Why a (cleaned) name cannot be used, or None."""
+    if value.startswith(FORMULA_PREFIXES):
+        return "formula"
+    if URL_LIKE.search(value):
+        return "url"
+    if not any(ch.isalpha() for ch in value):
+        return "letters"
+    return None

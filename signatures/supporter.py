@@ -1,0 +1,62 @@
+"""Remembering a supporter between petitions, for one-click signing.
+
+After someone signs, a signed, HttpOnly cookie keeps what they typed (name, email, country,
+locality) so that the next petition can offer "Sign as Sara K." without the form. It holds only what
+this browser's user typed themselves, never data looked up from the database: a stranger who types
+someone else's email gets back only their own typing, so the cookie cannot reveal whether that
+address had signed. The signature (HMAC with SECRET_KEY) stops anyone from forging one.
+"""
+
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core import signing
+
+COOKIE_NAME = "supporter"
+COOKIE_SALT = "signatures.supporter"
+COOKIE_MAX_AGE = 180 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Supporter:
+    name: str
+    email: str
+    country: str
+    locality: str = ""
+
+    @property
+    def short_name(self) -> str:
+        """'Sara Karimi' -> 'Sara K.': enough for the button, not a full identity."""
+        return short_name(self.name)
+
+
+def short_name(name: str) -> str:
+    parts = name.split()
+    if len(parts) < 2:
+        return name
+    return f"{parts[0]} {parts[-1][0]}."
+
+
+def recall(request) -> Supporter | None:
+    value = request.COOKIES.get(COOKIE_NAME)
+    if not value:
+        return None
+    try:
+        return Supporter(**signing.loads(value, salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+
+
+def remember(response, supporter: Supporter) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        signing.dumps(asdict(supporter), salt=COOKIE_SALT, compress=True),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Lax",
+    )
+
+
+def forget(response) -> None:
+    response.delete_cookie(COOKIE_NAME, samesite="Lax")

@@ -1,0 +1,133 @@
+import hashlib
+import json
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpResponse, HttpResponseNotModified
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from petitions.models import Petition
+from petitions.views import render_petition
+
+from . import services, supporter
+from .forms import SignForm
+
+COUNT_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=10"
+
+
+def client_ip(request) -> str:
+    """The signer's address as seen by the first proxy we trust, or the connection's."""
+    if settings.NUM_PROXIES:
+        forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [ip for ip in forwarded if ip]
+        if len(forwarded) >= settings.NUM_PROXIES:
+            return forwarded[-settings.NUM_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@require_POST
+def sign(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    if not petition.is_signable:
+        messages.error(request, _("This petition is closed and no longer takes signatures."))
+        return redirect(petition.get_absolute_url())
+
+    language = translation.get_language()
+    remembered = supporter.recall(request)
+    if request.POST.get("one_click") and remembered:
+        who = remembered
+        details = {"show_name": True, "consent_contact": False}
+    else:
+        form = SignForm(request.POST, language=language)
+        if not form.is_valid():
+            return render_petition(request, petition, form=form, status=400)
+        data = form.cleaned_data
+        who = supporter.Supporter(
+            name=data["name"],
+            email=data["email"],
+            country=data["country"],
+            locality=data["locality"],
+        )
+        details = {
+            "comment": data["comment"],
+            "show_name": data["show_name"],
+            "consent_contact": data["consent_contact"],
+        }
+
+    try:
+        services.sign_petition(
+            petition,
+            name=who.name,
+            email=who.email,
+            country=who.country,
+            locality=who.locality,
+            language=language,
+            ip=client_ip(request),
+            **details,
+        )
+    except services.PetitionClosed:
+        messages.error(request, _("This petition is closed and no longer takes signatures."))
+        return redirect(petition.get_absolute_url())
+
+    # A first signature and a repeat get the very same answer, cookie included.
+    response = redirect("signatures:thanks", slug=petition.slug)
+    supporter.remember(response, who)
+    return response
+
+
+@require_safe
+def thanks(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = translation.get_language()
+    snapshot = services.count_snapshot(petition)
+    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    text = petition.in_language(language)
+    return render(
+        request,
+        "signatures/thanks.html",
+        {
+            "petition": petition,
+            "text": text,
+            "count": snapshot.count,
+            "goal": snapshot.goal,
+            "share_url": share_url,
+            "share_links": share_links(share_url, text.title.value),
+        },
+    )
+
+
+@require_safe
+def count_json(request, slug):
+    """The live counter's feed. Warm, it is answered from the cache alone: no database query."""
+    snapshot = services.cached_count(slug)
+    if snapshot is None:
+        petition = get_object_or_404(Petition.objects.public(), slug=slug)
+        snapshot = services.count_snapshot(petition)
+    body = json.dumps(snapshot.as_json(), separators=(",", ":"))
+    etag = '"' + hashlib.blake2b(body.encode(), digest_size=8).hexdigest() + '"'
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = COUNT_CACHE_CONTROL
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def share_links(url: str, title: str) -> list[dict]:
+    """Plain links to each network's own share page: no scripts of theirs on our pages."""
+    u, t = quote(url, safe=""), quote(title, safe="")
+    body = quote(f"{title}\n\n{url}", safe="")
+    return [
+        {"name": "X", "url": f"https://twitter.com/intent/tweet?text={t}&url={u}"},
+        {"name": "Facebook", "url": f"https://www.facebook.com/sharer/sharer.php?u={u}"},
+        {"name": "WhatsApp", "url": f"https://wa.me/?text={t}%20{u}"},
+        {"name": "Telegram", "url": f"https://t.me/share/url?url={u}&text={t}"},
+        {"name": _("Email"), "url": f"mailto:?subject={t}&body={body}"},
+    ]

@@ -1,0 +1,101 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Nothing here downloads a browser. On a laptop without /usr/bin/chromium the tests skip; under CI
+(CI=true) the same situation fails the run, so a broken image cannot pass with the browser tests
+quietly skipped.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1"}
+
+
+def _unavailable(reason: str):
+    if _under_ci():
+        pytest.fail(f"{reason} (CI is set, so a missing browser fails instead of skipping)")
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # tryfirst so the mark is already there when `-m browser` / `-m "not browser"` selects.
+    # This hook sees the whole session's items, hence the folder check.
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# Package scope, not session: Playwright's sync API leaves an asyncio loop marked as running in
+# this thread until it is stopped, and Django refuses ORM calls while one runs. Stopping it when
+# this folder's last test ends keeps that guard intact for every other test in the suite.
+@pytest.fixture(scope="package")
+def browser():
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _unavailable(f"Playwright for Python is not installed: {exc}")
+    if not CHROMIUM.exists():
+        _unavailable(f"No Chromium at {CHROMIUM}; install Debian's 'chromium' package")
+
+    had_flag = "DJANGO_ALLOW_ASYNC_UNSAFE" in os.environ
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright = sync_playwright().start()
+    try:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        except PlaywrightError as exc:
+            _unavailable(f"Chromium at {CHROMIUM} would not start: {exc.message.splitlines()[0]}")
+        yield launched
+        launched.close()
+    finally:
+        playwright.stop()
+        if not had_flag:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser):
+    # A fresh context per test: no cookies, storage or cache carried from one test to the next.
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def test_output_dir() -> Path:
+    configured = os.environ.get("TEST_OUTPUT_DIR", "").strip()
+    folder = Path(configured).resolve() if configured else REPO_ROOT / "test-output"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(test_output_dir) -> Path:
+    folder = test_output_dir / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

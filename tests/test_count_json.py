@@ -1,0 +1,78 @@
+import pytest
+from django.core.cache import cache
+
+from petitions.models import Petition
+from tests.factories import make_petition, make_signature
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+
+
+def test_count_json_gives_count_goal_and_last_signature_time(client):
+    petition = make_petition(goal=75_000)
+    signature = make_signature(petition)
+    response = client.get(f"/fa/p/{petition.slug}/count.json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["count"] == 1
+    assert body["goal"] == 75_000
+    assert body["last_signed_at"].startswith(signature.created_at.strftime("%Y-%m-%dT%H:%M"))
+    assert response.content.isascii()  # Persian page, ASCII digits
+
+
+def test_count_json_is_cacheable_briefly_and_revalidates(client):
+    petition = make_petition()
+    response = client.get(f"/en/p/{petition.slug}/count.json")
+    cache_control = response["Cache-Control"]
+    assert "max-age=1" in cache_control
+    assert "stale-while-revalidate" in cache_control
+    assert response["ETag"].startswith('"')
+
+
+def test_count_json_answers_304_for_a_matching_etag(client):
+    petition = make_petition()
+    first = client.get(f"/en/p/{petition.slug}/count.json")
+    again = client.get(f"/en/p/{petition.slug}/count.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == first["ETag"]
+
+
+def test_count_json_etag_changes_when_the_count_does(client):
+    petition = make_petition()
+    first = client.get(f"/en/p/{petition.slug}/count.json")
+    make_signature(petition)
+    cache.clear()
+    second = client.get(f"/en/p/{petition.slug}/count.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert second.json()["count"] == 1
+
+
+def test_warm_count_json_makes_no_database_query(client, django_assert_num_queries):
+    petition = make_petition()
+    make_signature(petition)
+    client.get(f"/en/p/{petition.slug}/count.json")  # warm
+    with django_assert_num_queries(0):
+        response = client.get(f"/en/p/{petition.slug}/count.json")
+    assert response.json()["count"] == 1
+
+
+def test_count_json_of_a_draft_is_not_found(client):
+    petition = make_petition(status=Petition.Status.DRAFT)
+    assert client.get(f"/en/p/{petition.slug}/count.json").status_code == 404
+
+
+def test_signing_refreshes_the_cached_count(client, django_capture_on_commit_callbacks):
+    from tests.factories import sign_form_data
+
+    petition = make_petition()
+    assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+    assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 1

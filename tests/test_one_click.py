@@ -1,0 +1,68 @@
+"""One-click signing without JavaScript: the server side of the remembered supporter."""
+
+import pytest
+
+from signatures.models import Signature
+from tests.factories import make_petition, sign_form_data
+from tests.html import elements
+
+pytestmark = pytest.mark.django_db
+
+
+def test_after_signing_other_petitions_offer_one_click(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(name="Sara Karimi"))
+
+    html = client.get(f"/en/p/{second.slug}/").content.decode()
+    assert "Sign as <bdi>Sara K.</bdi>" in html
+    assert elements(html, "a", href="?form=full#sign")
+    assert not elements(html, "input", name="email")
+
+
+def test_one_click_signs_with_the_remembered_details(client):
+    first, second = make_petition(), make_petition()
+    client.post(
+        f"/en/p/{first.slug}/sign/",
+        sign_form_data(
+            name="Sara Karimi", email="sara@example.com", country="IR", locality="Tehran"
+        ),
+    )
+    response = client.post(f"/fa/p/{second.slug}/sign/", {"one_click": "1"})
+
+    assert response.status_code == 302
+    signature = Signature.objects.get(petition=second)
+    assert (signature.name, signature.email, signature.country.code, signature.locality) == (
+        "Sara Karimi",
+        "sara@example.com",
+        "IR",
+        "Tehran",
+    )
+    assert signature.language == "fa"
+    # Consent was given to the first organiser, not to this one.
+    assert signature.consent_contact is False
+
+
+def test_not_you_brings_the_full_form_back(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data())
+    html = client.get(f"/en/p/{second.slug}/?form=full").content.decode()
+    assert elements(html, "input", name="email")
+    assert "Sign as" not in html
+
+
+def test_one_click_without_a_valid_cookie_asks_for_the_form(client):
+    petition = make_petition()
+    client.cookies["supporter"] = "forged-value"
+    response = client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"})
+    assert response.status_code == 400
+    assert not Signature.objects.exists()
+
+
+def test_the_remembered_cookie_cannot_be_forged(client):
+    from django.core import signing
+
+    petition = make_petition()
+    forged = signing.dumps({"name": "X Y", "email": "x@example.com", "country": "GB"}, salt="other")
+    client.cookies["supporter"] = forged
+    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    assert "Sign as" not in html
