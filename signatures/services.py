@@ -63,7 +63,8 @@ def count_snapshot(petition: Petition) -> CountSnapshot:
         .first()
     )
     snapshot = CountSnapshot(count, next_goal(count, petition.goal), last)
-    cache.set(_count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+    if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
+        cache.set(_count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
     return snapshot
 
 

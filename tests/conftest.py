@@ -18,3 +18,12 @@ def pytest_runtest_setup(item):
         if running_in_ci():
             pytest.fail("this test needs PostgreSQL, and CI must provide it (DATABASE_URL)")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Counts are cached for a second or two; a test must not see another test's petition
+    (under CI the cache is the shared Redis)."""
+    from django.core.cache import cache
+
+    cache.clear()

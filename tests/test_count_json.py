@@ -7,11 +7,6 @@ from tests.factories import make_petition, make_signature
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-
-
 def test_count_json_gives_count_goal_and_last_signature_time(client):
     petition = make_petition(goal=75_000)
     signature = make_signature(petition)

@@ -1,18 +1,12 @@
 """The sentence under the title, as on the seed page, in both languages with plural forms."""
 
 import pytest
-from django.core.cache import cache
 
 from petitions.demo.loader import load_demo
 from signatures.models import SignatureCount
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def counter_line(html: str) -> str:

@@ -1,18 +1,12 @@
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from tests.factories import make_petition, make_signature
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def test_recent_signers_show_first_name_initial_city_and_when(client):

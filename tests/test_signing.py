@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 
 from petitions.models import Petition
 from signatures.models import Signature, SignatureCount
@@ -8,11 +7,6 @@ from tests.factories import make_petition, make_signature, sign_form_data
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
 
 
 def sign_url(petition, language="en"):
