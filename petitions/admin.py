@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import SignatureCount
+from signatures.admin import export_response
+from signatures.models import Signature, SignatureCount
 
 from .models import Petition, text_direction
 
@@ -53,6 +57,9 @@ class PetitionAdmin(admin.ModelAdmin):
         (_("Goal and dates"), {"fields": ("goal", "opened_at", "closes_at", "created_at")}),
     )
 
+    actions = ("export_csv", "export_jsonl")
+    change_form_template = "admin/petitions/petition/change_form.html"
+
     class Media:
         css = {"all": ("admin-extra/petition-admin.css",)}
 
@@ -91,3 +98,38 @@ class PetitionAdmin(admin.ModelAdmin):
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",
         )
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("signatures.export_signature")
+
+    @admin.action(description=_("Export signatures (CSV)"), permissions=["export"])
+    def export_csv(self, request, queryset):
+        return export_response(request, queryset.order_by("pk"), "csv")
+
+    @admin.action(description=_("Export signatures (JSON Lines)"), permissions=["export"])
+    def export_jsonl(self, request, queryset):
+        return export_response(request, queryset.order_by("pk"), "jsonl")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="petitions_petition_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, pk):
+        petition = get_object_or_404(Petition, pk=pk)
+        fmt = request.GET.get("format", "csv")
+        status = request.GET.get("status") or None
+        if fmt not in ("csv", "jsonl") or (status and status not in Signature.Status.values):
+            raise Http404
+        return export_response(request, [petition], fmt, status)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_export"] = self.has_export_permission(request)
+        extra_context["signature_statuses"] = Signature.Status.choices
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -70,6 +70,11 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
     )
 
 
+@require_safe
+def privacy(request):
+    return render(request, "petitions/privacy.html")
+
+
 @never_cache
 @require_safe
 def healthz(request):

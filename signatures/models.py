@@ -1,11 +1,37 @@
 import random
+from collections import Counter
 
-from django.db import models
+from django.conf import settings
+from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+
+
+def count_cache_key(slug: str) -> str:
+    return f"petition-count:v1:{slug}"
+
+
+def recent_cache_key(petition_id: int) -> str:
+    return f"petition-recent:v1:{petition_id}"
+
+
+def forget_counts(petition_ids) -> None:
+    """Drop the cached counts and recent signers of these petitions once the change commits, so the
+    very next reader sees it."""
+    from petitions.models import Petition
+
+    ids = list(petition_ids)
+    if not ids:
+        return
+    keys = [recent_cache_key(pk) for pk in ids] + [
+        count_cache_key(slug)
+        for slug in Petition.objects.filter(pk__in=ids).values_list("slug", flat=True)
+    ]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -15,6 +41,60 @@ class SignatureQuerySet(models.QuerySet):
     def public(self):
         """Signatures whose signers agreed to be named on the page."""
         return self.counted().filter(show_name=True)
+
+    def email_domain(self, domain: str):
+        return self.filter(email_canonical__endswith="@" + domain.lower().lstrip("@"))
+
+    def invalidate(self) -> Counter:
+        """Spam or fraud: stop counting these. The public count drops at once."""
+        return self.exclude(status=Signature.Status.INVALIDATED)._move_to(
+            Signature.Status.INVALIDATED
+        )
+
+    def restore(self) -> Counter:
+        """Undo an invalidation. Pending signatures stay pending: only the signer confirms them."""
+        return self.filter(status=Signature.Status.INVALIDATED)._move_to(Signature.Status.COUNTED)
+
+    def erase(self) -> Counter:
+        """Delete these signatures for good, taking the counted ones off their petitions' counts.
+        Returns how many rows each petition lost."""
+        with transaction.atomic():
+            rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
+            lost, uncounted = Counter(), Counter()
+            for _pk, petition_id, status in rows:
+                lost[petition_id] += 1
+                if status == Signature.Status.COUNTED:
+                    uncounted[petition_id] -= 1
+            for chunk in _chunks([pk for pk, _, _ in rows]):
+                Signature.objects.filter(pk__in=chunk).delete()
+            for petition_id, delta in uncounted.items():
+                SignatureCount.add(petition_id, delta)
+            forget_counts(lost)
+        return lost
+
+    def _move_to(self, status: str) -> Counter:
+        """Change the status of these rows and move each petition's count to match, all in one
+        transaction, with the rows locked so two moderators cannot count one change twice."""
+        with transaction.atomic():
+            rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
+            changed, deltas = Counter(), Counter()
+            for _pk, petition_id, old in rows:
+                changed[petition_id] += 1
+                deltas[petition_id] += (status == Signature.Status.COUNTED) - (
+                    old == Signature.Status.COUNTED
+                )
+            for chunk in _chunks([pk for pk, _, _ in rows]):
+                Signature.objects.filter(pk__in=chunk).update(status=status)
+            for petition_id, delta in deltas.items():
+                if delta:
+                    SignatureCount.add(petition_id, delta)
+            forget_counts(changed)
+        return changed
+
+
+def _chunks(items: list, size: int = 5000):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class Signature(models.Model):
@@ -61,6 +141,11 @@ class Signature(models.Model):
         ]
         indexes = [
             models.Index(fields=["petition", "status", "-created_at"], name="signature_recent"),
+            models.Index(fields=["email_canonical"], name="signature_email"),
+        ]
+        permissions = [
+            ("moderate_signature", "Can invalidate and restore signatures"),
+            ("export_signature", "Can export signatures"),
         ]
 
     def __str__(self) -> str:
@@ -155,3 +240,65 @@ class SignatureCount(models.Model):
             [cls(petition_id=petition_id, shard=n) for n in range(cls.SHARDS)],
             ignore_conflicts=True,
         )
+
+
+class AuditRecord(models.Model):
+    """Who did what to which signatures, and when. Written by every moderation action and export;
+    read-only for everyone, in the admin and in the database's permissions alike."""
+
+    class Action(models.TextChoices):
+        INVALIDATE = "invalidate", _("Invalidated signatures")
+        RESTORE = "restore", _("Restored signatures")
+        DELETE = "delete", _("Deleted signatures")
+        BULK_INVALIDATE = "bulk_invalidate", _("Bulk-invalidated signatures")
+        EXPORT = "export", _("Exported signatures")
+        ERASE_SIGNER = "erase_signer", _("Erased a signer's data on request")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as text too, so the record still names someone after their account is deleted.
+    actor_name = models.CharField(_("who (name)"), max_length=150)
+    action = models.CharField(_("what"), max_length=20, choices=Action.choices)
+    petition = models.ForeignKey(
+        "petitions.Petition",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("petition"),
+    )
+    rows = models.PositiveIntegerField(_("rows"))
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.rows}"
+
+    @classmethod
+    def record(cls, actor, action: str, rows: int, petition=None, detail: str = ""):
+        """Write one record; `actor` is a user, or a string naming a command-line operator."""
+        user = actor if getattr(actor, "pk", None) else None
+        name = actor.get_username() if user else str(actor or "system")
+        return cls.objects.create(
+            actor=user, actor_name=name, action=action, petition=petition, rows=rows, detail=detail
+        )
+
+    @classmethod
+    def record_per_petition(cls, actor, action: str, changed: Counter, detail: str = ""):
+        from petitions.models import Petition
+
+        petitions = Petition.objects.in_bulk(list(changed))
+        for petition_id, rows in sorted(changed.items()):
+            cls.record(actor, action, rows, petition=petitions.get(petition_id), detail=detail)

@@ -12,7 +12,12 @@ from django.utils.crypto import salted_hmac
 from petitions.goals import next_goal
 from petitions.models import Petition
 
-from .models import Signature, SignatureCount
+from .models import (
+    Signature,
+    SignatureCount,
+    count_cache_key,
+    recent_cache_key,
+)
 from .normalise import canonical_email
 from .supporter import short_name
 
@@ -45,10 +50,6 @@ class CountSnapshot:
         }
 
 
-def _count_key(slug: str) -> str:
-    return f"petition-count:v1:{slug}"
-
-
 def count_snapshot(petition: Petition) -> CountSnapshot:
     """The petition's exact count, at most COUNT_CACHE_SECONDS old."""
     cached = cached_count(petition.slug)
@@ -64,28 +65,24 @@ def count_snapshot(petition: Petition) -> CountSnapshot:
     )
     snapshot = CountSnapshot(count, next_goal(count, petition.goal), last)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
-        cache.set(_count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+        cache.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
     return snapshot
 
 
 def cached_count(slug: str) -> CountSnapshot | None:
-    return cache.get(_count_key(slug))
+    return cache.get(count_cache_key(slug))
 
 
 def forget_count(petition: Petition) -> None:
     """Drop the cached count and signers once a change is committed, so the next reader sees it."""
-    keys = [_count_key(petition.slug), _recent_key(petition.pk)]
+    keys = [count_cache_key(petition.slug), recent_cache_key(petition.pk)]
     transaction.on_commit(lambda: cache.delete_many(keys))
-
-
-def _recent_key(petition_id: int) -> str:
-    return f"petition-recent:v1:{petition_id}"
 
 
 def recent_signers(petition: Petition, limit: int = RECENT_SIGNERS) -> list[dict]:
     """The latest signers who agreed to be shown: first name and initial, city, when. No email,
     and no postcode (a locality without letters is a postcode, which says too much)."""
-    key = _recent_key(petition.pk)
+    key = recent_cache_key(petition.pk)
     signers = cache.get(key) if limit == RECENT_SIGNERS else None
     if signers is None:
         rows = (

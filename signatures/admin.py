@@ -1,0 +1,347 @@
+import datetime
+import json
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from petitions.models import Petition
+
+from .export import Export, signatures_for_export
+from .models import AuditRecord, Signature, SignatureCount
+from .normalise import canonical_email
+
+# Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
+EXACT_COUNT_LIMIT = 20_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """Django's admin counts every matching row on every page view; on millions of signatures that
+    is a sequential scan per click. On PostgreSQL we ask the planner for its estimate instead, and
+    count exactly only when the estimate is small."""
+
+    @cached_property
+    def count(self):
+        if connection.vendor != "postgresql":
+            return super().count
+        sql, params = self.object_list.values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        return super().count if estimate < EXACT_COUNT_LIMIT else estimate
+
+
+@admin.register(Signature)
+class SignatureAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "email",
+        "petition_title",
+        "country",
+        "locality",
+        "status",
+        "language",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        "petition",
+        "country",
+        ("created_at", admin.DateFieldListFilter),
+        "language",
+    )
+    # Searching "@example.com" finds a whole email domain; the canonical form ignores case.
+    search_fields = ("name", "email_canonical", "locality")
+    search_help_text = _("Name, email, email domain (as @example.com) or city.")
+    list_select_related = ("petition",)
+    list_per_page = 100
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    date_hierarchy = None
+    ordering = ("-created_at",)
+    actions = ("invalidate", "restore", "erase")
+    readonly_fields = [field.name for field in Signature._meta.fields]
+    change_list_template = "admin/signatures/signature/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("comment")
+
+    @admin.display(description=_("petition"), ordering="petition__title_en")
+    def petition_title(self, obj):
+        return obj.petition.title_en or obj.petition.title_fa
+
+    # Signer details are what the signer typed: moderators change a signature's status through
+    # the actions, never its content.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("signatures.moderate_signature")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # replaced by `erase`, which keeps counts exact
+        return actions
+
+    @admin.action(
+        description=_("Invalidate (spam or fraud): stop counting"), permissions=["moderate"]
+    )
+    def invalidate(self, request, queryset):
+        changed = queryset.invalidate()
+        AuditRecord.record_per_petition(request.user, AuditRecord.Action.INVALIDATE, changed)
+        self._report(
+            request,
+            changed,
+            ngettext(
+                "Invalidated %(n)d signature.",
+                "Invalidated %(n)d signatures.",
+                sum(changed.values()),
+            ),
+        )
+
+    @admin.action(description=_("Restore: count again"), permissions=["moderate"])
+    def restore(self, request, queryset):
+        changed = queryset.restore()
+        AuditRecord.record_per_petition(request.user, AuditRecord.Action.RESTORE, changed)
+        self._report(
+            request,
+            changed,
+            ngettext(
+                "Restored %(n)d signature.", "Restored %(n)d signatures.", sum(changed.values())
+            ),
+        )
+
+    @admin.action(description=_("Delete for good"), permissions=["delete"])
+    def erase(self, request, queryset):
+        changed = queryset.erase()
+        AuditRecord.record_per_petition(request.user, AuditRecord.Action.DELETE, changed)
+        self._report(
+            request,
+            changed,
+            ngettext(
+                "Deleted %(n)d signature.", "Deleted %(n)d signatures.", sum(changed.values())
+            ),
+        )
+
+    def _report(self, request, changed, message: str):
+        self.message_user(request, message % {"n": sum(changed.values())})
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        # Counts per petition from the running count: a handful of rows, not a scan.
+        totals = SignatureCount.objects.totals_for(Petition.objects.values_list("pk", flat=True))
+        extra_context["petition_counts"] = [
+            (petition, totals.get(petition.pk, 0))
+            for petition in Petition.objects.public().only("slug", "title_en", "title_fa")
+        ]
+        extra_context["can_moderate"] = self.has_moderate_permission(request)
+        extra_context["can_erase"] = self.has_delete_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "bulk-invalidate/",
+                self.admin_site.admin_view(self.bulk_invalidate_view),
+                name="signatures_signature_bulk_invalidate",
+            ),
+            path(
+                "erase-signer/",
+                self.admin_site.admin_view(self.erase_signer_view),
+                name="signatures_signature_erase_signer",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def bulk_invalidate_view(self, request):
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        form = BulkInvalidateForm(request.POST or request.GET or None)
+        matches = None
+        if form.is_bound and form.is_valid():
+            queryset = form.matching().exclude(status=Signature.Status.INVALIDATED)
+            matches = queryset.count()
+            if request.method == "POST" and request.POST.get("confirm") == "yes":
+                changed = queryset.invalidate()
+                AuditRecord.record_per_petition(
+                    request.user,
+                    AuditRecord.Action.BULK_INVALIDATE,
+                    changed,
+                    detail=form.describe(),
+                )
+                self._report(
+                    request,
+                    changed,
+                    ngettext(
+                        "Invalidated %(n)d signature.",
+                        "Invalidated %(n)d signatures.",
+                        sum(changed.values()),
+                    ),
+                )
+                return redirect("admin:signatures_signature_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Invalidate a burst of signatures"),
+            "form": form,
+            "matches": matches,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/signatures/bulk_invalidate.html", context)
+
+    def erase_signer_view(self, request):
+        if not self.has_delete_permission(request):
+            raise PermissionDenied
+        form = EraseSignerForm(request.POST or None)
+        matches = None
+        if form.is_bound and form.is_valid():
+            queryset = Signature.objects.filter(email_canonical=form.cleaned_data["email"])
+            matches = queryset.count()
+            if request.POST.get("confirm") == "yes":
+                changed = queryset.erase()
+                # The record says that a signer was erased, never who: keeping the address would
+                # undo the erasure.
+                AuditRecord.record_per_petition(
+                    request.user, AuditRecord.Action.ERASE_SIGNER, changed
+                )
+                self._report(
+                    request,
+                    changed,
+                    ngettext(
+                        "Deleted %(n)d signature.",
+                        "Deleted %(n)d signatures.",
+                        sum(changed.values()),
+                    ),
+                )
+                return redirect("admin:signatures_signature_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Delete a signer's data on request"),
+            "form": form,
+            "matches": matches,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/signatures/erase_signer.html", context)
+
+
+class BulkInvalidateForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        Petition.objects.all(), required=False, empty_label=_("All petitions")
+    )
+    email_domain = forms.CharField(
+        label=_("Email domain"), required=False, help_text=_("e.g. spam.example")
+    )
+    ip_hash = forms.CharField(label=_("IP hash"), required=False, max_length=64)
+    since = forms.DateTimeField(
+        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email_domain") and not cleaned.get("ip_hash"):
+            raise forms.ValidationError(_("Give an email domain or an IP hash."))
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until <= since:
+            raise forms.ValidationError(_("The window must end after it starts."))
+        if since and until and until - since > datetime.timedelta(days=31):
+            raise forms.ValidationError(_("Keep the window to a month at most."))
+        return cleaned
+
+    def matching(self):
+        data = self.cleaned_data
+        queryset = Signature.objects.filter(
+            created_at__gte=data["since"], created_at__lt=data["until"]
+        )
+        if data.get("petition"):
+            queryset = queryset.filter(petition=data["petition"])
+        if data.get("email_domain"):
+            queryset = queryset.email_domain(data["email_domain"].strip())
+        if data.get("ip_hash"):
+            queryset = queryset.filter(ip_hash=data["ip_hash"].strip())
+        return queryset
+
+    def describe(self) -> str:
+        data = self.cleaned_data
+        parts = [f"{data['since']:%Y-%m-%d %H:%M}–{data['until']:%Y-%m-%d %H:%M}"]
+        if data.get("email_domain"):
+            parts.append(f"domain={data['email_domain']}")
+        if data.get("ip_hash"):
+            parts.append(f"ip_hash={data['ip_hash']}")
+        return " ".join(parts)
+
+
+class EraseSignerForm(forms.Form):
+    email = forms.CharField(label=_("Signer's email"), max_length=254)
+
+    def clean_email(self):
+        return canonical_email(self.cleaned_data["email"])
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail")
+    list_filter = ("action", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("actor_name", "detail")
+    list_select_related = ("petition",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def export_response(
+    request, petitions, fmt: str, status: str | None = None
+) -> StreamingHttpResponse:
+    """Stream an export to the browser; the audit record is written when the stream ends."""
+    if not request.user.has_perm("signatures.export_signature"):
+        raise PermissionDenied
+    petitions = list(petitions)
+    stream = Export(signatures_for_export(petitions, status=status), fmt)
+    user = request.user
+
+    def body():
+        try:
+            for chunk in stream:
+                yield chunk.encode("utf-8")
+        finally:
+            detail = f"format={fmt} status={status or 'any'}"
+            if not stream.finished:
+                detail += " (interrupted)"
+            if len(petitions) > 1:
+                detail += " petitions=" + ",".join(p.slug for p in petitions)
+            only = petitions[0] if len(petitions) == 1 else None
+            AuditRecord.record(user, AuditRecord.Action.EXPORT, stream.rows, only, detail)
+
+    name = petitions[0].slug if len(petitions) == 1 else "signatures"
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(body(), content_type=stream.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_url(petition) -> str:
+    return reverse("admin:petitions_petition_export", args=[petition.pk])

@@ -1,0 +1,209 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from signatures.models import AuditRecord, Signature, SignatureCount
+from tests.factories import make_petition, make_signature
+
+pytestmark = pytest.mark.django_db
+
+
+def count_json(client, petition):
+    return client.get(f"/en/p/{petition.slug}/count.json").json()["count"]
+
+
+def test_invalidating_drops_the_public_count_at_once(
+    admin_client, client, django_capture_on_commit_callbacks
+):
+    petition = make_petition()
+    spam = [make_signature(petition) for _ in range(3)]
+    make_signature(petition)
+    assert count_json(client, petition) == 4  # now cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            "/admin/signatures/signature/",
+            {"action": "invalidate", "_selected_action": [s.pk for s in spam]},
+        )
+
+    assert count_json(client, petition) == 1
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+    record = AuditRecord.objects.get()
+    assert (record.action, record.rows, record.petition, record.actor_name) == (
+        "invalidate",
+        3,
+        petition,
+        "admin",
+    )
+
+
+def test_restoring_counts_again_and_twice_changes_nothing(admin_client):
+    petition = make_petition()
+    signature = make_signature(petition)
+    Signature.objects.filter(pk=signature.pk).invalidate()
+    Signature.objects.filter(pk=signature.pk).invalidate()  # a second moderator, same click
+    assert SignatureCount.objects.total_for(petition.pk) == 0
+
+    admin_client.post(
+        "/admin/signatures/signature/", {"action": "restore", "_selected_action": [signature.pk]}
+    )
+    admin_client.post(
+        "/admin/signatures/signature/", {"action": "restore", "_selected_action": [signature.pk]}
+    )
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def test_restore_leaves_pending_signatures_pending():
+    petition = make_petition()
+    pending = make_signature(petition, status=Signature.Status.PENDING)
+    Signature.objects.filter(pk=pending.pk).restore()
+    pending.refresh_from_db()
+    assert pending.status == Signature.Status.PENDING
+    assert SignatureCount.objects.total_for(petition.pk) == 0
+
+
+def test_goal_ladder_follows_an_invalidation(client, django_capture_on_commit_callbacks):
+    petition = make_petition(goal=100)
+    signatures = [make_signature(petition) for _ in range(3)]
+    SignatureCount.set_total(petition.pk, 100)  # as if 100 had signed
+    assert client.get(f"/en/p/{petition.slug}/count.json").json()["goal"] == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Signature.objects.filter(pk=signatures[0].pk).invalidate()
+    assert client.get(f"/en/p/{petition.slug}/count.json").json() | {"last_signed_at": None} == {
+        "count": 99,
+        "goal": 100,
+        "last_signed_at": None,
+    }
+
+
+def test_deleting_takes_counted_signatures_off_the_count(admin_client):
+    petition = make_petition()
+    counted = make_signature(petition)
+    invalid = make_signature(petition, status=Signature.Status.INVALIDATED)
+    make_signature(petition)
+    admin_client.post(
+        "/admin/signatures/signature/",
+        {"action": "erase", "_selected_action": [counted.pk, invalid.pk]},
+    )
+    assert Signature.objects.count() == 1
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+    assert AuditRecord.objects.get().action == "delete"
+
+
+def test_bulk_invalidation_by_email_domain_within_a_window(admin_client):
+    petition = make_petition()
+    now = timezone.now()
+    burst = [make_signature(petition, email=f"bot{n}@spam.example") for n in range(5)]
+    make_signature(petition, email="real@example.com")
+    old = make_signature(
+        petition, email="early@spam.example", created_at=now - datetime.timedelta(days=3)
+    )
+    window = {
+        "email_domain": "spam.example",
+        "since": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "until": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+    preview = admin_client.post("/admin/signatures/signature/bulk-invalidate/", window)
+    assert "5 signatures match" in preview.content.decode()
+    assert not Signature.objects.filter(status="invalidated").exists()
+
+    admin_client.post("/admin/signatures/signature/bulk-invalidate/", window | {"confirm": "yes"})
+    assert set(Signature.objects.filter(status="invalidated")) == set(burst)
+    old.refresh_from_db()
+    assert old.status == Signature.Status.COUNTED
+    assert SignatureCount.objects.total_for(petition.pk) == 2
+    record = AuditRecord.objects.get()
+    assert record.action == "bulk_invalidate"
+    assert record.rows == 5
+    assert "domain=spam.example" in record.detail
+
+
+def test_bulk_invalidation_by_ip_hash(admin_client):
+    petition = make_petition()
+    now = timezone.now()
+    for n in range(4):
+        make_signature(petition, ip_hash="a" * 32, email=f"x{n}@example.com")
+    make_signature(petition, ip_hash="b" * 32)
+    admin_client.post(
+        "/admin/signatures/signature/bulk-invalidate/",
+        {
+            "ip_hash": "a" * 32,
+            "since": (now - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "until": (now + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "confirm": "yes",
+        },
+    )
+    assert Signature.objects.filter(status="invalidated").count() == 4
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def test_search_finds_an_email_domain_and_a_city(admin_client):
+    petition = make_petition()
+    make_signature(petition, name="Bot One", email="bot@spam.example")
+    make_signature(petition, name="Sara Tehrani", email="sara@example.com", locality="Shiraz")
+    by_domain = admin_client.get(
+        "/admin/signatures/signature/", {"q": "@spam.example"}
+    ).content.decode()
+    assert "Bot One" in by_domain and "Sara Tehrani" not in by_domain
+    by_city = admin_client.get("/admin/signatures/signature/", {"q": "shiraz"}).content.decode()
+    assert "Sara Tehrani" in by_city and "Bot One" not in by_city
+
+
+def test_signature_list_does_not_query_per_row(admin_client, django_assert_max_num_queries):
+    petition = make_petition()
+    for _ in range(30):
+        make_signature(petition)
+    with django_assert_max_num_queries(14):
+        response = admin_client.get("/admin/signatures/signature/")
+    assert response.status_code == 200
+
+
+def test_signature_list_shows_the_count_per_petition(admin_client):
+    petition = make_petition(title_en="Free the press")
+    for _ in range(3):
+        make_signature(petition)
+    html = admin_client.get("/admin/signatures/signature/").content.decode()
+    assert "Counted signatures per petition" in html
+    assert "Free the press" in html and "<td>3</td>" in html
+
+
+def test_erasing_a_signer_removes_them_from_every_petition(admin_client):
+    first, second = make_petition(), make_petition()
+    make_signature(first, email="leave.me@example.com")
+    make_signature(second, email="leave.me@example.com", email_canonical="leave.me@example.com")
+    make_signature(second, email="stay@example.com")
+
+    preview = admin_client.post(
+        "/admin/signatures/signature/erase-signer/", {"email": "Leave.Me@Example.com"}
+    )
+    assert "2 signatures found" in preview.content.decode()
+    admin_client.post(
+        "/admin/signatures/signature/erase-signer/",
+        {"email": "Leave.Me@Example.com", "confirm": "yes"},
+    )
+    assert not Signature.objects.filter(email_canonical="leave.me@example.com").exists()
+    assert SignatureCount.objects.total_for(first.pk) == 0
+    assert SignatureCount.objects.total_for(second.pk) == 1
+    records = AuditRecord.objects.filter(action="erase_signer")
+    assert records.count() == 2
+    assert not [r for r in records if "leave.me" in r.detail]
+
+
+def test_erase_signer_command(capsys):
+    from django.core.management import call_command
+
+    petition = make_petition()
+    make_signature(petition, email="gone@example.com")
+    call_command("erase_signer", "GONE@example.com")
+    assert "Deleted 1 signature(s) from 1 petition(s)." in capsys.readouterr().out
+    assert SignatureCount.objects.total_for(petition.pk) == 0
+    assert AuditRecord.objects.get().actor_name.endswith("(command line)")
+
+
+def test_privacy_page_in_both_languages(client):
+    assert "Your data when you sign" in client.get("/en/privacy/").content.decode()
+    fa = client.get("/fa/privacy/").content.decode()
+    assert 'lang="fa" dir="rtl"' in fa
+    assert "اطلاعات شما هنگام امضا" in fa
