@@ -138,7 +138,8 @@ def test_export_memory_stays_flat_for_200000_rows():
               (petition_id, name, email, email_canonical, country, locality, comment, show_name,
                consent_contact, language, status, created_at, ip_hash)
             SELECT %s, 'Signer ' || n, 'signer' || n || '@example.com',
-                   'signer' || n || '@example.com', 'IR', 'Tehran', 'Because ' || n, true, false, 'fa', 'counted', now(), ''
+                   'signer' || n || '@example.com', 'IR', 'Tehran', 'Because ' || n,
+                   true, false, 'fa', 'counted', now(), ''
             FROM generate_series(1, %s) AS n
             """,
             [petition.pk, rows],
