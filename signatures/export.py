@@ -6,10 +6,14 @@ a hundred signatures or millions.
 """
 
 import csv
-import datetime
 import io
 import json
+import uuid
 from collections.abc import Iterable, Iterator
+from itertools import islice
+
+from django.db import connection, transaction
+from django.db.models import CharField, Func
 
 from .models import Signature
 
@@ -28,7 +32,7 @@ COLUMNS = (
 )
 FIELDS = (
     "petition__slug",
-    "created_at",
+    "signed_at_utc",
     "name",
     "email",
     "country",
@@ -40,9 +44,9 @@ FIELDS = (
     "status",
 )
 # A spreadsheet runs a cell that starts with one of these as a formula ("CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 BYTE_ORDER_MARK = "\ufeff"  # lets Excel open UTF-8 (Persian names) correctly
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
 
 
 def signatures_for_export(petitions, status: str | None = None, since=None):
@@ -54,17 +58,77 @@ def signatures_for_export(petitions, status: str | None = None, since=None):
     return queryset.order_by("petition_id", "pk")
 
 
-def rows(queryset) -> Iterator[tuple]:
-    """Each signature as a tuple of plain values in COLUMNS order, times in ISO 8601 UTC."""
-    for row in queryset.values_list(*FIELDS).iterator(chunk_size=CHUNK_ROWS):
-        signed_at = row[1].astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        yield (row[0], signed_at, *row[2:])
+class UTCTimestamp(Func):
+    """A timestamp as ISO 8601 text in UTC, formatted by the database. Parsing a million
+    timestamps into Python datetimes only to print them again was most of an export's time."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\')',
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %(expressions)s)",
+            **extra,
+        )
 
 
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+class Defused(Func):
+    """The text with a leading apostrophe where it starts like a formula. Done by the database, in
+    one cheap test per cell, so that a million rows cost no Python work."""
+
+    output_field = CharField()
+    template = (
+        "CASE WHEN substr(%(expressions)s, 1, 1) IN ('=', '+', '-', '@', '\t', '\r') "
+        "THEN '''' || %(expressions)s ELSE %(expressions)s END"
+    )
+
+
+# What a signer typed; only these can carry a formula.
+TYPED_FIELDS = ("name", "email", "locality", "comment")
+
+
+def rows(queryset, *, defuse: bool) -> Iterator[tuple]:
+    """Each signature as a tuple of plain values in COLUMNS order, from a server-side cursor.
+    With `defuse`, cells that a spreadsheet would run as a formula are neutralised."""
+    annotations = {"signed_at_utc": UTCTimestamp("created_at")}
+    fields = list(FIELDS)
+    if defuse:
+        for field in TYPED_FIELDS:
+            annotations[f"{field}_defused"] = Defused(field)
+            fields[fields.index(field)] = f"{field}_defused"
+    values = queryset.annotate(**annotations).values_list(*fields)
+    if connection.vendor != "postgresql":
+        return values.iterator(chunk_size=CHUNK_ROWS)
+    return _server_side(values)
+
+
+def _server_side(values) -> Iterator[tuple]:
+    """Rows straight from a named PostgreSQL cursor, CHUNK_ROWS at a time. The query is still the
+    ORM's; skipping Django's per-row machinery takes a third off a large export."""
+    sql, params = values.query.sql_with_params()
+    connection.ensure_connection()
+    name = f"export_{uuid.uuid4().hex}"
+    with transaction.atomic(), connection.connection.cursor(name=name) as cursor:
+        cursor.itersize = CHUNK_ROWS
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(CHUNK_ROWS):
+            yield from batch
+
+
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def csv_chunks(records: Iterable[tuple]) -> Iterator[str]:
@@ -73,30 +137,25 @@ def csv_chunks(records: Iterable[tuple]) -> Iterator[str]:
     writer = csv.writer(buffer)
     buffer.write(BYTE_ORDER_MARK)
     writer.writerow(COLUMNS)
-    for n, record in enumerate(records, 1):
-        writer.writerow([neutralise(value) for value in record])
-        if n % CHUNK_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for batch in batched(records, CHUNK_ROWS):
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
 
 
 def jsonl_chunks(records: Iterable[tuple]) -> Iterator[str]:
     """One JSON object a line, for tools: the values as stored, nothing neutralised."""
-    lines = []
-    for record in records:
-        lines.append(json.dumps(dict(zip(COLUMNS, record, strict=True)), ensure_ascii=False))
-        if len(lines) == CHUNK_ROWS:
-            yield "\n".join(lines) + "\n"
-            lines.clear()
-    if lines:
-        yield "\n".join(lines) + "\n"
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    for batch in batched(records, CHUNK_ROWS):
+        yield "".join(encode(dict(zip(COLUMNS, record, strict=True))) + "\n" for record in batch)
 
 
+# format: (writer, content type, file extension, neutralise formulas)
 FORMATS = {
-    "csv": (csv_chunks, "text/csv; charset=utf-8", "csv"),
-    "jsonl": (jsonl_chunks, "application/x-ndjson; charset=utf-8", "jsonl"),
+    "csv": (csv_chunks, "text/csv; charset=utf-8", "csv", True),
+    "jsonl": (jsonl_chunks, "application/x-ndjson; charset=utf-8", "jsonl", False),
 }
 
 
@@ -107,7 +166,8 @@ class Export:
         self.format = fmt
         self.rows = 0
         self.finished = False
-        self._chunks = FORMATS[fmt][0](self._counted(rows(queryset)))
+        writer, _, _, defuse = FORMATS[fmt]
+        self._chunks = writer(self._counted(rows(queryset, defuse=defuse)))
 
     def _counted(self, records):
         for record in records:
