@@ -90,7 +90,10 @@ def main():
     for name, cmd in (
         ("psql COPY", ["psql", args.database_url, "-qc", COPY_SQL.format(petition=petition)]),
         ("export_signatures (CSV)", [python, "manage.py", "export_signatures", "bench"]),
-        ("export_signatures (JSONL)", [python, "manage.py", "export_signatures", "bench", "--format", "jsonl"]),
+        (
+            "export_signatures (JSONL)",
+            [python, "manage.py", "export_signatures", "bench", "--format", "jsonl"],
+        ),
     ):
         # Each run in a fresh child so its peak memory is its own.
         wrapper = [sys.executable, "-c", _MEASURE, *cmd]
