@@ -33,6 +33,7 @@ messages: $(VENV)/.synced system-deps
 
 run: compilemessages
 	@DEBUG=true $(PY) manage.py migrate -v0
+	@DEBUG=true $(PY) manage.py createcachetable
 	@DEBUG=true $(PY) manage.py load_demo
 	@DEBUG=true $(PY) manage.py demo_admin
 	@echo "Serving on http://$(HOST):$(PORT)/  (English: /en/  Persian: /fa/)"

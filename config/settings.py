@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_countries",
+    "axes",
     "petitions",
     "signatures",
 ]
@@ -59,6 +60,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+    # Last, so that it sees database errors raised by the views.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,15 +105,63 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Shared by every app server when it points at Redis (redis://127.0.0.1:6379/1);
-# local memory is only good for one process.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# "default" holds short-lived copies (counts, recent signers): per-process memory will do on one
+# machine. "shared" holds what every app server must agree on (rate limits): never per-process
+# memory, so the database cache table when there is no Redis. With CACHE_URL (Redis, e.g.
+# redis://127.0.0.1:6379/1) both live there.
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+    CACHES["shared"] = CACHES["default"]
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shared_cache",
+        },
+    }
+
+# Signing limits (django-ratelimit, in the shared cache). A household or a café shares one
+# address, so the per-address limit is generous; the per-petition one only stops a flood.
+RATELIMIT_USE_CACHE = "shared"
+SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
+SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
+# The full form must take a person at least this long to fill in (seconds).
+SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)
 
 # Console by default so that nothing leaves a development machine; smtp://user:pass@host:587
 # in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Petitions <petitions@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords lock that username from that address for an hour.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# Staff sessions: a working day at most, and gone when the browser closes.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Request size: a signature is a few hundred bytes and a petition letter a few dozen kilobytes.
+# Anything larger is refused with a 400 before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=512 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Origins that may frame the petition page (space-separated), for a future embed; no other page
+# may be framed at all.
+EMBED_ALLOWED_ORIGINS = env.list("EMBED_ALLOWED_ORIGINS", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from petitions.models import Petition
 
 from .export import Export, signatures_for_export
-from .models import AuditRecord, Signature, SignatureCount
+from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount
 from .normalise import canonical_email
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
@@ -293,6 +293,23 @@ class EraseSignerForm(forms.Form):
 
     def clean_email(self):
         return canonical_email(self.cleaned_data["email"])
+
+
+@admin.register(BlockedAttempt)
+class BlockedAttemptAdmin(admin.ModelAdmin):
+    list_display = ("minute", "petition", "reason", "ip_hash", "attempts")
+    list_filter = ("reason", "petition", ("minute", admin.DateFieldListFilter))
+    search_fields = ("ip_hash",)
+    list_select_related = ("petition",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuditRecord)

@@ -1,10 +1,12 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
+from .abuse import form_started_token, seconds_since
 from .models import Signature
 from .normalise import canonical_email, clean_code, clean_text, name_problem
 
@@ -54,6 +56,9 @@ class SignForm(forms.Form):
     show_name = forms.BooleanField(
         label=_("Show my first name and initial on this petition"), required=False, initial=True
     )
+    # Bots fill in every field they find; people never see this one.
+    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
+    started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     consent_contact = forms.BooleanField(
         label=_("Email me about this campaign. The organiser will see my name and email."),
         required=False,
@@ -64,8 +69,10 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Built per form, so the names come in the page's language and its alphabetical order.
         self.fields["country"].choices = [("", "—"), *countries]
-        if not self.is_bound and language in COUNTRY_GUESS:
-            self.initial.setdefault("country", COUNTRY_GUESS[language])
+        if not self.is_bound:
+            self.initial["started"] = form_started_token()
+            if language in COUNTRY_GUESS:
+                self.initial.setdefault("country", COUNTRY_GUESS[language])
 
     def clean_name(self) -> str:
         name = clean_text(self.cleaned_data["name"])
@@ -94,6 +101,19 @@ class SignForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("website"):
+            raise forms.ValidationError(
+                _("Something went wrong. Please press Sign again."), code="honeypot"
+            )
+        elapsed = seconds_since(self.data.get("started", ""))
+        if elapsed is None or elapsed < settings.SIGN_MIN_FILL_SECONDS:
+            if elapsed is None:
+                # A missing or forged start time: start the clock now, so a person can go on.
+                self.data = self.data.copy()
+                self.data["started"] = form_started_token()
+            raise forms.ValidationError(
+                _("Please check your details and press Sign again."), code="too_fast"
+            )
         # NFKC can lengthen text (one ligature becomes several letters), so the limits are checked
         # again on what will be stored.
         for name in ("name", "email", "locality", "comment"):

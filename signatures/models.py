@@ -3,7 +3,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -302,3 +302,50 @@ class AuditRecord(models.Model):
         petitions = Petition.objects.in_bulk(list(changed))
         for petition_id, rows in sorted(changed.items()):
             cls.record(actor, action, rows, petition=petitions.get(petition_id), detail=detail)
+
+
+class BlockedAttempt(models.Model):
+    """Signing attempts the site refused as abuse, for moderators. One row per source, reason and
+    minute with a running tally, so a flood of refusals cannot itself flood the database."""
+
+    class Reason(models.TextChoices):
+        RATE_IP = "rate_ip", _("Too many from one address")
+        RATE_PETITION = "rate_petition", _("Too many on one petition")
+        HONEYPOT = "honeypot", _("Filled the hidden field")
+        TOO_FAST = "too_fast", _("Sent faster than a person can type")
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="+", verbose_name=_("petition")
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True)
+    minute = models.DateTimeField(_("minute"), db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        verbose_name = _("blocked attempt")
+        verbose_name_plural = _("blocked attempts")
+        ordering = ["-minute"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "reason", "ip_hash", "minute"], name="blocked_attempt_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.reason} x{self.attempts}"
+
+    @classmethod
+    def tally(cls, petition, reason: str, ip_hash: str) -> None:
+        minute = timezone.now().replace(second=0, microsecond=0)
+        bucket = cls.objects.filter(
+            petition=petition, reason=reason, ip_hash=ip_hash, minute=minute
+        )
+        if bucket.update(attempts=F("attempts") + 1):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(petition=petition, reason=reason, ip_hash=ip_hash, minute=minute)
+        except IntegrityError:  # another process opened the bucket first
+            bucket.update(attempts=F("attempts") + 1)

@@ -123,7 +123,7 @@ def sign_petition(
     comment: str = "",
     show_name: bool = True,
     consent_contact: bool = False,
-    ip: str | None = None,
+    ip_hash: str = "",
 ) -> Signature | None:
     """Add a signature and count it, both or neither.
 
@@ -146,7 +146,7 @@ def sign_petition(
                 show_name=show_name,
                 consent_contact=consent_contact,
                 language=language,
-                ip_hash=hash_ip(ip),
+                ip_hash=ip_hash,
             )
             SignatureCount.add(petition.pk, 1)
     except IntegrityError:

@@ -4,18 +4,21 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
 
 from petitions.models import Petition
 from petitions.views import render_petition
 
-from . import services, supporter
+from . import abuse, services, supporter
 from .forms import SignForm
+from .models import BlockedAttempt
 
 COUNT_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=10"
 
@@ -30,6 +33,7 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+@sensitive_post_parameters("name", "email", "locality", "comment")
 @require_POST
 def sign(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
@@ -38,6 +42,23 @@ def sign(request, slug):
         return redirect(petition.get_absolute_url())
 
     language = translation.get_language()
+    ip_hash = services.hash_ip(client_ip(request))
+    limited = abuse.rate_limit_reason(request, petition, ip_hash)
+    if limited:
+        abuse.record_blocked(petition, limited, ip_hash)
+        form = SignForm(request.POST, language=language)
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "Too many signatures have come from your connection in a short time. "
+                "Please wait a few minutes and try again."
+            ),
+        )
+        response = render_petition(request, petition, form=form, status=429)
+        response["Retry-After"] = "300"
+        return response
+
     remembered = supporter.recall(request)
     if request.POST.get("one_click") and remembered:
         who = remembered
@@ -45,6 +66,9 @@ def sign(request, slug):
     else:
         form = SignForm(request.POST, language=language)
         if not form.is_valid():
+            for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
+                if form.has_error(NON_FIELD_ERRORS, reason):
+                    abuse.record_blocked(petition, reason, ip_hash)
             return render_petition(request, petition, form=form, status=400)
         data = form.cleaned_data
         who = supporter.Supporter(
@@ -67,7 +91,7 @@ def sign(request, slug):
             country=who.country,
             locality=who.locality,
             language=language,
-            ip=client_ip(request),
+            ip_hash=ip_hash,
             **details,
         )
     except services.PetitionClosed:

@@ -1,11 +1,14 @@
 """Tiny factories: each returns a saved object with sensible defaults, overridable by keyword."""
 
 import itertools
+import time
 
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.utils import timezone
 
 from petitions.models import Petition
+from signatures.abuse import STARTED_SALT
 from signatures.models import Signature, SignatureCount
 
 _seq = itertools.count(1)
@@ -61,9 +64,10 @@ def make_staff(username="organiser", superuser=True, **overrides):
 
 
 def sign_form_data(**overrides) -> dict:
-    """What a supporter types into the full sign form."""
+    """What a supporter types into the full sign form, as if the page had been open a minute."""
     n = next(_seq)
     data = {
+        "started": signing.dumps(time.time() - 60, salt=STARTED_SALT),
         "name": f"Sara Karimi {n}",
         "email": f"sara{n}@example.com",
         "country": "GB",

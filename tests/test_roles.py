@@ -48,6 +48,7 @@ def test_both_roles_exist_with_their_permissions():
         "delete_signature",
         "export_signature",
         "view_auditrecord",
+        "view_blockedattempt",
     }
 
 
