@@ -20,10 +20,21 @@ def pytest_runtest_setup(item):
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
+DB_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server"}
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(request):
     """Counts are cached for a second or two; a test must not see another test's petition
     (under CI the cache is the shared Redis)."""
-    from django.core.cache import cache
+    from django.conf import settings
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    # Without Redis the shared cache is a database table, reachable only by tests that may use
+    # the database.
+    uses_db = request.node.get_closest_marker("django_db") or DB_FIXTURES & set(
+        request.fixturenames
+    )
+    if uses_db or "DatabaseCache" not in settings.CACHES["shared"]["BACKEND"]:
+        caches["shared"].clear()

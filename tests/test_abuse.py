@@ -1,0 +1,115 @@
+import pytest
+
+from signatures.models import BlockedAttempt, Signature
+from tests.factories import make_petition, sign_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _low_limits(settings):
+    settings.SIGN_RATE_PER_IP = "3/m"
+    settings.SIGN_RATE_PER_PETITION = "1000/m"
+
+
+def sign(client, petition, language="en", ip="198.51.100.1", **fields):
+    return client.post(
+        f"/{language}/p/{petition.slug}/sign/", sign_form_data(**fields), REMOTE_ADDR=ip
+    )
+
+
+def test_honeypot_filled_in_is_refused_and_tallied(client):
+    petition = make_petition()
+    response = sign(client, petition, website="http://spam.example")
+    assert response.status_code == 400
+    assert "Something went wrong. Please press Sign again." in response.content.decode()
+    assert not Signature.objects.exists()
+    assert BlockedAttempt.objects.get().reason == "honeypot"
+
+
+def test_the_honeypot_is_hidden_from_people_and_screen_readers(client):
+    petition = make_petition()
+    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    start = html.index('<div class="hp" aria-hidden="true">')
+    block = html[start : html.index("</div>", start)]
+    assert 'tabindex="-1"' in block
+    assert 'autocomplete="off"' in block
+
+
+def test_a_form_sent_faster_than_a_person_types_is_refused(client):
+    petition = make_petition()
+    page = client.get(f"/fa/p/{petition.slug}/").content.decode()
+    token = page.split('name="started" value="')[1].split('"')[0]
+    response = sign(client, petition, language="fa", started=token)
+    assert response.status_code == 400
+    assert "لطفاً اطلاعاتتان را بررسی کنید" in response.content.decode()
+    assert not Signature.objects.exists()
+    assert BlockedAttempt.objects.get().reason == "too_fast"
+
+
+def test_a_person_refused_for_speed_signs_by_pressing_again(client, settings):
+    petition = make_petition()
+    settings.SIGN_MIN_FILL_SECONDS = 0.2
+    page = client.get(f"/en/p/{petition.slug}/").content.decode()
+    token = page.split('name="started" value="')[1].split('"')[0]
+    assert sign(client, petition, started=token).status_code == 400
+    import time
+
+    time.sleep(0.3)
+    assert sign(client, petition, started=token).status_code == 302
+    assert Signature.objects.count() == 1
+
+
+def test_a_forged_start_time_is_refused_and_replaced(client):
+    petition = make_petition()
+    response = sign(client, petition, started="1700000000")
+    assert response.status_code == 400
+    assert 'name="started" value="1700000000"' not in response.content.decode()
+
+
+def test_too_many_signatures_from_one_address_are_refused_in_the_page_language(client):
+    petition = make_petition()
+    for _ in range(3):
+        assert sign(client, petition, ip="198.51.100.7").status_code == 302
+    refused = sign(client, petition, language="fa", ip="198.51.100.7")
+
+    assert refused.status_code == 429
+    assert "لطفاً چند دقیقه صبر کنید" in refused.content.decode()
+    assert refused["Retry-After"] == "300"
+    assert Signature.objects.count() == 3
+    blocked = BlockedAttempt.objects.get()
+    assert (blocked.reason, blocked.attempts) == ("rate_ip", 1)
+    assert "198.51.100.7" not in blocked.ip_hash
+
+    # Someone else on the same petition is not held back.
+    assert sign(client, petition, ip="203.0.113.9").status_code == 302
+
+
+def test_a_flood_on_one_petition_is_capped(client, settings):
+    settings.SIGN_RATE_PER_PETITION = "5/m"
+    settings.SIGN_RATE_PER_IP = "100/m"
+    petition, other = make_petition(), make_petition()
+    statuses = [sign(client, petition, ip=f"198.51.100.{n}").status_code for n in range(7)]
+    assert statuses == [302] * 5 + [429] * 2
+    assert [(b.reason, b.attempts) for b in BlockedAttempt.objects.all()] == [
+        ("rate_petition", 1),
+        ("rate_petition", 1),
+    ]
+    assert sign(client, other).status_code == 302
+
+
+def test_repeated_refusals_are_tallied_not_stored_one_by_one(client, settings):
+    settings.SIGN_RATE_PER_IP = "100/m"
+    petition = make_petition()
+    for _ in range(10):
+        sign(client, petition, website="bot")
+    assert BlockedAttempt.objects.count() == 1
+    assert BlockedAttempt.objects.get().attempts == 10
+
+
+def test_one_click_is_protected_by_its_signed_cookie_not_the_timer(client):
+    first, second = make_petition(), make_petition()
+    sign(client, first)
+    response = client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"})
+    assert response.status_code == 302
+    assert Signature.objects.filter(petition=second).count() == 1

@@ -1,0 +1,59 @@
+"""When PostgreSQL goes away: a 503 that says "try again" in the reader's language, and no
+half-written signature when it comes back."""
+
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+from signatures.models import Signature, SignatureCount
+from tests.factories import make_petition, sign_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def database_down():
+    return mock.patch(
+        "django.db.backends.utils.CursorWrapper.execute",
+        side_effect=OperationalError("connection refused"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "Please try again in a moment"), ("fa", "لطفاً کمی بعد دوباره امتحان کنید")],
+)
+def test_pages_answer_503_in_their_language_when_the_database_is_down(client, language, text):
+    petition = make_petition()
+    with database_down():
+        response = client.get(f"/{language}/p/{petition.slug}/")
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert text in html
+    assert f'lang="{language}"' in html
+    assert response["Retry-After"]
+
+
+def test_healthz_says_the_database_is_down(client):
+    with database_down():
+        response = client.get("/healthz")
+    assert response.status_code == 503
+
+
+def test_a_signature_interrupted_by_the_database_leaves_nothing_half_written(client):
+    petition = make_petition()
+    real_add = SignatureCount.add
+
+    def fail_after_insert(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with mock.patch.object(SignatureCount, "add", side_effect=fail_after_insert):
+        response = client.post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+    assert response.status_code == 503
+    # The insert and the count move together or not at all.
+    assert not Signature.objects.exists()
+    assert SignatureCount.objects.total_for(petition.pk) == 0
+
+    assert real_add  # the database is back: the same signature goes through once
+    assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data()).status_code == 302
+    assert SignatureCount.objects.total_for(petition.pk) == Signature.objects.count() == 1

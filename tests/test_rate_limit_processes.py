@@ -1,0 +1,134 @@
+"""The signing limit holds across app servers: two gunicorn processes sharing Redis."""
+
+import http.cookiejar
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from signatures.models import Signature, SignatureCount
+from tests.conftest import running_in_ci
+from tests.factories import make_petition, sign_form_data
+
+ROOT = Path(settings.BASE_DIR)
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis():
+    if not redis_available():
+        if running_in_ci():
+            pytest.fail("Redis on 127.0.0.1:6379 is needed and CI must provide it")
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+    import redis as redis_client
+
+    client = redis_client.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def two_app_servers(redis):
+    db = connection.settings_dict
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CACHE_URL": REDIS_URL,
+        "SIGN_RATE_PER_IP": "4/m",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_ACCESSLOG": "/dev/null",
+    }
+    ports = [free_port(), free_port()]
+    processes = [
+        subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "-c",
+                "config/gunicorn.conf.py",
+                "config.wsgi",
+            ],
+            cwd=ROOT,
+            env=env | {"PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        for port in ports:
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                    break
+                except (urllib.error.URLError, ConnectionError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def sign_through(base: str, slug: str, opener, jar) -> int:
+    page = opener.open(f"{base}/en/p/{slug}/").read().decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    data = urllib.parse.urlencode(sign_form_data() | {"csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(f"{base}/en/p/{slug}/sign/", data=data)  # noqa: S310
+    try:
+        return opener.open(request).status
+    except urllib.error.HTTPError as answer:
+        return answer.code
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_holds_across_two_app_processes(two_app_servers):
+    petition = make_petition()
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+    statuses = [sign_through(two_app_servers[n % 2], petition.slug, opener, jar) for n in range(7)]
+
+    # Four signatures from this address, whichever server took them; then both refuse.
+    assert statuses == [302] * 4 + [429] * 3
+    rows = Signature.objects.filter(petition=petition).count()
+    assert rows == 4
+    assert SignatureCount.objects.total_for(petition.pk) == rows
