@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "petitions",
     "signatures",
 ]
@@ -133,6 +135,25 @@ SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)
 # in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Petitions <petitions@localhost>")
+
+# Confirmation emails are sent off the request path through Django's tasks framework (the
+# django-tasks backport). "immediate" runs them inline, so `make run` needs no worker;
+# "database" queues them in PostgreSQL, where they survive a worker restart, and
+# `manage.py db_worker` sends them.
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+            "database": "django_tasks_db.DatabaseBackend",
+        }[env.str("TASKS_BACKEND", default="immediate")]
+    }
+}
+# A confirmation link works for this long.
+CONFIRMATION_MAX_AGE = env.int("CONFIRMATION_MAX_AGE_HOURS", default=72) * 3600
+# Signing again while pending sends the email again, but not more often than this.
+CONFIRMATION_RESEND_SECONDS = env.int("CONFIRMATION_RESEND_SECONDS", default=5 * 60)
+# A failed send is tried again after each of these delays (seconds), then given up and logged.
+CONFIRMATION_RETRY_DELAYS = [60, 300, 900, 3600, 4 * 3600]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 AUTHENTICATION_BACKENDS = [

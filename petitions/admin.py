@@ -54,7 +54,10 @@ class PetitionAdmin(admin.ModelAdmin):
                 ),
             },
         ),
-        (_("Goal and dates"), {"fields": ("goal", "opened_at", "closes_at", "created_at")}),
+        (
+            _("Goal, signing and dates"),
+            {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
+        ),
     )
 
     actions = ("export_csv", "export_jsonl")

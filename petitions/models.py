@@ -117,6 +117,14 @@ class Petition(models.Model):
         ),
     )
     goal = models.PositiveIntegerField(_("goal"), default=1000)
+    requires_confirmation = models.BooleanField(
+        _("signatures need email confirmation"),
+        default=False,
+        help_text=_(
+            "Each new signer gets an email and is counted only after confirming. Leave off for "
+            "one-click signing."
+        ),
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -120,6 +120,10 @@ class Signature(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.COUNTED
     )
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # When a confirmation email was last queued: signing again while pending resends, but only
+    # after a pause.
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
     # HMAC of the address with a secret salt: enough to spot a burst from one source, never
     # enough to recover who signed.
     ip_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from petitions.goals import next_goal
 from petitions.models import Petition
 
+from .confirmation import queue_confirmation
 from .models import (
     Signature,
     SignatureCount,
@@ -124,15 +126,19 @@ def sign_petition(
     show_name: bool = True,
     consent_contact: bool = False,
     ip_hash: str = "",
+    confirmed: bool = False,
 ) -> Signature | None:
     """Add a signature and count it, both or neither.
 
+    On a petition that needs email confirmation the signature waits, uncounted, for the signer
+    to confirm, unless `confirmed` says this browser already proved the address.
     Returns None when this email had already signed: the caller must answer exactly as for a new
     signature, so that the form cannot be used to find out who signed.
     """
     if not petition.is_signable:
         raise PetitionClosed(petition.slug)
     canonical = canonical_email(email)
+    pending = petition.requires_confirmation and not confirmed
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
@@ -147,15 +153,54 @@ def sign_petition(
                 consent_contact=consent_contact,
                 language=language,
                 ip_hash=ip_hash,
+                status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
+                confirmed_at=timezone.now() if confirmed else None,
             )
-            SignatureCount.add(petition.pk, 1)
+            if pending:
+                queue_confirmation(signature)
+            else:
+                SignatureCount.add(petition.pk, 1)
     except IntegrityError:
         # The unique (petition, canonical email) constraint: a repeat, a double click or a retried
         # request. Anything else is a real error.
-        if not Signature.objects.filter(petition=petition, email_canonical=canonical).exists():
+        existing = Signature.objects.filter(petition=petition, email_canonical=canonical).first()
+        if existing is None:
             raise
+        if existing.status == Signature.Status.PENDING:
+            queue_confirmation(existing)  # lost the email? here it is again, within reason
         return None
-    forget_count(petition)
+    if not pending:
+        forget_count(petition)
+    return signature
+
+
+class AlreadyConfirmed(Exception):
+    pass
+
+
+class CannotConfirm(Exception):
+    """The signature is gone or was invalidated by a moderator."""
+
+
+def confirm_signature(signature_id: int, email_canonical: str) -> Signature:
+    """Count a pending signature once its signer confirms. Raises AlreadyConfirmed the second
+    time, so the page can say so."""
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update()
+            .select_related("petition")
+            .filter(pk=signature_id, email_canonical=email_canonical)
+            .first()
+        )
+        if signature is None or signature.status == Signature.Status.INVALIDATED:
+            raise CannotConfirm
+        if signature.status == Signature.Status.COUNTED:
+            raise AlreadyConfirmed(signature)
+        signature.status = Signature.Status.COUNTED
+        signature.confirmed_at = timezone.now()
+        signature.save(update_fields=["status", "confirmed_at"])
+        SignatureCount.add(signature.petition_id, 1)
+        forget_count(signature.petition)
     return signature
 
 

@@ -23,6 +23,9 @@ class Supporter:
     email: str
     country: str
     locality: str = ""
+    # Set once this browser confirmed the address through an emailed link: petitions that need
+    # confirmation then take its one-click signature without another email.
+    confirmed: bool = False
 
     @property
     def short_name(self) -> str:

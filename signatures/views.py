@@ -7,18 +7,20 @@ from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from petitions.models import Petition
 from petitions.views import render_petition
 
-from . import abuse, services, supporter
+from . import abuse, confirmation, services, supporter
 from .forms import SignForm
-from .models import BlockedAttempt
+from .models import BlockedAttempt, Signature
+from .normalise import canonical_email
 
 COUNT_CACHE_CONTROL = "public, max-age=1, stale-while-revalidate=10"
 
@@ -71,11 +73,18 @@ def sign(request, slug):
                     abuse.record_blocked(petition, reason, ip_hash)
             return render_petition(request, petition, form=form, status=400)
         data = form.cleaned_data
+        # The address stays proven only if it is the one this browser confirmed before.
+        still_confirmed = bool(
+            remembered
+            and remembered.confirmed
+            and canonical_email(remembered.email) == form.email_canonical
+        )
         who = supporter.Supporter(
             name=data["name"],
             email=data["email"],
             country=data["country"],
             locality=data["locality"],
+            confirmed=still_confirmed,
         )
         details = {
             "comment": data["comment"],
@@ -92,6 +101,7 @@ def sign(request, slug):
             locality=who.locality,
             language=language,
             ip_hash=ip_hash,
+            confirmed=who.confirmed,
             **details,
         )
     except services.PetitionClosed:
@@ -99,8 +109,60 @@ def sign(request, slug):
         return redirect(petition.get_absolute_url())
 
     # A first signature and a repeat get the very same answer, cookie included.
-    response = redirect("signatures:thanks", slug=petition.slug)
+    thanks = reverse("signatures:thanks", kwargs={"slug": petition.slug})
+    if petition.requires_confirmation and not who.confirmed:
+        thanks += "?check=email"
+    response = redirect(thanks)
     supporter.remember(response, who)
+    return response
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request, token):
+    """The emailed link. GET only shows the button, because mail scanners open links; the POST
+    from that button is what confirms."""
+    try:
+        signature_id, email = confirmation.read_token(token)
+    except confirmation.ExpiredToken:
+        return render(request, "signatures/confirm.html", {"state": "expired"}, status=410)
+    except confirmation.InvalidToken:
+        return render(request, "signatures/confirm.html", {"state": "invalid"}, status=400)
+
+    signature = (
+        Signature.objects.select_related("petition")
+        .filter(pk=signature_id, email_canonical=email)
+        .first()
+    )
+    if signature is None or signature.status == Signature.Status.INVALIDATED:
+        return render(request, "signatures/confirm.html", {"state": "invalid"}, status=400)
+    context = {
+        "signature": signature,
+        "petition": signature.petition,
+        "text": signature.petition.in_language(translation.get_language()),
+    }
+    if request.method != "POST":
+        state = "done" if signature.status == Signature.Status.COUNTED else "ask"
+        return render(request, "signatures/confirm.html", context | {"state": state})
+
+    try:
+        services.confirm_signature(signature_id, email)
+    except services.AlreadyConfirmed:
+        return render(request, "signatures/confirm.html", context | {"state": "done"})
+    except services.CannotConfirm:
+        return render(request, "signatures/confirm.html", {"state": "invalid"}, status=400)
+    response = redirect(
+        reverse("signatures:thanks", kwargs={"slug": signature.petition.slug}) + "?confirmed=1"
+    )
+    supporter.remember(
+        response,
+        supporter.Supporter(
+            name=signature.name,
+            email=signature.email,
+            country=str(signature.country),
+            locality=signature.locality,
+            confirmed=True,
+        ),
+    )
     return response
 
 
@@ -121,6 +183,8 @@ def thanks(request, slug):
             "goal": snapshot.goal,
             "share_url": share_url,
             "share_links": share_links(share_url, text.title.value),
+            "check_email": request.GET.get("check") == "email",
+            "just_confirmed": request.GET.get("confirmed") == "1",
         },
     )
 

@@ -1,0 +1,97 @@
+"""Email confirmation: the signed link, the email itself, and queueing it off the request path.
+
+The link carries a signed, expiring token naming the signature. Opening it only shows a button:
+mail scanners fetch every link in a message, so a GET that confirmed (or used up the token) would
+confirm for people who never clicked, or break the real click that follows.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from petitions.models import text_direction
+
+log = logging.getLogger(__name__)
+TOKEN_SALT = "signatures.confirm"  # noqa: S105 - a namespace, not a secret
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class ExpiredToken(Exception):
+    pass
+
+
+def make_token(signature) -> str:
+    # The canonical email is signed in too, so a token can never confirm a row that was erased
+    # and whose id was reused.
+    return signing.dumps([signature.pk, signature.email_canonical], salt=TOKEN_SALT, compress=True)
+
+
+def read_token(token: str) -> tuple[int, str]:
+    try:
+        pk, email = signing.loads(token, salt=TOKEN_SALT, max_age=settings.CONFIRMATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken from exc
+    return int(pk), str(email)
+
+
+def confirmation_url(signature) -> str:
+    with translation.override(signature.language):
+        path = reverse("signatures:confirm", kwargs={"token": make_token(signature)})
+    return settings.SITE_URL + path
+
+
+def build_email(signature) -> EmailMultiAlternatives:
+    """The confirmation email in the language the supporter signed in, text and HTML."""
+    with translation.override(signature.language):
+        petition = signature.petition
+        context = {
+            "signature": signature,
+            "petition": petition,
+            "text": petition.in_language(signature.language),
+            "url": confirmation_url(signature),
+            "hours": settings.CONFIRMATION_MAX_AGE // 3600,
+            "language": signature.language,
+            "direction": text_direction(signature.language),
+            "site_url": settings.SITE_URL,
+        }
+        subject = " ".join(render_to_string("emails/confirm-subject.txt", context).split())
+        text = render_to_string("emails/confirm-body.txt", context)
+        html = render_to_string("emails/confirm-body.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[signature.email])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["Content-Language"] = signature.language
+    # Automatic replies to a confirmation would only bounce around.
+    message.extra_headers["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def queue_confirmation(signature) -> bool:
+    """Queue the email unless one went out for this signature within the resend pause.
+    Returns whether it was queued. Safe to call on every repeat signing: only one caller per
+    pause wins the update."""
+    from .models import Signature
+    from .tasks import send_confirmation
+
+    now = timezone.now()
+    cutoff = now - datetime.timedelta(seconds=settings.CONFIRMATION_RESEND_SECONDS)
+    claimed = (
+        Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING)
+        .filter(Q(emailed_at__isnull=True) | Q(emailed_at__lt=cutoff))
+        .update(emailed_at=now)
+    )
+    if claimed:
+        transaction.on_commit(lambda: send_confirmation.enqueue(signature.pk, 1))
+    return bool(claimed)
