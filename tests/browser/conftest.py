@@ -6,6 +6,7 @@ quietly skipped.
 """
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,15 +76,28 @@ def browser():
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-@pytest.fixture
-def page(browser):
+@contextmanager
+def _fresh_page(browser, **options):
     # A fresh context per test: no cookies, storage or cache carried from one test to the next.
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", **options)
     context.set_default_timeout(10_000)
     try:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with _fresh_page(browser) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def page_without_js(browser):
+    """A reader whose browser runs no scripts: the page must still sign, count and switch."""
+    with _fresh_page(browser, java_script_enabled=False) as fresh:
+        yield fresh
 
 
 @pytest.fixture(scope="session")
