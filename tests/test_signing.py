@@ -71,7 +71,7 @@ def test_errors_are_shown_next_to_their_fields_in_the_page_language(client):
 
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'id="id_email-error"' in html
+    assert 'id="id_email_error"' in html
     assert "لطفاً نشانی ایمیلتان را بررسی کنید." in html
     assert "لطفاً نامتان را بنویسید." in html or "این فیلد لازم است." in html
     email = elements(html, "input", name="email")[0]
