@@ -1,4 +1,8 @@
+import email
 import os
+import socket
+import threading
+from email import policy
 
 import pytest
 
@@ -38,3 +42,46 @@ def _empty_cache(request):
     )
     if uses_db or "DatabaseCache" not in settings.CACHES["shared"]["BACKEND"]:
         caches["shared"].clear()
+
+
+class Mailbox:
+    """An SMTP server's handler: keeps what arrives, and can refuse the first few deliveries
+    with a temporary error, as a busy or greylisting server does."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse_next = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.refuse_next:
+                self.refuse_next -= 1
+                return "451 4.3.0 Try again later"
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def mailbox(settings):
+    """A real SMTP server on a loopback port, with Django's SMTP backend pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    settings.SITE_URL = "http://testserver"  # live-server tests point this at themselves
+    yield box
+    controller.stop()

@@ -1,14 +1,9 @@
 """Email confirmation against a real SMTP server on a loopback port (aiosmtpd)."""
 
 import datetime
-import email
 import re
-import socket
-import threading
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import signing
 from django.core.management import call_command
 from django.utils import timezone
@@ -19,46 +14,6 @@ from tests.factories import make_petition, sign_form_data
 
 # Emails are queued when the signature commits, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Mailbox:
-    """An SMTP server's handler: keeps what arrives, and can refuse the first few deliveries
-    with a temporary error, as a busy or greylisting server does."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse_next = 0
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.refuse_next:
-                self.refuse_next -= 1
-                return "451 4.3.0 Try again later"
-            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def mailbox(settings):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
-    settings.SITE_URL = "http://testserver"
-    yield box
-    controller.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection
 
 from signatures.models import Signature, SignatureCount
-from tests.conftest import running_in_ci
+from tests.conftest import free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
 
 ROOT = Path(settings.BASE_DIR)
@@ -28,12 +28,6 @@ def redis_available() -> bool:
             return True
     except OSError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
