@@ -173,70 +173,60 @@ class SignatureAdmin(admin.ModelAdmin):
         if not self.has_moderate_permission(request):
             raise PermissionDenied
         form = BulkInvalidateForm(request.POST or request.GET or None)
-        matches = None
-        if form.is_bound and form.is_valid():
-            queryset = form.matching().exclude(status=Signature.Status.INVALIDATED)
-            matches = queryset.count()
-            if request.method == "POST" and request.POST.get("confirm") == "yes":
-                changed = queryset.invalidate()
-                AuditRecord.record_per_petition(
-                    request.user,
-                    AuditRecord.Action.BULK_INVALIDATE,
-                    changed,
-                    detail=form.describe(),
-                )
-                self._report(
-                    request,
-                    changed,
-                    ngettext(
-                        "Invalidated %(n)d signature.",
-                        "Invalidated %(n)d signatures.",
-                        sum(changed.values()),
-                    ),
-                )
-                return redirect("admin:signatures_signature_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Invalidate a burst of signatures"),
-            "form": form,
-            "matches": matches,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/signatures/bulk_invalidate.html", context)
+        return self._preview_then_act(
+            request,
+            form,
+            matching=lambda: form.matching().exclude(status=Signature.Status.INVALIDATED),
+            act=lambda queryset: queryset.invalidate(),
+            action=AuditRecord.Action.BULK_INVALIDATE,
+            detail=lambda: form.describe(),
+            done=lambda n: ngettext(
+                "Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n
+            ),
+            title=_("Invalidate a burst of signatures"),
+            template="admin/signatures/bulk_invalidate.html",
+        )
 
     def erase_signer_view(self, request):
         if not self.has_delete_permission(request):
             raise PermissionDenied
         form = EraseSignerForm(request.POST or None)
+        return self._preview_then_act(
+            request,
+            form,
+            matching=lambda: Signature.objects.filter(email_canonical=form.cleaned_data["email"]),
+            act=lambda queryset: queryset.erase(),
+            # The record says that a signer was erased, never who: keeping the address would
+            # undo the erasure.
+            action=AuditRecord.Action.ERASE_SIGNER,
+            detail=lambda: "",
+            done=lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
+            title=_("Delete a signer's data on request"),
+            template="admin/signatures/erase_signer.html",
+        )
+
+    def _preview_then_act(
+        self, request, form, *, matching, act, action, detail, done, title, template
+    ):
+        """A bulk action in two steps: say how many rows match, then act only on a POST that
+        confirms, with an audit record per petition."""
         matches = None
         if form.is_bound and form.is_valid():
-            queryset = Signature.objects.filter(email_canonical=form.cleaned_data["email"])
+            queryset = matching()
             matches = queryset.count()
-            if request.POST.get("confirm") == "yes":
-                changed = queryset.erase()
-                # The record says that a signer was erased, never who: keeping the address would
-                # undo the erasure.
-                AuditRecord.record_per_petition(
-                    request.user, AuditRecord.Action.ERASE_SIGNER, changed
-                )
-                self._report(
-                    request,
-                    changed,
-                    ngettext(
-                        "Deleted %(n)d signature.",
-                        "Deleted %(n)d signatures.",
-                        sum(changed.values()),
-                    ),
-                )
+            if request.method == "POST" and request.POST.get("confirm") == "yes":
+                changed = act(queryset)
+                AuditRecord.record_per_petition(request.user, action, changed, detail=detail())
+                self._report(request, changed, done(sum(changed.values())))
                 return redirect("admin:signatures_signature_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Delete a signer's data on request"),
+            "title": title,
             "form": form,
             "matches": matches,
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "admin/signatures/erase_signer.html", context)
+        return TemplateResponse(request, template, context)
 
 
 class BulkInvalidateForm(forms.Form):
@@ -295,38 +285,33 @@ class EraseSignerForm(forms.Form):
         return canonical_email(self.cleaned_data["email"])
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody may add, edit or delete from the admin, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(BlockedAttempt)
-class BlockedAttemptAdmin(admin.ModelAdmin):
+class BlockedAttemptAdmin(ReadOnlyAdmin):
     list_display = ("minute", "petition", "reason", "ip_hash", "attempts")
     list_filter = ("reason", "petition", ("minute", admin.DateFieldListFilter))
     search_fields = ("ip_hash",)
     list_select_related = ("petition",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail")
     list_filter = ("action", ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_name", "detail")
     list_select_related = ("petition",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def export_response(
