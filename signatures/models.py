@@ -224,7 +224,9 @@ class SignatureCount(models.Model):
             return
         fuller = shards.filter(count__gte=-delta).order_by("-count").values_list("pk", flat=True)
         if not cls.objects.filter(pk__in=list(fuller[:1])).update(count=F("count") + delta):
-            # No single shard holds enough: fold everything into one exact total.
+            # No single shard holds enough: fold everything into one exact total, with the
+            # shards locked so no signer's increment slips in between the sum and the write.
+            list(shards.select_for_update())
             total = shards.aggregate(total=Sum("count"))["total"] or 0
             cls.set_total(petition_id, max(total + delta, 0))
 
