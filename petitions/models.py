@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .text import render_letter
@@ -247,6 +248,11 @@ class LocalisedPetition:
     @cached_property
     def summary(self) -> LocalisedText:
         return self.petition.text("summary", self.language)
+
+    @cached_property
+    def summary_excerpt(self) -> str:
+        """The summary cut to 40 words, for link previews (computed once, used three times)."""
+        return Truncator(self.summary.value).words(40)
 
     @cached_property
     def addressed_to(self) -> LocalisedText:
