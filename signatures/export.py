@@ -97,9 +97,10 @@ class Defused(Func):
 TYPED_FIELDS = ("name", "email", "locality", "comment")
 
 
-def rows(queryset, *, defuse: bool) -> Iterator[tuple]:
-    """Each signature as a tuple of plain values in COLUMNS order, from a server-side cursor.
-    With `defuse`, cells that a spreadsheet would run as a formula are neutralised."""
+def batches(queryset, *, defuse: bool) -> Iterator[list[tuple]]:
+    """The signatures as lists of up to CHUNK_ROWS tuples of plain values in COLUMNS order, from a
+    server-side cursor. With `defuse`, cells a spreadsheet would run as a formula are neutralised.
+    Whole batches, not single rows, so that Python does per-batch work a million times less."""
     annotations = {"signed_at_utc": UTCTimestamp("created_at")}
     fields = list(FIELDS)
     if defuse:
@@ -108,11 +109,11 @@ def rows(queryset, *, defuse: bool) -> Iterator[tuple]:
             fields[fields.index(field)] = f"{field}_defused"
     values = queryset.annotate(**annotations).values_list(*fields)
     if connection.vendor != "postgresql":
-        return values.iterator(chunk_size=CHUNK_ROWS)
+        return batched(values.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS)
     return _server_side(values)
 
 
-def _server_side(values) -> Iterator[tuple]:
+def _server_side(values) -> Iterator[list[tuple]]:
     """Rows straight from a named PostgreSQL cursor, CHUNK_ROWS at a time. The query is still the
     ORM's; skipping Django's per-row machinery takes a third off a large export."""
     sql, params = values.query.sql_with_params()
@@ -122,7 +123,7 @@ def _server_side(values) -> Iterator[tuple]:
         cursor.itersize = CHUNK_ROWS
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(CHUNK_ROWS):
-            yield from batch
+            yield batch
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -131,13 +132,13 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
-def csv_chunks(records: Iterable[tuple]) -> Iterator[str]:
+def csv_chunks(batches_: Iterable[list[tuple]]) -> Iterator[str]:
     """CSV text in chunks of CHUNK_ROWS rows: header first, with a byte-order mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BYTE_ORDER_MARK)
     writer.writerow(COLUMNS)
-    for batch in batched(records, CHUNK_ROWS):
+    for batch in batches_:
         writer.writerows(batch)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -145,10 +146,10 @@ def csv_chunks(records: Iterable[tuple]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def jsonl_chunks(records: Iterable[tuple]) -> Iterator[str]:
+def jsonl_chunks(batches_: Iterable[list[tuple]]) -> Iterator[str]:
     """One JSON object a line, for tools: the values as stored, nothing neutralised."""
     encode = json.JSONEncoder(ensure_ascii=False).encode
-    for batch in batched(records, CHUNK_ROWS):
+    for batch in batches_:
         yield "".join(encode(dict(zip(COLUMNS, record, strict=True))) + "\n" for record in batch)
 
 
@@ -167,12 +168,12 @@ class Export:
         self.rows = 0
         self.finished = False
         writer, _, _, defuse = FORMATS[fmt]
-        self._chunks = writer(self._counted(rows(queryset, defuse=defuse)))
+        self._chunks = writer(self._counted(batches(queryset, defuse=defuse)))
 
-    def _counted(self, records):
-        for record in records:
-            self.rows += 1
-            yield record
+    def _counted(self, batches_):
+        for batch in batches_:
+            self.rows += len(batch)
+            yield batch
         self.finished = True
 
     def __iter__(self) -> Iterator[str]:
