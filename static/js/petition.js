@@ -6,6 +6,12 @@
   var PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹";
   var BASE_INTERVAL = 5000; // ms between polls, before jitter
   var MAX_INTERVAL = 30000; // a quiet petition is polled less and less often
+  var ANNOUNCE_EVERY = 60000; // a screen reader hears the new count at most once a minute
+
+  // The page's own language decides the digits, as it does for the numbers the server rendered.
+  function pageLanguage() {
+    return (document.documentElement.lang || "en").toLowerCase().split("-")[0];
+  }
 
   function formatNumber(n, language) {
     var grouped = String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -13,6 +19,13 @@
     return grouped.replace(/,/g, "\u066c").replace(/\d/g, function (d) {
       return PERSIAN_DIGITS[+d];
     });
+  }
+
+  // Fill a sentence the server translated, e.g. "{count} of {goal}" or «{count} از {goal}».
+  function fill(template, count, goal, language) {
+    return template
+      .replace("{count}", formatNumber(count, language))
+      .replace("{goal}", formatNumber(goal, language));
   }
 
   function animate(from, to, duration, step) {
@@ -32,14 +45,27 @@
     window.requestAnimationFrame(frame);
   }
 
+  // Which of the server's sentences fits a count: "Be the first…" (zero), "1 has signed…" (one)
+  // or "52 have signed…" (other). Both languages' gettext plurals split at one this way.
+  function sentenceForm(n) {
+    if (n === 0) return "zero";
+    return n === 1 ? "one" : "other";
+  }
+
   function liveCounter(box) {
     var url = box.getAttribute("data-count-url");
-    var language = box.getAttribute("data-language") || document.documentElement.lang;
+    var language = pageLanguage();
     var count = parseInt(box.getAttribute("data-count"), 10) || 0;
     var goal = parseInt(box.getAttribute("data-goal"), 10) || 0;
+    var line = box.querySelector(".counter__line");
+    var form = sentenceForm(count);
     var numbers = box.querySelectorAll("[data-counter]");
     var goals = box.querySelectorAll("[data-goal-text]");
     var meter = box.querySelector("meter");
+    var announcer = box.querySelector("[data-counter-announce]");
+    var announced = count;
+    var lastAnnounced = Date.now();
+    var announceTimer = null;
     var interval = BASE_INTERVAL;
     var timer = null;
     var etag = null;
@@ -50,23 +76,65 @@
       if (meter) meter.value = value;
     }
 
+    function showGoal() {
+      var text = formatNumber(goal, language);
+      for (var i = 0; i < goals.length; i++) goals[i].textContent = text;
+      if (meter) meter.max = goal;
+    }
+
+    // Swap in the sentence that fits the new count, e.g. the first signature turns "Be the first
+    // to sign" into "1 has signed…", and the second "has" into "have".
+    function fitSentence(newCount) {
+      var wanted = sentenceForm(newCount);
+      if (wanted === form || !line) return;
+      var template = box.querySelector('template[data-counter-line="' + wanted + '"]');
+      if (!template) return;
+      line.textContent = "";
+      line.appendChild(template.content.cloneNode(true));
+      form = wanted;
+      numbers = line.querySelectorAll("[data-counter]");
+      goals = line.querySelectorAll("[data-goal-text]");
+      showGoal();
+    }
+
+    function announce() {
+      announceTimer = null;
+      if (!announcer || count === announced) return;
+      announcer.textContent = fill(announcer.getAttribute("data-template"), count, goal, language);
+      announced = count;
+      lastAnnounced = Date.now();
+    }
+
+    // A polite, quiet announcement: never more than once a minute, and only when the count moved.
+    function scheduleAnnouncement() {
+      if (!announcer || announceTimer !== null) return;
+      var wait = Math.max(0, lastAnnounced + ANNOUNCE_EVERY - Date.now());
+      announceTimer = setTimeout(announce, wait);
+    }
+
     function update(data) {
       if (data.goal !== goal) {
         goal = data.goal;
-        for (var i = 0; i < goals.length; i++) goals[i].textContent = formatNumber(goal, language);
-        if (meter) meter.max = goal;
+        showGoal();
       }
       if (meter) {
+        var valueText = meter.getAttribute("data-valuetext");
         meter.setAttribute(
           "aria-valuetext",
-          formatNumber(data.count, language) + " / " + formatNumber(goal, language)
+          valueText
+            ? fill(valueText, data.count, goal, language)
+            : formatNumber(data.count, language) + " / " + formatNumber(goal, language)
         );
       }
       if (data.count !== count) {
-        animate(count, data.count, 800, show);
+        var from = count;
+        fitSentence(data.count);
+        show(from);
+        animate(from, data.count, 800, show);
         count = data.count;
         box.setAttribute("data-count", String(count));
         interval = BASE_INTERVAL;
+        scheduleAnnouncement();
       } else {
         interval = Math.min(interval * 1.5, MAX_INTERVAL);
       }
@@ -129,6 +197,26 @@
     }
   }
 
+  // After a failed submit the error summary takes focus, so that it is read out first; each of
+  // its links moves focus into the field it names (a plain #fragment link only scrolls).
+  function errorSummary() {
+    var summary = document.getElementById("form-errors");
+    if (!summary) return;
+    if (document.activeElement !== summary) summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+      if (!link) return;
+      var field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      var details = field.closest ? field.closest("details") : null;
+      if (details) details.open = true;
+      var label = document.querySelector("label[for='" + field.id + "']");
+      (label || field).scrollIntoView({ block: "center" });
+      field.focus({ preventScroll: true });
+    });
+  }
+
   function copyButtons() {
     var buttons = document.querySelectorAll("[data-copy]");
     for (var i = 0; i < buttons.length; i++) {
@@ -140,11 +228,14 @@
         var target = event.currentTarget;
         navigator.clipboard.writeText(source.value).then(function () {
           target.textContent = target.getAttribute("data-copied");
+          var status = document.querySelector("[data-copy-status]");
+          if (status) status.textContent = target.getAttribute("data-copied");
         });
       });
     }
   }
 
+  errorSummary();
   var boxes = document.querySelectorAll(".counter[data-count-url]");
   for (var i = 0; i < boxes.length; i++) liveCounter(boxes[i]);
   guardForms();

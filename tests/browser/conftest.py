@@ -6,6 +6,8 @@ quietly skipped.
 """
 
 import os
+import shutil
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,3 +115,27 @@ def screenshot_dir(test_output_dir) -> Path:
     folder = test_output_dir / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# axe-core comes from the npm registry into tests/browser/axe/node_modules (git-ignored), pinned by
+# the package-lock.json beside it. The site never serves it: the tests evaluate it in the page.
+AXE_DIR = HERE / "axe"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            _unavailable("axe-core is not installed and there is no npm to install it")
+        result = subprocess.run(
+            [npm, "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if result.returncode != 0 or not AXE_SCRIPT.exists():
+            _unavailable(f"npm ci for axe-core failed: {result.stderr.strip()[-2000:]}")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
