@@ -59,3 +59,12 @@ serve: collectstatic
 
 clean:
 	rm -rf $(VENV) staticfiles test-output .pytest_cache
+
+# Load benchmark (docs/performance.md): its own database, 1,000,000 signatures, gunicorn as in
+# production, wrk over loopback; prints the table and writes it to bench/results/.
+.PHONY: bench bench-export
+bench: compilemessages
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-export: $(VENV)/.synced
+	$(PY) bench/export_bench.py

@@ -45,7 +45,7 @@ def redis():
 
 
 @pytest.fixture
-def two_app_servers(redis):
+def two_app_servers(redis, tmp_path):
     db = connection.settings_dict
     env = {
         "PATH": os.environ["PATH"],
@@ -66,8 +66,9 @@ def two_app_servers(redis):
         subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "gunicorn"),
-                "-c",
-                "config/gunicorn.conf.py",
+                *("-c", "config/gunicorn.conf.py"),
+                # Each its own control socket: gunicorn's default is one path per user.
+                *("--control-socket", str(tmp_path / f"gunicorn-{port}.ctl")),
                 "config.wsgi",
             ],
             cwd=ROOT,

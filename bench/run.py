@@ -1,0 +1,743 @@
+"""Load benchmark: the site as in production on this machine, against floors from the same run.
+
+    make bench            (or: .venv/bin/python bench/run.py)
+
+It makes its own database (petitions_perf, dropped and created), seeds the demo petition with
+1,000,000 signatures, collects the static files into a temporary STATIC_ROOT and starts two
+gunicorns with config/gunicorn.conf.py, DEBUG off, a fresh SECRET_KEY, whitenoise's manifest and
+the Redis cache: the site, and the floor (bench/floor_app: a one-line view that inserts one row and
+a cached hello-world, behind the same middleware). wrk drives both over loopback from its own
+process with the Lua scripts in bench/wrk/; pgbench gives plain PostgreSQL's one-row insert rate.
+
+The table goes to stdout and to bench/results/perf-<timestamp>.txt with the machine's details.
+Every figure is also given as a ratio to its floor, so runs on noisy machines stay comparable, and
+each run says where the machine's CPU went (the app, PostgreSQL, Redis, the load tool, and anything
+else: someone else's work on a shared machine). A figure, not a test: it fails only when something
+is broken (a server that will not start, a lost signature), never on a slow number.
+"""
+
+import argparse
+import contextlib
+import datetime
+import html
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WRK_DIR = BENCH / "wrk"
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_perf"
+DEFAULT_CACHE = "redis://127.0.0.1:6379/13"  # a Redis database of its own, flushed before and after
+SLUG = "ban-khamenei-from-twitter"  # the demo petition: a real letter in both languages
+PGBENCH_SQL = "INSERT INTO bench_floor (note) VALUES ('pgbench');\n"
+SIGN_CLIENTS = (32, 256)
+
+# Issue 7's targets, each against its floor.
+TARGET_SIGNING = 0.70  # x the one-row insert view, zero errors, exact count
+TARGET_COUNT_JSON = 0.90  # x the cached hello-world, no queries
+TARGET_PAGE = 0.50  # x the cached hello-world
+TARGET_FRESH_S = 2.0  # count.json exact this soon after the last signature
+
+SEED_SQL = """
+INSERT INTO signatures_signature
+  (petition_id, name, email, email_canonical, country, locality, comment, show_name,
+   consent_contact, language, status, created_at, ip_hash)
+SELECT %(petition)s,
+       CASE WHEN n %% 2 = 0 THEN 'سارا کریمی ' || n ELSE 'Sara Karimi ' || n END,
+       'seed' || n || '@example.com', 'seed' || n || '@example.com',
+       CASE WHEN n %% 2 = 0 THEN 'IR' ELSE 'GB' END,
+       CASE WHEN n %% 3 = 0 THEN 'تهران' ELSE 'London' END,
+       CASE WHEN n %% 10 = 0 THEN 'Because, "free speech"' ELSE '' END,
+       n %% 5 <> 0, n %% 4 = 0, CASE WHEN n %% 2 = 0 THEN 'fa' ELSE 'en' END, 'counted',
+       now() - ((%(rows)s - n) || ' seconds')::interval, md5((n %% 5000)::text)
+FROM generate_series(1, %(rows)s) AS n
+"""
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ensure_tools() -> None:
+    """wrk and the PostgreSQL client tools come from Debian; install what is missing when root."""
+    wanted = {"wrk": "wrk", "psql": "postgresql-client", "pgbench": "postgresql-client"}
+    missing = sorted({pkg for cmd, pkg in wanted.items() if not shutil.which(cmd)})
+    if not missing:
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        sys.exit(f"bench needs {', '.join(missing)}: sudo apt-get install {' '.join(missing)}")
+    log(f"Installing {', '.join(missing)} ...")
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", *missing]
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode:
+        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(install, env=env, stdout=subprocess.DEVNULL, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# Servers ------------------------------------------------------------------------------------------
+
+APP_GROUPS: set[int] = set()  # process groups of the gunicorns this run started
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """TERM to the gunicorn master (a graceful stop), KILL to its group if it lingers."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=25)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def start_gunicorn(name: str, env: dict, tmp: Path) -> Server:
+    port = free_port()
+    log_path = tmp / f"gunicorn-{name}.log"
+    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", "config.wsgi"]
+    # Its own control socket: gunicorn's default is one path per user, and a second server would
+    # take it over from the first.
+    command += ["--control-socket", str(tmp / f"gunicorn-{name}.ctl")]
+    with open(log_path, "wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env | {"PORT": str(port), "GUNICORN_ACCESSLOG": str(tmp / f"access-{name}.log")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a stuck one can be killed whole
+        )
+    APP_GROUPS.add(process.pid)
+    return Server(name, port, process, log_path)
+
+
+def wait_healthy(server: Server, deadline: float) -> None:
+    url = f"{server.base}/healthz"
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} gunicorn exited:\n{server.log_path.read_text()}")
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+            urllib.request.urlopen(url, timeout=2) as answer,  # noqa: S310
+        ):
+            if answer.status == 200:
+                return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name}: no /healthz\n{server.log_path.read_text()}")
+        time.sleep(0.2)
+
+
+# Where the CPU goes -------------------------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(database: str) -> dict:
+    """CPU time so far, in clock ticks: the whole machine's, and per process for our gunicorns,
+    PostgreSQL (its own processes and the backends serving `database`), Redis, and the children
+    this script has waited for (wrk, pgbench)."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _wait, irq, softirq, steal = map(
+            int, stat.readline().split()[1:9]
+        )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks = {
+        "machine": user + nice + system + irq + softirq + steal,
+        "load": round((children.ru_utime + children.ru_stime) * CLK_TCK),
+        "processes": {},
+    }
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = Path(entry.path, "stat").read_text()
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            if int(fields[2]) in APP_GROUPS:
+                kind = "app"
+            elif comm.startswith("redis"):
+                kind = "redis"
+            elif comm.startswith("postgres"):
+                title = Path(entry.path, "cmdline").read_bytes().decode(errors="replace")
+                # Backends name their database in their title; the server's own processes don't.
+                other_db = re.search(r"postgres: \S+: \S+ (\S+) ", title)
+                if other_db and other_db.group(1) != database:
+                    continue
+                kind = "postgres"
+            else:
+                continue
+        except (OSError, ValueError):
+            continue
+        ticks["processes"][int(entry.name)] = (kind, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+class CpuSample:
+    """Where the machine's CPU went during one run, in percent of one core. A process that ended
+    during the run is not counted (its time shows up as "other"); one that started is, whole."""
+
+    database = ""
+
+    def __init__(self):
+        self.start, self.started = cpu_ticks(self.database), time.monotonic()
+
+    def stop(self) -> dict[str, float]:
+        end, seconds = cpu_ticks(self.database), time.monotonic() - self.started
+        used = dict.fromkeys(("app", "postgres", "redis"), 0)
+        for pid, (kind, now) in end["processes"].items():
+            used[kind] += now - self.start["processes"].get(pid, (kind, 0))[1]
+        used["load"] = end["load"] - self.start["load"]
+        used["other"] = max(end["machine"] - self.start["machine"] - sum(used.values()), 0)
+        return {kind: 100 * t / CLK_TCK / seconds for kind, t in used.items()}
+
+
+# Load ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """One wrk run, as bench/wrk/common.lua reports it."""
+
+    label: str
+    connections: int
+    requests: int
+    duration_us: int
+    ok: int
+    bad: int
+    queries: int
+    counted: int
+    with_queries: int
+    statuses: dict
+    socket_errors: int
+    timeouts: int
+    p50_us: int
+    p90_us: int
+    p99_us: int
+    max_us: int
+    mean_us: float
+    cpu: dict = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Answers with the expected status per second."""
+        return self.ok / (self.duration_us / 1e6)
+
+    @property
+    def errors(self) -> int:
+        return self.bad + self.socket_errors + self.timeouts
+
+    @property
+    def queries_per_request(self) -> float:
+        return self.queries / self.counted if self.counted else float("nan")
+
+
+def wrk(label: str, url: str, script: str, connections: int, duration: int, args=()) -> Load:
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s"]
+    command += ["--timeout", "10s", "-s", str(WRK_DIR / script), url, "--", *args]
+    cpu = CpuSample()
+    out = subprocess.run(
+        command,
+        env=os.environ | {"BENCH_WRK_DIR": str(WRK_DIR)},
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    ).stdout
+    used = cpu.stop()
+    lines = [line for line in out.splitlines() if line.startswith("BENCH_JSON ")]
+    if not lines:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    data = json.loads(lines[-1].removeprefix("BENCH_JSON "))
+    return Load(label=label, connections=connections, cpu=used, **data)
+
+
+def merge(label: str, parts: list[Load]) -> Load:
+    """Several slices of one load as one: totals added up, the median p50 and the worst p99."""
+    first = parts[0]
+    total = {k: sum(getattr(p, k) for p in parts) for k in (
+        "requests", "duration_us", "ok", "bad", "queries", "counted", "with_queries",
+        "socket_errors", "timeouts",
+    )}  # fmt: skip
+    statuses: dict = {}
+    for part in parts:
+        for code, n in part.statuses.items():
+            statuses[code] = statuses.get(code, 0) + n
+    seconds = [p.duration_us for p in parts]
+    cpu = {k: sum(p.cpu[k] * s for p, s in zip(parts, seconds, strict=True)) / sum(seconds)
+           for k in first.cpu}  # fmt: skip
+    return Load(
+        label=label,
+        connections=first.connections,
+        statuses=statuses,
+        p50_us=sorted(p.p50_us for p in parts)[len(parts) // 2],
+        p90_us=max(p.p90_us for p in parts),
+        p99_us=max(p.p99_us for p in parts),
+        max_us=max(p.max_us for p in parts),
+        mean_us=sum(p.mean_us * p.ok for p in parts) / max(sum(p.ok for p in parts), 1),
+        cpu=cpu,
+        **total,
+    )
+
+
+def pgbench(database_url: str, clients: int, duration: int, tmp: Path) -> dict:
+    script = tmp / "pgbench-insert.sql"
+    script.write_text(PGBENCH_SQL)
+    command = ["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", "2"]
+    command += ["-T", str(duration), database_url]
+    cpu = CpuSample()
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=duration + 60
+    ).stdout
+    used = cpu.stop()
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    return {"tps": tps, "latency_ms": latency, "clients": clients, "cpu": used}
+
+
+class CountPoller(threading.Thread):
+    """Reads count.json every few milliseconds, as a watcher's browser would (without its
+    cache), and notes when each answer arrived."""
+
+    def __init__(self, url: str, interval: float = 0.02):
+        super().__init__(daemon=True)
+        self.url, self.interval = url, interval
+        self.samples: list[tuple[float, int]] = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            with (
+                contextlib.suppress(OSError, ValueError),
+                urllib.request.urlopen(self.url, timeout=5) as answer,  # noqa: S310
+            ):
+                self.samples.append((time.time(), json.loads(answer.read())["count"]))
+            time.sleep(self.interval)
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=10)
+
+    def exact_since(self, total: int) -> float | None:
+        """When count.json first showed `total` and never anything else after."""
+        since = None
+        for at, count in self.samples:
+            since = (since or at) if count == total else None
+        return since
+
+
+# The database, through the ORM in this process ----------------------------------------------------
+
+
+def db_counts(petition_id: int) -> tuple[int, int, float]:
+    """(the recorded count, the counted rows, the newest signature's time as a Unix time)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT coalesce(sum(count), 0) FROM signatures_signaturecount"
+            "        WHERE petition_id = %s),"
+            "       count(*), extract(epoch FROM max(created_at))"
+            "  FROM signatures_signature WHERE petition_id = %s AND status = 'counted'",
+            [petition_id, petition_id],
+        )
+        recorded, rows, newest = cursor.fetchone()
+    return int(recorded), int(rows), float(newest)
+
+
+def settle(petition_id: int, quiet: float = 0.5, limit: float = 30) -> tuple[int, int, float]:
+    """Wait until requests still in flight when wrk stopped have committed (no new row for
+    `quiet` seconds), then return db_counts."""
+    deadline = time.monotonic() + limit
+    last = db_counts(petition_id)
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = db_counts(petition_id)
+        if now[1] == last[1]:
+            return now
+        last = now
+    return last
+
+
+def seed(rows: int) -> int:
+    """The demo petition with `rows` signatures, its count exact; the floor's table."""
+    from django.db import connection
+
+    from bench.floor_app.views import TABLE_SQL
+    from petitions.demo.loader import load_demo
+    from signatures.models import SignatureCount
+
+    petition = load_demo(0)
+    with connection.cursor() as cursor:
+        cursor.execute(SEED_SQL, {"petition": petition.pk, "rows": rows})
+        cursor.execute(
+            "SELECT count(*) FROM signatures_signature WHERE petition_id = %s", [petition.pk]
+        )
+        total = cursor.fetchone()[0]
+        cursor.execute(TABLE_SQL)
+    SignatureCount.set_total(petition.pk, total)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return petition.pk
+
+
+def csrf_pair(base: str) -> tuple[str, str]:
+    """A CSRF cookie and a form token from the real page, as a browser gets them."""
+    with urllib.request.urlopen(f"{base}/en/p/{SLUG}/", timeout=10) as answer:  # noqa: S310
+        page = answer.read().decode()
+        cookies = answer.headers.get_all("Set-Cookie") or []
+    cookie = next(c.split(";")[0].split("=", 1)[1] for c in cookies if c.startswith("csrftoken="))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return cookie, html.unescape(token)
+
+
+# Report -------------------------------------------------------------------------------------------
+
+
+def machine_details() -> list[str]:
+    import django
+    import gunicorn
+    import psycopg
+    import redis
+    from django.core.cache import caches
+    from django.db import connection
+
+    cpu, mem = "unknown", "unknown"
+    with contextlib.suppress(OSError, StopIteration):
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    with contextlib.suppress(OSError, StopIteration):
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    settings = {}
+    with connection.cursor() as cursor:
+        for name in ("server_version", "synchronous_commit", "max_connections", "shared_buffers"):
+            cursor.execute(f"SHOW {name}")
+            settings[name] = cursor.fetchone()[0]
+    redis_version = caches["default"]._cache.get_client().info("server")["redis_version"]
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
+    workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
+    threads = os.environ.get("GUNICORN_THREADS", "4")
+    return [
+        f"machine: {os.cpu_count()} cores ({cpu}), {mem} RAM, {platform.system()} "
+        f"{platform.release()} {platform.machine()}; load average at start "
+        f"{os.getloadavg()[0]:.2f}",
+        f"software: Python {platform.python_version()}, Django {django.__version__}, gunicorn "
+        f"{gunicorn.__version__} (gthread, {workers} workers x {threads} threads), psycopg "
+        f"{psycopg.__version__}, redis-py {redis.__version__}",
+        f"services: PostgreSQL {settings['server_version'].split()[0]} (synchronous_commit="
+        f"{settings['synchronous_commit']}, shared_buffers={settings['shared_buffers']}, "
+        f"max_connections={settings['max_connections']}), Redis {redis_version}, wrk "
+        f"{wrk_version}; everything on this machine, over 127.0.0.1",
+    ]
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.1f}ms"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def cpu_line(label: str, cpu: dict) -> str:
+    parts = " ".join(f"{cpu[k]:5.0f}" for k in ("app", "postgres", "redis", "load", "other"))
+    return f"  {label:34} {parts}"
+
+
+def report(results: dict, header: list[str]) -> str:
+    loads: dict[str, Load] = results["loads"]
+    hello, pg = loads["floor-hello"], results["pgbench"]
+    head = (
+        f"{'':34} {'req/s':>7} {'p50':>8} {'p99':>8} {'errors':>6} {'q/req':>6} "
+        f"{'x floor':>7} {'target':>7}"
+    )
+    lines = [*header, "", head, "-" * (len(head) + 8)]
+
+    def row(label, load, ratio=None, target=None, met=None):
+        text = (
+            f"{label:34} {load.rate:7.0f} {ms(load.p50_us):>8} {ms(load.p99_us):>8} "
+            f"{load.errors:6d} {load.queries_per_request:6.3f}"
+        )
+        if ratio is not None:
+            text += f" {ratio:7.2f} {'>= ' + format(target, '.2f'):>7}  {verdict(met)}"
+        lines.append(text)
+
+    for n in SIGN_CLIENTS:
+        sign, floor = loads[f"sign-{n}"], loads[f"floor-insert-{n}"]
+        ratio = sign.rate / floor.rate
+        met = ratio >= TARGET_SIGNING and sign.errors == 0 and results["exact"]
+        row(f"signing, {n} clients", sign, ratio, TARGET_SIGNING, met)
+    for key, label in (("page-en", "petition page EN"), ("page-fa", "petition page FA")):
+        page = loads[key]
+        ratio = page.rate / hello.rate
+        met = ratio >= TARGET_PAGE and page.errors == 0
+        row(f"{label}, {page.connections} clients", page, ratio, TARGET_PAGE, met)
+    count = loads["count-json"]
+    ratio = count.rate / hello.rate
+    met = ratio >= TARGET_COUNT_JSON and count.errors == 0 and count.queries_per_request < 0.01
+    row(f"count.json, {count.connections} clients", count, ratio, TARGET_COUNT_JSON, met)
+    lines.append("floors (same run, same gunicorn, same middleware):")
+    for n in SIGN_CLIENTS:
+        row(f"  one-row insert view, {n} clients", loads[f"floor-insert-{n}"])
+    row(f"  cached hello-world, {hello.connections} clients", hello)
+    lines.append(
+        f"{'  pgbench one-row INSERT, ' + str(pg['clients']) + ' clients':34} {pg['tps']:7.0f} "
+        f"{'(mean ' + format(pg['latency_ms'], '.1f') + 'ms)':>17}"
+    )
+    lines.append("")
+    lines.append(
+        f"count after signing: {results['recorded']:,} recorded, {results['rows']:,} counted rows "
+        f"({results['signed']:,} signed in this run): {'exact' if results['exact'] else 'WRONG'}"
+    )
+    lag = results["freshness_s"]
+    lag_text = "not within 10 s" if lag is None else f"{lag:.2f} s"
+    lines.append(
+        f"count.json showed the exact total {lag_text} after the last signature (worst of the "
+        f"signing runs; target <= {TARGET_FRESH_S:.0f} s): "
+        f"{verdict(lag is not None and lag <= TARGET_FRESH_S)}"
+    )
+    for n in SIGN_CLIENTS:
+        sign = loads[f"sign-{n}"]
+        statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(sign.statuses.items()))
+        lines.append(
+            f"signing, {n} clients: {sign.rate / pg['tps']:.3f} x pgbench; answers {statuses}; "
+            f"{sign.queries_per_request:.1f} queries a signature (+ the connection health check)"
+        )
+    lines.append(
+        f"count.json: {count.with_queries:,} of {count.counted:,} answers touched the database "
+        f"({count.queries:,} queries: the one-second cache being refilled)"
+    )
+    cores = os.cpu_count() or 1
+    lines += ["", f"CPU during each run, % of one core (the machine has {cores * 100}%):"]
+    lines.append(f"  {'':34} {'app':>5} {'pg':>5} {'redis':>5} {'load':>5} {'other':>5}")
+    for load in loads.values():
+        lines.append(cpu_line(load.label, load.cpu))
+    # pgbench's own backends start and end within its run, so they show as "other".
+    lines.append(cpu_line("pgbench (its backends: other)", pg["cpu"]))
+    noisy = [k for k, load in loads.items() if load.cpu["other"] > 25]
+    if noisy:
+        lines.append(
+            "NOTE: other work took more than a quarter of a core during "
+            f"{', '.join(noisy)}: those figures are noisy."
+        )
+    return "\n".join(lines)
+
+
+# The run ------------------------------------------------------------------------------------------
+
+
+def bench_environment(args, tmp: Path) -> dict:
+    unlimited = "100000000/m"
+    return {
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": args.database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "CACHE_URL": args.cache_url,
+        "STATIC_MANIFEST": "true",
+        "STATIC_ROOT": str(tmp / "static"),
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # wrk is one address: the limits are set out of reach, but still checked every time.
+        "SIGN_RATE_PER_IP": unlimited,
+        "SIGN_RATE_PER_PETITION": unlimited,
+    }
+
+
+def measure(args, petition_id: int, site: Server, floor: Server) -> dict:
+    """Every figure and its floor, taken in alternating slices (floor, site, floor, site, ...)
+    so that both meet the same noise on a shared machine."""
+    from django.core import signing
+
+    from signatures.abuse import STARTED_SALT
+
+    cookie, token = csrf_pair(site.base)
+    # A valid signed start time from an hour ago, so every signature takes the real form path,
+    # the fill-time check included.
+    started = signing.dumps(time.time() - 3600, salt=STARTED_SALT)
+    sign_url = f"{site.base}/en/p/{SLUG}/sign/"
+    floor_url = f"{floor.base}/en/floor/insert/"
+    count_url = f"{site.base}/en/p/{SLUG}/count.json"
+    hello_url = f"{floor.base}/en/floor/hello.json"
+    pages = {"page-en": f"{site.base}/en/p/{SLUG}/", "page-fa": f"{site.base}/fa/p/{SLUG}/"}
+    rounds, readers = args.rounds, args.read_clients
+    slice_s = max(1, round(args.duration / rounds))
+
+    def sign(label, url, clients, seconds=slice_s):
+        # A new email on every request: the run's label is in each address.
+        return wrk(label, url, "sign.lua", clients, seconds, (cookie, token, started, label))
+
+    log("Warming up every worker on every path ...")
+    warm = max(2, args.duration // 4)
+    for url in (*pages.values(), count_url, hello_url):
+        wrk("warm", url, "get.lua", readers, warm)
+    sign("warm", sign_url, 32, warm)
+    sign("warmfloor", floor_url, 32, warm)
+    settle(petition_id)
+
+    slices: dict[str, list[Load]] = {}
+    lags = []
+    for n in SIGN_CLIENTS:
+        log(f"Signing and its floor (the one-row insert view), {n} clients, {rounds} x 2 slices")
+        for r in range(rounds):
+            slices.setdefault(f"floor-insert-{n}", []).append(sign(f"floor{n}r{r}", floor_url, n))
+            poller = CountPoller(count_url)  # a watcher, throughout
+            poller.start()
+            try:
+                slices.setdefault(f"sign-{n}", []).append(sign(f"sign{n}r{r}", sign_url, n))
+                _, rows, newest = settle(petition_id)
+                deadline = time.time() + 10
+                while time.time() < deadline and poller.exact_since(rows) is None:
+                    time.sleep(0.05)
+            finally:
+                poller.stop()
+            since = poller.exact_since(rows)
+            lags.append(None if since is None else max(since - newest, 0.0))
+    recorded, rows, _ = db_counts(petition_id)
+    log(f"count.json, the petition pages and their floor (hello-world), {rounds} x 4 slices")
+    for _ in range(rounds):
+        for key, url in (("floor-hello", hello_url), ("count-json", count_url), *pages.items()):
+            slices.setdefault(key, []).append(wrk(key, url, "get.lua", readers, slice_s))
+    return {
+        "loads": {key: merge(key, parts) for key, parts in slices.items()},
+        "recorded": recorded,
+        "rows": rows,
+        "signed": rows - args.rows,
+        "exact": recorded == rows,
+        "freshness_s": None if None in lags else max(lags),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="signatures to seed")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="slices each run is cut into")
+    parser.add_argument("--read-clients", type=int, default=64, help="connections for GET runs")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE))
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    began = time.monotonic()
+    ensure_tools()
+
+    tmp = Path(tempfile.mkdtemp(prefix="petitions-bench-"))
+    os.environ.update(bench_environment(args, tmp))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.cache import caches
+    from django.core.management import call_command
+    from django.db import connection
+
+    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
+    db_name = args.database_url.rsplit("/", 1)[1]
+    CpuSample.database = db_name
+    servers: list[Server] = []
+
+    def psql(sql: str) -> None:
+        subprocess.run(["psql", admin_url, "-qc", sql], check=True, stdout=subprocess.DEVNULL)
+
+    try:
+        log(f"Database {db_name}: drop, create, migrate ...")
+        psql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        psql(f"CREATE DATABASE {db_name}")
+        call_command("migrate", verbosity=0)
+        caches["default"].clear()
+
+        log("Collecting static files (hashed, compressed), meanwhile seeding ...")
+        collect = subprocess.Popen(
+            [str(VENV_BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT
+        )
+        seeding = time.monotonic()
+        petition_id = seed(args.rows)
+        log(f"Seeded {args.rows:,} signatures in {time.monotonic() - seeding:.0f} s")
+        if collect.wait():
+            raise RuntimeError("collectstatic failed")
+        connection.close()
+
+        log("Starting gunicorn: the site and the floor ...")
+        servers.append(start_gunicorn("site", dict(os.environ), tmp))
+        floor_env = os.environ | {"DJANGO_SETTINGS_MODULE": "bench.floor_app.settings"}
+        servers.append(start_gunicorn("floor", floor_env, tmp))
+        deadline = time.monotonic() + 90
+        for server in servers:
+            wait_healthy(server, deadline)
+
+        results = measure(args, petition_id, *servers)
+        for server in servers:
+            server.stop()
+        log("pgbench, one-row INSERT, 32 clients ...")
+        results["pgbench"] = pgbench(args.database_url, 32, args.duration, tmp)
+
+        stamp = datetime.datetime.now().astimezone()
+        header = [
+            f"Petitions load benchmark, {stamp:%Y-%m-%d %H:%M %Z}: the demo petition with "
+            f"{args.rows:,} seeded signatures; wrk over loopback, {args.duration} s a figure "
+            f"in {args.rounds} slices alternating with its floor's",
+            *machine_details(),
+        ]
+        text = report(results, header) + f"\n\nwhole run: {time.monotonic() - began:.0f} s"
+        print("\n" + text)
+        out = BENCH / "results" / f"perf-{stamp:%Y%m%d-%H%M%S}.txt"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(text + "\n")
+        print(f"\nwritten to {out.relative_to(ROOT)}")
+        if not results["exact"]:
+            sys.exit("the count is not exact")
+    finally:
+        for server in servers:
+            with contextlib.suppress(Exception):
+                server.stop()
+        with contextlib.suppress(Exception):
+            caches["default"].clear()
+        connection.close()
+        if not args.keep:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                psql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        if os.environ.get("BENCH_KEEP_TMP"):
+            log(f"logs kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
