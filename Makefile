@@ -7,14 +7,20 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages compilemessages serve collectstatic system-deps clean
+.PHONY: run test lint format messages compilemessages serve collectstatic system-deps clean lock
 
 # The environment: a virtualenv with exactly the locked versions, rebuilt when the lock changes.
-$(VENV)/.synced: uv.lock pyproject.toml
+# requirements.lock pins every package with its hashes; `make lock` rewrites it after a change to
+# pyproject.toml.
+$(VENV)/.synced: requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(VENV)/bin/uv || $(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	@$(VENV)/bin/uv sync --frozen --quiet
+	@$(VENV)/bin/uv pip sync --quiet --require-hashes --python $(PY) requirements.lock
 	@touch $@
+
+lock: $(VENV)/.synced
+	$(VENV)/bin/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 \
+	  --quiet -o requirements.lock
 
 # msgfmt (from gettext) compiles the Persian catalogue; install it when a fresh machine lacks it.
 system-deps:
