@@ -19,19 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench"
 
-SEED_SQL = """
-INSERT INTO signatures_signature
-  (petition_id, name, email, email_canonical, country, locality, comment, show_name,
-   consent_contact, language, status, created_at, ip_hash)
-SELECT %(petition)s,
-       CASE WHEN n %% 2 = 0 THEN 'سارا کریمی ' || n ELSE 'Sara Karimi ' || n END,
-       'signer' || n || '@example.com', 'signer' || n || '@example.com',
-       'IR', CASE WHEN n %% 3 = 0 THEN 'تهران' ELSE 'London' END,
-       CASE WHEN n %% 10 = 0 THEN 'Because, "free speech"' ELSE '' END,
-       true, n %% 4 = 0, CASE WHEN n %% 2 = 0 THEN 'fa' ELSE 'en' END, 'counted',
-       now() - (n || ' seconds')::interval, md5(n::text)
-FROM generate_series(1, %(rows)s) AS n
-"""
+sys.path.insert(0, str(ROOT))
+from bench.run import SEED_SQL  # noqa: E402 - the same million signers as `make bench`
 
 COPY_SQL = """COPY (
   SELECT p.slug, to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), s.name,

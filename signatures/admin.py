@@ -103,44 +103,37 @@ class SignatureAdmin(admin.ModelAdmin):
         description=_("Invalidate (spam or fraud): stop counting"), permissions=["moderate"]
     )
     def invalidate(self, request, queryset):
-        changed = queryset.invalidate()
-        AuditRecord.record_per_petition(request.user, AuditRecord.Action.INVALIDATE, changed)
-        self._report(
+        self._act(
             request,
-            changed,
-            ngettext(
-                "Invalidated %(n)d signature.",
-                "Invalidated %(n)d signatures.",
-                sum(changed.values()),
-            ),
+            queryset.invalidate,
+            AuditRecord.Action.INVALIDATE,
+            lambda n: ngettext("Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n),
         )
 
     @admin.action(description=_("Restore: count again"), permissions=["moderate"])
     def restore(self, request, queryset):
-        changed = queryset.restore()
-        AuditRecord.record_per_petition(request.user, AuditRecord.Action.RESTORE, changed)
-        self._report(
+        self._act(
             request,
-            changed,
-            ngettext(
-                "Restored %(n)d signature.", "Restored %(n)d signatures.", sum(changed.values())
-            ),
+            queryset.restore,
+            AuditRecord.Action.RESTORE,
+            lambda n: ngettext("Restored %(n)d signature.", "Restored %(n)d signatures.", n),
         )
 
     @admin.action(description=_("Delete for good"), permissions=["delete"])
     def erase(self, request, queryset):
-        changed = queryset.erase()
-        AuditRecord.record_per_petition(request.user, AuditRecord.Action.DELETE, changed)
-        self._report(
+        self._act(
             request,
-            changed,
-            ngettext(
-                "Deleted %(n)d signature.", "Deleted %(n)d signatures.", sum(changed.values())
-            ),
+            queryset.erase,
+            AuditRecord.Action.DELETE,
+            lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
         )
 
-    def _report(self, request, changed, message: str):
-        self.message_user(request, message % {"n": sum(changed.values())})
+    def _act(self, request, act, action, done, detail: str = ""):
+        """Apply a moderation change, audit it per petition, and tell the moderator."""
+        changed = act()
+        AuditRecord.record_per_petition(request.user, action, changed, detail=detail)
+        total = sum(changed.values())
+        self.message_user(request, done(total) % {"n": total})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
@@ -215,9 +208,7 @@ class SignatureAdmin(admin.ModelAdmin):
             queryset = matching()
             matches = queryset.count()
             if request.method == "POST" and request.POST.get("confirm") == "yes":
-                changed = act(queryset)
-                AuditRecord.record_per_petition(request.user, action, changed, detail=detail())
-                self._report(request, changed, done(sum(changed.values())))
+                self._act(request, lambda: act(queryset), action, done, detail())
                 return redirect("admin:signatures_signature_changelist")
         context = {
             **self.admin_site.each_context(request),

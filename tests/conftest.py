@@ -85,3 +85,24 @@ def mailbox(settings):
     settings.SITE_URL = "http://testserver"  # live-server tests point this at themselves
     yield box
     controller.stop()
+
+
+def app_server_env(**overrides: str) -> dict[str, str]:
+    """The environment for a gunicorn started by a test against the test database: production
+    settings over plain HTTP on loopback."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_ACCESSLOG": "/dev/null",
+    } | overrides

@@ -17,22 +17,18 @@ def counter_line(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", "", line).split())
 
 
-def test_seed_petition_reads_as_the_seed_page_in_english(client):
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "52,222 have signed Emily Schrader’s petition. Let’s get to 75,000!"),
+        ("fa", "۵۲٬۲۲۲ نفر کارزار Emily Schrader را امضا کرده‌اند. بیایید به ۷۵٬۰۰۰ برسیم!"),
+    ],
+)
+def test_seed_petition_reads_as_the_seed_page(client, language, line):
     petition = load_demo(signatures=10)
     SignatureCount.set_total(petition.pk, 52_222)
-    html = client.get(f"/en/p/{petition.slug}/").content.decode()
-    assert counter_line(html) == (
-        "52,222 have signed Emily Schrader’s petition. Let’s get to 75,000!"
-    )
-
-
-def test_seed_petition_reads_as_the_seed_page_in_persian(client):
-    petition = load_demo(signatures=10)
-    SignatureCount.set_total(petition.pk, 52_222)
-    html = client.get(f"/fa/p/{petition.slug}/").content.decode()
-    assert counter_line(html) == (
-        "۵۲٬۲۲۲ نفر کارزار Emily Schrader را امضا کرده‌اند. بیایید به ۷۵٬۰۰۰ برسیم!"
-    )
+    html = client.get(f"/{language}/p/{petition.slug}/").content.decode()
+    assert counter_line(html) == line
 
 
 def test_one_signature_uses_the_singular(client):

@@ -1,7 +1,6 @@
 """The signing limit holds across app servers: two gunicorn processes sharing Redis."""
 
 import http.cookiejar
-import os
 import socket
 import subprocess
 import time
@@ -12,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from signatures.models import Signature, SignatureCount
-from tests.conftest import free_port, running_in_ci
+from tests.conftest import app_server_env, free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
 
 ROOT = Path(settings.BASE_DIR)
@@ -46,21 +44,7 @@ def redis():
 
 @pytest.fixture
 def two_app_servers(redis, tmp_path):
-    db = connection.settings_dict
-    env = {
-        "PATH": os.environ["PATH"],
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_URL": REDIS_URL,
-        "SIGN_RATE_PER_IP": "4/m",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_ACCESSLOG": "/dev/null",
-    }
+    env = app_server_env(CACHE_URL=REDIS_URL, SIGN_RATE_PER_IP="4/m")
     ports = [free_port(), free_port()]
     processes = [
         subprocess.Popen(

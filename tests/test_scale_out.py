@@ -20,12 +20,11 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from signatures.models import Signature, SignatureCount
-from tests.conftest import running_in_ci
+from tests.conftest import app_server_env, free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
-from tests.test_rate_limit_processes import free_port, redis_available
+from tests.test_rate_limit_processes import redis_available
 
 ROOT = Path(settings.BASE_DIR)
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -110,23 +109,12 @@ def behind_nginx():
     client.flushdb()
     tmp = Path(tempfile.mkdtemp(prefix="scale-out-"))
     tmp.chmod(0o755)  # nginx's workers may run as another user and must reach the temp paths
-    db = connection.settings_dict
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp),
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CACHE_URL": REDIS_URL,
-        "NUM_PROXIES": "1",
-        "SIGN_RATE_PER_IP": f"{LIMIT}/d",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_ACCESSLOG": "/dev/null",
-    }
+    env = app_server_env(
+        HOME=str(tmp),
+        CACHE_URL=REDIS_URL,
+        NUM_PROXIES="1",
+        SIGN_RATE_PER_IP=f"{LIMIT}/d",
+    )
     app_ports = [free_port(), free_port()]
     port = free_port()
     (tmp / "nginx.conf").write_text(
