@@ -19,7 +19,7 @@ $(VENV)/.synced: requirements.lock
 	@touch $@
 
 lock: $(VENV)/.synced
-	$(VENV)/bin/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --group dev --generate-hashes --python-version 3.11 --universal \
 	  --quiet -o requirements.lock
 
 # msgfmt (from gettext) compiles the Persian catalogue; install it when a fresh machine lacks it.

@@ -113,6 +113,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # redis://127.0.0.1:6379/1) both live there.
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # see config/cache.py
     CACHES["shared"] = CACHES["default"]
 else:
     CACHES = {
@@ -123,9 +125,12 @@ else:
         },
     }
 
-# Signing limits (django-ratelimit, in the shared cache). A household or a café shares one
+# Signing limits (signatures/abuse.py, in the shared cache). A household or a café shares one
 # address, so the per-address limit is generous; the per-petition one only stops a flood.
-RATELIMIT_USE_CACHE = "shared"
+SIGN_RATE_CACHE = "shared"
+# count.json answers the last count while a worker thread counts afresh (signatures/services.py).
+# Off only for tests that run inside a transaction another thread cannot see.
+COUNT_REFRESH_IN_BACKGROUND = env.bool("COUNT_REFRESH_IN_BACKGROUND", default=True)
 SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
 # The full form must take a person at least this long to fill in (seconds).

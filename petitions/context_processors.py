@@ -8,7 +8,9 @@ from .models import text_direction
 def site(request):
     """What every page's frame needs: its direction and its own address in each language."""
     language = translation.get_language()
-    path = request.get_full_path()
+    # The page itself in each language, without its query string (share trackers and the like),
+    # which also keeps the page the same for every reader (petitions/cache.py).
+    path = request.path
     alternates = []
     for code, name in settings.LANGUAGES:
         with translation.override(code):

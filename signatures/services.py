@@ -1,12 +1,19 @@
 """Signing and counting: the operations that span a petition, its signatures and its count."""
 
 import datetime
+import hashlib
+import json
 import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache as once
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, connection, models, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -28,6 +35,8 @@ log = logging.getLogger(__name__)
 # How long a count may be served from the cache. With the browser's own max-age of one second on
 # count.json, a reader sees every signature within two seconds.
 COUNT_CACHE_SECONDS = 1
+# How long a count is kept for count.json to answer while a fresh one is being counted.
+COUNT_KEEP_SECONDS = 300
 RECENT_CACHE_SECONDS = 2
 RECENT_SIGNERS = 8
 
@@ -41,22 +50,36 @@ class CountSnapshot:
     count: int
     goal: int
     last_signed_at: datetime.datetime | None
+    # When it should be counted again (time.time()); count.json answers it until then.
+    fresh_until: float = 0.0
+    # count.json's body and ETag, made once when counted rather than on every answer.
+    body: str = ""
+    etag: str = ""
 
-    def as_json(self) -> dict:
-        return {
-            "count": self.count,
-            "goal": self.goal,
-            "last_signed_at": self.last_signed_at.isoformat().replace("+00:00", "Z")
-            if self.last_signed_at
-            else None,
-        }
+    @classmethod
+    def counted(cls, count: int, goal: int, last_signed_at) -> "CountSnapshot":
+        body = json.dumps(
+            {
+                "count": count,
+                "goal": goal,
+                "last_signed_at": last_signed_at.isoformat().replace("+00:00", "Z")
+                if last_signed_at
+                else None,
+            },
+            separators=(",", ":"),
+        )
+        etag = '"' + hashlib.blake2b(body.encode(), digest_size=8).hexdigest() + '"'
+        return cls(count, goal, last_signed_at, time.time() + COUNT_CACHE_SECONDS, body, etag)
+
+    @property
+    def is_fresh(self) -> bool:
+        return self.fresh_until > time.time()
 
 
-def count_snapshot(petition: Petition) -> CountSnapshot:
-    """The petition's exact count, at most COUNT_CACHE_SECONDS old."""
-    cached = cached_count(petition.slug)
-    if cached is not None:
-        return cached
+def count_snapshot(petition: Petition, *, cached: bool = True) -> CountSnapshot:
+    """The petition's exact count, at most COUNT_CACHE_SECONDS old (or exact now, uncached)."""
+    if cached and (snapshot := cached_count(petition.slug)) is not None:
+        return snapshot
     count = SignatureCount.objects.total_for(petition.pk)
     last = (
         Signature.objects.counted()
@@ -65,14 +88,61 @@ def count_snapshot(petition: Petition) -> CountSnapshot:
         .values_list("created_at", flat=True)
         .first()
     )
-    snapshot = CountSnapshot(count, next_goal(count, petition.goal), last)
+    snapshot = CountSnapshot.counted(count, next_goal(count, petition.goal), last)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
-        cache.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+        # Kept well beyond its freshness, for count.json to answer while it is counted again.
+        cache.set(count_cache_key(petition.slug), snapshot, COUNT_KEEP_SECONDS)
     return snapshot
 
 
-def cached_count(slug: str) -> CountSnapshot | None:
-    return cache.get(count_cache_key(slug))
+def cached_count(slug: str, *, refresh: bool = False) -> CountSnapshot | None:
+    """The cached count if it is fresh, else None: the caller is to count.
+
+    With `refresh` (count.json), a count older than COUNT_CACHE_SECONDS is still answered, and a
+    fresh one is counted in the background: once a second across all app servers, however many
+    readers there are, and never while a reader waits.
+    """
+    snapshot = cache.get(count_cache_key(slug))
+    if snapshot is None or snapshot.is_fresh:
+        return snapshot
+    if refresh and settings.COUNT_REFRESH_IN_BACKGROUND:
+        _refresh_in_background(slug)
+        return snapshot
+    return None
+
+
+_refresher: ThreadPoolExecutor | None = None
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
+def _refresh_in_background(slug: str) -> None:
+    global _refresher
+    with _refreshing_lock:
+        if slug in _refreshing:
+            return
+        # One refresh at a time across all app servers: the others keep answering the last count.
+        if not cache.add(count_cache_key(slug) + ":refreshing", 1, COUNT_CACHE_SECONDS):
+            return
+        _refreshing.add(slug)
+        if _refresher is None:
+            _refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="count-refresh")
+    _refresher.submit(_refresh, slug)
+
+
+def _refresh(slug: str) -> None:
+    from petitions.cache import public_petition
+
+    try:
+        petition = public_petition(slug)
+        if petition is not None:
+            count_snapshot(petition, cached=False)
+    except Exception:
+        log.exception("Could not refresh the count of %s", slug)
+    finally:
+        with _refreshing_lock:
+            _refreshing.discard(slug)
+        close_old_connections()
 
 
 def forget_count(petition: Petition) -> None:
@@ -139,23 +209,33 @@ def sign_petition(
         raise PetitionClosed(petition.slug)
     canonical = canonical_email(email)
     pending = petition.requires_confirmation and not confirmed
+    signature = Signature(
+        petition=petition,
+        name=name,
+        email=email,
+        email_canonical=canonical,
+        country=country,
+        locality=locality,
+        comment=comment,
+        show_name=show_name,
+        consent_contact=consent_contact,
+        language=language,
+        ip_hash=ip_hash,
+        status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
+        confirmed_at=timezone.now() if confirmed else None,
+    )
+    # The cached count is left to expire (COUNT_CACHE_SECONDS) rather than dropped here: under
+    # load it is refilled once a second whatever we do, and dropping it would cost every
+    # signature a trip to the cache.
+    if not pending and connection.vendor == "postgresql":
+        if _insert_and_count(signature):
+            return signature
+        if Signature.objects.filter(petition=petition, email_canonical=canonical).exists():
+            return None  # this email had signed: the same answer as a first signature
+        raise PetitionClosed(petition.slug)  # closed since the caller looked
     try:
         with transaction.atomic():
-            signature = Signature.objects.create(
-                petition=petition,
-                name=name,
-                email=email,
-                email_canonical=canonical,
-                country=country,
-                locality=locality,
-                comment=comment,
-                show_name=show_name,
-                consent_contact=consent_contact,
-                language=language,
-                ip_hash=ip_hash,
-                status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
-                confirmed_at=timezone.now() if confirmed else None,
-            )
+            signature.save(force_insert=True)
             if pending:
                 queue_confirmation(signature)
             else:
@@ -169,9 +249,60 @@ def sign_petition(
         if existing.status == Signature.Status.PENDING:
             queue_confirmation(existing)  # lost the email? here it is again, within reason
         return None
-    if not pending:
-        forget_count(petition)
     return signature
+
+
+@once
+def _insert_and_count_sql() -> tuple[str, list]:
+    fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
+    signatures = Signature._meta.db_table
+    shards = SignatureCount._meta.db_table
+    petitions = Petition._meta.db_table
+    quote = connection.ops.quote_name
+    sql = f"""
+        WITH new AS (
+            INSERT INTO {signatures} ({", ".join(quote(f.column) for f in fields)})
+            SELECT {", ".join(["%s"] * len(fields))}
+            FROM {petitions}
+            WHERE id = %s AND status = %s AND (closes_at IS NULL OR closes_at > now())
+            ON CONFLICT (petition_id, email_canonical) DO NOTHING
+            RETURNING id
+        )
+        INSERT INTO {shards} (petition_id, shard, count)
+        SELECT %s, %s, 1 FROM new
+        ON CONFLICT (petition_id, shard) DO UPDATE SET count = {shards}.count + 1
+        RETURNING (SELECT id FROM new)
+    """  # noqa: S608 - names from the models, values as parameters
+    # Values that go to the database as they are; the others (dates, the country) are prepared.
+    plain = [type(f) in _PLAIN_FIELDS or isinstance(f, models.ForeignKey) for f in fields]
+    return sql, list(zip(fields, plain, strict=True))
+
+
+_PLAIN_FIELDS = (models.CharField, models.EmailField, models.TextField, models.BooleanField)
+
+
+def _insert_and_count(signature: Signature) -> bool:
+    """Insert a counted signature and add one to a random shard of its petition's count, in one
+    statement: atomic without BEGIN and COMMIT, and one round trip instead of four. The statement
+    itself checks that the petition is still open. False, with nothing written, when the petition
+    is not open or this (petition, canonical email) has already signed."""
+    sql, fields = _insert_and_count_sql()
+    values = [
+        getattr(signature, f.attname)
+        if plain
+        else f.get_db_prep_save(f.pre_save(signature, add=True), connection)
+        for f, plain in fields
+    ]
+    shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load
+    petition_id = signature.petition_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, petition_id, Petition.Status.OPEN, petition_id, shard])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    signature.pk = row[0]
+    signature._state.adding = False
+    return True
 
 
 class AlreadyConfirmed(Exception):

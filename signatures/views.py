@@ -1,11 +1,9 @@
-import hashlib
-import json
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -14,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from petitions import cache as petition_cache
 from petitions.models import Petition
 from petitions.views import render_petition
 
@@ -38,14 +37,16 @@ def client_ip(request) -> str:
 @sensitive_post_parameters("name", "email", "locality", "comment")
 @require_POST
 def sign(request, slug):
-    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    petition = petition_cache.public_petition(slug)
+    if petition is None:
+        raise Http404
     if not petition.is_signable:
         messages.error(request, _("This petition is closed and no longer takes signatures."))
         return redirect(petition.get_absolute_url())
 
     language = translation.get_language()
     ip_hash = services.hash_ip(client_ip(request))
-    limited = abuse.rate_limit_reason(request, petition, ip_hash)
+    limited = abuse.rate_limit_reason(petition, ip_hash)
     if limited:
         abuse.record_blocked(petition, limited, ip_hash)
         form = SignForm(request.POST, language=language)
@@ -112,7 +113,7 @@ def sign(request, slug):
     thanks = reverse("signatures:thanks", kwargs={"slug": petition.slug})
     if petition.requires_confirmation and not who.confirmed:
         thanks += "?check=email"
-    response = redirect(thanks)
+    response = HttpResponseRedirect(thanks)  # redirect() would first try the URL as a view name
     supporter.remember(response, who)
     return response
 
@@ -170,7 +171,8 @@ def confirm(request, token):
 def thanks(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     language = translation.get_language()
-    snapshot = services.count_snapshot(petition)
+    # Exact, not cached: the signer has just been counted and expects to see it.
+    snapshot = services.count_snapshot(petition, cached=False)
     share_url = request.build_absolute_uri(petition.get_absolute_url())
     text = petition.in_language(language)
     return render(
@@ -192,17 +194,15 @@ def thanks(request, slug):
 @require_safe
 def count_json(request, slug):
     """The live counter's feed. Warm, it is answered from the cache alone: no database query."""
-    snapshot = services.cached_count(slug)
+    snapshot = services.cached_count(slug, refresh=True)
     if snapshot is None:
         petition = get_object_or_404(Petition.objects.public(), slug=slug)
         snapshot = services.count_snapshot(petition)
-    body = json.dumps(snapshot.as_json(), separators=(",", ":"))
-    etag = '"' + hashlib.blake2b(body.encode(), digest_size=8).hexdigest() + '"'
-    if etag in request.headers.get("If-None-Match", ""):
+    if snapshot.etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag
+        response = HttpResponse(snapshot.body, content_type="application/json")
+    response["ETag"] = snapshot.etag
     response["Cache-Control"] = COUNT_CACHE_CONTROL
     patch_vary_headers(response, ["Accept-Encoding"])
     return response

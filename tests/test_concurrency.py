@@ -77,10 +77,12 @@ def test_signing_never_updates_the_petition_row():
             sign_petition(
                 petition, name="Sara K", email=f"s{n}@example.com", country="GB", language="en"
             )
-    updates = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
-    assert updates
-    assert not [sql for sql in updates if "petitions_petition" in sql]
-    assert all("signatures_signaturecount" in sql for sql in updates)
+    statements = [" ".join(q["sql"].split()).upper() for q in queries]
+    assert not [sql for sql in statements if 'UPDATE "PETITIONS_PETITION"' in sql]
+    counting = [sql for sql in statements if "SIGNATURES_SIGNATURECOUNT" in sql]
+    assert len(counting) >= 20  # (the first may create the shards)
+    if connection.vendor == "postgresql":
+        assert len(statements) == 20  # one statement a signature: its row and its shard together
     # Spread over shards, not piled on one row.
     shards_used = SignatureCount.objects.filter(petition=petition, count__gt=0).count()
     assert shards_used > 1

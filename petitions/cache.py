@@ -1,0 +1,103 @@
+"""Per-process copies, at most a second old, of what every reader of a viral petition asks for:
+the petition itself and its page as a first-time visitor sees it.
+
+These live in each process's memory rather than in Redis because they are the hottest reads on the
+site and a second of staleness costs nothing: the count on the page is brought up to date by the
+live counter, and signing checks in the database that the petition is still open.
+"""
+
+import time
+import uuid
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.middleware.csrf import get_token
+from django.utils import translation
+
+from .models import Petition
+
+SECONDS = 1
+# Far more petitions than any one site runs at once; beyond it, start afresh rather than grow.
+MAX_ENTRIES = 1000
+
+_petitions: dict[str, tuple[float, Petition]] = {}
+_pages: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+# Holes left in a cached page for what differs between visitors. Random per process, so no
+# organiser's text can contain one by chance.
+_HOLE = uuid.uuid4().hex
+CSRF_HOLE = f"csrf{_HOLE}"
+STARTED_HOLE = f"started{_HOLE}"
+
+# Cookies that change the page: a one-click supporter, a signed-in organiser (drafts, previews),
+# or a message waiting to be shown.
+_PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name, "supporter")
+
+
+def _fresh(entry, now):
+    return entry is not None and entry[0] > now
+
+
+def _put(store: dict, key, value, now) -> None:
+    if len(store) >= MAX_ENTRIES:
+        store.clear()
+    store[key] = (now + SECONDS, value)
+
+
+def public_petition(slug: str) -> Petition | None:
+    """The public petition at `slug`, or None. Treat it as read-only: it is shared."""
+    now = time.monotonic()
+    entry = _petitions.get(slug)
+    if _fresh(entry, now):
+        return entry[1]
+    petition = Petition.objects.public().filter(slug=slug).first()
+    if petition is not None:
+        _put(_petitions, slug, petition, now)
+    return petition
+
+
+def page_is_shared(request) -> bool:
+    """Whether this request gets the page everyone gets, with only its own tokens filled in.
+    Query strings other than ?form= (share trackers and the like) do not change the page."""
+    return (
+        request.method in ("GET", "HEAD")
+        and "form" not in request.GET
+        and not any(name in request.COOKIES for name in _PERSONAL_COOKIES)
+    )
+
+
+def _page_key(request, slug: str) -> tuple[str, str, str]:
+    return (request.get_host(), slug, translation.get_language())
+
+
+def shared_page(request, slug: str) -> str | None:
+    """The cached page for this request with its own CSRF token and form start time, or None."""
+    entry = _pages.get(_page_key(request, slug))
+    if not _fresh(entry, time.monotonic()):
+        return None
+    from signatures.abuse import form_started_token
+
+    html = entry[1]
+    if CSRF_HOLE in html:  # a closed petition's page has no form, and needs no CSRF cookie
+        html = html.replace(CSRF_HOLE, get_token(request), 1)
+    if STARTED_HOLE in html:
+        html = html.replace(STARTED_HOLE, form_started_token(), 1)
+    return html
+
+
+def keep_shared_page(request, slug: str, html_with_holes: str) -> None:
+    _put(_pages, _page_key(request, slug), html_with_holes, time.monotonic())
+
+
+def clear() -> None:
+    _petitions.clear()
+    _pages.clear()
+
+
+@receiver(post_save, sender=Petition)
+@receiver(post_delete, sender=Petition)
+def _petition_changed(sender, instance, **kwargs):
+    # Other processes catch up within SECONDS; this one (the admin's) at once.
+    clear()
