@@ -541,7 +541,8 @@ def report(results: dict, header: list[str]) -> str:
         )
     lines.append(
         f"count.json: {count.with_queries:,} of {count.counted:,} answers touched the database "
-        f"({count.queries:,} queries: the one-second cache being refilled)"
+        f"({count.queries:,} queries; the count is refreshed once a second by a background thread, "
+        "outside any request)"
     )
     cores = os.cpu_count() or 1
     lines += ["", f"CPU during each run, % of one core (the machine has {cores * 100}%):"]

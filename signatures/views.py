@@ -194,7 +194,7 @@ def thanks(request, slug):
 @require_safe
 def count_json(request, slug):
     """The live counter's feed. Warm, it is answered from the cache alone: no database query."""
-    snapshot = services.cached_count(slug, refresh=True)
+    snapshot = services.live_count(slug)
     if snapshot is None:
         petition = get_object_or_404(Petition.objects.public(), slug=slug)
         snapshot = services.count_snapshot(petition)

@@ -35,8 +35,10 @@ def _empty_cache(request):
     from django.core.cache import caches
 
     from petitions import cache as petition_cache
+    from signatures import services
 
     petition_cache.clear()
+    services._local_counts.clear()
     caches["default"].clear()
     # Without Redis the shared cache is a database table, reachable only by tests that may use
     # the database.
