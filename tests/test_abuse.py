@@ -113,3 +113,35 @@ def test_one_click_is_protected_by_its_signed_cookie_not_the_timer(client):
     response = client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"})
     assert response.status_code == 302
     assert Signature.objects.filter(petition=second).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [("20/10m", (20, 600)), ("6000/m", (6000, 60)), ("5/s", (5, 1)), ("3/2h", (3, 7200))],
+)
+def test_rates_read_as_attempts_per_seconds(rate, expected):
+    from signatures.abuse import parse_rate
+
+    assert parse_rate(rate) == expected
+
+
+def test_a_rate_that_is_not_one_is_refused():
+    from signatures.abuse import parse_rate
+
+    with pytest.raises(ValueError):
+        parse_rate("twenty a minute")
+
+
+def test_each_limit_counts_its_own_window_in_the_shared_cache():
+    """Through whichever shared cache is configured: Redis (one command for both) under CI, the
+    database table on a laptop."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from signatures.abuse import count_hits
+
+    shared = caches[settings.SIGN_RATE_CACHE]
+    windows = [("test-limit:a", 60), ("test-limit:b", 60)]
+    assert count_hits(shared, windows) == [1, 1]
+    assert count_hits(shared, windows) == [2, 2]
+    assert count_hits(shared, windows[1:]) == [3]
