@@ -13,7 +13,7 @@ from functools import cache as once
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, close_old_connections, connection, models, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -224,45 +224,46 @@ def sign_petition(
     consent_contact: bool = False,
     ip_hash: str = "",
     confirmed: bool = False,
-) -> Signature | None:
+) -> bool:
     """Add a signature and count it, both or neither.
 
     On a petition that needs email confirmation the signature waits, uncounted, for the signer
     to confirm, unless `confirmed` says this browser already proved the address.
-    Returns None when this email had already signed: the caller must answer exactly as for a new
+    Returns False when this email had already signed: the caller must answer exactly as for a new
     signature, so that the form cannot be used to find out who signed.
     """
     if not petition.is_signable:
         raise PetitionClosed(petition.slug)
     canonical = canonical_email(email)
     pending = petition.requires_confirmation and not confirmed
-    signature = Signature(
-        petition=petition,
-        name=name,
-        email=email,
-        email_canonical=canonical,
-        country=country,
-        locality=locality,
-        comment=comment,
-        show_name=show_name,
-        consent_contact=consent_contact,
-        language=language,
-        ip_hash=ip_hash,
-        status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
-        confirmed_at=timezone.now() if confirmed else None,
-    )
+    row = {
+        "petition_id": petition.pk,
+        "name": name,
+        "email": email,
+        "email_canonical": canonical,
+        "country": country,
+        "locality": locality,
+        "comment": comment,
+        "show_name": show_name,
+        "consent_contact": consent_contact,
+        "language": language,
+        "ip_hash": ip_hash,
+        "status": Signature.Status.PENDING if pending else Signature.Status.COUNTED,
+        "created_at": timezone.now(),
+        "confirmed_at": timezone.now() if confirmed else None,
+    }
     # The cached count is left to expire (COUNT_CACHE_SECONDS) rather than dropped here: under
     # load it is refilled once a second whatever we do, and dropping it would cost every
     # signature a trip to the cache.
     if not pending and connection.vendor == "postgresql":
-        if _insert_and_count(signature):
-            return signature
+        if _insert_and_count(row):
+            return True
         if Signature.objects.filter(petition=petition, email_canonical=canonical).exists():
-            return None  # this email had signed: the same answer as a first signature
+            return False  # this email had signed: the same answer as a first signature
         raise PetitionClosed(petition.slug)  # closed since the caller looked
     try:
         with transaction.atomic():
-            signature.save(force_insert=True)
+            signature = Signature.objects.create(**row)
             if pending:
                 queue_confirmation(signature)
             else:
@@ -275,12 +276,12 @@ def sign_petition(
             raise
         if existing.status == Signature.Status.PENDING:
             queue_confirmation(existing)  # lost the email? here it is again, within reason
-        return None
-    return signature
+        return False
+    return True
 
 
 @once
-def _insert_and_count_sql() -> tuple[str, list]:
+def _insert_and_count_sql() -> tuple[str, list[str], dict]:
     fields = [f for f in Signature._meta.concrete_fields if not f.primary_key]
     signatures = Signature._meta.db_table
     shards = SignatureCount._meta.db_table
@@ -300,36 +301,26 @@ def _insert_and_count_sql() -> tuple[str, list]:
         ON CONFLICT (petition_id, shard) DO UPDATE SET count = {shards}.count + 1
         RETURNING (SELECT id FROM new)
     """  # noqa: S608 - names from the models, values as parameters
-    # Values that go to the database as they are; the others (dates, the country) are prepared.
-    plain = [type(f) in _PLAIN_FIELDS or isinstance(f, models.ForeignKey) for f in fields]
-    return sql, list(zip(fields, plain, strict=True))
+    # Columns a signer's row does not set (emailed_at) take the field's default.
+    defaults = {f.attname: f.get_default() for f in fields}
+    return sql, [f.attname for f in fields], defaults
 
 
-_PLAIN_FIELDS = (models.CharField, models.EmailField, models.TextField, models.BooleanField)
-
-
-def _insert_and_count(signature: Signature) -> bool:
+def _insert_and_count(row: dict) -> bool:
     """Insert a counted signature and add one to a random shard of its petition's count, in one
     statement: atomic without BEGIN and COMMIT, and one round trip instead of four. The statement
     itself checks that the petition is still open. False, with nothing written, when the petition
-    is not open or this (petition, canonical email) has already signed."""
-    sql, fields = _insert_and_count_sql()
-    values = [
-        getattr(signature, f.attname)
-        if plain
-        else f.get_db_prep_save(f.pre_save(signature, add=True), connection)
-        for f, plain in fields
-    ]
+    is not open or this (petition, canonical email) has already signed.
+
+    The row's values go to the database as they are (strings, booleans, aware datetimes): no model
+    instance is built, which was a tenth of a signature's time."""
+    sql, columns, defaults = _insert_and_count_sql()
+    values = [row[name] if name in row else defaults[name] for name in columns]
     shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load
-    petition_id = signature.petition_id
+    petition_id = row["petition_id"]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, petition_id, Petition.Status.OPEN, petition_id, shard])
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    signature.pk = row[0]
-    signature._state.adding = False
-    return True
+        return cursor.fetchone() is not None
 
 
 class AlreadyConfirmed(Exception):
