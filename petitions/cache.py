@@ -16,14 +16,45 @@ from django.dispatch import receiver
 from django.middleware.csrf import get_token
 from django.utils import translation
 
+from signatures.abuse import form_started_token
+from signatures.supporter import COOKIE_NAME as SUPPORTER_COOKIE
+
 from .models import Petition
 
 SECONDS = 1
-# Far more petitions than any one site runs at once; beyond it, start afresh rather than grow.
-MAX_ENTRIES = 1000
 
-_petitions: dict[str, tuple[float, Petition]] = {}
-_pages: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+class ProcessCache:
+    """A dictionary in this process whose entries last `seconds`. Thread-safe as far as it needs
+    to be: two threads filling one key at once both leave a good value."""
+
+    def __init__(self, seconds: float, max_entries: int = 1000):
+        self.seconds = seconds
+        # Far more petitions than any one site runs at once; beyond it, start afresh rather than
+        # grow.
+        self.max_entries = max_entries
+        self._entries: dict = {}
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def set(self, key, value) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.seconds, value)
+
+    def pop(self, key) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_petitions = ProcessCache(SECONDS)
+_pages = ProcessCache(SECONDS)
 
 # Holes left in a cached page for what differs between visitors. Random per process, so no
 # organiser's text can contain one by chance.
@@ -33,28 +64,16 @@ STARTED_HOLE = f"started{_HOLE}"
 
 # Cookies that change the page: a one-click supporter, a signed-in organiser (drafts, previews),
 # or a message waiting to be shown.
-_PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name, "supporter")
-
-
-def _fresh(entry, now):
-    return entry is not None and entry[0] > now
-
-
-def _put(store: dict, key, value, now) -> None:
-    if len(store) >= MAX_ENTRIES:
-        store.clear()
-    store[key] = (now + SECONDS, value)
+_PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name, SUPPORTER_COOKIE)
 
 
 def public_petition(slug: str) -> Petition | None:
     """The public petition at `slug`, or None. Treat it as read-only: it is shared."""
-    now = time.monotonic()
-    entry = _petitions.get(slug)
-    if _fresh(entry, now):
-        return entry[1]
-    petition = Petition.objects.public().filter(slug=slug).first()
-    if petition is not None:
-        _put(_petitions, slug, petition, now)
+    petition = _petitions.get(slug)
+    if petition is None:
+        petition = Petition.objects.public().filter(slug=slug).first()
+        if petition is not None:
+            _petitions.set(slug, petition)
     return petition
 
 
@@ -73,22 +92,22 @@ def _page_key(request, slug: str) -> tuple[str, str, str]:
 
 
 def shared_page(request, slug: str) -> str | None:
-    """The cached page for this request with its own CSRF token and form start time, or None."""
-    entry = _pages.get(_page_key(request, slug))
-    if not _fresh(entry, time.monotonic()):
-        return None
-    from signatures.abuse import form_started_token
+    """This request's page as everyone gets it, holes and all, if one was kept in the last
+    second."""
+    return _pages.get(_page_key(request, slug))
 
-    html = entry[1]
+
+def keep_shared_page(request, slug: str, html_with_holes: str) -> None:
+    _pages.set(_page_key(request, slug), html_with_holes)
+
+
+def fill_holes(request, html: str) -> str:
+    """Put this visitor's own CSRF token and form start time into a shared page."""
     if CSRF_HOLE in html:  # a closed petition's page has no form, and needs no CSRF cookie
         html = html.replace(CSRF_HOLE, get_token(request), 1)
     if STARTED_HOLE in html:
         html = html.replace(STARTED_HOLE, form_started_token(), 1)
     return html
-
-
-def keep_shared_page(request, slug: str, html_with_holes: str) -> None:
-    _put(_pages, _page_key(request, slug), html_with_holes, time.monotonic())
 
 
 def clear() -> None:

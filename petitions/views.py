@@ -45,8 +45,7 @@ def detail(request, slug):
                 raise Http404
             html = render_petition(request, petition, holes=True).content.decode()
             cache.keep_shared_page(request, slug, html)
-            html = cache.shared_page(request, slug) or html
-        return HttpResponse(html)
+        return HttpResponse(cache.fill_holes(request, html))
     # Organisers preview drafts on the real page before anyone else can see them.
     visible = (
         Petition.objects.all()

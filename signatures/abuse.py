@@ -2,6 +2,7 @@
 fill time. None of them is a CAPTCHA; a person who trips one is told, in their language, to try
 again, and the refusal is tallied for moderators."""
 
+import functools
 import logging
 import re
 import time
@@ -33,6 +34,7 @@ _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@functools.cache  # read on every signature; a handful of distinct settings
 def parse_rate(rate: str) -> tuple[int, int]:
     """'20/10m' -> (20, 600): so many attempts per so many seconds."""
     match = _RATE.match(rate.strip().lower())

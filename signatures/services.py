@@ -17,6 +17,7 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from petitions.cache import ProcessCache, public_petition
 from petitions.goals import next_goal
 from petitions.models import Petition
 
@@ -119,19 +120,15 @@ def live_count(slug: str) -> CountSnapshot | None:
     """count.json's count: what the shared cache says (see cached_count), held in this process
     for COUNT_LOCAL_SECONDS. With thousands of readers a second that spares the cache most reads,
     and adds at most that to a count's age."""
-    now = time.monotonic()
-    entry = _local_counts.get(slug)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    snapshot = cached_count(slug, refresh=True)
-    if snapshot is not None:
-        if len(_local_counts) >= 1000:  # far more petitions than run at once: start afresh
-            _local_counts.clear()
-        _local_counts[slug] = (now + COUNT_LOCAL_SECONDS, snapshot)
+    snapshot = _local_counts.get(slug)
+    if snapshot is None:
+        snapshot = cached_count(slug, refresh=True)
+        if snapshot is not None:
+            _local_counts.set(slug, snapshot)
     return snapshot
 
 
-_local_counts: dict[str, tuple[float, CountSnapshot]] = {}
+_local_counts = ProcessCache(COUNT_LOCAL_SECONDS)
 _refresher: ThreadPoolExecutor | None = None
 _refreshing: set[str] = set()
 _refreshing_lock = threading.Lock()
@@ -142,18 +139,18 @@ def _refresh_in_background(slug: str) -> None:
     with _refreshing_lock:
         if slug in _refreshing:
             return
-        # One refresh at a time across all app servers: the others keep answering the last count.
-        if not cache.add(count_cache_key(slug) + ":refreshing", 1, COUNT_CACHE_SECONDS):
-            return
         _refreshing.add(slug)
         if _refresher is None:
             _refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="count-refresh")
-    _refresher.submit(_refresh, slug)
+    # One refresh at a time across all app servers: the others keep answering the last count.
+    if cache.add(count_cache_key(slug) + ":refreshing", 1, COUNT_CACHE_SECONDS):
+        _refresher.submit(_refresh, slug)
+    else:
+        with _refreshing_lock:
+            _refreshing.discard(slug)
 
 
 def _refresh(slug: str) -> None:
-    from petitions.cache import public_petition
-
     try:
         petition = public_petition(slug)
         if petition is not None:
@@ -173,7 +170,7 @@ def forget_count(petition: Petition) -> None:
 
     def forget():
         cache.delete_many(keys)
-        _local_counts.pop(petition.slug, None)
+        _local_counts.pop(petition.slug)
 
     transaction.on_commit(forget)
 

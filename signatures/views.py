@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -13,7 +13,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from petitions import cache as petition_cache
-from petitions.models import Petition
 from petitions.views import render_petition
 
 from . import abuse, confirmation, services, supporter
@@ -169,7 +168,9 @@ def confirm(request, token):
 
 @require_safe
 def thanks(request, slug):
-    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    petition = petition_cache.public_petition(slug)
+    if petition is None:
+        raise Http404
     language = translation.get_language()
     # Exact, not cached: the signer has just been counted and expects to see it.
     snapshot = services.count_snapshot(petition, cached=False)
@@ -196,7 +197,9 @@ def count_json(request, slug):
     """The live counter's feed. Warm, it is answered from the cache alone: no database query."""
     snapshot = services.live_count(slug)
     if snapshot is None:
-        petition = get_object_or_404(Petition.objects.public(), slug=slug)
+        petition = petition_cache.public_petition(slug)
+        if petition is None:
+            raise Http404
         snapshot = services.count_snapshot(petition)
     if snapshot.etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
