@@ -6,8 +6,12 @@ call, several calls a request. A client is only a thin, thread-safe front on its
 hands each command its own connection), so keeping one per pool changes nothing else.
 """
 
+import hashlib
+from collections.abc import Callable
+
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import NoScriptError
 
 
 class PooledClientRedisCacheClient(RedisCacheClient):
@@ -34,19 +38,47 @@ for i, key in ipairs(KEYS) do
 end
 return hits
 """
+COUNT_HITS_SHA = hashlib.sha1(COUNT_HITS_LUA.encode()).hexdigest()  # noqa: S324 - Redis's script id
 
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
-        self._count_hits_script = None
 
     def count_hits(self, windows: list[tuple[str, int]]) -> list[int]:
         """Add one to each (key, seconds) counter, creating it to expire after that many seconds,
         and return the new values (signatures/abuse.py): one command, one round trip."""
-        client = self._cache.get_client(write=True)
-        if self._count_hits_script is None:
-            self._count_hits_script = client.register_script(COUNT_HITS_LUA)
+        return self.send_count_hits(windows)()
+
+    def send_count_hits(self, windows: list[tuple[str, int]]) -> Callable[[], list[int]]:
+        """count_hits in two halves: the command is sent now, and the function returned reads
+        its answer. Whatever the caller does in between overlaps Redis's work and the network,
+        and by the time it asks, the answer is usually waiting: the request's thread neither
+        blocks nor hands the interpreter to another thread and back, which cost gthread workers
+        more than the command itself. The function must be called, once: it gives the
+        connection back to the pool."""
         keys = [self.make_and_validate_key(key) for key, _seconds in windows]
-        return self._count_hits_script(keys=keys, args=[s for _key, s in windows], client=client)
+        args = [seconds for _key, seconds in windows]
+        pool = self._cache.get_client(write=True).connection_pool
+        connection = pool.get_connection()
+        try:
+            connection.send_command("EVALSHA", COUNT_HITS_SHA, len(keys), *keys, *args)
+        except BaseException:
+            pool.release(connection)
+            raise
+
+        def answer() -> list[int]:
+            try:
+                try:
+                    return connection.read_response()
+                except NoScriptError:  # a restarted Redis has forgotten the script: send it
+                    connection.send_command("EVAL", COUNT_HITS_LUA, len(keys), *keys, *args)
+                    return connection.read_response()
+            except BaseException:
+                connection.disconnect()  # its answer may still be on the way
+                raise
+            finally:
+                pool.release(connection)
+
+        return answer

@@ -104,6 +104,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL keeps the signing statement prepared on each connection (signatures/services.py);
+    # Django's own queries bind their parameters on the client and are never prepared. Behind a
+    # pooler in transaction mode that needs PgBouncer 1.21+ with max_prepared_statements, or
+    # DB_PREPARED_STATEMENTS=false (docs/scaling.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 0 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ import functools
 import logging
 import re
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
@@ -46,10 +47,16 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def count_hits(cache, windows: list[tuple[str, int]]) -> list[int]:
     """Add one to each (key, seconds) counter, creating it for that many seconds, and return the
-    new values. Redis does all of them in one round trip (config/cache.py); other caches take two
-    calls a counter."""
-    if hasattr(cache, "count_hits"):
-        return cache.count_hits(windows)
+    new values."""
+    return send_hits(cache, windows)()
+
+
+def send_hits(cache, windows: list[tuple[str, int]]) -> Callable[[], list[int]]:
+    """count_hits, with the answer read when the function returned is called. Redis does all the
+    counters in one command, sent at once, so the caller can get on with its work meanwhile
+    (config/cache.py); other caches count at once, two calls a counter."""
+    if hasattr(cache, "send_count_hits"):
+        return cache.send_count_hits(windows)
     hits = []
     for key, seconds in windows:
         cache.add(key, 0, seconds)
@@ -58,11 +65,12 @@ def count_hits(cache, windows: list[tuple[str, int]]) -> list[int]:
         except ValueError:  # expired between add and incr: a new window starts with this hit
             cache.set(key, 1, seconds)
             hits.append(1)
-    return hits
+    return lambda: hits
 
 
-def rate_limit_reason(petition, ip_hash: str) -> str | None:
-    """Count this attempt against the limits and say which one it breaks, if any.
+def count_attempt(petition, ip_hash: str) -> Callable[[], str | None]:
+    """Count this attempt against the limits; the function returned says which one it breaks, if
+    any. Call it once, after checking the form: the count is under way meanwhile.
 
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
     shared cache never holds a raw IP either.
@@ -80,11 +88,15 @@ def rate_limit_reason(petition, ip_hash: str) -> str | None:
         allowed, seconds = parse_rate(rate)
         limits.append((reason, allowed))
         windows.append((f"sign-limit:{subject}:{now - now % seconds}", seconds))
-    hits = count_hits(caches[settings.SIGN_RATE_CACHE], windows)
-    for (reason, allowed), used in zip(limits, hits, strict=True):
-        if used > allowed:
-            return reason
-    return None
+    answer = send_hits(caches[settings.SIGN_RATE_CACHE], windows)
+
+    def broken_limit() -> str | None:
+        for (reason, allowed), used in zip(limits, answer(), strict=True):
+            if used > allowed:
+                return reason
+        return None
+
+    return broken_limit
 
 
 def record_blocked(petition, reason: str, ip_hash: str) -> None:

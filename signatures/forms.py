@@ -110,6 +110,9 @@ class SignForm(forms.Form):
     )
 
     def __init__(self, *args, language: str = "en", started: str | None = None, **kwargs):
+        # The templates write the labels themselves, so Django's translated ":" is never used;
+        # asking for it was a gettext lookup per signature.
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["started"] = started or form_started_token()
