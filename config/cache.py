@@ -7,6 +7,8 @@ hands each command its own connection), so keeping one per pool changes nothing 
 """
 
 import hashlib
+import os
+import threading
 from collections.abc import Callable
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -41,10 +43,23 @@ return hits
 COUNT_HITS_SHA = hashlib.sha1(COUNT_HITS_LUA.encode()).hexdigest()  # noqa: S324 - Redis's script id
 
 
+# Counted here rather than comparing os.getpid() on every count: that is a system call too.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = PooledClientRedisCacheClient
+        self._own = threading.local()
 
     def count_hits(self, windows: list[tuple[str, int]]) -> list[int]:
         """Add one to each (key, seconds) counter, creating it to expire after that many seconds,
@@ -56,17 +71,20 @@ class RedisCache(DjangoRedisCache):
         its answer. Whatever the caller does in between overlaps Redis's work and the network,
         and by the time it asks, the answer is usually waiting: the request's thread neither
         blocks nor hands the interpreter to another thread and back, which cost gthread workers
-        more than the command itself. The function must be called, once: it gives the
-        connection back to the pool."""
-        keys = [self.make_and_validate_key(key) for key, _seconds in windows]
+        more than the command itself. Call the function once; if it never is, the thread's next
+        count drops the connection, unread answer and all, and opens another."""
+        # make_key, not make_and_validate_key: the check only warns of keys memcached would
+        # refuse, and these are short ASCII without spaces.
+        keys = [self.make_key(key) for key, _seconds in windows]
         args = [seconds for _key, seconds in windows]
-        pool = self._cache.get_client(write=True).connection_pool
-        connection = pool.get_connection()
+        own = self._thread_connection()
+        connection = own.connection
         try:
             connection.send_command("EVALSHA", COUNT_HITS_SHA, len(keys), *keys, *args)
         except BaseException:
-            pool.release(connection)
+            connection.disconnect()
             raise
+        own.unread = True
 
         def answer() -> list[int]:
             try:
@@ -79,6 +97,22 @@ class RedisCache(DjangoRedisCache):
                 connection.disconnect()  # its answer may still be on the way
                 raise
             finally:
-                pool.release(connection)
+                own.unread = False
 
         return answer
+
+    def _thread_connection(self) -> threading.local:
+        """This thread's own connection to the primary, for counting only. Before lending one of
+        its connections the pool asks the socket whether anything is left unread: four of the nine
+        system calls of each count, and a system call costs about as much as the rest of it. Here
+        nothing can be left unread: every command's answer is read, and the connection dropped
+        on any error (it reconnects on its next command)."""
+        own = self._own
+        if getattr(own, "forks", None) != _forks:  # a new thread, or a forked process
+            pool = self._cache.get_client(write=True).connection_pool
+            own.connection = pool.connection_class(**pool.connection_kwargs)
+            own.forks, own.unread = _forks, False
+        elif own.unread:
+            own.connection.disconnect()
+            own.unread = False
+        return own

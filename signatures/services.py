@@ -15,11 +15,13 @@ import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.db import (
+    DEFAULT_DB_ALIAS,
     IntegrityError,
     InterfaceError,
     OperationalError,
     close_old_connections,
     connection,
+    connections,
     transaction,
 )
 from django.utils import timezone
@@ -241,6 +243,7 @@ def sign_petition(
         raise PetitionClosed(petition.slug)
     canonical = canonical_email(email)
     pending = petition.requires_confirmation and not confirmed
+    now = timezone.now()
     row = {
         "petition_id": petition.pk,
         "name": name,
@@ -254,8 +257,8 @@ def sign_petition(
         "language": language,
         "ip_hash": ip_hash,
         "status": Signature.Status.PENDING if pending else Signature.Status.COUNTED,
-        "created_at": timezone.now(),
-        "confirmed_at": timezone.now() if confirmed else None,
+        "created_at": now,
+        "confirmed_at": now if confirmed else None,
     }
     # The cached count is left to expire (COUNT_CACHE_SECONDS) rather than dropped here: under
     # load it is refilled once a second whatever we do, and dropping it would cost every
@@ -328,10 +331,11 @@ def _insert_and_count(row: dict) -> bool:
     # A persistent connection the database dropped while idle fails the statement: open another
     # and send it again. That is safe because the statement cannot count a signature twice: if
     # the first one did get through, the second finds the email and writes nothing.
-    retry = not connection.in_atomic_block
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
+    retry = not db.in_atomic_block
     while True:
         try:
-            with _prepared_cursor() as cursor:
+            with _prepared_cursor(db) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone() is not None
         except (OperationalError, InterfaceError):
@@ -339,10 +343,10 @@ def _insert_and_count(row: dict) -> bool:
                 raise
             retry = False
             log.warning("Signing: the database connection failed; trying once more on a new one")
-            connection.close()
+            db.close()
 
 
-def _prepared_cursor():
+def _prepared_cursor(db):
     """A Django cursor (execute wrappers, query logging and error translation as usual) over a
     psycopg cursor that binds its parameters on the server, so that PostgreSQL can keep the
     signing statement parsed and planned for the life of the connection: that halved the
@@ -350,14 +354,14 @@ def _prepared_cursor():
 
     It also skips Django's connection health check (a `SELECT 1` round trip before each
     request's first query); _insert_and_count retries on a failed connection instead."""
-    if connection.queries_logged:
+    if db.queries_logged:
         # Django's query log (DEBUG, or a test counting queries) cannot read a prepared
         # statement back from psycopg: a logged signature takes Django's ordinary cursor.
-        return connection.cursor()
-    connection.ensure_connection()
-    connection.health_check_done = True
-    connection.validate_thread_sharing()
-    return connection.make_cursor(psycopg.Cursor(connection.connection))
+        return db.cursor()
+    db.ensure_connection()
+    db.health_check_done = True
+    db.validate_thread_sharing()
+    return db.make_cursor(psycopg.Cursor(db.connection))
 
 
 class AlreadyConfirmed(Exception):
