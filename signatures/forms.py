@@ -69,7 +69,7 @@ class CountryChoiceField(forms.ChoiceField):
 
 class LazyBoundField(BoundField):
     """A BoundField that works out its names, label and help text when a template first asks for
-    them, not when it is made. Checking a signature makes one for each of the nine fields and
+    them, not when it is made. Checking a signature makes one for each of the seven fields and
     reads none of that; working it all out at once (two prefixed names, an id and a translated
     help text each) was a tenth or more of checking the form."""
 
@@ -137,14 +137,16 @@ class SignForm(forms.Form):
     show_name = forms.BooleanField(
         label=_("Show my first name and initial on this petition"), required=False, initial=True
     )
-    # Bots fill in every field they find; people never see this one.
-    website = forms.CharField(label=_("Leave this empty"), required=False, max_length=200)
-    started = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
     consent_contact = forms.BooleanField(
         label=_("Email me about this campaign. The organiser will see my name and email."),
         required=False,
         initial=False,
     )
+
+    # Two inputs that are not fields: the template writes them and clean() reads them. Bots fill
+    # in every input they find, and people never see the "website" one; "started" says when the
+    # form was shown. As fields they were two ninths of checking a signature.
+    honeypot_label = _("Leave this empty")
 
     def __init__(self, *args, language: str = "en", started: str | None = None, **kwargs):
         # The templates write the labels themselves, so Django's translated ":" is never used;
@@ -155,6 +157,10 @@ class SignForm(forms.Form):
             self.initial["started"] = started or form_started_token()
             if language in COUNTRY_GUESS:
                 self.initial.setdefault("country", COUNTRY_GUESS[language])
+
+    @property
+    def started_token(self) -> str:
+        return self.data.get("started", "") if self.is_bound else self.initial["started"]
 
     def clean_name(self) -> str:
         name = clean_text(self.cleaned_data["name"])
@@ -183,7 +189,7 @@ class SignForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("website"):
+        if self.data.get("website", "").strip():
             raise forms.ValidationError(
                 _("Something went wrong. Please press Sign again."), code="honeypot"
             )
@@ -211,7 +217,7 @@ class SignForm(forms.Form):
 
 class _SharedFields(dict):
     """Django copies every field of a form for each instance, so that one instance may change its
-    fields without touching the others. SignForm never changes its fields, and the copy of its nine
+    fields without touching the others. SignForm never changes its fields, and the copy of its
     fields was a tenth of a signature's time, so its instances share them."""
 
     def __deepcopy__(self, memo):
