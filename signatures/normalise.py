@@ -38,6 +38,8 @@ def ascii_digits(value: str) -> str:
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
     """NFKC, Persian letter forms, no bidi or control characters, tidy spaces. ZWNJ stays."""
+    if not value:  # most optional fields: nothing to normalise
+        return ""
     value = unicodedata.normalize("NFKC", value)
     value = value.translate(ARABIC_TO_PERSIAN)
     value = BIDI_CONTROLS.sub("", value)
