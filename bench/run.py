@@ -537,7 +537,8 @@ def report(results: dict, header: list[str]) -> str:
         statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(sign.statuses.items()))
         lines.append(
             f"signing, {n} clients: {sign.rate / pg['tps']:.3f} x pgbench; answers {statuses}; "
-            f"{sign.queries_per_request:.1f} queries a signature (+ the connection health check)"
+            f"{sign.queries_per_request:.1f} queries a signature (prepared; no health check: "
+            "a dropped connection is retried instead; the floor's view makes one)"
         )
     lines.append(
         f"count.json: {count.with_queries:,} of {count.counted:,} answers touched the database "
