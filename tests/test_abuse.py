@@ -145,3 +145,31 @@ def test_each_limit_counts_its_own_window_in_the_shared_cache():
     assert count_hits(shared, windows) == [1, 1]
     assert count_hits(shared, windows) == [2, 2]
     assert count_hits(shared, windows[1:]) == [3]
+
+
+def test_a_count_whose_answer_was_never_read_does_not_answer_the_next():
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from signatures.abuse import send_hits
+
+    shared = caches[settings.SIGN_RATE_CACHE]
+    windows = [("test-limit:unread", 60)]
+    send_hits(shared, windows)  # counted, but its answer is never read
+    assert send_hits(shared, windows)() == [2]
+
+
+def test_counting_still_works_after_redis_forgets_its_scripts():
+    """A restarted or flushed Redis no longer knows the counting script by its hash."""
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from signatures.abuse import count_hits
+
+    shared = caches[settings.SIGN_RATE_CACHE]
+    if not hasattr(shared, "send_count_hits"):
+        pytest.skip("the shared cache is not Redis here (it is under CI)")
+    windows = [("test-limit:flushed", 60)]
+    assert count_hits(shared, windows) == [1]
+    shared._cache.get_client(write=True).script_flush()
+    assert count_hits(shared, windows) == [2]
