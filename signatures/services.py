@@ -48,12 +48,8 @@ log = logging.getLogger(__name__)
 COUNT_CACHE_SECONDS = 1
 # How long each process keeps count.json's count to itself (see live_count).
 COUNT_LOCAL_SECONDS = 0.25
-# How far past its freshness a count may still be answered while it is counted again in the
-# background. Older than that (a quiet petition whose last reader came a while ago), the reader
-# waits the millisecond it takes to count.
-COUNT_STALE_GRACE = 0.5
 # The oldest count a reader can be shown (plus the moment it takes to count).
-COUNT_STALE_AT_MOST = COUNT_CACHE_SECONDS + COUNT_STALE_GRACE + COUNT_LOCAL_SECONDS
+COUNT_STALE_AT_MOST = COUNT_CACHE_SECONDS + COUNT_LOCAL_SECONDS
 # How long a count is kept for count.json to answer while a fresh one is being counted.
 COUNT_KEEP_SECONDS = 300
 RECENT_CACHE_SECONDS = 2
@@ -117,18 +113,14 @@ def count_snapshot(petition: Petition, *, cached: bool = True) -> CountSnapshot:
 def cached_count(slug: str, *, refresh: bool = False) -> CountSnapshot | None:
     """The cached count if it is fresh, else None: the caller is to count.
 
-    With `refresh` (count.json), a count up to COUNT_STALE_GRACE past its freshness is still
-    answered, and a fresh one is counted in the background: while readers keep coming, that is
-    once a second across all app servers however many there are, and never while a reader waits.
+    With `refresh` (count.json), a count older than COUNT_CACHE_SECONDS is still answered, and a
+    fresh one is counted in the background: once a second across all app servers, however many
+    readers there are, and never while a reader waits.
     """
     snapshot = cache.get(count_cache_key(slug))
     if snapshot is None or snapshot.is_fresh:
         return snapshot
-    if (
-        refresh
-        and settings.COUNT_REFRESH_IN_BACKGROUND
-        and snapshot.fresh_until > time.time() - COUNT_STALE_GRACE
-    ):
+    if refresh and settings.COUNT_REFRESH_IN_BACKGROUND:
         _refresh_in_background(slug)
         return snapshot
     return None
