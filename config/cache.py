@@ -4,6 +4,9 @@ Django builds a new `redis.Redis` for every cache call, and redis-py 8 fills a t
 hundred response callbacks each time it does: on this site that was about 0.7 ms of CPU per cache
 call, several calls a request. A client is only a thin, thread-safe front on its pool (the pool
 hands each command its own connection), so keeping one per pool changes nothing else.
+
+It also counts signing attempts for the rate limits (send_count_hits): one Lua command for all the
+limits, on a connection each thread keeps for it.
 """
 
 import hashlib
@@ -61,14 +64,10 @@ class RedisCache(DjangoRedisCache):
         self._class = PooledClientRedisCacheClient
         self._own = threading.local()
 
-    def count_hits(self, windows: list[tuple[str, int]]) -> list[int]:
-        """Add one to each (key, seconds) counter, creating it to expire after that many seconds,
-        and return the new values (signatures/abuse.py): one command, one round trip."""
-        return self.send_count_hits(windows)()
-
     def send_count_hits(self, windows: list[tuple[str, int]]) -> Callable[[], list[int]]:
-        """count_hits in two halves: the command is sent now, and the function returned reads
-        its answer. Whatever the caller does in between overlaps Redis's work and the network,
+        """Add one to each (key, seconds) counter, creating it to expire after that many seconds
+        (signatures/abuse.py), in one command: sent now, and the function returned reads the new
+        values. Whatever the caller does in between overlaps Redis's work and the network,
         and by the time it asks, the answer is usually waiting: the request's thread neither
         blocks nor hands the interpreter to another thread and back, which cost gthread workers
         more than the command itself. Call the function once; if it never is, the thread's next
@@ -105,9 +104,9 @@ class RedisCache(DjangoRedisCache):
         """This thread's own connection to the primary, for counting only. Before lending one of
         its connections the pool checks its process id and asks the socket whether anything is
         left unread: five of the nine system calls of each count, and on a virtual machine a
-        system call costs about as much as ten microseconds of Python. Here
-        nothing can be left unread: every command's answer is read, and the connection dropped
-        on any error (it reconnects on its next command)."""
+        system call costs about as much as ten microseconds of Python. Here nothing is left
+        unread: every answer is read, or the connection dropped before the next command (it
+        reconnects on that command), as it is on any error."""
         own = self._own
         if getattr(own, "forks", None) != _forks:  # a new thread, or a forked process
             pool = self._cache.get_client(write=True).connection_pool
