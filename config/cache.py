@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
-from redis.exceptions import NoScriptError
+from redis import exceptions as redis_errors
 
 
 class PooledClientRedisCacheClient(RedisCacheClient):
@@ -35,7 +35,7 @@ class PooledClientRedisCacheClient(RedisCacheClient):
 
 # INCR each key; a key that was new expires after its window. Run by Redis as one command, so no
 # other client sees a counter without its expiry.
-COUNT_HITS_LUA = """
+COUNT_HITS_LUA = b"""
 local hits = {}
 for i, key in ipairs(KEYS) do
   hits[i] = redis.call('INCR', key)
@@ -43,7 +43,46 @@ for i, key in ipairs(KEYS) do
 end
 return hits
 """
-COUNT_HITS_SHA = hashlib.sha1(COUNT_HITS_LUA.encode()).hexdigest()  # noqa: S324 - Redis's script id
+COUNT_HITS_SHA = hashlib.sha1(COUNT_HITS_LUA).hexdigest().encode()  # noqa: S324 - Redis's script id
+
+
+def _command(*parts: bytes) -> bytes:
+    """A Redis command as it goes on the wire (RESP)."""
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%b\r\n" % (len(p), p) for p in parts)
+
+
+def _read_integers(sock, count: int) -> list[int]:
+    """Read Redis's answer to one command: an array of `count` integers, or an error."""
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise redis_errors.ConnectionError("Redis closed the connection")
+        data += chunk
+        if not data.endswith(b"\r\n"):
+            continue
+        if data.startswith(b"-"):
+            message = data[1:-2].decode(errors="replace")
+            if message.startswith("NOSCRIPT"):
+                raise redis_errors.NoScriptError(message)
+            raise redis_errors.ResponseError(message)
+        lines = data.split(b"\r\n")
+        complete = len(lines) >= count + 2
+        if (
+            lines[0] != b"*%d" % count
+            or not all(line[:1] == b":" for line in lines[1:-1])
+            or (complete and len(lines) > count + 2)
+        ):
+            raise redis_errors.ResponseError(f"Unexpected answer from Redis: {data[:100]!r}")
+        if complete:
+            return [int(line[1:]) for line in lines[1:-1]]
+
+
+def _redis_error(exc: OSError) -> redis_errors.RedisError:
+    """A socket's error as redis-py raises it, so callers see one kind of failure."""
+    if isinstance(exc, TimeoutError):
+        return redis_errors.TimeoutError(str(exc))
+    return redis_errors.ConnectionError(str(exc))
 
 
 # Counted here rather than comparing os.getpid() on every count: that is a system call too.
@@ -71,15 +110,26 @@ class RedisCache(DjangoRedisCache):
         and by the time it asks, the answer is usually waiting: the request's thread neither
         blocks nor hands the interpreter to another thread and back, which cost gthread workers
         more than the command itself. Call the function once; if it never is, the thread's next
-        count drops the connection, unread answer and all, and opens another."""
+        count drops the connection, unread answer and all, and opens another.
+
+        redis-py opens the connection (address, password, database, TLS); the command and its
+        answer go over its socket directly. redis-py's general-purpose encoding and parsing of
+        them took as long as the rest of the count."""
         # make_key, not make_and_validate_key: the check only warns of keys memcached would
         # refuse, and these are short ASCII without spaces.
-        keys = [self.make_key(key) for key, _seconds in windows]
-        args = [seconds for _key, seconds in windows]
+        keys = [self.make_key(key).encode() for key, _seconds in windows]
+        args = [b"%d" % len(keys), *keys, *(b"%d" % seconds for _key, seconds in windows)]
         own = self._thread_connection()
         connection = own.connection
         try:
-            connection.send_command("EVALSHA", COUNT_HITS_SHA, len(keys), *keys, *args)
+            # _sock is redis-py's own, and private: tests/test_abuse.py would catch a change.
+            if connection._sock is None:
+                connection.connect()
+            sock = connection._sock
+            sock.sendall(_command(b"EVALSHA", COUNT_HITS_SHA, *args))
+        except OSError as exc:
+            connection.disconnect()
+            raise _redis_error(exc) from exc
         except BaseException:
             connection.disconnect()
             raise
@@ -88,10 +138,13 @@ class RedisCache(DjangoRedisCache):
         def answer() -> list[int]:
             try:
                 try:
-                    return connection.read_response()
-                except NoScriptError:  # a restarted Redis has forgotten the script: send it
-                    connection.send_command("EVAL", COUNT_HITS_LUA, len(keys), *keys, *args)
-                    return connection.read_response()
+                    return _read_integers(sock, len(keys))
+                except redis_errors.NoScriptError:  # a restarted Redis forgot the script: send it
+                    sock.sendall(_command(b"EVAL", COUNT_HITS_LUA, *args))
+                    return _read_integers(sock, len(keys))
+            except OSError as exc:
+                connection.disconnect()
+                raise _redis_error(exc) from exc
             except BaseException:
                 connection.disconnect()  # its answer may still be on the way
                 raise

@@ -6,6 +6,7 @@ site and a second of staleness costs nothing: the count on the page is brought u
 live counter, and signing checks in the database that the petition is still open.
 """
 
+import threading
 import time
 import uuid
 
@@ -34,12 +35,40 @@ class ProcessCache:
         # grow.
         self.max_entries = max_entries
         self._entries: dict = {}
+        self._loading: set = set()
+        self._lock = threading.Lock()
 
     def get(self, key):
         entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
         return None
+
+    def get_or_load(self, key, load):
+        """The entry, or what load() returns (kept unless None) when it is missing or expired.
+
+        An expired entry is reloaded by one thread while the process's other threads go on with
+        it: under load every thread of every worker found the entry expired in the same instant
+        and each reloaded it."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        if entry is not None:
+            with self._lock:
+                if key in self._loading:
+                    return entry[1]
+                self._loading.add(key)
+        try:
+            value = load()
+        finally:
+            if entry is not None:
+                with self._lock:
+                    self._loading.discard(key)
+        if value is None:
+            self.pop(key)
+        else:
+            self.set(key, value)
+        return value
 
     def set(self, key, value) -> None:
         if len(self._entries) >= self.max_entries:
@@ -69,12 +98,7 @@ _PERSONAL_COOKIES = (settings.SESSION_COOKIE_NAME, CookieStorage.cookie_name, SU
 
 def public_petition(slug: str) -> Petition | None:
     """The public petition at `slug`, or None. Treat it as read-only: it is shared."""
-    petition = _petitions.get(slug)
-    if petition is None:
-        petition = Petition.objects.public().filter(slug=slug).first()
-        if petition is not None:
-            _petitions.set(slug, petition)
-    return petition
+    return _petitions.get_or_load(slug, lambda: Petition.objects.public().filter(slug=slug).first())
 
 
 def page_is_shared(request) -> bool:

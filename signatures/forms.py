@@ -158,6 +158,24 @@ class SignForm(forms.Form):
             if language in COUNTRY_GUESS:
                 self.initial.setdefault("country", COUNTRY_GUESS[language])
 
+    def _clean_fields(self):
+        """Django's loop, reading each value straight from the data: Django goes through a
+        BoundField per field, which for these one-input widgets adds nothing but was a quarter of
+        checking the form."""
+        for name, field in self.fields.items():
+            if field.disabled:
+                value = self.get_initial_for_field(field, name)
+            else:
+                html_name = self.add_prefix(name)
+                value = field.widget.value_from_datadict(self.data, self.files, html_name)
+            try:
+                self.cleaned_data[name] = field.clean(value)
+                clean = getattr(self, f"clean_{name}", None)
+                if clean is not None:
+                    self.cleaned_data[name] = clean()
+            except ValidationError as exc:
+                self.add_error(name, exc)
+
     @property
     def started_token(self) -> str:
         return self.data.get("started", "") if self.is_bound else self.initial["started"]

@@ -173,3 +173,55 @@ def test_counting_still_works_after_redis_forgets_its_scripts():
     assert count_hits(shared, windows) == [1]
     shared._cache.get_client(write=True).script_flush()
     assert count_hits(shared, windows) == [2]
+
+
+class Chunks:
+    """A socket that hands over its bytes a few at a time, as TCP may."""
+
+    def __init__(self, data: bytes, size: int):
+        self.parts = [data[i : i + size] for i in range(0, len(data), size)]
+
+    def recv(self, _limit):
+        return self.parts.pop(0) if self.parts else b""
+
+
+@pytest.mark.parametrize("size", [1, 3, 100])
+def test_redis_answers_are_read_whole_however_they_arrive(size):
+    from config.cache import _read_integers
+
+    assert _read_integers(Chunks(b"*2\r\n:17\r\n:1\r\n", size), 2) == [17, 1]
+
+
+def test_a_redis_error_or_a_strange_answer_is_raised_not_counted():
+    from redis import exceptions
+
+    from config.cache import _read_integers
+
+    with pytest.raises(exceptions.NoScriptError):
+        _read_integers(Chunks(b"-NOSCRIPT No matching script.\r\n", 4), 1)
+    with pytest.raises(exceptions.ResponseError, match="not an integer"):
+        _read_integers(Chunks(b"-ERR value is not an integer\r\n", 100), 1)
+    with pytest.raises(exceptions.ResponseError, match="Unexpected"):
+        _read_integers(Chunks(b"*2\r\n$1\r\na\r\n", 100), 2)
+    with pytest.raises(exceptions.ResponseError, match="Unexpected"):
+        _read_integers(Chunks(b"*1\r\n:1\r\n:2\r\n", 100), 1)
+    with pytest.raises(exceptions.ConnectionError):
+        _read_integers(Chunks(b"*2\r\n:1\r\n", 100), 2)
+
+
+def test_counting_goes_on_after_redis_refuses_a_count():
+    """A key that is not a counter makes Redis answer with an error: that count fails, and the
+    thread's next count works on a fresh connection."""
+    from django.conf import settings
+    from django.core.cache import caches
+    from redis import exceptions
+
+    from signatures.abuse import count_hits
+
+    shared = caches[settings.SIGN_RATE_CACHE]
+    if not hasattr(shared, "send_count_hits"):
+        pytest.skip("the shared cache is not Redis here (it is under CI)")
+    shared.set("test-limit:text", "not a number", 60)
+    with pytest.raises(exceptions.ResponseError):
+        count_hits(shared, [("test-limit:text", 60)])
+    assert count_hits(shared, [("test-limit:fine", 60)]) == [1]
