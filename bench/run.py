@@ -586,14 +586,13 @@ def bench_environment(args, tmp: Path) -> dict:
 def measure(args, petition_id: int, site: Server, floor: Server) -> dict:
     """Every figure and its floor, taken in alternating slices (floor, site, floor, site, ...)
     so that both meet the same noise on a shared machine."""
-    from django.core import signing
 
-    from signatures.abuse import STARTED_SALT
+    from signatures.abuse import form_started_token
 
     cookie, token = csrf_pair(site.base)
     # A valid signed start time from an hour ago, so every signature takes the real form path,
     # the fill-time check included.
-    started = signing.dumps(time.time() - 3600, salt=STARTED_SALT)
+    started = form_started_token(time.time() - 3600)
     sign_url = f"{site.base}/en/p/{SLUG}/sign/"
     floor_url = f"{floor.base}/en/floor/insert/"
     count_url = f"{site.base}/en/p/{SLUG}/count.json"

@@ -12,23 +12,37 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 
+from . import keyed
 from .models import BlockedAttempt
 
 log = logging.getLogger("signatures.abuse")
 STARTED_SALT = "signatures.form-started"
 
 
-def form_started_token() -> str:
-    """When the form was shown, signed so that a bot cannot claim it waited."""
-    return signing.dumps(time.time(), salt=STARTED_SALT)
+STARTED_MAX_AGE = 7 * 24 * 3600
+
+
+def form_started_token(at: float | None = None) -> str:
+    """When the form was shown (now, or `at`), in milliseconds, signed so that a bot cannot claim
+    it waited."""
+    return keyed.sign(STARTED_SALT, str(round(1000 * (time.time() if at is None else at))))
 
 
 def seconds_since(token: str) -> float | None:
-    try:
-        started = signing.loads(token, salt=STARTED_SALT, max_age=7 * 24 * 3600)
-    except signing.BadSignature:
+    """How long ago the form with this start time was shown; None if the token is not ours or is
+    more than a week old."""
+    started = keyed.unsign(STARTED_SALT, token)
+    if started is not None and started.isdigit():
+        elapsed = time.time() - int(started) / 1000
+    elif token.count(":") == 2:
+        # Made by django.core.signing before 2026-11: pages shown then still work for a week.
+        try:
+            elapsed = time.time() - float(signing.loads(token, salt=STARTED_SALT))
+        except (signing.BadSignature, ValueError, TypeError):
+            return None
+    else:
         return None
-    return time.time() - float(started)
+    return elapsed if elapsed <= STARTED_MAX_AGE else None
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")

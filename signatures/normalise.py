@@ -40,6 +40,14 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     """NFKC, Persian letter forms, no bidi or control characters, tidy spaces. ZWNJ stays."""
     if not value:  # most optional fields: nothing to normalise
         return ""
+    if value.isascii() and value.isprintable():
+        # Most names and most email addresses: NFKC, the letter forms and the controls leave
+        # printable ASCII as it is, so only the spaces need tidying.
+        return SPACES.sub(" ", value).strip()
+    return _clean_any_text(value, multiline=multiline)
+
+
+def _clean_any_text(value: str, *, multiline: bool) -> str:
     value = unicodedata.normalize("NFKC", value)
     value = value.translate(ARABIC_TO_PERSIAN)
     value = BIDI_CONTROLS.sub("", value)

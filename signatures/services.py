@@ -25,12 +25,12 @@ from django.db import (
     transaction,
 )
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from petitions.cache import ProcessCache, public_petition
 from petitions.goals import next_goal
 from petitions.models import Petition
 
+from . import keyed
 from .confirmation import queue_confirmation
 from .models import (
     Signature,
@@ -214,8 +214,7 @@ def hash_ip(ip: str | None) -> str:
     burst from one place, but the address itself is never stored."""
     if not ip:
         return ""
-    digest = salted_hmac("signatures.ip", ip, secret=settings.IP_HASH_SECRET, algorithm="sha256")
-    return digest.hexdigest()[:32]
+    return keyed.salted_hmac_sha256("signatures.ip", ip, settings.IP_HASH_SECRET).hex()[:32]
 
 
 def sign_petition(

@@ -57,7 +57,7 @@ def sign(request, slug):
     broken_limit = abuse.count_attempt(petition, ip_hash)
     try:
         remembered = supporter.recall(request)
-        one_click = bool(request.POST.get("one_click") and remembered)
+        one_click = remembered is not None and bool(request.POST.get("one_click"))
         form = None if one_click else SignForm(request.POST, language=language)
         valid = one_click or form.is_valid()
     finally:

@@ -74,3 +74,24 @@ def test_ascii_digits_leave_other_text_alone():
 )
 def test_names_that_are_links_or_formulas_are_refused(name, problem):
     assert name_problem(name) == problem
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "  Sara   Karimi ",
+        "Sara\tKarimi",
+        "O'Brien-Smith",
+        "a\u00a0b",
+        "x\x7fy",
+        "Line\r\nbreak",
+        "~!",
+    ],
+)
+@pytest.mark.parametrize("multiline", [False, True])
+def test_plain_ascii_comes_out_as_the_full_rules_make_it(typed, multiline):
+    """Printable ASCII takes a shorter road through clean_text; it must end where the long one
+    does."""
+    from signatures.normalise import _clean_any_text
+
+    assert clean_text(typed, multiline=multiline) == _clean_any_text(typed, multiline=multiline)
