@@ -66,3 +66,44 @@ def test_the_remembered_cookie_cannot_be_forged(client):
     client.cookies["supporter"] = forged
     html = client.get(f"/en/p/{petition.slug}/").content.decode()
     assert "Sign as" not in html
+
+
+def test_a_supporter_cookie_set_before_the_format_changed_still_signs_in_one_click(client):
+    """Cookies set by django.core.signing (until 2026-11) last six months."""
+    from django.core import signing
+
+    from signatures.supporter import COOKIE_SALT
+
+    petition = make_petition()
+    client.cookies["supporter"] = signing.dumps(
+        {"name": "Sara Karimi", "email": "sara@example.com", "country": "GB"}, salt=COOKIE_SALT
+    )
+    response = client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"})
+    assert response.status_code == 302
+    assert Signature.objects.get().email == "sara@example.com"
+
+
+def test_a_supporter_cookie_older_than_six_months_is_not_recalled(client, monkeypatch):
+    import time
+
+    from signatures import supporter
+
+    petition = make_petition()
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+    request = type("Request", (), {"COOKIES": {"supporter": client.cookies["supporter"].value}})
+    assert supporter.recall(request) is not None
+    later = time.time() + supporter.COOKIE_MAX_AGE + 60
+    monkeypatch.setattr(supporter.time, "time", lambda: later)
+    assert supporter.recall(request) is None
+
+
+def test_a_supporter_cookie_edited_by_hand_is_not_recalled(client):
+    from signatures import supporter
+
+    petition = make_petition()
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+    value = client.cookies["supporter"].value
+    payload, rest = value.split(".", 1)
+    edited = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + rest
+    request = type("Request", (), {"COOKIES": {"supporter": edited}})
+    assert supporter.recall(request) is None
