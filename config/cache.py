@@ -127,11 +127,10 @@ class RedisCache(DjangoRedisCache):
                 connection.connect()
             sock = connection._sock
             sock.sendall(_command(b"EVALSHA", COUNT_HITS_SHA, *args))
-        except OSError as exc:
+        except BaseException as exc:
             connection.disconnect()
-            raise _redis_error(exc) from exc
-        except BaseException:
-            connection.disconnect()
+            if isinstance(exc, OSError):
+                raise _redis_error(exc) from exc
             raise
         own.unread = True
 
@@ -142,11 +141,10 @@ class RedisCache(DjangoRedisCache):
                 except redis_errors.NoScriptError:  # a restarted Redis forgot the script: send it
                     sock.sendall(_command(b"EVAL", COUNT_HITS_LUA, *args))
                     return _read_integers(sock, len(keys))
-            except OSError as exc:
-                connection.disconnect()
-                raise _redis_error(exc) from exc
-            except BaseException:
+            except BaseException as exc:
                 connection.disconnect()  # its answer may still be on the way
+                if isinstance(exc, OSError):
+                    raise _redis_error(exc) from exc
                 raise
             finally:
                 own.unread = False

@@ -4,10 +4,8 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.forms.boundfield import BoundField
-from django.forms.utils import flatatt, pretty_name
+from django.forms.utils import flatatt
 from django.utils import translation
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -67,42 +65,7 @@ class CountryChoiceField(forms.ChoiceField):
         return value in self.codes
 
 
-class LazyBoundField(BoundField):
-    """A BoundField that works out its names, label and help text when a template first asks for
-    them, not when it is made. Checking a signature makes one for each of the seven fields and
-    reads none of that; working it all out at once (two prefixed names, an id and a translated
-    help text each) was a tenth or more of checking the form."""
-
-    def __init__(self, form, field, name):
-        self.form = form
-        self.field = field
-        self.name = name
-        self.renderer = form.renderer
-
-    @cached_property
-    def html_name(self) -> str:
-        return self.form.add_prefix(self.name)
-
-    @cached_property
-    def html_initial_name(self) -> str:
-        return self.form.add_initial_prefix(self.name)
-
-    @cached_property
-    def html_initial_id(self) -> str:
-        return self.form.add_initial_prefix(self.auto_id)
-
-    @cached_property
-    def label(self):
-        return pretty_name(self.name) if self.field.label is None else self.field.label
-
-    @cached_property
-    def help_text(self):
-        return self.field.help_text or ""
-
-
 class SignForm(forms.Form):
-    bound_field_class = LazyBoundField
-
     name = forms.CharField(
         label=_("Your name"),
         max_length=Signature._meta.get_field("name").max_length,
