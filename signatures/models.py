@@ -103,8 +103,8 @@ class Signature(models.Model):
         PENDING = "pending", _("Awaiting confirmation")
         INVALIDATED = "invalidated", _("Invalidated")
 
-    # No index of its own: the unique (petition, email) constraint and signature_recent both
-    # start with the petition, and every index is written on every signature.
+    # No index of its own: signature_recent starts with the petition, and every index is written
+    # on every signature.
     petition = models.ForeignKey(
         "petitions.Petition", on_delete=models.PROTECT, related_name="signatures", db_index=False
     )
@@ -137,8 +137,11 @@ class Signature(models.Model):
         verbose_name_plural = _("signatures")
         ordering = ["-created_at"]
         constraints = [
+            # Email first, so that this one index also finds a signer across petitions (erasure,
+            # bulk invalidation): a second index on the email alone cost PostgreSQL a tenth of
+            # its signing throughput, each being written at a random place on every signature.
             models.UniqueConstraint(
-                fields=["petition", "email_canonical"], name="signature_one_per_email"
+                fields=["email_canonical", "petition"], name="signature_one_per_email"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["counted", "pending", "invalidated"]),
@@ -147,7 +150,6 @@ class Signature(models.Model):
         ]
         indexes = [
             models.Index(fields=["petition", "status", "-created_at"], name="signature_recent"),
-            models.Index(fields=["email_canonical"], name="signature_email"),
             # Looked up only by equality (bulk invalidation), so without db_index's second,
             # pattern-matching index.
             models.Index(fields=["ip_hash"], name="signature_ip_hash"),
