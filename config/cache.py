@@ -11,6 +11,8 @@ limits, on a connection each thread keeps for it.
 
 import hashlib
 import os
+import socket
+import struct
 import threading
 from collections.abc import Callable
 
@@ -78,9 +80,22 @@ def _read_integers(sock, count: int) -> list[int]:
             return [int(line[1:]) for line in lines[1:-1]]
 
 
+def _kernel_timeouts(sock: socket.socket, seconds: float | None) -> None:
+    """Make the socket blocking, with its timeout kept by the kernel rather than by Python. With a
+    Python timeout every send and every receive first polls the socket: two more system calls on
+    each count, each letting go of the interpreter and taking it back. A receive or send that
+    times out here fails with EAGAIN (BlockingIOError)."""
+    sock.settimeout(None)
+    if seconds:
+        whole = int(seconds)
+        timeval = struct.pack("ll", whole, int((seconds - whole) * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+
+
 def _redis_error(exc: OSError) -> redis_errors.RedisError:
     """A socket's error as redis-py raises it, so callers see one kind of failure."""
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | BlockingIOError):
         return redis_errors.TimeoutError(str(exc))
     return redis_errors.ConnectionError(str(exc))
 
@@ -125,6 +140,7 @@ class RedisCache(DjangoRedisCache):
             # _sock is redis-py's own, and private: tests/test_abuse.py would catch a change.
             if connection._sock is None:
                 connection.connect()
+                _kernel_timeouts(connection._sock, connection.socket_timeout)
             sock = connection._sock
             sock.sendall(_command(b"EVALSHA", COUNT_HITS_SHA, *args))
         except BaseException as exc:

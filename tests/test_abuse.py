@@ -1,3 +1,7 @@
+import socket
+import threading
+import time
+
 import pytest
 
 from signatures.models import BlockedAttempt, Signature
@@ -225,3 +229,43 @@ def test_counting_goes_on_after_redis_refuses_a_count():
     with pytest.raises(exceptions.ResponseError):
         count_hits(shared, [("test-limit:text", 60)])
     assert count_hits(shared, [("test-limit:fine", 60)]) == [1]
+
+
+class SilentRedis(threading.Thread):
+    """A server that answers +OK to redis-py's greeting on connecting, then never answers a
+    count: a Redis that hangs."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+
+    def run(self):
+        conn, _ = self.server.accept()
+        with conn:
+            while data := conn.recv(65536):
+                if b"EVALSHA" in data:
+                    time.sleep(5)
+                    return
+                if b"HELLO" in data:  # redis-py's greeting, answered as Redis 7 does
+                    conn.sendall(b"%1\r\n$5\r\nproto\r\n:3\r\n")
+                else:
+                    commands = data.count(b"\r\n*") + data.startswith(b"*")
+                    conn.sendall(b"+OK\r\n" * commands)
+
+
+def test_a_redis_that_stops_answering_fails_the_count_within_its_timeout():
+    """Counting sockets block with a timeout the kernel keeps; a hung Redis must still not hold a
+    signer's thread longer than it."""
+    from redis import exceptions
+
+    from config.cache import RedisCache
+    from signatures.abuse import count_hits
+
+    redis = SilentRedis()
+    redis.start()
+    cache = RedisCache(f"redis://127.0.0.1:{redis.port}/0", {"OPTIONS": {"socket_timeout": 0.3}})
+    started = time.monotonic()
+    with pytest.raises(exceptions.TimeoutError):
+        count_hits(cache, [("test-limit:hung", 60)])
+    assert time.monotonic() - started < 2
