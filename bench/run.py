@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import datetime
 import html
+import http.client
 import json
 import os
 import platform
@@ -348,7 +349,8 @@ class Watcher(threading.Thread):
     def run(self):
         while not self.stopping.is_set():
             with (
-                contextlib.suppress(OSError, ValueError, KeyError),
+                # One failed answer (a worker restarting mid-reply, say) must not end the watch.
+                contextlib.suppress(OSError, ValueError, KeyError, http.client.HTTPException),
                 urllib.request.urlopen(self.url, timeout=5) as answer,  # noqa: S310
             ):
                 self.samples.append((time.time(), json.loads(answer.read())[self.key]))
@@ -639,10 +641,17 @@ def measure(args, petition_id: int, site: Server, floor: Server) -> dict:
                 deadline = time.time() + 10
                 while time.time() < deadline and poller.exact_since(rows) is None:
                     time.sleep(0.05)
+                    # A request wrk had given up on can still be signed after settle(): at 256
+                    # clients one in a hundred waits a second in gunicorn's queue. The lag is
+                    # measured from the signature that really was the last.
+                    _, rows, newest = db_counts(petition_id)
             finally:
                 poller.stop()
             since = poller.exact_since(rows)
             lags.append(None if since is None else max(since - newest, 0.0))
+            if since is None:
+                last = [(round(at - newest, 2), count) for at, count in poller.samples[-3:]]
+                log(f"count.json never settled on {rows:,}; its last answers (s, count): {last}")
     recorded, rows, _ = db_counts(petition_id)
     log(f"count.json, the petition pages and their floor (hello-world), {rounds} x 4 slices")
     for _ in range(rounds):
