@@ -17,8 +17,7 @@ from .models import BlockedAttempt
 
 log = logging.getLogger("signatures.abuse")
 STARTED_SALT = "signatures.form-started"
-
-
+# A page left open for up to a week still signs; an older start time is treated as forged.
 STARTED_MAX_AGE = 7 * 24 * 3600
 
 
