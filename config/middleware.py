@@ -1,5 +1,6 @@
-"""Site-wide response rules that Django 5.2 does not ship: a Content-Security-Policy, and a polite
-503 when the database is down."""
+"""Site-wide response rules that Django 5.2 and django-csp do not ship: no shared caching of a
+response that sets a cookie, a Permissions-Policy, and a polite 503 when the database is down. The Content-Security-Policy is django-csp's
+(CONTENT_SECURITY_POLICY in config/settings.py)."""
 
 import logging
 
@@ -8,40 +9,36 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 log = logging.getLogger(__name__)
 
-# Everything is served from our own origin: no inline script or style, no third-party host.
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
 
+class NeverSharePersonalMiddleware:
+    """A response that sets a cookie is personal to one visitor, whatever its view said: a CSRF
+    token, a session or a message added to a page must never reach a shared cache, or the next
+    visitor would be served them. Placed above the middleware that set those cookies, so it sees
+    them all."""
 
-def frame_ancestors(request) -> str:
-    """Only the petition page may ever be embedded, and only by origins the operator lists."""
-    embeddable = getattr(request, "embeddable", False)
-    if embeddable and settings.EMBED_ALLOWED_ORIGINS:
-        return "frame-ancestors " + " ".join(settings.EMBED_ALLOWED_ORIGINS)
-    return "frame-ancestors 'none'"
-
-
-class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", f"{CSP}; {frame_ancestors(request)}")
+        if response.cookies and "public" in response.get("Cache-Control", ""):
+            log.warning("%s set a cookie on a public response: sent private", request.path)
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """The site uses no camera, microphone or location: say so, so that no script could ask."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 

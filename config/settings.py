@@ -7,6 +7,7 @@ Every variable is documented in .env.example.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ if not SECRET_KEY and DEBUG:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Key for hashing signers' IP addresses (see signatures/services.py). Defaults to SECRET_KEY; set
+# Key for hashing signers' IP addresses (see signatures/signing.py). Defaults to SECRET_KEY; set
 # it separately so that rotating SECRET_KEY does not break spotting a burst from one source.
 IP_HASH_SECRET = env.str("IP_HASH_SECRET", default=SECRET_KEY)
 # How many proxies in front of the app append to X-Forwarded-For (0: use the connection address).
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_countries",
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "petitions",
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above every middleware that may set a cookie, so that it sees them all.
+    "config.middleware.NeverSharePersonalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,7 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last, so that it sees database errors raised by the views.
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -104,24 +109,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL keeps the signing statement prepared on each connection (signatures/services.py);
-    # Django's own queries bind their parameters on the client and are never prepared. Behind a
-    # pooler in transaction mode that needs PgBouncer 1.21+ with max_prepared_statements, or
-    # DB_PREPARED_STATEMENTS=false (docs/scaling.md).
+    # With server-side binding (Django's documented option for psycopg 3) PostgreSQL can keep the
+    # statements it is sent often, the signing ones above all, parsed and planned for the life of
+    # the connection (psycopg prepares a query after `prepare_threshold` runs). Behind a pooler in
+    # transaction mode that needs PgBouncer 1.21+ with max_prepared_statements (docs/scaling.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "prepare_threshold", 0 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+        "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=False)
+    )
+    # A database that does not answer a new connection must not hold a request for long.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# "default" holds short-lived copies (counts, recent signers): per-process memory will do on one
-# machine. "shared" holds what every app server must agree on (rate limits): never per-process
-# memory, so the database cache table when there is no Redis. With CACHE_URL (Redis, e.g.
-# redis://127.0.0.1:6379/1) both live there.
+# "default" holds short-lived copies (the count, recent signers): per-process memory will do on
+# one machine. "shared" holds what every app server must agree on (rate limits): never
+# per-process memory, so the database cache table when there is no Redis. With CACHE_URL (Redis,
+# e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a pool of
+# connections per process where Django's own backend builds a client for every call.
 if env.str("CACHE_URL", default=""):
-    CACHES = {"default": env.cache_url("CACHE_URL")}
-    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-        CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # see config/cache.py
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": env.str("CACHE_URL"),
+            "OPTIONS": {
+                # A cache that does not answer must cost a request milliseconds, not seconds.
+                "SOCKET_CONNECT_TIMEOUT": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("CACHE_TIMEOUT", default=0.25),
+            },
+        }
+    }
     CACHES["shared"] = CACHES["default"]
 else:
     CACHES = {
@@ -135,9 +153,6 @@ else:
 # Signing limits (signatures/abuse.py, in the shared cache). A household or a café shares one
 # address, so the per-address limit is generous; the per-petition one only stops a flood.
 SIGN_RATE_CACHE = "shared"
-# count.json answers the last count while a worker thread counts afresh (signatures/services.py).
-# Off only for tests that run inside a transaction another thread cannot see.
-COUNT_REFRESH_IN_BACKGROUND = env.bool("COUNT_REFRESH_IN_BACKGROUND", default=True)
 SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
 # The full form must take a person at least this long to fill in (seconds).
@@ -182,6 +197,22 @@ AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
+
+def axes_username(request, credentials: dict | None) -> str | None:
+    """The username axes records for a sign-in attempt (as axes would find it), cut to the longest
+    a user can have. axes stores it in a 255-character column, so a longer one made PostgreSQL
+    refuse the insert: a 500 instead of the login form again (issue 15)."""
+    from django.contrib.auth import get_user_model  # apps are not loaded while settings are read
+
+    username = (credentials or request.POST).get("username")
+    if not username:
+        return username
+    user_model = get_user_model()
+    return username[: user_model._meta.get_field(user_model.USERNAME_FIELD).max_length]
+
+
+AXES_USERNAME_CALLABLE = axes_username
+
 # Staff sessions: a working day at most, and gone when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -191,10 +222,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=512 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
-
-# Origins that may frame the petition page (space-separated), for a future embed; no other page
-# may be framed at all.
-EMBED_ALLOWED_ORIGINS = env.list("EMBED_ALLOWED_ORIGINS", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -249,6 +276,23 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from our own origin, no inline script or style,
+# and no page may be framed. A view that must be embeddable says so itself, with
+# @csp_replace({"frame-ancestors": [...]}) and @xframe_options_exempt.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ def site(request):
     """What every page's frame needs: its direction and its own address in each language."""
     language = translation.get_language()
     # The page itself in each language, without its query string (share trackers and the like),
-    # which also keeps the page the same for every reader (petitions/cache.py).
+    # which also keeps the page the same for every reader (HTTP caches serve it).
     path = request.path
     alternates = []
     for code, name in settings.LANGUAGES:

@@ -2,13 +2,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from .goals import next_goal
 from .text import render_letter
 
 LANGUAGE_CODES = ("en", "fa")
@@ -58,12 +60,21 @@ class PetitionQuerySet(models.QuerySet):
         """Petitions anyone may read: drafts stay with their organisers."""
         return self.filter(status__in=Petition.Status.PUBLIC)
 
-    def open(self):
+    def signable(self):
         """Petitions taking signatures right now."""
-        now = timezone.now()
-        return self.filter(status=Petition.Status.OPEN).filter(
-            Q(closes_at__isnull=True) | Q(closes_at__gt=now)
-        )
+        return self.filter(signable_now())
+
+    def with_signable(self):
+        """Each petition with `is_signable` read in the same query, as the database sees it now."""
+        return self.annotate(is_signable=ExpressionWrapper(signable_now(), BooleanField()))
+
+
+def signable_now() -> Q:
+    """The one definition of a petition that takes signatures: open, and not past its closing
+    time. Evaluated by the database, whose clock is the one every app server shares."""
+    return Q(status__in=Petition.Status.SIGNABLE) & (
+        Q(closes_at__isnull=True) | Q(closes_at__gt=Now())
+    )
 
 
 class Petition(models.Model):
@@ -173,6 +184,9 @@ class Petition(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
 
+    def get_thanks_url(self) -> str:
+        return reverse("petitions:thanks", kwargs={"slug": self.slug})
+
     def url_in(self, language: str) -> str:
         with translation.override(language):
             return self.get_absolute_url()
@@ -183,11 +197,17 @@ class Petition(models.Model):
     def is_public(self) -> bool:
         return self.status in self.Status.PUBLIC
 
-    @property
+    @cached_property
     def is_signable(self) -> bool:
-        if self.status not in self.Status.SIGNABLE:
+        """Whether it takes signatures now. Read with the row by `with_signable()`, or else asked of
+        the database once per instance: the rule itself is `signable_now()`."""
+        if self.pk is None:
             return False
-        return self.closes_at is None or self.closes_at > timezone.now()
+        return Petition.objects.signable().filter(pk=self.pk).exists()
+
+    def goal_for(self, count: int) -> int:
+        """The goal shown beside `count` signatures: the organiser's, then the next rung."""
+        return next_goal(count, self.goal)
 
     def missing_translations(self) -> list[str]:
         """Names of the fields left empty, as `title_fa`."""

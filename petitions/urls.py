@@ -7,5 +7,8 @@ app_name = "petitions"
 urlpatterns = [
     path("", views.home, name="home"),
     path("p/<slug:slug>/", views.detail, name="detail"),
+    path("p/<slug:slug>/sign/", views.sign, name="sign"),
+    path("p/<slug:slug>/thanks/", views.thanks, name="thanks"),
+    path("p/<slug:slug>/count.json", views.count_json, name="count"),
     path("privacy/", views.privacy, name="privacy"),
 ]

@@ -1,23 +1,44 @@
-from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+"""The public pages: the list of petitions, the petition page with its sign form, the thank-you
+page and the live counter's feed. This module owns the petition page: both its GET and the POST of
+its form, which answers a form with errors by showing the page again.
+
+The page an anonymous visitor gets is the same bytes for everyone, so any HTTP cache may serve it
+(`Cache-Control: public`); a page that shows anything of one visitor's is `private`.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST, require_safe
 
-from signatures import services, supporter
+from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
-from signatures.models import SignatureCount
+from signatures.models import BlockedAttempt, SignatureCount
+from signatures.normalise import canonical_email
 
-from . import cache
-from .goals import next_goal
 from .models import Petition
+
+# Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
+# within seconds; the live counter brings the count up to date in the browser.
+PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
+# count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
+COUNT_CACHE = {"public": True, "max_age": 1}
 
 
 @require_safe
 def home(request):
     language = translation.get_language()
-    petitions = list(Petition.objects.open())
+    petitions = list(Petition.objects.signable())
     totals = SignatureCount.objects.totals_for(p.pk for p in petitions)
     cards = []
     for petition in petitions:
@@ -27,7 +48,7 @@ def home(request):
                 "petition": petition,
                 "text": petition.in_language(language),
                 "count": count,
-                "goal": next_goal(count, petition.goal),
+                "goal": petition.goal_for(count),
             }
         )
     return render(request, "petitions/home.html", {"cards": cards})
@@ -35,65 +56,207 @@ def home(request):
 
 @require_safe
 def detail(request, slug):
-    if cache.page_is_shared(request):
-        # Most readers of a viral petition: the same page for everyone, rendered once a second
-        # per process, with this visitor's own tokens put in.
-        html = cache.shared_page(request, slug)
-        if html is None:
-            petition = cache.public_petition(slug)
-            if petition is None:
-                raise Http404
-            html = render_petition(request, petition, holes=True).content.decode()
-            cache.keep_shared_page(request, slug, html)
-        return HttpResponse(cache.fill_holes(request, html))
-    # Organisers preview drafts on the real page before anyone else can see them.
-    visible = (
-        Petition.objects.all()
-        if request.user.has_perm("petitions.change_petition")
-        else Petition.objects.public()
-    )
-    return render_petition(request, get_object_or_404(visible, slug=slug))
+    visible = Petition.objects.public()
+    if request.user.has_perm("petitions.change_petition"):
+        visible = Petition.objects.all()  # organisers preview drafts on the real page
+    petition = get_object_or_404(visible.with_signable(), slug=slug)
+    return render_petition(request, petition)
 
 
-def render_petition(request, petition: Petition, *, form=None, status: int = 200, holes=False):
-    """The petition page; also what a sign form with errors is answered with. With `holes`, the
-    page everyone gets, with placeholders where each visitor's CSRF token and start time go."""
+def render_petition(request, petition: Petition, *, form=None, status: int = 200):
+    """The petition page; also what a sign form with errors is answered with."""
     language = translation.get_language()
-    snapshot = services.count_snapshot(petition)
-    remembered = None if holes else supporter.recall(request)
+    remembered = supporter.recall(request)
     # "Not you?" asks for the full form; so does a form that came back with errors.
-    one_click = remembered is not None and form is None and request.GET.get("form") != "full"
-    if form is None:
-        form = SignForm(language=language, started=cache.STARTED_HOLE if holes else None)
+    one_click = remembered is not None and form is None and "form" not in request.GET
+    personal = (
+        remembered is not None
+        or form is not None
+        or "form" in request.GET
+        or not petition.is_public
+        or bool(messages.get_messages(request))
+    )
+    snapshot = counting.current_count(petition)
     context = {
         "petition": petition,
         "text": petition.in_language(language),
         "count": snapshot.count,
         "goal": snapshot.goal,
         "last_signed_at": snapshot.last_signed_at,
-        "form": form,
+        "form": form or SignForm(petition_id=petition.pk, language=language),
         "remembered": remembered if one_click else None,
-        "recent_signers": services.recent_signers(petition),
+        "recent_signers": counting.recent_signers(petition),
         "page_url": request.build_absolute_uri(petition.get_absolute_url()),
     }
-    if holes:
-        context["csrf_token"] = cache.CSRF_HOLE
-    return render(request, "petitions/detail.html", context, status=status)
+    response = render(request, "petitions/detail.html", context, status=status)
+    if personal:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, **PAGE_CACHE)
+        # A cache must not hand this page to a visitor whose cookies would change it.
+        patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def client_ip(request) -> str:
+    """The signer's address as seen by the first proxy we trust, or the connection's."""
+    if settings.NUM_PROXIES:
+        forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [ip for ip in forwarded if ip]
+        if len(forwarded) >= settings.NUM_PROXIES:
+            return forwarded[-settings.NUM_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+TOO_MANY = gettext_lazy(
+    "Too many signatures have come from your connection in a short time. "
+    "Please wait a few minutes and try again."
+)
+CLOSED = gettext_lazy("This petition is closed and no longer takes signatures.")
+
+
+# No CSRF cookie: the form is protected by the browser's own word on where it was sent from
+# (abuse.from_another_site) and by its signed form token, so the page needs nothing per visitor.
+@csrf_exempt
+@sensitive_post_parameters("name", "email", "locality", "comment")
+@require_POST
+def sign(request, slug):
+    petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+    if abuse.from_another_site(request):
+        return render(request, "403.html", status=403)
+    if not petition.is_signable:
+        messages.error(request, CLOSED)
+        return redirect(petition.get_absolute_url())
+
+    language = translation.get_language()
+    ip_hash = signing.hash_ip(client_ip(request))
+    remembered = supporter.recall(request)
+    one_click = remembered is not None and bool(request.POST.get("one_click"))
+    form = None if one_click else SignForm(request.POST, petition_id=petition.pk, language=language)
+    valid = one_click or form.is_valid()
+
+    limited = abuse.broken_limit(petition, ip_hash)
+    if limited:
+        abuse.record_blocked(petition, limited, ip_hash)
+        if form is None:
+            form = SignForm(request.POST, petition_id=petition.pk, language=language)
+            form.is_valid()
+        form.add_error(None, TOO_MANY)
+        response = render_petition(request, petition, form=form, status=429)
+        response["Retry-After"] = "300"
+        return response
+
+    if one_click:
+        who = remembered
+        details = {"show_name": True, "consent_contact": False}
+    else:
+        if not valid:
+            for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
+                if form.has_error(NON_FIELD_ERRORS, reason):
+                    abuse.record_blocked(petition, reason, ip_hash)
+            return render_petition(request, petition, form=form, status=400)
+        data = form.cleaned_data
+        # The address stays proven only if it is the one this browser confirmed before.
+        still_confirmed = bool(
+            remembered
+            and remembered.confirmed
+            and canonical_email(remembered.email) == form.email_canonical
+        )
+        who = supporter.Supporter(
+            name=data["name"],
+            email=data["email"],
+            country=data["country"],
+            locality=data["locality"],
+            confirmed=still_confirmed,
+        )
+        details = {
+            "comment": data["comment"],
+            "show_name": data["show_name"],
+            "consent_contact": data["consent_contact"],
+        }
+
+    try:
+        signing.sign(
+            petition,
+            name=who.name,
+            email=who.email,
+            country=who.country,
+            locality=who.locality,
+            language=language,
+            ip_hash=ip_hash,
+            confirmed=who.confirmed,
+            **details,
+        )
+    except signing.PetitionClosed:
+        messages.error(request, CLOSED)
+        return redirect(petition.get_absolute_url())
+
+    # A first signature and a repeat get the very same answer, cookie included.
+    thanks = petition.get_thanks_url()
+    if petition.requires_confirmation and not who.confirmed:
+        thanks += "?check=email"
+    response = HttpResponseRedirect(thanks)
+    supporter.remember(response, who)
+    return response
+
+
+@require_safe
+def thanks(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = translation.get_language()
+    # Exact, not cached: the signer has just been counted and expects to see it.
+    snapshot = counting.exact_count(petition)
+    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    text = petition.in_language(language)
+    return render(
+        request,
+        "signatures/thanks.html",
+        {
+            "petition": petition,
+            "text": text,
+            "count": snapshot.count,
+            "goal": snapshot.goal,
+            "share_url": share_url,
+            "share_links": share_links(share_url, text.title.value),
+            "check_email": request.GET.get("check") == "email",
+            "just_confirmed": request.GET.get("confirmed") == "1",
+        },
+    )
+
+
+@require_safe
+def count_json(request, slug):
+    """The live counter's feed. Within a second of the last count it is answered from the cache
+    alone, without a database query."""
+    snapshot = counting.cached_count(slug)
+    if snapshot is None:
+        petition = Petition.objects.public().filter(slug=slug).first()
+        if petition is None:
+            raise Http404
+        snapshot = counting.exact_count(petition)
+    if snapshot.etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(snapshot.body, content_type="application/json")
+    response["ETag"] = snapshot.etag
+    patch_cache_control(response, **COUNT_CACHE)
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def share_links(url: str, title: str) -> list[dict]:
+    """Plain links to each network's own share page: no scripts of theirs on our pages."""
+    u, t = quote(url, safe=""), quote(title, safe="")
+    body = quote(f"{title}\n\n{url}", safe="")
+    return [
+        {"name": "X", "url": f"https://twitter.com/intent/tweet?text={t}&url={u}"},
+        {"name": "Facebook", "url": f"https://www.facebook.com/sharer/sharer.php?u={u}"},
+        {"name": "WhatsApp", "url": f"https://wa.me/?text={t}%20{u}"},
+        {"name": "Telegram", "url": f"https://t.me/share/url?url={u}&text={t}"},
+        {"name": _("Email"), "url": f"mailto:?subject={t}&body={body}"},
+    ]
 
 
 @require_safe
 def privacy(request):
     return render(request, "petitions/privacy.html")
-
-
-@never_cache
-@require_safe
-def healthz(request):
-    """For the load balancer: 200 only when this process can reach the database."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # any failure to talk to the database means "take me out"
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return HttpResponse('{"status": "ok", "database": "ok"}', content_type="application/json")

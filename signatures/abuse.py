@@ -1,54 +1,76 @@
-"""Defences of the sign form: rate limits shared by every app server, a honeypot and a minimum
-fill time. None of them is a CAPTCHA; a person who trips one is told, in their language, to try
-again, and the refusal is tallied for moderators."""
+"""Defences of the sign form: a check that the POST came from our own pages, a signed form token
+with a minimum fill time, a honeypot, and rate limits shared by every app server. None of them is
+a CAPTCHA; a person who trips one is told, in their language, to try again, and the refusal is
+tallied for moderators.
+
+The form carries no CSRF cookie or token, so that the petition page is the same for every visitor
+and any HTTP cache can serve it, and so that a widget embedded on another site can sign where the
+browser sends no cookies. The browser itself says where a POST came from (Sec-Fetch-Site, Origin).
+"""
 
 import functools
 import logging
 import re
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 
-from . import keyed
 from .models import BlockedAttempt
 
 log = logging.getLogger("signatures.abuse")
-STARTED_SALT = "signatures.form-started"
-# A page left open for up to a week still signs; an older start time is treated as forged.
-STARTED_MAX_AGE = 7 * 24 * 3600
+
+FORM_TOKEN_SALT = "signatures.form-token"  # noqa: S105 - a namespace, not a secret
+# A page left open for up to a week still signs; an older token is treated as forged, and the
+# form asks to press Sign again, with everything typed kept.
+FORM_TOKEN_MAX_AGE = 7 * 24 * 3600
+# The page's tokens are made for the start of its ten seconds: as long as an HTTP cache keeps it.
+FORM_TOKEN_STEP_SECONDS = 10
+# A limit's counter outlives its window a little, so that it cannot expire between the check that
+# it exists and the increment (the window's start is in its key, so it is never reused).
+WINDOW_GRACE_SECONDS = 60
 
 
-def form_started_token(at: float | None = None) -> str:
-    """When the form was shown (now, or `at`), in milliseconds, signed so that a bot cannot claim
-    it waited."""
-    return keyed.sign(STARTED_SALT, str(round(1000 * (time.time() if at is None else at))))
+def from_another_site(request) -> bool:
+    """Whether the browser says this POST was sent by a page of another site. Browsers send
+    Sec-Fetch-Site and Origin on every form POST; a request with neither is not from a browser
+    page, and the form token, the fill time and the rate limits still apply to it."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    own = (f"{request.scheme}://{request.get_host()}", settings.SITE_URL)
+    return origin not in own and origin not in settings.CSRF_TRUSTED_ORIGINS
 
 
-def seconds_since(token: str) -> float | None:
-    """How long ago the form with this start time was shown; None if the token is not ours or is
-    more than a week old."""
-    started = keyed.unsign(STARTED_SALT, token)
-    if started is not None and started.isdigit():
-        elapsed = time.time() - int(started) / 1000
-    elif token.count(":") == 2:
-        # Made by django.core.signing before 2026-11: pages shown then still work for a week.
-        try:
-            elapsed = time.time() - float(signing.loads(token, salt=STARTED_SALT))
-        except (signing.BadSignature, ValueError, TypeError):
-            return None
-    else:
+def form_token(petition_id: int, issued_at: float | None = None) -> str:
+    """Which petition's form this is and when it was shown (now, or `issued_at`), signed so that
+    a bot can neither claim it waited nor carry a token from one petition to another."""
+    issued_ms = round(1000 * (time.time() if issued_at is None else issued_at))
+    return signing.Signer(salt=FORM_TOKEN_SALT).sign_object([petition_id, issued_ms])
+
+
+def form_token_age(token: str, petition_id: int) -> float | None:
+    """Seconds since the form with this token was shown; None if the token is not ours, is for
+    another petition, or is older than FORM_TOKEN_MAX_AGE."""
+    try:
+        token_petition, issued_ms = signing.Signer(salt=FORM_TOKEN_SALT).unsign_object(token)
+        age = time.time() - issued_ms / 1000
+    except (signing.BadSignature, ValueError, TypeError):
         return None
-    return elapsed if elapsed <= STARTED_MAX_AGE else None
+    if token_petition != petition_id or age > FORM_TOKEN_MAX_AGE:
+        return None
+    return max(age, 0.0)
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-@functools.cache  # read on every signature; a handful of distinct settings
+@functools.cache
 def parse_rate(rate: str) -> tuple[int, int]:
     """'20/10m' -> (20, 600): so many attempts per so many seconds."""
     match = _RATE.match(rate.strip().lower())
@@ -58,38 +80,26 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(multiple or 1) * _UNIT_SECONDS[unit]
 
 
-def count_hits(cache, windows: list[tuple[str, int]]) -> list[int]:
-    """Add one to each (key, seconds) counter, creating it for that many seconds, and return the
-    new values."""
-    return send_hits(cache, windows)()
+def count_hit(cache, key: str, seconds: int) -> int:
+    """Add one to the counter at `key`, starting it at one for `seconds` if it is new; return its
+    value. incr fails on a missing key, and add succeeds for exactly one of several processes
+    starting the same counter. Exact in Redis, whose incr is one command; the database cache's incr
+    reads and then writes, so there two processes at the same instant may count one hit."""
+    try:
+        return cache.incr(key)
+    except ValueError:
+        if cache.add(key, 1, seconds + WINDOW_GRACE_SECONDS):
+            return 1
+        return cache.incr(key)
 
 
-def send_hits(cache, windows: list[tuple[str, int]]) -> Callable[[], list[int]]:
-    """count_hits, with the answer read when the function returned is called. Redis does all the
-    counters in one command, sent at once, so the caller can get on with its work meanwhile
-    (config/cache.py); other caches count at once, two calls a counter."""
-    if hasattr(cache, "send_count_hits"):
-        return cache.send_count_hits(windows)
-    hits = []
-    for key, seconds in windows:
-        cache.add(key, 0, seconds)
-        try:
-            hits.append(cache.incr(key))
-        except ValueError:  # expired between add and incr: a new window starts with this hit
-            cache.set(key, 1, seconds)
-            hits.append(1)
-    return lambda: hits
-
-
-def count_attempt(petition, ip_hash: str) -> Callable[[], str | None]:
-    """Count this attempt against the limits; the function returned says which one it breaks, if
-    any. Call it once, after checking the form: the count is under way meanwhile.
+def broken_limit(petition, ip_hash: str) -> str | None:
+    """Count this attempt against the limits and say which one it breaks, if any.
 
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
-    shared cache never holds a raw IP either.
-    """
+    shared cache never holds a raw IP either."""
+    cache = caches[settings.SIGN_RATE_CACHE]
     now = int(time.time())
-    limits, windows = [], []
     for reason, subject, rate in (
         (BlockedAttempt.Reason.RATE_IP, f"ip:{ip_hash}", settings.SIGN_RATE_PER_IP),
         (
@@ -99,17 +109,9 @@ def count_attempt(petition, ip_hash: str) -> Callable[[], str | None]:
         ),
     ):
         allowed, seconds = parse_rate(rate)
-        limits.append((reason, allowed))
-        windows.append((f"sign-limit:{subject}:{now - now % seconds}", seconds))
-    answer = send_hits(caches[settings.SIGN_RATE_CACHE], windows)
-
-    def broken_limit() -> str | None:
-        for (reason, allowed), used in zip(limits, answer(), strict=True):
-            if used > allowed:
-                return reason
-        return None
-
-    return broken_limit
+        if count_hit(cache, f"sign-limit:{subject}:{now - now % seconds}", seconds) > allowed:
+            return reason
+    return None
 
 
 def record_blocked(petition, reason: str, ip_hash: str) -> None:

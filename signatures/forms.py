@@ -1,3 +1,4 @@
+import time
 from functools import lru_cache
 
 from django import forms
@@ -11,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from .abuse import form_started_token, seconds_since
+from .abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from .models import Signature
 from .normalise import canonical_email, clean_code, clean_text, name_problem
 
@@ -107,37 +108,23 @@ class SignForm(forms.Form):
     )
 
     # Two inputs that are not fields: the template writes them and clean() reads them. Bots fill
-    # in every input they find, and people never see the "website" one; "started" says when the
-    # form was shown. As fields they were two ninths of checking a signature.
+    # in every input they find, and people never see the "website" one; "started" is the signed
+    # form token, which says which petition's form this is and when it was shown.
     honeypot_label = _("Leave this empty")
 
-    def __init__(self, *args, language: str = "en", started: str | None = None, **kwargs):
-        # The templates write the labels themselves, so Django's translated ":" is never used;
-        # asking for it was a gettext lookup per signature.
+    def __init__(self, *args, petition_id: int, language: str = "en", **kwargs):
+        # The templates write the labels themselves, without Django's translated ":".
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.petition_id = petition_id
         if not self.is_bound:
-            self.initial["started"] = started or form_started_token()
+            # Every visitor within the same few seconds gets the same token, so that the page
+            # stays the same bytes for everyone (HTTP caches serve it). The form's age is then
+            # overstated by up to that much, never understated: a person is never held back.
+            now = time.time()
+            self.initial["started"] = form_token(petition_id, now - now % FORM_TOKEN_STEP_SECONDS)
             if language in COUNTRY_GUESS:
                 self.initial.setdefault("country", COUNTRY_GUESS[language])
-
-    def _clean_fields(self):
-        """Django's loop, reading each value straight from the data: Django goes through a
-        BoundField per field, which for these one-input widgets adds nothing but was a quarter of
-        checking the form."""
-        for name, field in self.fields.items():
-            if field.disabled:
-                value = self.get_initial_for_field(field, name)
-            else:
-                html_name = self.add_prefix(name)
-                value = field.widget.value_from_datadict(self.data, self.files, html_name)
-            try:
-                self.cleaned_data[name] = field.clean(value)
-                clean = getattr(self, f"clean_{name}", None)
-                if clean is not None:
-                    self.cleaned_data[name] = clean()
-            except ValidationError as exc:
-                self.add_error(name, exc)
 
     @property
     def started_token(self) -> str:
@@ -174,12 +161,12 @@ class SignForm(forms.Form):
             raise forms.ValidationError(
                 _("Something went wrong. Please press Sign again."), code="honeypot"
             )
-        elapsed = seconds_since(self.data.get("started", ""))
+        elapsed = form_token_age(self.data.get("started", ""), self.petition_id)
         if elapsed is None or elapsed < settings.SIGN_MIN_FILL_SECONDS:
             if elapsed is None:
-                # A missing or forged start time: start the clock now, so a person can go on.
+                # A missing, expired or forged token: start the clock now, so a person can go on.
                 self.data = self.data.copy()
-                self.data["started"] = form_started_token()
+                self.data["started"] = form_token(self.petition_id)
             raise forms.ValidationError(
                 _("Please check your details and press Sign again."), code="too_fast"
             )
@@ -194,15 +181,3 @@ class SignForm(forms.Form):
     @property
     def email_canonical(self) -> str:
         return canonical_email(self.cleaned_data["email"])
-
-
-class _SharedFields(dict):
-    """Django copies every field of a form for each instance, so that one instance may change its
-    fields without touching the others. SignForm never changes its fields, and the copy of its
-    fields was a tenth of a signature's time, so its instances share them."""
-
-    def __deepcopy__(self, memo):
-        return dict(self)
-
-
-SignForm.base_fields = _SharedFields(SignForm.base_fields)

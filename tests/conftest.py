@@ -29,16 +29,11 @@ DB_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server"
 
 @pytest.fixture(autouse=True)
 def _empty_cache(request):
-    """Counts, petitions and pages are cached for a second or two; a test must not see another
+    """Counts and recent signers are cached for a second or two; a test must not see another
     test's petition (under CI the cache is the shared Redis)."""
     from django.conf import settings
     from django.core.cache import caches
 
-    from petitions import cache as petition_cache
-    from signatures import services
-
-    petition_cache.clear()
-    services._local_counts.clear()
     caches["default"].clear()
     # Without Redis the shared cache is a database table, reachable only by tests that may use
     # the database.

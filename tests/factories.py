@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from petitions.models import Petition
-from signatures.abuse import form_started_token
+from signatures.abuse import form_token
 from signatures.models import Signature, SignatureCount
 
 _seq = itertools.count(1)
@@ -62,11 +62,12 @@ def make_staff(username="organiser", superuser=True, **overrides):
     )
 
 
-def sign_form_data(**overrides) -> dict:
-    """What a supporter types into the full sign form, as if the page had been open a minute."""
+def sign_form_data(petition: Petition, **overrides) -> dict:
+    """What a supporter types into the petition's full sign form, as if the page had been open a
+    minute."""
     n = next(_seq)
     data = {
-        "started": form_started_token(time.time() - 60),
+        "started": form_token(petition.pk, time.time() - 60),
         "name": f"Sara Karimi {n}",
         "email": f"sara{n}@example.com",
         "country": "GB",

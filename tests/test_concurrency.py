@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from signatures.models import Signature, SignatureCount
-from signatures.services import sign_petition
+from signatures.signing import sign
 from tests.factories import make_petition
 
 THREADS = 32
@@ -27,7 +27,7 @@ def test_concurrent_signing_keeps_the_count_equal_to_the_rows(capsys):
         try:
             start.wait()
             for i in range(PER_THREAD):
-                sign_petition(
+                sign(
                     petition,
                     name=f"Signer {n} {i}",
                     email=f"t{n}-s{i}@example.com",
@@ -35,7 +35,7 @@ def test_concurrent_signing_keeps_the_count_equal_to_the_rows(capsys):
                     language="fa",
                 )
                 if i < SHARED_EMAILS:
-                    sign_petition(
+                    sign(
                         petition,
                         name="Everyone",
                         email=f"SHARED{i}@example.com",
@@ -74,15 +74,13 @@ def test_signing_never_updates_the_petition_row():
     petition = make_petition()
     with CaptureQueriesContext(connection) as queries:
         for n in range(20):
-            sign_petition(
-                petition, name="Sara K", email=f"s{n}@example.com", country="GB", language="en"
-            )
+            sign(petition, name="Sara K", email=f"s{n}@example.com", country="GB", language="en")
     statements = [" ".join(q["sql"].split()).upper() for q in queries]
     assert not [sql for sql in statements if 'UPDATE "PETITIONS_PETITION"' in sql]
-    counting = [sql for sql in statements if "SIGNATURES_SIGNATURECOUNT" in sql]
-    assert len(counting) >= 20  # (the first may create the shards)
-    if connection.vendor == "postgresql":
-        assert len(statements) == 20  # one statement a signature: its row and its shard together
+    inserts = [sql for sql in statements if sql.startswith('INSERT INTO "SIGNATURES_SIGNATURE"')]
+    counts = [sql for sql in statements if sql.startswith('UPDATE "SIGNATURES_SIGNATURECOUNT"')]
+    assert len(inserts) == 20
+    assert len(counts) >= 20  # one shard moved a signature (the first also creates the shards)
     # Spread over shards, not piled on one row.
     shards_used = SignatureCount.objects.filter(petition=petition, count__gt=0).count()
     assert shards_used > 1

@@ -24,7 +24,7 @@ def petition():
 
 
 def sign(client, petition, language="en", **fields):
-    return client.post(f"/{language}/p/{petition.slug}/sign/", sign_form_data(**fields))
+    return client.post(f"/{language}/p/{petition.slug}/sign/", sign_form_data(petition, **fields))
 
 
 def link_in(message) -> str:
@@ -183,7 +183,9 @@ def test_typing_another_address_needs_its_own_confirmation(client, mailbox, peti
     sign(client, petition, email="sara@example.com")
     client.post(link_in(mailbox.messages[0]))
     other = make_petition(requires_confirmation=True)
-    response = client.post(f"/en/p/{other.slug}/sign/", sign_form_data(email="someone@example.com"))
+    response = client.post(
+        f"/en/p/{other.slug}/sign/", sign_form_data(other, email="someone@example.com")
+    )
     assert response.url.endswith("?check=email")
     assert counted(other) == 0
 

@@ -49,12 +49,12 @@ def test_a_signature_interrupted_by_the_database_leaves_nothing_half_written(cli
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(lose_the_connection_when_counting):
-        response = client.post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+        response = client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
     assert response.status_code == 503
     # The insert and the count move together or not at all.
     assert not Signature.objects.exists()
     assert SignatureCount.objects.total_for(petition.pk) == 0
 
     # The database is back: the same signature goes through once.
-    assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data()).status_code == 302
+    assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code == 302
     assert SignatureCount.objects.total_for(petition.pk) == Signature.objects.count() == 1

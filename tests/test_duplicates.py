@@ -15,16 +15,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 )
 def test_duplicate_email_is_counted_once(client, again):
     petition = make_petition()
-    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(email="sara@example.com"))
-    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(email=again))
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email="sara@example.com"))
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email=again))
     assert Signature.objects.count() == 1
     assert SignatureCount.objects.total_for(petition.pk) == 1
 
 
 def test_duplicate_with_persian_digits_is_counted_once(client):
     petition = make_petition()
-    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(email="sara1990@example.com"))
-    client.post(f"/fa/p/{petition.slug}/sign/", sign_form_data(email="sara۱۹۹۰@example.com"))
+    client.post(
+        f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email="sara1990@example.com")
+    )
+    client.post(
+        f"/fa/p/{petition.slug}/sign/", sign_form_data(petition, email="sara۱۹۹۰@example.com")
+    )
     assert Signature.objects.count() == 1
     assert SignatureCount.objects.total_for(petition.pk) == 1
 
@@ -33,7 +37,7 @@ def test_a_repeat_gets_the_same_answer_as_a_first_signature(client):
     """The form must not tell a stranger whether an email has signed."""
     petition = make_petition()
     url = f"/en/p/{petition.slug}/sign/"
-    data = sign_form_data(name="Sara Karimi", email="sara@example.com", country="IR")
+    data = sign_form_data(petition, name="Sara Karimi", email="sara@example.com", country="IR")
     first = client.post(url, data)
     client.cookies.clear()
     repeat = client.post(url, data)
@@ -45,7 +49,7 @@ def test_a_repeat_gets_the_same_answer_as_a_first_signature(client):
 
 def test_a_retried_request_never_makes_two_rows(client):
     petition = make_petition()
-    data = sign_form_data()
+    data = sign_form_data(petition)
     for _ in range(3):
         client.post(f"/en/p/{petition.slug}/sign/", data)
     assert Signature.objects.count() == 1
@@ -55,7 +59,7 @@ def test_a_retried_request_never_makes_two_rows(client):
 def test_concurrent_duplicates_make_one_row():
     """A double click lands as two requests at once: one row, counted once."""
     petition = make_petition()
-    data = sign_form_data(email="double@example.com")
+    data = sign_form_data(petition, email="double@example.com")
     start = threading.Barrier(6)
     statuses = []
 

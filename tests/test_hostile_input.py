@@ -38,7 +38,7 @@ def test_arbitrary_unicode_never_breaks_signing_or_stores_junk(
     petition = make_petition()
     response = client.post(
         f"/en/p/{petition.slug}/sign/",
-        sign_form_data(name=name, email=email, locality=locality, comment=comment),
+        sign_form_data(petition, name=name, email=email, locality=locality, comment=comment),
     )
     assert response.status_code in (302, 400)
     for signature in Signature.objects.filter(petition=petition):
@@ -54,7 +54,8 @@ def test_arbitrary_unicode_never_breaks_signing_or_stores_junk(
 def test_nul_bytes_are_refused_or_stripped_not_a_500(client):
     petition = make_petition()
     response = client.post(
-        f"/en/p/{petition.slug}/sign/", sign_form_data(name="Sa\x00ra K", comment="a\x00b")
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition, name="Sa\x00ra K", comment="a\x00b"),
     )
     assert response.status_code in (302, 400)
     signature = Signature.objects.filter(petition=petition).first()

@@ -18,7 +18,7 @@ def test_no_public_response_contains_a_signers_email(client, caplog):
     for n, email in enumerate(EMAILS):
         client.post(
             f"/{'fa' if n % 2 else 'en'}/p/free-press/sign/",
-            sign_form_data(email=email, name=f"Signer {n}", locality="Tehran"),
+            sign_form_data(petition, email=email, name=f"Signer {n}", locality="Tehran"),
             REMOTE_ADDR=f"198.51.100.{n}",
         )
     # A failed attempt echoes the form back to the person who typed it: that page is theirs, so

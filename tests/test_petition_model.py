@@ -61,5 +61,23 @@ def test_only_open_petitions_before_their_closing_date_are_signable():
     assert not make_petition(status=Petition.Status.DRAFT).is_signable
     expired = make_petition(closes_at=timezone.now() - timedelta(minutes=1))
     assert not expired.is_signable
-    assert expired not in Petition.objects.open()
+    assert expired not in Petition.objects.signable()
     assert expired in Petition.objects.public()
+
+
+def test_signable_read_with_the_row_agrees_with_the_rule_for_every_state():
+    """`with_signable()` reads the same rule in the same query as the row: the property, the
+    queryset and the annotation can never disagree, as there is one definition."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    for status in Petition.Status.values:
+        for closes_at in (None, now - timedelta(minutes=1), now + timedelta(days=1)):
+            petition = make_petition(status=status, closes_at=closes_at)
+            expected = status == Petition.Status.OPEN and (closes_at is None or closes_at > now)
+            annotated = Petition.objects.with_signable().get(pk=petition.pk)
+            assert annotated.is_signable is expected
+            assert Petition.objects.get(pk=petition.pk).is_signable is expected
+            assert Petition.objects.signable().filter(pk=petition.pk).exists() is expected

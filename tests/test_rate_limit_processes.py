@@ -86,11 +86,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def sign_through(base: str, slug: str, opener, jar) -> int:
-    page = opener.open(f"{base}/en/p/{slug}/").read().decode()
-    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    data = urllib.parse.urlencode(sign_form_data() | {"csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(f"{base}/en/p/{slug}/sign/", data=data)  # noqa: S310
+def sign_through(base: str, petition, opener, jar) -> int:
+    data = urllib.parse.urlencode(sign_form_data(petition)).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/en/p/{petition.slug}/sign/", data=data, headers={"Origin": base}
+    )
     try:
         return opener.open(request).status
     except urllib.error.HTTPError as answer:
@@ -104,7 +104,7 @@ def test_rate_limit_holds_across_two_app_processes(two_app_servers):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
 
-    statuses = [sign_through(two_app_servers[n % 2], petition.slug, opener, jar) for n in range(7)]
+    statuses = [sign_through(two_app_servers[n % 2], petition, opener, jar) for n in range(7)]
 
     # Four signatures from this address, whichever server took them; then both refuse.
     assert statuses == [302] * 4 + [429] * 3

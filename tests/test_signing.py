@@ -16,7 +16,9 @@ def sign_url(petition, language="en"):
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_signing_in_each_language_records_and_counts_the_signature(client, language):
     petition = make_petition()
-    response = client.post(sign_url(petition, language), sign_form_data(email="Sara@Example.com"))
+    response = client.post(
+        sign_url(petition, language), sign_form_data(petition, email="Sara@Example.com")
+    )
 
     assert response.status_code == 302
     assert response.url == f"/{language}/p/{petition.slug}/thanks/"
@@ -35,7 +37,7 @@ def test_the_thank_you_page_shows_the_updated_count_and_share_links(
     make_signature(petition)
     client.get(f"/en/p/{petition.slug}/")  # warms the cached count
     with django_capture_on_commit_callbacks(execute=True):
-        signed = client.post(sign_url(petition), sign_form_data())
+        signed = client.post(sign_url(petition), sign_form_data(petition))
     response = client.get(signed.url)
 
     html = response.content.decode()
@@ -50,15 +52,15 @@ def test_the_thank_you_page_shows_the_updated_count_and_share_links(
 
 def test_consent_to_contact_is_off_unless_ticked(client):
     petition = make_petition()
-    client.post(sign_url(petition), sign_form_data())
+    client.post(sign_url(petition), sign_form_data(petition))
     assert Signature.objects.get().consent_contact is False
-    client.post(sign_url(petition), sign_form_data(consent_contact="on"))
+    client.post(sign_url(petition), sign_form_data(petition, consent_contact="on"))
     assert Signature.objects.filter(consent_contact=True).count() == 1
 
 
 def test_signer_ip_is_stored_only_as_a_hash(client):
     petition = make_petition()
-    client.post(sign_url(petition), sign_form_data(), REMOTE_ADDR="203.0.113.7")
+    client.post(sign_url(petition), sign_form_data(petition), REMOTE_ADDR="203.0.113.7")
     signature = Signature.objects.get()
     assert signature.ip_hash
     assert "203.0.113.7" not in signature.ip_hash
@@ -67,7 +69,9 @@ def test_signer_ip_is_stored_only_as_a_hash(client):
 
 def test_errors_are_shown_next_to_their_fields_in_the_page_language(client):
     petition = make_petition()
-    response = client.post(sign_url(petition, "fa"), sign_form_data(name="", email="not-an-email"))
+    response = client.post(
+        sign_url(petition, "fa"), sign_form_data(petition, name="", email="not-an-email")
+    )
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -105,27 +109,27 @@ def test_persian_page_lists_countries_in_persian(client):
 )
 def test_input_is_normalised_before_it_is_stored(client, field, typed, stored):
     petition = make_petition()
-    client.post(sign_url(petition), sign_form_data(**{field: typed}))
+    client.post(sign_url(petition), sign_form_data(petition, **{field: typed}))
     assert getattr(Signature.objects.get(), field) == stored
 
 
 def test_a_name_that_is_a_link_is_refused(client):
     petition = make_petition()
-    response = client.post(sign_url(petition), sign_form_data(name="www.spam.example"))
+    response = client.post(sign_url(petition), sign_form_data(petition, name="www.spam.example"))
     assert response.status_code == 400
     assert not Signature.objects.exists()
 
 
 def test_overlong_input_is_refused_not_truncated(client):
     petition = make_petition()
-    response = client.post(sign_url(petition), sign_form_data(comment="x" * 501))
+    response = client.post(sign_url(petition), sign_form_data(petition, comment="x" * 501))
     assert response.status_code == 400
     assert not Signature.objects.exists()
 
 
 def test_closed_petition_refuses_signatures_with_a_message(client):
     petition = make_petition(status=Petition.Status.CLOSED)
-    response = client.post(sign_url(petition), sign_form_data(), follow=True)
+    response = client.post(sign_url(petition), sign_form_data(petition), follow=True)
     assert "This petition is closed" in response.content.decode()
     assert not Signature.objects.exists()
 
@@ -138,7 +142,7 @@ def test_closed_petition_hides_the_form(client):
 
 def test_draft_petition_cannot_be_signed(client):
     petition = make_petition(status=Petition.Status.DRAFT)
-    assert client.post(sign_url(petition), sign_form_data()).status_code == 404
+    assert client.post(sign_url(petition), sign_form_data(petition)).status_code == 404
     assert not Signature.objects.exists()
 
 
@@ -149,7 +153,7 @@ def test_signing_needs_a_post(client):
 
 def test_signing_sets_an_http_only_remember_cookie_without_the_email_in_clear(client):
     petition = make_petition()
-    response = client.post(sign_url(petition), sign_form_data(email="sara@example.com"))
+    response = client.post(sign_url(petition), sign_form_data(petition, email="sara@example.com"))
     cookie = response.cookies[COOKIE_NAME]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"

@@ -175,7 +175,7 @@ def test_counter_moves_when_another_client_signs(page, live_server, transactiona
     expect(meter).to_have_attribute("value", "2")
 
     # Another supporter signs from a different client: no cookies or page of ours involved.
-    response = Client().post(f"/en/p/{petition.slug}/sign/", sign_form_data())
+    response = Client().post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
     assert response.status_code == 302, response.status_code
     assert response["Location"].endswith(f"/p/{petition.slug}/thanks/")
 

@@ -1,0 +1,122 @@
+"""A petition's count as readers see it: counted from the shards, kept in the shared cache for a
+second, so that one count a second serves every reader on every app server. The HTTP cache in
+front (count.json and the page are public) does the rest."""
+
+import datetime
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+
+from .models import Signature, SignatureCount, count_cache_key, recent_cache_key
+from .supporter import short_name
+
+log = logging.getLogger(__name__)
+
+# With count.json's own max-age of one second, a reader sees every signature within two.
+COUNT_CACHE_SECONDS = 1
+RECENT_CACHE_SECONDS = 2
+RECENT_SIGNERS = 8
+
+
+@dataclass(frozen=True)
+class CountSnapshot:
+    count: int
+    goal: int
+    last_signed_at: datetime.datetime | None
+    # count.json's body and ETag, made once when counted rather than on every answer.
+    body: str
+    etag: str
+
+    @classmethod
+    def counted(cls, count: int, goal: int, last_signed_at) -> "CountSnapshot":
+        body = json.dumps(
+            {
+                "count": count,
+                "goal": goal,
+                "last_signed_at": last_signed_at.isoformat().replace("+00:00", "Z")
+                if last_signed_at
+                else None,
+            },
+            separators=(",", ":"),
+        )
+        etag = '"' + hashlib.blake2b(body.encode(), digest_size=8).hexdigest() + '"'
+        return cls(count, goal, last_signed_at, body, etag)
+
+
+def cached_count(slug: str) -> CountSnapshot | None:
+    """The count counted within the last second, if any: what count.json answers without
+    touching the database."""
+    return cache.get(count_cache_key(slug))
+
+
+def current_count(petition) -> CountSnapshot:
+    """The petition's count, at most COUNT_CACHE_SECONDS old."""
+    return cached_count(petition.slug) or exact_count(petition)
+
+
+def exact_count(petition) -> CountSnapshot:
+    """The petition's count now, which the next second's readers then share."""
+    count = SignatureCount.objects.total_for(petition.pk)
+    last = (
+        Signature.objects.counted()
+        .filter(petition_id=petition.pk)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    snapshot = CountSnapshot.counted(count, petition.goal_for(count), last)
+    if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
+        cache.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+    return snapshot
+
+
+def forget_count(petition) -> None:
+    """Drop the cached count and signers once a change is committed, so the next reader sees it."""
+    keys = [count_cache_key(petition.slug), recent_cache_key(petition.pk)]
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
+    """The latest signers who agreed to be shown: first name and initial, city, when. No email,
+    and no postcode (a locality without letters is a postcode, which says too much)."""
+    key = recent_cache_key(petition.pk)
+    signers = cache.get(key) if limit == RECENT_SIGNERS else None
+    if signers is None:
+        rows = (
+            Signature.objects.public()
+            .filter(petition_id=petition.pk)
+            .order_by("-created_at")
+            .values_list("name", "locality", "created_at")[:limit]
+        )
+        signers = [
+            {
+                "name": short_name(name),
+                "locality": locality if any(ch.isalpha() for ch in locality) else "",
+                "signed_at": created_at,
+            }
+            for name, locality, created_at in rows
+        ]
+        cache.set(key, signers, RECENT_CACHE_SECONDS)
+    return signers
+
+
+def recount(petition) -> int:
+    """Set the count from the signature rows; return the drift repaired (actual - recorded).
+
+    The shard rows are locked before counting, so a signer committing meanwhile waits for us and
+    then adds on top of the corrected total: nothing is lost either way.
+    """
+    with transaction.atomic():
+        SignatureCount.create_shards(petition.pk)
+        shards = list(SignatureCount.objects.select_for_update().filter(petition_id=petition.pk))
+        recorded = sum(shard.count for shard in shards)
+        actual = Signature.objects.counted().filter(petition_id=petition.pk).count()
+        if actual != recorded:
+            SignatureCount.set_total(petition.pk, actual)
+            log.warning("Recount of %s: %s recorded, %s counted", petition.slug, recorded, actual)
+    forget_count(petition)
+    return actual - recorded

@@ -1,0 +1,128 @@
+"""The petition page most readers get is the same bytes for everyone and says so, so that any HTTP
+cache in front can serve it; what is personal to one visitor is never marked cacheable."""
+
+import re
+
+import pytest
+from django.contrib.messages import constants
+from django.test import Client
+
+from petitions.models import Petition
+from signatures.models import Signature
+from tests.factories import make_petition, make_staff, sign_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",")}
+
+
+def test_two_anonymous_visitors_get_identical_public_pages():
+    petition = make_petition()
+    first = Client().get(f"/en/p/{petition.slug}/")
+    second = Client().get(f"/en/p/{petition.slug}/")
+
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert {"public", "max-age=10", "stale-while-revalidate=60"} <= cache_control(first)
+    assert "Cookie" in first["Vary"]
+    assert not first.cookies  # no CSRF cookie, no session: nothing per visitor
+
+
+def test_a_visitor_whose_browser_sends_no_cookies_signs_from_the_shared_page(settings):
+    settings.SIGN_MIN_FILL_SECONDS = 0
+    petition = make_petition()
+    html = Client().get(f"/fa/p/{petition.slug}/").content.decode()
+    form = html[html.index("<form") : html.index("</form>")]
+    action = re.search(r'action="([^"]+)"', form).group(1)
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form))
+
+    # A browser with cookies blocked: every request starts without any, and Django's CSRF check
+    # is on as in production.
+    visitor = Client(enforce_csrf_checks=True)
+    response = visitor.post(
+        action,
+        hidden | {"name": "سارا کریمی", "email": "no-cookies@example.com", "country": "IR"},
+        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 302
+    assert Signature.objects.filter(petition=petition, email="no-cookies@example.com").exists()
+
+
+def test_share_trackers_in_the_address_get_the_same_page():
+    petition = make_petition()
+    plain = Client().get(f"/en/p/{petition.slug}/")
+    tracked = Client().get(f"/en/p/{petition.slug}/?fbclid=abc&utm_source=x")
+    assert "fbclid" not in tracked.content.decode()  # the language links point at the page itself
+    assert tracked.content == plain.content
+    assert "public" in cache_control(tracked)
+
+
+def test_a_returning_supporters_one_click_page_is_private(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+
+    response = client.get(f"/en/p/{second.slug}/")
+    assert "Sign as <bdi>Sara K.</bdi>" in response.content.decode()
+    assert "private" in cache_control(response) and "public" not in cache_control(response)
+
+
+def test_the_full_form_asked_for_by_not_you_is_private(client):
+    petition = make_petition()
+    assert "private" in cache_control(client.get(f"/en/p/{petition.slug}/?form=full"))
+
+
+def test_a_form_with_errors_is_private(client):
+    petition = make_petition()
+    response = client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email="x"))
+    assert response.status_code == 400
+    assert "private" in cache_control(response)
+
+
+def test_a_page_carrying_a_message_is_private(client):
+    petition = make_petition(status=Petition.Status.CLOSED)
+    response = client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition), follow=True)
+    assert [m.level for m in response.context["messages"]] == [constants.ERROR]
+    assert "private" in cache_control(response)
+
+
+def test_an_organisers_draft_preview_is_private(client):
+    petition = make_petition(status=Petition.Status.DRAFT)
+    client.force_login(make_staff())
+    response = client.get(f"/en/p/{petition.slug}/")
+    assert response.status_code == 200
+    assert "private" in cache_control(response)
+
+
+def test_an_edited_petition_shows_at_once():
+    petition = make_petition(title_en="Before")
+    assert "Before" in Client().get(f"/en/p/{petition.slug}/").content.decode()
+    petition.title_en = "After"
+    petition.save()
+    assert "After" in Client().get(f"/en/p/{petition.slug}/").content.decode()
+
+
+def test_a_petition_made_a_draft_is_gone_at_once():
+    petition = make_petition()
+    assert Client().get(f"/en/p/{petition.slug}/").status_code == 200
+    Petition.objects.filter(pk=petition.pk).update(status=Petition.Status.DRAFT)
+    assert Client().get(f"/en/p/{petition.slug}/").status_code == 404
+
+
+def test_a_response_that_sets_a_cookie_is_never_sent_public(rf):
+    """Whatever a view says, a cookie makes a page personal: say a template gained a CSRF token."""
+    from django.http import HttpResponse
+    from django.utils.cache import patch_cache_control
+
+    from config.middleware import NeverSharePersonalMiddleware
+
+    def view(request):
+        response = HttpResponse("page")
+        patch_cache_control(response, public=True, max_age=10)
+        response.set_cookie("csrftoken", "secret-per-visitor")
+        return response
+
+    response = NeverSharePersonalMiddleware(view)(rf.get("/en/p/x/"))
+    assert "public" not in cache_control(response)
+    assert "private" in cache_control(response)
