@@ -1,8 +1,9 @@
 """Bench-only: count the database queries a request makes and report them in a response header.
 
 Django's CONN_HEALTH_CHECKS probe (a `SELECT 1` on a reused connection, once per request that
-touches the database) bypasses execute wrappers, so it is not in this count; bench/run.py reports
-it separately from PostgreSQL's own transaction counter.
+touches the database) bypasses execute wrappers, so it is not in this count. Behind nginx, an
+answer from its cache carries the header of the answer it copies; bench/wrk/common.lua leaves
+those out.
 """
 
 from django.db import connection

@@ -1,8 +1,8 @@
 -- POST the full sign form to the URL given to wrk, a new email on every request, as the browser
--- form sends it: the CSRF cookie and token (fetched once; Django accepts the same pair again) and
--- the signed `started` time. A signature is answered with a 302 to the thanks page.
+-- form sends it: the page's signed form token (`started`) and the Origin header a browser adds to
+-- every form POST; no cookies. A signature is answered with a 302 to the thanks page.
 --
---   wrk ... -s sign.lua URL -- CSRF_COOKIE CSRF_TOKEN STARTED RUN_PREFIX
+--   wrk ... -s sign.lua URL -- ORIGIN STARTED RUN_PREFIX
 dofile(os.getenv("BENCH_WRK_DIR") .. "/common.lua")
 
 local n = 0
@@ -14,13 +14,12 @@ end
 
 function init(args)
   expected = 302
-  prefix = args[4] .. "-t" .. id
+  prefix = args[3] .. "-t" .. id
   headers = {
     ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken=" .. args[1],
+    ["Origin"] = args[1],
   }
-  fields = "csrfmiddlewaretoken=" .. quote(args[2]) .. "&started=" .. quote(args[3]) ..
-    "&country=GB&locality=&comment=&show_name=on"
+  fields = "started=" .. quote(args[2]) .. "&country=GB&locality=&comment=&show_name=on&website="
 end
 
 function request()
