@@ -583,6 +583,12 @@ def report(results: dict, header: list[str]) -> str:
     ratio = count.rate / hello.rate
     met = ratio >= TARGET_COUNT_JSON and count.errors == 0
     row(f"count.json, {count.connections} clients", count, ratio, TARGET_COUNT_JSON, met)
+    proxied_count = loads["nginx-count-json"]
+    row(
+        f"count.json through nginx, {proxied_count.connections} c.",
+        proxied_count,
+        proxied_count.rate / hello.rate,
+    )
     lines.append("without a target (the page straight from gunicorn, no nginx):")
     for lang in ("EN", "FA"):
         page = loads[f"page-{lang.lower()}"]
@@ -620,6 +626,11 @@ def report(results: dict, header: list[str]) -> str:
         f"({count.queries:,} queries, {count.with_queries / seconds:.1f} answers a second): the "
         "count is kept in Redis for a second, and counted again by the request(s) that find it "
         "expired"
+    )
+    lines.append(
+        f"count.json through nginx: {proxied_count.from_cache:,} of {proxied_count.ok:,} answers "
+        f"from nginx's cache; {proxied_count.queries:,} queries in all, "
+        f"{proxied_count.queries / max(proxied_count.ok, 1):.5f} a reader's answer"
     )
     for lang in ("EN", "FA"):
         page = loads[f"nginx-page-{lang.lower()}"]
@@ -683,6 +694,7 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     hello_url = f"{floor.base}/en/floor/hello.json"
     pages = {"page-en": f"{site.base}/en/p/{SLUG}/", "page-fa": f"{site.base}/fa/p/{SLUG}/"}
     proxied = {f"nginx-{key}": url.replace(site.base, proxy.base) for key, url in pages.items()}
+    proxied["nginx-count-json"] = count_url.replace(site.base, proxy.base)
     rounds, readers = args.rounds, args.read_clients
     slice_s = max(1, round(args.duration / rounds))
 
@@ -732,7 +744,7 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     recorded, rows, _ = db_counts(petition_id)
     log(
         "count.json, the petition pages (direct and through nginx) and their floor "
-        f"(hello-world), {rounds} x 6 slices"
+        f"(hello-world), {rounds} x 7 slices"
     )
     reads = (("floor-hello", hello_url), ("count-json", count_url), *pages.items())
     for _ in range(rounds):

@@ -1,12 +1,14 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from signatures.admin import export_response
+from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
 from .models import Petition, text_direction
@@ -136,3 +138,20 @@ class PetitionAdmin(admin.ModelAdmin):
         extra_context["can_export"] = self.has_export_permission(request)
         extra_context["signature_statuses"] = Signature.Status.choices
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def export_response(
+    request, petitions, fmt: str, status: str | None = None
+) -> StreamingHttpResponse:
+    """Stream an export to the browser. The Export writes its own audit record when the stream
+    ends: the server closes the response, and with it the Export, when the download finishes or
+    breaks off."""
+    if not request.user.has_perm("signatures.export_signature"):
+        raise PermissionDenied
+    stream = Export(petitions, fmt, by=request.user, status=status)
+    name = stream.petitions[0].slug if len(stream.petitions) == 1 else "signatures"
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(stream, content_type=stream.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -146,6 +146,8 @@ class Petition(models.Model):
     )
 
     objects = PetitionQuerySet.as_manager()
+    # What signing reads of a petition: not its letters, which are most of its row.
+    SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation")
 
     class Meta:
         verbose_name = _("petition")

@@ -122,7 +122,10 @@ CLOSED = gettext_lazy("This petition is closed and no longer takes signatures.")
 @sensitive_post_parameters("name", "email", "locality", "comment")
 @require_POST
 def sign(request, slug):
-    petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+    # Not the letters: a page with errors, the rare case, loads the petition whole (page_again).
+    petition = get_object_or_404(
+        Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug
+    )
     if abuse.from_another_site(request):
         return render(request, "403.html", status=403)
     if not petition.is_signable:
@@ -143,7 +146,7 @@ def sign(request, slug):
             form = SignForm(request.POST, petition_id=petition.pk, language=language)
             form.is_valid()
         form.add_error(None, TOO_MANY)
-        response = render_petition(request, petition, form=form, status=429)
+        response = render_petition(request, page_again(petition), form=form, status=429)
         response["Retry-After"] = "300"
         return response
 
@@ -155,7 +158,7 @@ def sign(request, slug):
             for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
                 if form.has_error(NON_FIELD_ERRORS, reason):
                     abuse.record_blocked(petition, reason, ip_hash)
-            return render_petition(request, petition, form=form, status=400)
+            return render_petition(request, page_again(petition), form=form, status=400)
         data = form.cleaned_data
         # The address stays proven only if it is the one this browser confirmed before.
         still_confirmed = bool(
@@ -199,6 +202,11 @@ def sign(request, slug):
     response = HttpResponseRedirect(thanks)
     supporter.remember(response, who)
     return response
+
+
+def page_again(petition: Petition) -> Petition:
+    """The petition whole, for its page, when signing loaded only what it needs."""
+    return Petition.objects.with_signable().get(pk=petition.pk)
 
 
 @require_safe

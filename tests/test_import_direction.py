@@ -1,0 +1,91 @@
+"""Imports run one way (issue 15): `petitions` owns the pages and may use `signatures`; nothing in
+`signatures` imports `petitions`; domain modules never import a view, form or admin module; and no
+two modules import each other, even through a chain or inside a function."""
+
+import ast
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+APPS = ("petitions", "signatures", "config")
+# Where the domain lives: what a request handler, a form or the admin builds on.
+DOMAIN = (
+    "petitions/models.py",
+    "petitions/goals.py",
+    "petitions/text.py",
+    "signatures/models.py",
+    "signatures/signing.py",
+    "signatures/counting.py",
+    "signatures/abuse.py",
+    "signatures/confirmation.py",
+    "signatures/export.py",
+    "signatures/normalise.py",
+    "signatures/supporter.py",
+    "signatures/tasks.py",
+)
+INTERFACE = ("views", "forms", "admin", "urls")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every project module this file imports, at the top or inside a function."""
+    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else ""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.split(".")[0] in APPS}
+
+
+def project_modules() -> dict[str, set[str]]:
+    modules = {}
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" not in path.parts:
+                modules[module_name(path)] = imports_of(path)
+    return {name: {i for i in imported if i in modules} for name, imported in modules.items()}
+
+
+def test_signatures_never_imports_petitions():
+    wrong = {
+        name: sorted(i for i in imported if i.startswith("petitions"))
+        for name, imported in project_modules().items()
+        if name.startswith("signatures")
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}
+
+
+def test_domain_modules_never_import_views_forms_or_admin():
+    modules = project_modules()
+    for path in DOMAIN:
+        name = module_name(ROOT / path)
+        interface = [i for i in modules[name] if i.rsplit(".", 1)[-1] in INTERFACE]
+        assert interface == [], f"{name} imports {interface}"
+
+
+def test_no_module_imports_itself_through_others():
+    modules = project_modules()
+
+    def reaches(start: str) -> set[str]:
+        seen, todo = set(), list(modules[start])
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += modules.get(name, ())
+        return seen
+
+    cycles = sorted(name for name in modules if name in reaches(name))
+    assert cycles == []
