@@ -1,6 +1,6 @@
 """Site-wide response rules that Django 5.2 and django-csp do not ship: no shared caching of a
-response that sets a cookie, a Permissions-Policy, and a polite 503 when the database is down. The Content-Security-Policy is django-csp's
-(CONTENT_SECURITY_POLICY in config/settings.py)."""
+response that sets a cookie, a Permissions-Policy, and a polite 503 when the database is down.
+The Content-Security-Policy is django-csp's (CONTENT_SECURITY_POLICY in config/settings.py)."""
 
 import logging
 

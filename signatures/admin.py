@@ -6,23 +6,20 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from petitions.models import Petition
-
-from .export import Export, signatures_for_export
-from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount
+from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
 from .normalise import canonical_email
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
 EXACT_COUNT_LIMIT = 20_000
+
+Petition = petition_model()  # not imported: signatures never import petitions (issue 15)
 
 
 class EstimatedCountPaginator(Paginator):
@@ -105,8 +102,7 @@ class SignatureAdmin(admin.ModelAdmin):
     def invalidate(self, request, queryset):
         self._act(
             request,
-            queryset.invalidate,
-            AuditRecord.Action.INVALIDATE,
+            lambda: queryset.invalidate(by=request.user),
             lambda n: ngettext("Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n),
         )
 
@@ -114,8 +110,7 @@ class SignatureAdmin(admin.ModelAdmin):
     def restore(self, request, queryset):
         self._act(
             request,
-            queryset.restore,
-            AuditRecord.Action.RESTORE,
+            lambda: queryset.restore(by=request.user),
             lambda n: ngettext("Restored %(n)d signature.", "Restored %(n)d signatures.", n),
         )
 
@@ -123,15 +118,14 @@ class SignatureAdmin(admin.ModelAdmin):
     def erase(self, request, queryset):
         self._act(
             request,
-            queryset.erase,
-            AuditRecord.Action.DELETE,
+            lambda: queryset.erase(by=request.user),
             lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
         )
 
-    def _act(self, request, act, action, done, detail: str = ""):
-        """Apply a moderation change, audit it per petition, and tell the moderator."""
+    def _act(self, request, act, done):
+        """Apply a moderation change (which writes its own audit records) and tell the
+        moderator."""
         changed = act()
-        AuditRecord.record_per_petition(request.user, action, changed, detail=detail)
         total = sum(changed.values())
         self.message_user(request, done(total) % {"n": total})
 
@@ -170,9 +164,9 @@ class SignatureAdmin(admin.ModelAdmin):
             request,
             form,
             matching=lambda: form.matching().exclude(status=Signature.Status.INVALIDATED),
-            act=lambda queryset: queryset.invalidate(),
-            action=AuditRecord.Action.BULK_INVALIDATE,
-            detail=lambda: form.describe(),
+            act=lambda queryset: queryset.invalidate(
+                by=request.user, detail=form.describe(), bulk=True
+            ),
             done=lambda n: ngettext(
                 "Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n
             ),
@@ -188,27 +182,23 @@ class SignatureAdmin(admin.ModelAdmin):
             request,
             form,
             matching=lambda: Signature.objects.filter(email_canonical=form.cleaned_data["email"]),
-            act=lambda queryset: queryset.erase(),
             # The record says that a signer was erased, never who: keeping the address would
             # undo the erasure.
-            action=AuditRecord.Action.ERASE_SIGNER,
-            detail=lambda: "",
+            act=lambda queryset: queryset.erase(by=request.user, signer_request=True),
             done=lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
             title=_("Delete a signer's data on request"),
             template="admin/signatures/erase_signer.html",
         )
 
-    def _preview_then_act(
-        self, request, form, *, matching, act, action, detail, done, title, template
-    ):
+    def _preview_then_act(self, request, form, *, matching, act, done, title, template):
         """A bulk action in two steps: say how many rows match, then act only on a POST that
-        confirms, with an audit record per petition."""
+        confirms (the action writes an audit record per petition)."""
         matches = None
         if form.is_bound and form.is_valid():
             queryset = matching()
             matches = queryset.count()
             if request.method == "POST" and request.POST.get("confirm") == "yes":
-                self._act(request, lambda: act(queryset), action, done, detail())
+                self._act(request, lambda: act(queryset), done)
                 return redirect("admin:signatures_signature_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -303,38 +293,3 @@ class AuditRecordAdmin(ReadOnlyAdmin):
     list_filter = ("action", ("created_at", admin.DateFieldListFilter))
     search_fields = ("actor_name", "detail")
     list_select_related = ("petition",)
-
-
-def export_response(
-    request, petitions, fmt: str, status: str | None = None
-) -> StreamingHttpResponse:
-    """Stream an export to the browser; the audit record is written when the stream ends."""
-    if not request.user.has_perm("signatures.export_signature"):
-        raise PermissionDenied
-    petitions = list(petitions)
-    stream = Export(signatures_for_export(petitions, status=status), fmt)
-    user = request.user
-
-    def body():
-        try:
-            for chunk in stream:
-                yield chunk.encode("utf-8")
-        finally:
-            detail = f"format={fmt} status={status or 'any'}"
-            if not stream.finished:
-                detail += " (interrupted)"
-            if len(petitions) > 1:
-                detail += " petitions=" + ",".join(p.slug for p in petitions)
-            only = petitions[0] if len(petitions) == 1 else None
-            AuditRecord.record(user, AuditRecord.Action.EXPORT, stream.rows, only, detail)
-
-    name = petitions[0].slug if len(petitions) == 1 else "signatures"
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(body(), content_type=stream.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def export_url(petition) -> str:
-    return reverse("admin:petitions_petition_export", args=[petition.pk])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Signature, SignatureCount, count_cache_key, recent_cache_key
+from .models import Signature, SignatureCount, count_cache_key, forget_counts, recent_cache_key
 from .supporter import short_name
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,6 @@ def exact_count(petition) -> CountSnapshot:
     return snapshot
 
 
-def forget_count(petition) -> None:
-    """Drop the cached count and signers once a change is committed, so the next reader sees it."""
-    keys = [count_cache_key(petition.slug), recent_cache_key(petition.pk)]
-    transaction.on_commit(lambda: cache.delete_many(keys))
-
-
 def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
     """The latest signers who agreed to be shown: first name and initial, city, when. No email,
     and no postcode (a locality without letters is a postcode, which says too much)."""
@@ -118,5 +112,5 @@ def recount(petition) -> int:
         if actual != recorded:
             SignatureCount.set_total(petition.pk, actual)
             log.warning("Recount of %s: %s recorded, %s counted", petition.slug, recorded, actual)
-    forget_count(petition)
+    forget_counts([petition.pk])
     return actual - recorded

@@ -1,21 +1,21 @@
 """Exporting signatures as CSV or JSON Lines, streamed row by row.
 
-One generator reads the rows from a server-side cursor (on PostgreSQL, `.iterator()` keeps only a
-chunk in memory) and both formats are written from it, so memory stays flat whether a petition has
-a hundred signatures or millions.
+One generator reads the rows through the ORM's `.iterator()` (a server-side cursor on PostgreSQL,
+so only a chunk is in memory) and both formats are written from it, so memory stays flat whether a
+petition has a hundred signatures or millions. Every export writes its own audit record when its
+stream ends, finished or interrupted.
 """
 
 import csv
 import io
 import json
-import uuid
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from django.db import connection, transaction
-from django.db.models import CharField, Func
+from django.db import transaction
+from django.db.models import CharField, Func, Value
 
-from .models import Signature
+from .models import AuditRecord, Signature
 
 COLUMNS = (
     "petition",
@@ -74,12 +74,13 @@ class UTCTimestamp(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler,
-            connection,
-            template="strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', %(expressions)s)",
-            **extra,
+        # The format goes as a query parameter: written into the SQL, its "%Y" broke Django's
+        # debug SQL logging, which %-formats the statement (a 500 on every export under DEBUG).
+        strftime = self.copy()
+        strftime.set_source_expressions(
+            [Value("%Y-%m-%dT%H:%M:%SZ"), *self.get_source_expressions()]
         )
+        return strftime.as_sql(compiler, connection, function="strftime", **extra)
 
 
 class Defused(Func):
@@ -98,9 +99,9 @@ TYPED_FIELDS = ("name", "email", "locality", "comment")
 
 
 def batches(queryset, *, defuse: bool) -> Iterator[list[tuple]]:
-    """The signatures as lists of up to CHUNK_ROWS tuples of plain values in COLUMNS order, from a
-    server-side cursor. With `defuse`, cells a spreadsheet would run as a formula are neutralised.
-    Whole batches, not single rows, so that Python does per-batch work a million times less."""
+    """The signatures as lists of up to CHUNK_ROWS tuples of plain values in COLUMNS order. With
+    `defuse`, cells a spreadsheet would run as a formula are neutralised. Whole batches, not
+    single rows, so that Python does per-batch work a million times less."""
     annotations = {"signed_at_utc": UTCTimestamp("created_at")}
     fields = list(FIELDS)
     if defuse:
@@ -108,22 +109,10 @@ def batches(queryset, *, defuse: bool) -> Iterator[list[tuple]]:
             annotations[f"{field}_defused"] = Defused(field)
             fields[fields.index(field)] = f"{field}_defused"
     values = queryset.annotate(**annotations).values_list(*fields)
-    if connection.vendor != "postgresql":
-        return batched(values.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS)
-    return _server_side(values)
-
-
-def _server_side(values) -> Iterator[list[tuple]]:
-    """Rows straight from a named PostgreSQL cursor, CHUNK_ROWS at a time. The query is still the
-    ORM's; skipping Django's per-row machinery takes a third off a large export."""
-    sql, params = values.query.sql_with_params()
-    connection.ensure_connection()
-    name = f"export_{uuid.uuid4().hex}"
-    with transaction.atomic(), connection.connection.cursor(name=name) as cursor:
-        cursor.itersize = CHUNK_ROWS
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(CHUNK_ROWS):
-            yield batch
+    # Inside a transaction PostgreSQL streams the server-side cursor as it goes; outside one,
+    # Django declares it WITH HOLD and the server copies every row before sending the first.
+    with transaction.atomic():
+        yield from batched(values.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -161,13 +150,25 @@ FORMATS = {
 
 
 class Export:
-    """An export in progress: iterate it for text chunks; `rows` tells how many were written."""
+    """An export in progress: iterate it for text chunks; `rows` tells how many were written.
 
-    def __init__(self, queryset, fmt: str = "csv"):
+    It writes its own audit record (who, which petitions, how many rows, whether it finished) when
+    the stream ends: when it runs out, or when `close()` is called early. A WSGI server closes a
+    streamed response when the download ends or breaks off, so a response that streams an Export
+    closes it either way.
+    """
+
+    def __init__(self, petitions, fmt: str = "csv", *, by, status: str | None = None, since=None):
+        self.petitions = list(petitions)
         self.format = fmt
+        self.by = by
+        self.status = status
+        self.since = since
         self.rows = 0
         self.finished = False
+        self.recorded = False
         writer, _, _, defuse = FORMATS[fmt]
+        queryset = signatures_for_export(self.petitions, status=status, since=since)
         self._chunks = writer(self._counted(batches(queryset, defuse=defuse)))
 
     def _counted(self, batches_):
@@ -177,7 +178,28 @@ class Export:
         self.finished = True
 
     def __iter__(self) -> Iterator[str]:
-        return self._chunks
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading rows, and write the audit record (once)."""
+        if self.recorded:
+            return
+        self.recorded = True
+        self._chunks.close()  # ends the read and its transaction before the record is written
+        detail = f"format={self.format} status={self.status or 'any'}"
+        if self.since:
+            detail += f" since={self.since.isoformat()}"
+        if not self.finished:
+            detail += " (interrupted)"
+        if len(self.petitions) > 1:
+            detail += " petitions=" + ",".join(petition.slug for petition in self.petitions)
+        only = self.petitions[0].pk if len(self.petitions) == 1 else None
+        AuditRecord.record(
+            self.by, AuditRecord.Action.EXPORT, self.rows, petition_id=only, detail=detail
+        )
 
     @property
     def content_type(self) -> str:

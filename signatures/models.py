@@ -22,14 +22,12 @@ def recent_cache_key(petition_id: int) -> str:
 def forget_counts(petition_ids) -> None:
     """Drop the cached counts and recent signers of these petitions once the change commits, so the
     very next reader sees it."""
-    from petitions.models import Petition
-
     ids = list(petition_ids)
     if not ids:
         return
+    petitions = petition_model().objects.filter(pk__in=ids)
     keys = [recent_cache_key(pk) for pk in ids] + [
-        count_cache_key(slug)
-        for slug in Petition.objects.filter(pk__in=ids).values_list("slug", flat=True)
+        count_cache_key(slug) for slug in petitions.values_list("slug", flat=True)
     ]
     transaction.on_commit(lambda: cache.delete_many(keys))
 
@@ -45,19 +43,30 @@ class SignatureQuerySet(models.QuerySet):
     def email_domain(self, domain: str):
         return self.filter(email_canonical__endswith="@" + domain.lower().lstrip("@"))
 
-    def invalidate(self) -> Counter:
-        """Spam or fraud: stop counting these. The public count drops at once."""
+    # Each change below writes its audit record, one per petition, inside the transaction that
+    # makes the change: if the record cannot be written, nothing changes. `by` is a user, or a
+    # string naming a command-line operator.
+
+    def invalidate(self, *, by, detail: str = "", bulk: bool = False) -> Counter:
+        """Spam or fraud: stop counting these. The public count drops at once. `bulk` records it
+        as a bulk invalidation (a burst found by email domain or IP hash, described in `detail`).
+        Returns how many rows each petition had changed."""
+        action = AuditRecord.Action.BULK_INVALIDATE if bulk else AuditRecord.Action.INVALIDATE
         return self.exclude(status=Signature.Status.INVALIDATED)._move_to(
-            Signature.Status.INVALIDATED
+            Signature.Status.INVALIDATED, by=by, action=action, detail=detail
         )
 
-    def restore(self) -> Counter:
+    def restore(self, *, by, detail: str = "") -> Counter:
         """Undo an invalidation. Pending signatures stay pending: only the signer confirms them."""
-        return self.filter(status=Signature.Status.INVALIDATED)._move_to(Signature.Status.COUNTED)
+        return self.filter(status=Signature.Status.INVALIDATED)._move_to(
+            Signature.Status.COUNTED, by=by, action=AuditRecord.Action.RESTORE, detail=detail
+        )
 
-    def erase(self) -> Counter:
+    def erase(self, *, by, signer_request: bool = False) -> Counter:
         """Delete these signatures for good, taking the counted ones off their petitions' counts.
-        Returns how many rows each petition lost."""
+        `signer_request` records it as a signer's request to erase their data; the record never
+        says whose. Returns how many rows each petition lost."""
+        action = AuditRecord.Action.ERASE_SIGNER if signer_request else AuditRecord.Action.DELETE
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
             lost, uncounted = Counter(), Counter()
@@ -69,12 +78,14 @@ class SignatureQuerySet(models.QuerySet):
                 Signature.objects.filter(pk__in=chunk).delete()
             for petition_id, delta in uncounted.items():
                 SignatureCount.add(petition_id, delta)
+            AuditRecord.record_per_petition(by, action, lost)
             forget_counts(lost)
         return lost
 
-    def _move_to(self, status: str) -> Counter:
+    def _move_to(self, status: str, *, by, action: str, detail: str) -> Counter:
         """Change the status of these rows and move each petition's count to match, all in one
-        transaction, with the rows locked so two moderators cannot count one change twice."""
+        transaction with its audit record, with the rows locked so two moderators cannot count
+        one change twice."""
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
             changed, deltas = Counter(), Counter()
@@ -88,6 +99,7 @@ class SignatureQuerySet(models.QuerySet):
             for petition_id, delta in deltas.items():
                 if delta:
                     SignatureCount.add(petition_id, delta)
+            AuditRecord.record_per_petition(by, action, changed, detail=detail)
             forget_counts(changed)
         return changed
 
@@ -161,6 +173,12 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.petition_id})"
+
+
+def petition_model():
+    """The petition model, reached through the signature's foreign key with the documented Model
+    _meta API rather than imported: signatures never import petitions (issue 15)."""
+    return Signature._meta.get_field("petition").related_model
 
 
 class SignatureCountQuerySet(models.QuerySet):
@@ -255,6 +273,9 @@ class SignatureCount(models.Model):
         )
 
 
+DETAIL_LENGTH = 500
+
+
 class AuditRecord(models.Model):
     """Who did what to which signatures, and when. Written by every moderation action and export;
     read-only for everyone, in the admin and in the database's permissions alike."""
@@ -287,7 +308,7 @@ class AuditRecord(models.Model):
         verbose_name=_("petition"),
     )
     rows = models.PositiveIntegerField(_("rows"))
-    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    detail = models.CharField(_("detail"), max_length=DETAIL_LENGTH, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -300,21 +321,36 @@ class AuditRecord(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.rows}"
 
     @classmethod
-    def record(cls, actor, action: str, rows: int, petition=None, detail: str = ""):
+    def record(cls, actor, action: str, rows: int, *, petition_id=None, detail: str = ""):
         """Write one record; `actor` is a user, or a string naming a command-line operator."""
-        user = actor if getattr(actor, "pk", None) else None
-        name = actor.get_username() if user else str(actor or "system")
         return cls.objects.create(
-            actor=user, actor_name=name, action=action, petition=petition, rows=rows, detail=detail
+            **cls._who(actor),
+            action=action,
+            petition_id=petition_id,
+            rows=rows,
+            detail=detail[:DETAIL_LENGTH],
         )
 
     @classmethod
     def record_per_petition(cls, actor, action: str, changed: Counter, detail: str = ""):
-        from petitions.models import Petition
+        """One record for each petition in `changed` (petition id: rows), in one statement."""
+        who = cls._who(actor)
+        cls.objects.bulk_create(
+            cls(
+                **who,
+                action=action,
+                petition_id=petition_id,
+                rows=rows,
+                detail=detail[:DETAIL_LENGTH],
+            )
+            for petition_id, rows in sorted(changed.items())
+        )
 
-        petitions = Petition.objects.in_bulk(list(changed))
-        for petition_id, rows in sorted(changed.items()):
-            cls.record(actor, action, rows, petition=petitions.get(petition_id), detail=detail)
+    @staticmethod
+    def _who(actor) -> dict:
+        user = actor if getattr(actor, "pk", None) else None
+        name = actor.get_username() if user else str(actor or "system")
+        return {"actor": user, "actor_name": name}
 
 
 class BlockedAttempt(models.Model):

@@ -11,8 +11,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .confirmation import queue_confirmation
-from .counting import forget_count
-from .models import Signature, SignatureCount
+from .models import Signature, SignatureCount, forget_counts
 from .normalise import canonical_email
 
 
@@ -118,5 +117,5 @@ def confirm(signature_id: int, email_canonical: str) -> Signature:
         signature.confirmed_at = timezone.now()
         signature.save(update_fields=["status", "confirmed_at"])
         SignatureCount.add(signature.petition_id, 1)
-        forget_count(signature.petition)
+        forget_counts([signature.petition_id])
     return signature

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from signatures.export import Export, signatures_for_export
+from signatures.export import Export
 from signatures.models import AuditRecord, Signature
 from tests.factories import make_petition, make_signature
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def export_text(petition, fmt="csv", **filters) -> str:
-    return "".join(Export(signatures_for_export([petition], **filters), fmt))
+    return "".join(Export([petition], fmt, by="tester", **filters))
 
 
 def parse_csv(text: str) -> list[dict]:
@@ -125,6 +125,83 @@ def test_admin_export_action_on_the_petition_list(admin_client):
     assert len(b"".join(response.streaming_content).splitlines()) == 1
 
 
+def test_admin_export_of_several_petitions_names_them_in_one_record(admin_client):
+    first, second = make_petition(slug="first"), make_petition(slug="second")
+    make_signature(first)
+    make_signature(second)
+    response = admin_client.post(
+        "/admin/petitions/petition/",
+        {"action": "export_csv", "_selected_action": [first.pk, second.pk]},
+    )
+    assert 'filename="signatures-' in response["Content-Disposition"]
+    assert len(parse_csv(b"".join(response.streaming_content).decode())) == 2
+    record = AuditRecord.objects.get()
+    assert (record.rows, record.petition) == (2, None)
+    assert record.detail == "format=csv status=any petitions=first,second"
+
+
+def test_admin_export_works_with_debug_sql_logging_on(admin_client, settings):
+    """Under `make run` (DEBUG, SQLite) Django logs every statement by %-formatting it; a literal
+    strftime format in the SQL made that raise, and every export answered 500."""
+    settings.DEBUG = True
+    petition = make_petition()
+    signed = datetime.datetime(2026, 3, 20, 23, 45, 1, tzinfo=datetime.UTC)
+    make_signature(petition, name="Sara K", created_at=signed)
+    response = admin_client.get(f"/admin/petitions/petition/{petition.pk}/export/?format=csv")
+    assert response.status_code == 200
+    rows = parse_csv(b"".join(response.streaming_content).decode())
+    assert [(r["name"], r["signed_at_utc"]) for r in rows] == [("Sara K", "2026-03-20T23:45:01Z")]
+    assert any("signatures_signature" in query["sql"] for query in connection.queries)
+
+
+def test_export_records_itself_when_its_stream_ends():
+    petition = make_petition()
+    make_signature(petition)
+    stream = Export([petition], "jsonl", by="tester", status="counted")
+    assert not AuditRecord.objects.exists()  # nothing exported yet
+    assert len(list(stream)) >= 1
+    record = AuditRecord.objects.get()
+    assert (record.actor_name, record.action, record.rows, record.petition) == (
+        "tester",
+        "export",
+        1,
+        petition,
+    )
+    assert record.detail == "format=jsonl status=counted"
+    stream.close()  # a server closing the response as well records nothing more
+    assert AuditRecord.objects.count() == 1
+
+
+# Outside a test transaction, so that closing the response runs Django's end-of-request handling
+# (which closes a connection left inside a transaction) just as under a real server.
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_admin_download_is_recorded_as_interrupted(admin_client):
+    petition = make_petition()
+    make_signature(petition)
+    response = admin_client.get(f"/admin/petitions/petition/{petition.pk}/export/?format=csv")
+    next(iter(response.streaming_content))  # the first chunk arrives, then the browser goes
+    assert not AuditRecord.objects.exists()
+    response.close()  # what the server does when the connection drops
+    record = AuditRecord.objects.get()
+    assert (record.actor_name, record.action) == ("admin", "export")
+    assert record.detail == "format=csv status=any (interrupted)"
+
+
+def test_an_interrupted_command_export_is_recorded_as_interrupted():
+    petition = make_petition(slug="free-press")
+    make_signature(petition, comment="x" * 20_000)  # more than the file buffer holds
+    with pytest.raises(OSError):
+        call_command("export_signatures", "free-press", "--output", "/dev/full")  # disk full
+    record = AuditRecord.objects.get()
+    assert record.actor_name.endswith("(command line)")
+    assert record.detail == "format=csv status=any (interrupted)"
+
+
+def test_export_must_be_told_who_exports():
+    with pytest.raises(TypeError):
+        Export([make_petition()], "csv")
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_export_memory_stays_flat_for_200000_rows():
@@ -147,7 +224,7 @@ def test_export_memory_stays_flat_for_200000_rows():
     written = 0
     tracemalloc.start()
     try:
-        stream = Export(signatures_for_export([petition]), "csv")
+        stream = Export([petition], "csv", by="tester")
         for chunk in stream:
             written += len(chunk)
         _, peak = tracemalloc.get_traced_memory()

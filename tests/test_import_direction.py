@@ -22,7 +22,6 @@ DOMAIN = (
     "signatures/export.py",
     "signatures/normalise.py",
     "signatures/supporter.py",
-    "signatures/tasks.py",
 )
 INTERFACE = ("views", "forms", "admin", "urls")
 

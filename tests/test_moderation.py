@@ -1,9 +1,17 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
-from signatures.models import AuditRecord, Signature, SignatureCount
+from signatures.models import (
+    AuditRecord,
+    Signature,
+    SignatureCount,
+    count_cache_key,
+    recent_cache_key,
+)
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +49,8 @@ def test_invalidating_drops_the_public_count_at_once(
 def test_restoring_counts_again_and_twice_changes_nothing(admin_client):
     petition = make_petition()
     signature = make_signature(petition)
-    Signature.objects.filter(pk=signature.pk).invalidate()
-    Signature.objects.filter(pk=signature.pk).invalidate()  # a second moderator, same click
+    Signature.objects.filter(pk=signature.pk).invalidate(by="mo")
+    Signature.objects.filter(pk=signature.pk).invalidate(by="mo")  # a second moderator, same click
     assert SignatureCount.objects.total_for(petition.pk) == 0
 
     admin_client.post(
@@ -57,7 +65,7 @@ def test_restoring_counts_again_and_twice_changes_nothing(admin_client):
 def test_restore_leaves_pending_signatures_pending():
     petition = make_petition()
     pending = make_signature(petition, status=Signature.Status.PENDING)
-    Signature.objects.filter(pk=pending.pk).restore()
+    Signature.objects.filter(pk=pending.pk).restore(by="mo")
     pending.refresh_from_db()
     assert pending.status == Signature.Status.PENDING
     assert SignatureCount.objects.total_for(petition.pk) == 0
@@ -69,7 +77,7 @@ def test_goal_ladder_follows_an_invalidation(client, django_capture_on_commit_ca
     SignatureCount.set_total(petition.pk, 100)  # as if 100 had signed
     assert client.get(f"/en/p/{petition.slug}/count.json").json()["goal"] == 200
     with django_capture_on_commit_callbacks(execute=True):
-        Signature.objects.filter(pk=signatures[0].pk).invalidate()
+        Signature.objects.filter(pk=signatures[0].pk).invalidate(by="mo")
     assert client.get(f"/en/p/{petition.slug}/count.json").json() | {"last_signed_at": None} == {
         "count": 99,
         "goal": 100,
@@ -200,6 +208,119 @@ def test_erase_signer_command(capsys):
     assert "Deleted 1 signature(s) from 1 petition(s)." in capsys.readouterr().out
     assert SignatureCount.objects.total_for(petition.pk) == 0
     assert AuditRecord.objects.get().actor_name.endswith("(command line)")
+
+
+@pytest.fixture
+def failing_audit(monkeypatch):
+    """The audit trail cannot be written (a full disk, a revoked grant)."""
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("audit table refused the write")
+
+    monkeypatch.setattr(AuditRecord.objects, "bulk_create", refuse)
+
+
+def test_invalidation_writes_its_audit_record_in_the_same_transaction(failing_audit):
+    petition = make_petition()
+    signature = make_signature(petition)
+    with pytest.raises(DatabaseError):
+        Signature.objects.filter(pk=signature.pk).invalidate(by="mo")
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.COUNTED
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def test_restoring_writes_its_audit_record_in_the_same_transaction(failing_audit):
+    petition = make_petition()
+    signature = make_signature(petition, status=Signature.Status.INVALIDATED)
+    with pytest.raises(DatabaseError):
+        Signature.objects.filter(pk=signature.pk).restore(by="mo")
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.INVALIDATED
+    assert SignatureCount.objects.total_for(petition.pk) == 0
+
+
+def test_erasing_writes_its_audit_record_in_the_same_transaction(failing_audit):
+    petition = make_petition()
+    make_signature(petition, email="gone@example.com")
+    with pytest.raises(DatabaseError):
+        Signature.objects.filter(email_canonical="gone@example.com").erase(by="mo")
+    assert Signature.objects.filter(email_canonical="gone@example.com").exists()
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def test_a_failed_audit_write_leaves_the_admin_action_undone(admin_client, failing_audit):
+    petition = make_petition()
+    signature = make_signature(petition)
+    with pytest.raises(DatabaseError):
+        admin_client.post(
+            "/admin/signatures/signature/",
+            {"action": "invalidate", "_selected_action": [signature.pk]},
+        )
+    signature.refresh_from_db()
+    assert signature.status == Signature.Status.COUNTED
+
+
+def test_moderation_operations_need_to_be_told_who_acts():
+    queryset = Signature.objects.all()
+    for operation in (queryset.invalidate, queryset.restore, queryset.erase):
+        with pytest.raises(TypeError):
+            operation()
+
+
+def test_each_operation_records_itself_once_per_petition():
+    first, second = make_petition(), make_petition()
+    for petition in (first, second, second):
+        make_signature(petition)
+    Signature.objects.all().invalidate(by="mo", detail="from the spam report")
+    Signature.objects.all().restore(by="mo")
+    Signature.objects.filter(petition=second).erase(by="mo")
+    records = AuditRecord.objects.order_by("pk").values_list(
+        "action", "petition_id", "rows", "detail", "actor_name"
+    )
+    assert list(records) == [
+        ("invalidate", first.pk, 1, "from the spam report", "mo"),
+        ("invalidate", second.pk, 2, "from the spam report", "mo"),
+        ("restore", first.pk, 1, "", "mo"),
+        ("restore", second.pk, 2, "", "mo"),
+        ("delete", second.pk, 2, "", "mo"),
+    ]
+
+
+def test_an_operation_that_changes_nothing_records_nothing():
+    petition = make_petition()
+    make_signature(petition)
+    assert Signature.objects.all().restore(by="mo") == {}
+    assert not AuditRecord.objects.exists()
+
+
+def test_erasing_at_a_signers_request_records_no_address(admin_user):
+    petition = make_petition()
+    make_signature(petition, email="private.person@example.com")
+    Signature.objects.filter(email_canonical="private.person@example.com").erase(
+        by=admin_user, signer_request=True
+    )
+    record = AuditRecord.objects.get()
+    assert (record.action, record.rows, record.petition, record.actor) == (
+        "erase_signer",
+        1,
+        petition,
+        admin_user,
+    )
+    assert "private.person" not in f"{record.detail} {record}"
+
+
+def test_invalidating_forgets_the_cached_count_and_recent_signers(
+    django_capture_on_commit_callbacks,
+):
+    petition = make_petition(slug="cached")
+    signature = make_signature(petition)
+    cache.set(count_cache_key("cached"), "stale", 300)
+    cache.set(recent_cache_key(petition.pk), "stale", 300)
+    with django_capture_on_commit_callbacks(execute=True):
+        Signature.objects.filter(pk=signature.pk).invalidate(by="mo")
+    assert cache.get(count_cache_key("cached")) is None
+    assert cache.get(recent_cache_key(petition.pk)) is None
 
 
 def test_privacy_page_in_both_languages(client):

@@ -2,7 +2,7 @@ import getpass
 
 from django.core.management.base import BaseCommand
 
-from signatures.models import AuditRecord, Signature
+from signatures.models import Signature
 from signatures.normalise import canonical_email
 
 
@@ -21,10 +21,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"{queryset.count()} signature(s) would be deleted.")
             return
-        changed = queryset.erase()
-        AuditRecord.record_per_petition(
-            f"{getpass.getuser()} (command line)", AuditRecord.Action.ERASE_SIGNER, changed
-        )
+        changed = queryset.erase(by=f"{getpass.getuser()} (command line)", signer_request=True)
         self.stdout.write(
             f"Deleted {sum(changed.values())} signature(s) from {len(changed)} petition(s)."
         )

@@ -5,9 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from petitions.models import Petition
-from signatures.export import FORMATS, Export, signatures_for_export
-from signatures.models import AuditRecord, Signature
+from signatures.export import FORMATS, Export
+from signatures.models import Signature, petition_model
 
 
 def parse_since(value: str):
@@ -33,30 +32,26 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
 
     def handle(self, slug, status, since, format, output, **options):
-        petition = Petition.objects.filter(slug=slug).first()
+        petition = petition_model().objects.filter(slug=slug).first()
         if petition is None:
             raise CommandError(f"No petition with slug {slug!r}")
-        queryset = signatures_for_export(
-            [petition], status=status, since=since and parse_since(since)
+        stream = Export(
+            [petition],
+            format,
+            by=f"{getpass.getuser()} (command line)",
+            status=status,
+            since=since and parse_since(since),
         )
         # Bytes straight to the file or pipe: a text layer would re-buffer a hundred megabytes.
         out = open(output, "wb") if output else sys.stdout.buffer  # noqa: SIM115
-        stream = Export(queryset, format)
         try:
             for chunk in stream:
                 out.write(chunk.encode())
         finally:
+            stream.close()  # writes the audit record, whether the export finished or broke off
             if output:
                 out.close()
             else:
                 out.flush()
-        rows = stream.rows
-        AuditRecord.record(
-            f"{getpass.getuser()} (command line)",
-            AuditRecord.Action.EXPORT,
-            rows,
-            petition=petition,
-            detail=f"format={format} status={status or 'any'} since={since or '-'}",
-        )
         if output:
-            self.stderr.write(f"Wrote {rows} signature(s) to {output}.")
+            self.stderr.write(f"Wrote {stream.rows} signature(s) to {output}.")

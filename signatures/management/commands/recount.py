@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from petitions.models import Petition
-from signatures.services import recount
+from signatures.counting import recount
+from signatures.models import petition_model
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", help="petitions to recount (default: all)")
 
     def handle(self, slugs, **options):
-        petitions = Petition.objects.all()
+        petitions = petition_model().objects.all()
         if slugs:
             petitions = petitions.filter(slug__in=slugs)
             missing = set(slugs) - set(petitions.values_list("slug", flat=True))
