@@ -84,12 +84,12 @@ class PetitionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The count comes in the same query as the rows, not one query per row.
         return (
-            super().get_queryset(request).annotate(_signature_count=SignatureCount.total_subquery())
+            super().get_queryset(request).annotate(signature_total=SignatureCount.total_subquery())
         )
 
-    @admin.display(description=_("signatures"), ordering="_signature_count")
+    @admin.display(description=_("signatures"), ordering="signature_total")
     def signature_count(self, obj):
-        return obj._signature_count or 0
+        return obj.signature_total or 0
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):
