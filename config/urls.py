@@ -3,13 +3,14 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import healthz
+from config.views import healthz, readyz
 
 admin.site.site_header = "Petitions"
 admin.site.site_title = "Petitions admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

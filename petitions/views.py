@@ -140,7 +140,9 @@ def sign(request, slug):
     valid = one_click or form.is_valid()
 
     limited = abuse.broken_limit(petition, ip_hash)
-    if limited:
+    if limited == abuse.UNCHECKED:
+        abuse.record_unchecked(petition, ip_hash)
+    elif limited:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:
             form = SignForm(request.POST, petition_id=petition.pk, language=language)

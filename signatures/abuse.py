@@ -15,8 +15,8 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import caches
 
+from . import caching
 from .models import BlockedAttempt
 
 log = logging.getLogger("signatures.abuse")
@@ -30,6 +30,7 @@ FORM_TOKEN_STEP_SECONDS = 10
 # A limit's counter outlives its window a little, so that it cannot expire between the check that
 # it exists and the increment (the window's start is in its key, so it is never reused).
 WINDOW_GRACE_SECONDS = 60
+UNCHECKED = BlockedAttempt.Reason.UNCHECKED
 
 
 def from_another_site(request) -> bool:
@@ -80,40 +81,51 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(multiple or 1) * _UNIT_SECONDS[unit]
 
 
-def count_hit(cache, key: str, seconds: int) -> int:
-    """Add one to the counter at `key`, starting it at one for `seconds` if it is new; return its
-    value. incr fails on a missing key, and add succeeds for exactly one of several processes
-    starting the same counter. Exact in Redis, whose incr is one command; the database cache's incr
-    reads and then writes, so there two processes at the same instant may count one hit."""
+def count_hit(alias: str, key: str, seconds: int) -> int:
+    """Add one to the counter at `key` in the cache `alias`, starting it at one for `seconds` if it
+    is new; return its value. incr fails on a missing key, and add succeeds for exactly one of
+    several processes starting the same counter. Exact in Redis, whose incr is one command; the
+    database cache's incr reads and then writes, so there two processes at the same instant may
+    count one hit. Raises caching.CacheUnavailable when the cache does not answer."""
     try:
-        return cache.incr(key)
+        return caching.call(alias, "incr", key)
     except ValueError:
-        if cache.add(key, 1, seconds + WINDOW_GRACE_SECONDS):
+        if caching.call(alias, "add", key, 1, seconds + WINDOW_GRACE_SECONDS):
             return 1
-        return cache.incr(key)
+        return caching.call(alias, "incr", key)
 
 
 def broken_limit(petition, ip_hash: str) -> str | None:
-    """Count this attempt against the limits and say which one it breaks, if any.
+    """Count this attempt against the limits and say which one it breaks, if any; UNCHECKED when
+    the cache cannot count it: a signature is let through rather than refused because our cache
+    is down, and the caller tallies it (record_unchecked).
 
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
     shared cache never holds a raw IP either."""
-    cache = caches[settings.SIGN_RATE_CACHE]
     now = int(time.time())
-    for reason, subject, rate in (
-        (BlockedAttempt.Reason.RATE_IP, f"ip:{ip_hash}", settings.SIGN_RATE_PER_IP),
-        (
-            BlockedAttempt.Reason.RATE_PETITION,
-            f"petition:{petition.pk}",
-            settings.SIGN_RATE_PER_PETITION,
-        ),
-    ):
-        allowed, seconds = parse_rate(rate)
-        if count_hit(cache, f"sign-limit:{subject}:{now - now % seconds}", seconds) > allowed:
-            return reason
+    try:
+        for reason, subject, rate in (
+            (BlockedAttempt.Reason.RATE_IP, f"ip:{ip_hash}", settings.SIGN_RATE_PER_IP),
+            (
+                BlockedAttempt.Reason.RATE_PETITION,
+                f"petition:{petition.pk}",
+                settings.SIGN_RATE_PER_PETITION,
+            ),
+        ):
+            allowed, seconds = parse_rate(rate)
+            key = f"sign-limit:{subject}:{now - now % seconds}"
+            if count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed:
+                return reason
+    except caching.CacheUnavailable:
+        return UNCHECKED
     return None
 
 
 def record_blocked(petition, reason: str, ip_hash: str) -> None:
     log.warning("Refused a signature on %s: %s (source %s)", petition.slug, reason, ip_hash[:12])
     BlockedAttempt.tally(petition, reason, ip_hash)
+
+
+def record_unchecked(petition, ip_hash: str) -> None:
+    log.warning("Signature on %s let through unchecked (source %s)", petition.slug, ip_hash[:12])
+    BlockedAttempt.tally(petition, UNCHECKED, ip_hash)

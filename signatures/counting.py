@@ -1,6 +1,7 @@
 """A petition's count as readers see it: counted from the shards, kept in the shared cache for a
 second, so that one count a second serves every reader on every app server. The HTTP cache in
-front (count.json and the page are public) does the rest."""
+front (count.json and the page are public) does the rest. Without the cache (Redis down), every
+reader is counted for from the database (caching.py)."""
 
 import datetime
 import hashlib
@@ -8,9 +9,9 @@ import json
 import logging
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 
+from . import caching
 from .models import Signature, SignatureCount, count_cache_key, forget_counts, recent_cache_key
 from .supporter import short_name
 
@@ -50,7 +51,7 @@ class CountSnapshot:
 def cached_count(slug: str) -> CountSnapshot | None:
     """The count counted within the last second, if any: what count.json answers without
     touching the database."""
-    return cache.get(count_cache_key(slug))
+    return caching.get(count_cache_key(slug))
 
 
 def current_count(petition) -> CountSnapshot:
@@ -70,7 +71,7 @@ def exact_count(petition) -> CountSnapshot:
     )
     snapshot = CountSnapshot.counted(count, petition.goal_for(count), last)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
-        cache.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+        caching.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
     return snapshot
 
 
@@ -78,7 +79,7 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
     """The latest signers who agreed to be shown: first name and initial, city, when. No email,
     and no postcode (a locality without letters is a postcode, which says too much)."""
     key = recent_cache_key(petition.pk)
-    signers = cache.get(key) if limit == RECENT_SIGNERS else None
+    signers = caching.get(key) if limit == RECENT_SIGNERS else None
     if signers is None:
         rows = (
             Signature.objects.public()
@@ -94,7 +95,7 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
             }
             for name, locality, created_at in rows
         ]
-        cache.set(key, signers, RECENT_CACHE_SECONDS)
+        caching.set(key, signers, RECENT_CACHE_SECONDS)
     return signers
 
 

@@ -147,11 +147,10 @@ def test_each_limit_counts_its_own_window_in_the_shared_cache():
     """Through whichever shared cache is configured: Redis under CI, the database table on a
     laptop."""
     from django.conf import settings
-    from django.core.cache import caches
 
     from signatures.abuse import count_hit
 
-    shared = caches[settings.SIGN_RATE_CACHE]
+    shared = settings.SIGN_RATE_CACHE
     assert [count_hit(shared, "test-limit:a", 60) for _ in range(3)] == [1, 2, 3]
     assert count_hit(shared, "test-limit:b", 60) == 1
 
@@ -162,9 +161,9 @@ def test_a_window_that_expired_starts_again_at_one():
 
     from signatures.abuse import count_hit
 
-    shared = caches[settings.SIGN_RATE_CACHE]
+    shared = settings.SIGN_RATE_CACHE
     assert count_hit(shared, "test-limit:expiring", 60) == 1
-    shared.delete("test-limit:expiring")  # what its expiry does
+    caches[shared].delete("test-limit:expiring")  # what its expiry does
     assert count_hit(shared, "test-limit:expiring", 60) == 1
 
 
@@ -186,8 +185,7 @@ class SilentRedis(threading.Thread):
 def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(settings):
     """Every cache call has a short timeout (settings.CACHES): a hung Redis must not hold a
     signer's thread for redis-py's default of no timeout at all."""
-    from django.core.cache import caches
-
+    from signatures import caching
     from signatures.abuse import count_hit
 
     redis = SilentRedis()
@@ -200,6 +198,7 @@ def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(set
         }
     }
     started = time.monotonic()
-    with pytest.raises(Exception, match=r"(?i)timeout|timed out"):
-        count_hit(caches["hung"], "test-limit:hung", 60)
+    with pytest.raises(caching.CacheUnavailable) as failure:
+        count_hit("hung", "test-limit:hung", 60)
+    assert "timeout" in repr(failure.value.__cause__).lower()
     assert time.monotonic() - started < 2

@@ -83,7 +83,7 @@ def test_collectstatic_writes_hashed_and_compressed_files(tmp_path):
 def test_healthz_reports_a_reachable_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
