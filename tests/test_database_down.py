@@ -58,3 +58,25 @@ def test_a_signature_interrupted_by_the_database_leaves_nothing_half_written(cli
     # The database is back: the same signature goes through once.
     assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code == 302
     assert SignatureCount.objects.total_for(petition.pk) == Signature.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_signature_goes_through_after_the_database_dropped_the_connection(client):
+    """An idle timeout, a failover or a restarted PostgreSQL kills a kept connection: Django's
+    health check at the start of the next request finds it dead and opens another."""
+    import psycopg
+    from django.db import close_old_connections, connection
+
+    petition = make_petition()
+    assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code == 302
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(connection.connection.info.dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    # What every request's start does under a real server (the test client leaves it out): with
+    # CONN_HEALTH_CHECKS, the next use of the kept connection checks it first.
+    close_old_connections()
+
+    assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code == 302
+    assert connection.connection.info.backend_pid != backend
+    assert SignatureCount.objects.total_for(petition.pk) == Signature.objects.count() == 2
