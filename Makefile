@@ -74,3 +74,10 @@ bench: compilemessages
 
 bench-export: $(VENV)/.synced
 	$(PY) bench/export_bench.py
+
+# Fault suite (docs/reliability.md): its own PostgreSQL cluster and Redis on free ports, the site as
+# in production behind nginx, signers and readers while each fault is injected; prints the table
+# and writes it to bench/results/. A measurement, not a test.
+.PHONY: faults
+faults: compilemessages
+	$(PY) bench/faults.py $(FAULTS_ARGS)
