@@ -140,9 +140,7 @@ def sign(request, slug):
     valid = one_click or form.is_valid()
 
     limited = abuse.broken_limit(petition, ip_hash)
-    if limited == abuse.UNCHECKED:
-        abuse.record_unchecked(petition, ip_hash)
-    elif limited:
+    if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:
             form = SignForm(request.POST, petition_id=petition.pk, language=language)
@@ -190,6 +188,7 @@ def sign(request, slug):
             locality=who.locality,
             language=language,
             ip_hash=ip_hash,
+            rate_checked=limited != abuse.UNCHECKED,
             confirmed=who.confirmed,
             **details,
         )

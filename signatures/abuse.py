@@ -30,7 +30,8 @@ FORM_TOKEN_STEP_SECONDS = 10
 # A limit's counter outlives its window a little, so that it cannot expire between the check that
 # it exists and the increment (the window's start is in its key, so it is never reused).
 WINDOW_GRACE_SECONDS = 60
-UNCHECKED = BlockedAttempt.Reason.UNCHECKED
+# What broken_limit answers when the cache cannot count: not a limit, and not a refusal.
+UNCHECKED = "unchecked"
 
 
 def from_another_site(request) -> bool:
@@ -97,8 +98,8 @@ def count_hit(alias: str, key: str, seconds: int) -> int:
 
 def broken_limit(petition, ip_hash: str) -> str | None:
     """Count this attempt against the limits and say which one it breaks, if any; UNCHECKED when
-    the cache cannot count it: a signature is let through rather than refused because our cache
-    is down, and the caller tallies it (record_unchecked).
+    the cache cannot count it: the signature is then let through rather than refused because our
+    cache is down, and stored as not checked (Signature.rate_checked).
 
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
     shared cache never holds a raw IP either."""
@@ -124,8 +125,3 @@ def broken_limit(petition, ip_hash: str) -> str | None:
 def record_blocked(petition, reason: str, ip_hash: str) -> None:
     log.warning("Refused a signature on %s: %s (source %s)", petition.slug, reason, ip_hash[:12])
     BlockedAttempt.tally(petition, reason, ip_hash)
-
-
-def record_unchecked(petition, ip_hash: str) -> None:
-    log.warning("Signature on %s let through unchecked (source %s)", petition.slug, ip_hash[:12])
-    BlockedAttempt.tally(petition, UNCHECKED, ip_hash)

@@ -59,6 +59,9 @@ class SignatureAdmin(admin.ModelAdmin):
         "country",
         ("created_at", admin.DateFieldListFilter),
         "language",
+        # Signatures let through while the cache was down: a burst among them is invalidated by
+        # its IP hash (bulk invalidation).
+        "rate_checked",
     )
     # Searching "@example.com" finds a whole email domain; the canonical form ignores case.
     search_fields = ("name", "email_canonical", "locality")

@@ -142,6 +142,10 @@ class Signature(models.Model):
     # HMAC of the address with a secret salt: enough to spot a burst from one source, never
     # enough to recover who signed.
     ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # False when the shared cache was down and the rate limits could not be counted: the signature
+    # went through rather than be refused for our outage, and a moderator can find such a burst
+    # (with its IP hash) and invalidate it afterwards.
+    rate_checked = models.BooleanField(_("rate limit checked"), db_default=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -370,9 +374,6 @@ class BlockedAttempt(models.Model):
         RATE_PETITION = "rate_petition", _("Too many on one petition")
         HONEYPOT = "honeypot", _("Filled the hidden field")
         TOO_FAST = "too_fast", _("Sent faster than a person can type")
-        # Not refused: the shared cache was down, so the rate limits could not be counted. The
-        # signatures went through; their IP hash lets a moderator invalidate a burst afterwards.
-        UNCHECKED = "unchecked", _("Let through: the rate limit could not be checked")
 
     petition = models.ForeignKey(
         "petitions.Petition", on_delete=models.CASCADE, related_name="+", verbose_name=_("petition")

@@ -49,6 +49,7 @@ def sign(
     show_name: bool = True,
     consent_contact: bool = False,
     ip_hash: str = "",
+    rate_checked: bool = True,
     confirmed: bool = False,
 ) -> bool:
     """Add a signature and count it, both or neither.
@@ -77,6 +78,7 @@ def sign(
                 consent_contact=consent_contact,
                 language=language,
                 ip_hash=ip_hash,
+                rate_checked=rate_checked,
                 status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
                 created_at=now,
                 confirmed_at=now if confirmed else None,
