@@ -40,16 +40,22 @@ pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 
 def when_ready(server):
-    """In the master, after the app is imported and before any worker is forked: what Django
-    leaves to each process's first requests is done once here, so that a new worker's first
-    answers are as quick as its later ones, and a deploy whose URLs or templates fail to load
-    stops here, with the old master still serving. Nothing here may open a connection to the
-    database or the cache: every worker would share it."""
-    if not server.cfg.preload_app:
-        return
+    """In the master, once the app is imported and before any worker is forked: what Django leaves
+    to each process's first requests is done here once, so that a new worker's first answers are
+    as quick as its later ones. Code that cannot even import stops a new master here, before it
+    forks, and deploy/reload-gunicorn.sh leaves the old one serving. Nothing here opens a
+    connection to the database or the cache: every worker forked from the master would share it.
+    """
+    from django.apps import apps
+
+    if apps.ready:  # preload_app, as above
+        warm_up_django()
+
+
+def warm_up_django():
     from django.conf import settings
     from django.core.cache import caches
-    from django.db import connections
+    from django.core.files.storage import storages
     from django.template.loader import get_template
     from django.urls import reverse
     from django.utils import translation
@@ -60,9 +66,6 @@ def when_ready(server):
     for directory in settings.TEMPLATES[0]["DIRS"]:
         for template in Path(directory).rglob("*.html"):
             get_template(str(template.relative_to(directory)))
+    storages["staticfiles"]  # reads the manifest of hashed names
     for alias in settings.CACHES:
-        caches[alias]  # noqa: B018 - the backend and its client library, not a connection
-    # Had anything connected after all, a worker must not inherit it.
-    connections.close_all()
-    caches.close_all()
-
+        caches[alias]  # the backend and its client library, not a connection
