@@ -17,8 +17,16 @@ from .supporter import short_name
 
 log = logging.getLogger(__name__)
 
+
+def last_count_key(slug: str) -> str:
+    return f"petition-last-count:v1:{slug}"
+
+
 # With count.json's own max-age of one second, a reader sees every signature within two.
 COUNT_CACHE_SECONDS = 1
+# The last count made is also kept this long, for count.json to answer while the database is down
+# (and only then: never in place of counting).
+LAST_COUNT_SECONDS = 3600
 RECENT_CACHE_SECONDS = 2
 RECENT_SIGNERS = 8
 
@@ -54,6 +62,11 @@ def cached_count(slug: str) -> CountSnapshot | None:
     return caching.get(count_cache_key(slug))
 
 
+def last_count(slug: str) -> CountSnapshot | None:
+    """The last count made, however old: what count.json answers while the database is down."""
+    return caching.get(last_count_key(slug))
+
+
 def current_count(petition) -> CountSnapshot:
     """The petition's count, at most COUNT_CACHE_SECONDS old."""
     return cached_count(petition.slug) or exact_count(petition)
@@ -72,6 +85,7 @@ def exact_count(petition) -> CountSnapshot:
     snapshot = CountSnapshot.counted(count, petition.goal_for(count), last)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
         caching.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+        caching.set(last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)
     return snapshot
 
 

@@ -80,3 +80,23 @@ def test_a_signature_goes_through_after_the_database_dropped_the_connection(clie
     assert client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code == 302
     assert connection.connection.info.backend_pid != backend
     assert SignatureCount.objects.total_for(petition.pk) == Signature.objects.count() == 2
+
+
+def test_count_json_answers_the_last_count_while_the_database_is_down(client):
+    import time as clock
+
+    from signatures.counting import COUNT_CACHE_SECONDS
+
+    petition = make_petition()
+    assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 0
+    clock.sleep(COUNT_CACHE_SECONDS + 0.05)  # the second's count is gone; the last one is kept
+    with database_down():
+        response = client.get(f"/en/p/{petition.slug}/count.json")
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+
+
+def test_count_json_of_a_petition_never_counted_is_a_503_while_the_database_is_down(client):
+    with database_down():
+        response = client.get("/en/p/never-counted/count.json")
+    assert response.status_code == 503

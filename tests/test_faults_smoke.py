@@ -1,0 +1,243 @@
+"""Redis killed while people sign: CI's short version of the fault suite's first fault
+(`make faults`, bench/faults.py; docs/reliability.md).
+
+A Redis of the test's own on a free port (never the shared one: it is killed), one gunicorn as in
+production against the test database with CACHE_URL on that Redis, a few signers on kept-alive
+connections and a reader of the petition page and count.json. Redis is SIGKILLed while they run
+and started again a few seconds later. The cache is a convenience (issue 16): while it is down
+signing goes on and the page and count.json are answered, and afterwards every acknowledged
+signature is in the database and the count equals the rows.
+"""
+
+import http.client
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+
+from signatures.models import Signature, SignatureCount
+from tests.conftest import app_server_env, free_port, running_in_ci
+from tests.factories import make_petition, sign_form_data
+
+ROOT = Path(settings.BASE_DIR)
+SIGNERS = 4
+BEFORE_S, DOWN_S, AFTER_S = 2.0, 4.0, 2.0
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+class OwnRedis:
+    """redis-server on a free loopback port, nothing saved to disk."""
+
+    def __init__(self, binary: str, directory: Path):
+        self.binary, self.dir = binary, directory
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--appendonly", "no", "--dir", str(self.dir)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            assert self.process.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not answer"
+            time.sleep(0.02)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    binary = shutil.which("redis-server")
+    if not binary:
+        if running_in_ci():
+            pytest.fail("redis-server is needed and CI must provide it")
+        pytest.skip("needs redis-server (Debian: redis-server)")
+    redis = OwnRedis(binary, tmp_path)
+    redis.start()
+    yield redis
+    redis.kill()
+
+
+@pytest.fixture
+def app_server(own_redis, tmp_path):
+    """gunicorn with config/gunicorn.conf.py on a free port; yields the port."""
+    port = free_port()
+    env = app_server_env(
+        HOME=str(tmp_path),
+        PORT=str(port),
+        CACHE_URL=own_redis.url,
+        # One address signs a few hundred times: limits out of reach, but still checked.
+        SIGN_RATE_PER_IP="100000/m",
+        SIGN_RATE_PER_PETITION="100000/m",
+    )
+    log = tmp_path / "gunicorn.log"
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py"]
+    command += ["config.wsgi", "--control-socket", str(tmp_path / "gunicorn.ctl")]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while get(port, "/healthz")[0] != 200:
+            assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=25)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (OSError, http.client.HTTPException):
+        return 0, b""
+    finally:
+        conn.close()
+
+
+@dataclass
+class Answer:
+    kind: str  # sign, page, count
+    at: float  # when it came back
+    status: int  # 0: no HTTP answer
+    email: str = ""
+
+
+class Browser:
+    """A kept-alive connection; a request on a connection the server had closed is sent again
+    on a new one, as browsers do."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: str | None = None, headers=None) -> int:
+        for attempt in range(2):
+            reused = self.conn is not None
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                response = self.conn.getresponse()
+                response.read()
+                if response.will_close:
+                    self.close()
+                return response.status
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if not (reused and attempt == 0):
+                    return 0
+        return 0
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+
+
+def test_signing_and_reading_go_on_while_redis_is_killed(own_redis, app_server):
+    port = app_server
+    petition = make_petition()
+    answers: list[Answer] = []
+    stop = threading.Event()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Origin": f"http://127.0.0.1:{port}",
+    }
+
+    def signer(n: int):
+        browser, i = Browser(port), 0
+        while not stop.is_set():
+            i += 1
+            email = f"smoke-{n}-{i}@example.com"
+            form = sign_form_data(petition, name=f"Sara Karimi {i}", email=email)
+            status = browser.request(
+                "POST", f"/en/p/{petition.slug}/sign/", urlencode(form), headers
+            )
+            answers.append(Answer("sign", time.monotonic(), status, email))
+        browser.close()
+
+    def reader():
+        browser = Browser(port)
+        paths = (
+            ("page", f"/en/p/{petition.slug}/"),
+            ("count", f"/en/p/{petition.slug}/count.json"),
+        )
+        while not stop.is_set():
+            for kind, path in paths:
+                answers.append(Answer(kind, time.monotonic(), browser.request("GET", path)))
+            stop.wait(0.05)
+        browser.close()
+
+    threads = [threading.Thread(target=signer, args=(n,)) for n in range(SIGNERS)]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(BEFORE_S)
+        own_redis.kill()
+        killed = time.monotonic()
+        time.sleep(DOWN_S)
+        own_redis.start()
+        restarted = time.monotonic()
+        time.sleep(AFTER_S)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+
+    signs = [a for a in answers if a.kind == "sign"]
+    failed_signs = Counter(a.status for a in signs if a.status >= 500 or a.status == 0)
+    assert signs
+    assert not failed_signs, f"of {len(signs)} sign POSTs (status 0: no answer): {failed_signs}"
+    acknowledged = {a.email for a in signs if a.status == 302}
+    assert [a for a in signs if killed < a.at < restarted and a.status == 302], (
+        "no signature was acknowledged while Redis was down"
+    )
+    down = [a for a in answers if a.kind != "sign" and killed < a.at < restarted]
+    assert down, "nothing was read while Redis was down"
+    failed_reads = Counter((a.kind, a.status) for a in down if a.status >= 500 or a.status == 0)
+    assert not failed_reads, f"of {len(down)} reads while Redis was down: {failed_reads}"
+
+    # Every acknowledged signature is stored, and the count is the rows.
+    stored = set(
+        Signature.objects.filter(petition=petition).values_list("email_canonical", flat=True)
+    )
+    assert acknowledged - stored == set()
+    rows = Signature.objects.counted().filter(petition=petition).count()
+    assert SignatureCount.objects.total_for(petition.pk) == rows
