@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.views import healthz, readyz
+from petitions.views import oembed
 
 admin.site.site_header = "Petitions"
 admin.site.site_title = "Petitions admin"
@@ -11,6 +12,8 @@ admin.site.site_title = "Petitions admin"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    # oEmbed takes a page's address in any language, so it has none of its own.
+    path("oembed", oembed, name="oembed"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

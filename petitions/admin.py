@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
@@ -34,7 +35,7 @@ class PetitionAdmin(admin.ModelAdmin):
     list_filter = ("status", "original_language", "single_language")
     search_fields = ("title_en", "title_fa", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
-    readonly_fields = ("preview_links", "created_at", "updated_at")
+    readonly_fields = ("preview_links", "created_at", "updated_at", "signatures_by_source")
     date_hierarchy = "created_at"
     # Each row puts the English and Persian versions of one field side by side, so an organiser
     # can check one against the other line by line.
@@ -60,6 +61,7 @@ class PetitionAdmin(admin.ModelAdmin):
             _("Goal, signing and dates"),
             {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
         ),
+        (_("Embedding and sources"), {"fields": ("embed_sites", "signatures_by_source")}),
     )
 
     actions = ("export_csv", "export_jsonl")
@@ -102,6 +104,36 @@ class PetitionAdmin(admin.ModelAdmin):
         ) + format_html(
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",
+        )
+
+    @admin.display(description=_("signatures by source"))
+    def signatures_by_source(self, obj):
+        """Which page, widget host or shared link brought the signers: one GROUP BY query."""
+        if not obj.pk:
+            return "—"
+        rows = (
+            Signature.objects.filter(petition=obj)
+            .values("source")
+            .annotate(
+                total=Count("pk"),
+                counted=Count("pk", filter=Q(status=Signature.Status.COUNTED)),
+            )
+            .order_by("-total", "source")
+        )
+        body = format_html_join(
+            "",
+            '<tr><td dir="ltr">{}</td><td>{}</td><td>{}</td></tr>',
+            ((row["source"], row["counted"], row["total"]) for row in rows),
+        )
+        if not body:
+            return _("No signatures yet.")
+        return format_html(
+            '<table class="source-counts"><thead><tr><th scope="col">{}</th><th scope="col">{}</th>'
+            '<th scope="col">{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("source"),
+            _("counted"),
+            _("all"),
+            body,
         )
 
     def has_export_permission(self, request):

@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -17,6 +18,26 @@ LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
 # Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
+
+
+# A site that may frame the widget, as CSP's frame-ancestors takes it: a scheme and a host (ASCII,
+# punycode for other scripts), optionally a port or a leading "*." for every subdomain; no path.
+EMBED_ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?")
+
+
+def embed_origins(value: str) -> list[str]:
+    """The origins of an `embed_sites` text, one a line, lower case, without a trailing slash."""
+    return [line.strip().rstrip("/").lower() for line in (value or "").splitlines() if line.strip()]
+
+
+def validate_embed_sites(value: str) -> None:
+    wrong = [origin for origin in embed_origins(value) if not EMBED_ORIGIN.fullmatch(origin)]
+    if wrong:
+        raise ValidationError(
+            _("Write one site a line, as https://news.example.org, with no path: %(sites)s"),
+            params={"sites": ", ".join(wrong)},
+            code="invalid",
+        )
 
 
 def text_direction(language: str) -> str:
@@ -138,6 +159,17 @@ class Petition(models.Model):
         ),
     )
 
+    embed_sites = models.TextField(
+        _("sites that may embed it"),
+        blank=True,
+        max_length=4000,
+        validators=[validate_embed_sites],
+        help_text=_(
+            "One site a line, as https://news.example.org. Only these sites may show the "
+            "petition's widget; leave empty to let any site embed it."
+        ),
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
@@ -189,6 +221,16 @@ class Petition(models.Model):
     def get_thanks_url(self) -> str:
         return reverse("petitions:thanks", kwargs={"slug": self.slug})
 
+    def get_embed_url(self) -> str:
+        return reverse("petitions:embed", kwargs={"slug": self.slug})
+
+    def get_embed_thanks_url(self) -> str:
+        return reverse("petitions:embed_thanks", kwargs={"slug": self.slug})
+
+    def frame_ancestors(self) -> list[str]:
+        """Who may frame the widget, for CSP's frame-ancestors: the listed sites, or anyone."""
+        return embed_origins(self.embed_sites) or ["*"]
+
     def url_in(self, language: str) -> str:
         with translation.override(language):
             return self.get_absolute_url()
@@ -237,6 +279,8 @@ class Petition(models.Model):
                         "“single language”."
                     ),
                 )
+        if self.embed_sites:
+            self.embed_sites = "\n".join(embed_origins(self.embed_sites))
         if self.closes_at and self.opened_at and self.closes_at <= self.opened_at:
             errors["closes_at"] = _("The closing date must come after the opening date.")
         if errors:

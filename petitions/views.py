@@ -1,24 +1,35 @@
 """The public pages: the list of petitions, the petition page with its sign form, the thank-you
-page and the live counter's feed. This module owns the petition page: both its GET and the POST of
-its form, which answers a form with errors by showing the page again.
+page, the live counter's feed, and the widget other sites embed (with its thank-you page and the
+oEmbed answer that describes it). This module owns the petition page and the widget: both their
+GET and the POST of their form, which answers a form with errors by showing the same page again.
 
 The page an anonymous visitor gets is the same bytes for everyone, so any HTTP cache may serve it
 (`Cache-Control: public`); a page that shows anything of one visitor's is `private`.
 """
 
 import time
-from urllib.parse import quote
+from urllib.parse import quote, urlencode, urlsplit
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse, HttpResponseNotModified, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
@@ -26,7 +37,7 @@ from django.views.decorators.http import require_POST, require_safe
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, SignatureCount
-from signatures.normalise import canonical_email
+from signatures.normalise import canonical_email, clean_source
 
 from .models import Petition
 
@@ -35,6 +46,10 @@ from .models import Petition
 PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = {"public": True, "max_age": 1}
+# An oEmbed answer changes only when the petition's title does.
+OEMBED_CACHE = {"public": True, "max_age": 300}
+# The widget's size in an oEmbed answer, unless the consumer asks for less.
+WIDGET_WIDTH, WIDGET_HEIGHT = 420, 560
 
 
 @require_safe
@@ -79,6 +94,7 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         or bool(messages.get_messages(request))
     )
     snapshot = counting.current_count(petition)
+    page_url = request.build_absolute_uri(petition.get_absolute_url())
     context = {
         "petition": petition,
         "text": petition.in_language(language),
@@ -88,9 +104,15 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "form": form or SignForm(petition_id=petition.pk, language=language),
         "remembered": remembered if one_click else None,
         "recent_signers": counting.recent_signers(petition),
-        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+        "page_url": page_url,
+        "oembed_url": oembed_url(request, page_url),
+        "source": form_source(request, "page"),
     }
     response = render(request, "petitions/detail.html", context, status=status)
+    return cache_like_the_page(response, personal)
+
+
+def cache_like_the_page(response, personal: bool):
     if personal:
         patch_cache_control(response, private=True, no_cache=True)
     else:
@@ -98,6 +120,38 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         # A cache must not hand this page to a visitor whose cookies would change it.
         patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def form_source(request, default: str) -> str:
+    """The source a form carries in its hidden field (Signature.source): what it was posted with
+    when it comes back with errors, else a shared link's `?source=` tag, else `default`
+    ("page" writes no field). nginx keys the page's cache with the tag (deploy/nginx)."""
+    if request.method == "POST":
+        return clean_source(request.POST.get("source", default))
+    tag = request.GET.get("source", "")
+    return clean_source(f"link:{tag}") if tag else default
+
+
+def signature_source(request) -> str:
+    """Where the signature being posted came from: "widget:<host>" when posted from the widget
+    (the host that framed it, from the widget's hidden field, which its script fills from the
+    Referer the widget was loaded with, or else from another site's Origin or Referer on the
+    POST), "link:<tag>" from a shared link, else "page"."""
+    given = clean_source(request.POST.get("source", ""))
+    if request.POST.get("embed") != "1":
+        return given if given.startswith("link:") else "page"
+    if given.startswith("widget:"):
+        return given
+    return clean_source(f"widget:{other_site_host(request)}")
+
+
+def other_site_host(request) -> str:
+    own = request.get_host()
+    for header in ("Origin", "Referer"):
+        host = urlsplit(request.headers.get(header, "")).netloc
+        if host and host != own:
+            return host
+    return ""
 
 
 def client_ip(request) -> str:
@@ -129,9 +183,11 @@ def sign(request, slug):
     )
     if abuse.from_another_site(request):
         return render(request, "403.html", status=403)
+    # Posted from the widget: its errors show the widget again, its thanks are the widget's.
+    embed = request.POST.get("embed") == "1"
+    show_again = render_widget if embed else render_petition
     if not petition.is_signable:
-        messages.error(request, CLOSED)
-        return redirect(petition.get_absolute_url())
+        return closed(request, petition, embed)
 
     language = translation.get_language()
     ip_hash = signing.hash_ip(client_ip(request))
@@ -147,7 +203,7 @@ def sign(request, slug):
             form = SignForm(request.POST, petition_id=petition.pk, language=language)
             form.is_valid()
         form.add_error(None, TOO_MANY)
-        response = render_petition(request, page_again(petition), form=form, status=429)
+        response = show_again(request, page_again(petition), form=form, status=429)
         response["Retry-After"] = "300"
         return response
 
@@ -159,7 +215,7 @@ def sign(request, slug):
             for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
                 if form.has_error(NON_FIELD_ERRORS, reason):
                     abuse.record_blocked(petition, reason, ip_hash)
-            return render_petition(request, page_again(petition), form=form, status=400)
+            return show_again(request, page_again(petition), form=form, status=400)
         data = form.cleaned_data
         # The address stays proven only if it is the one this browser confirmed before.
         still_confirmed = bool(
@@ -191,19 +247,27 @@ def sign(request, slug):
             ip_hash=ip_hash,
             rate_checked=limited != abuse.UNCHECKED,
             confirmed=who.confirmed,
+            source=signature_source(request),
             **details,
         )
     except signing.PetitionClosed:
-        messages.error(request, CLOSED)
-        return redirect(petition.get_absolute_url())
+        return closed(request, petition, embed)
 
     # A first signature and a repeat get the very same answer, cookie included.
-    thanks = petition.get_thanks_url()
+    thanks = petition.get_embed_thanks_url() if embed else petition.get_thanks_url()
     if petition.requires_confirmation and not who.confirmed:
         thanks += "?check=email"
     response = HttpResponseRedirect(thanks)
     supporter.remember(response, who)
     return response
+
+
+def closed(request, petition: Petition, embed: bool):
+    if embed:
+        # The widget says so itself; an iframe of another site keeps no message cookie.
+        return redirect(petition.get_embed_url())
+    messages.error(request, CLOSED)
+    return redirect(petition.get_absolute_url())
 
 
 def page_again(petition: Petition) -> Petition:
@@ -233,6 +297,144 @@ def thanks(request, slug):
             "just_confirmed": request.GET.get("confirmed") == "1",
         },
     )
+
+
+@require_safe
+def embed(request, slug):
+    """The widget other sites frame: title, live counter and a compact sign form."""
+    petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+    return render_widget(request, petition)
+
+
+def render_widget(request, petition: Petition, *, form=None, status: int = 200):
+    """The widget; also what a sign form posted from it with errors is answered with. Cached as
+    the petition page is: the same bytes for every reader, whichever site frames it (its script
+    fills in that site's host), and private once it shows one reader's errors."""
+    language = translation.get_language()
+    snapshot = counting.current_count(petition)
+    context = {
+        "petition": petition,
+        "text": petition.in_language(language),
+        "count": snapshot.count,
+        "goal": snapshot.goal,
+        "form": form or SignForm(petition_id=petition.pk, language=language),
+        "embed": True,
+        "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
+        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+    }
+    response = render(request, "petitions/embed.html", context, status=status)
+    return frameable(cache_like_the_page(response, form is not None), petition)
+
+
+@require_safe
+def embed_thanks(request, slug):
+    """The widget's thank-you state, in the same frame."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = translation.get_language()
+    snapshot = counting.exact_count(petition)  # the signer has just been counted
+    page_url = request.build_absolute_uri(petition.get_absolute_url())
+    text = petition.in_language(language)
+    response = render(
+        request,
+        "petitions/embed_thanks.html",
+        {
+            "petition": petition,
+            "text": text,
+            "count": snapshot.count,
+            "goal": snapshot.goal,
+            "page_url": page_url,
+            "share_links": share_links(page_url, text.title.value),
+            "check_email": request.GET.get("check") == "email",
+        },
+    )
+    return frameable(response, petition)
+
+
+def frameable(response, petition: Petition):
+    """Let the sites the organiser listed, or any site, frame this response: frame-ancestors
+    replaced and no X-Frame-Options. Through django-csp's and Django's own decorators, applied
+    here because the sites depend on the petition; every other page keeps 'none' (issue 17)."""
+
+    @csp_replace({"frame-ancestors": petition.frame_ancestors()})
+    @xframe_options_exempt
+    def framed(request):
+        return response
+
+    return framed(None)
+
+
+@require_safe
+def oembed(request):
+    """oEmbed (https://oembed.com/) for a petition page's address: a `rich` answer whose html is
+    the widget's iframe, with a plain link inside for a reader that shows no iframe."""
+    if request.GET.get("format", "json") != "json":
+        return HttpResponse(status=501)
+    petition, language = petition_at(request, request.GET.get("url", ""))
+    with translation.override(language):
+        text = petition.in_language(language)
+        title = text.title.value
+        embed_url = request.build_absolute_uri(petition.get_embed_url())
+        page_url = request.build_absolute_uri(petition.get_absolute_url())
+        provider = _("Petitions")
+        home = request.build_absolute_uri(reverse("petitions:home"))
+    width = fit(request.GET.get("maxwidth"), WIDGET_WIDTH)
+    height = fit(request.GET.get("maxheight"), WIDGET_HEIGHT)
+    html = format_html(
+        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
+        'style="border:0;max-width:100%"><a href="{}">{}</a></iframe>',
+        embed_url,
+        width,
+        height,
+        title,
+        page_url,
+        title,
+    )
+    response = JsonResponse(
+        {
+            "version": "1.0",
+            "type": "rich",
+            "title": title,
+            "html": html,
+            "width": width,
+            "height": height,
+            "provider_name": provider,
+            "provider_url": home,
+        }
+    )
+    patch_cache_control(response, **OEMBED_CACHE)
+    return response
+
+
+def petition_at(request, url: str) -> tuple[Petition, str]:
+    """The public petition whose page is at `url` on this site, and the page's language."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.get_host():
+        raise Http404
+    language = translation.get_language_from_path(parts.path)
+    if language is None:
+        raise Http404
+    try:
+        with translation.override(language):
+            match = resolve(parts.path)
+    except Resolver404:
+        raise Http404 from None
+    if match.view_name != "petitions:detail":
+        raise Http404
+    return get_object_or_404(Petition.objects.public(), slug=match.kwargs["slug"]), language
+
+
+def fit(asked: str | None, size: int) -> int:
+    """`size`, or the consumer's maximum when that is smaller."""
+    try:
+        return max(1, min(size, int(asked)))
+    except (TypeError, ValueError):
+        return size
+
+
+def oembed_url(request, page_url: str) -> str:
+    """The oEmbed address of a petition page, for its discovery link."""
+    query = urlencode({"url": page_url, "format": "json"})
+    return request.build_absolute_uri(f"{reverse('oembed')}?{query}")
 
 
 @require_safe

@@ -146,6 +146,10 @@ class Signature(models.Model):
     # went through rather than be refused for our outage, and a moderator can find such a burst
     # (with its IP hash) and invalidate it afterwards.
     rate_checked = models.BooleanField(_("rate limit checked"), db_default=True, editable=False)
+    # Where the signer signed (issue 17): "page", "widget:<host of the site that framed it>" or
+    # "link:<tag>" from a shared link's ?source=; see normalise.clean_source. A database default,
+    # so rows inserted by plain SQL (the benchmark's seed) count as the page's.
+    source = models.CharField(_("source"), max_length=80, db_default="page", editable=False)
 
     objects = SignatureQuerySet.as_manager()
 

@@ -81,3 +81,23 @@ def name_problem(value: str) -> str | None:
     if not any(ch.isalpha() for ch in value):
         return "letters"
     return None
+
+
+# Where a signature came from (Signature.source): "page", "widget:<host>" or "link:<tag>".
+SOURCE_KINDS = ("page", "widget", "link")
+SOURCE_MAX_LENGTH = 80
+NOT_IN_SOURCE = re.compile(r"[^a-z0-9.:_~-]+")
+
+
+def clean_source(value: str) -> str:
+    """A source as stored: NFKC, lower case, ASCII letters, digits and `. : _ ~ -` only (anything
+    else dropped), at most SOURCE_MAX_LENGTH characters. Anything not of a known kind is "page";
+    a widget whose host is unknown is "widget". It comes from hidden fields and headers, so it is
+    a tally for organisers, never proof."""
+    value = NOT_IN_SOURCE.sub("", unicodedata.normalize("NFKC", value or "").lower())
+    kind, _colon, detail = value.partition(":")
+    if kind not in SOURCE_KINDS or kind == "page":
+        return "page"
+    if not detail.strip(".:_~-"):
+        return "widget" if kind == "widget" else "page"
+    return value[:SOURCE_MAX_LENGTH]

@@ -51,6 +51,7 @@ def sign(
     ip_hash: str = "",
     rate_checked: bool = True,
     confirmed: bool = False,
+    source: str = "page",
 ) -> bool:
     """Add a signature and count it, both or neither.
 
@@ -79,6 +80,7 @@ def sign(
                 language=language,
                 ip_hash=ip_hash,
                 rate_checked=rate_checked,
+                source=source,
                 status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
                 created_at=now,
                 confirmed_at=now if confirmed else None,

@@ -235,7 +235,22 @@
     }
   }
 
+  // Inside another site's page, the widget's form says which site that is: the address it was
+  // loaded from (document.referrer, as the browser sent it), reduced to its host. The server
+  // keeps the widget the same bytes for every site, so that one cache entry serves them all.
+  function embedSource() {
+    var field = document.querySelector("input[data-embed-source]");
+    if (!field || field.value !== "widget" || !document.referrer) return;
+    try {
+      var host = new URL(document.referrer).host;
+      if (host && host !== location.host) field.value = "widget:" + host;
+    } catch (error) {
+      // Not an address: the signature counts as the widget's, host unknown.
+    }
+  }
+
   errorSummary();
+  embedSource();
   var boxes = document.querySelectorAll(".counter[data-count-url]");
   for (var i = 0; i < boxes.length; i++) liveCounter(boxes[i]);
   guardForms();
