@@ -275,28 +275,29 @@ def page_again(petition: Petition) -> Petition:
     return Petition.objects.with_signable().get(pk=petition.pk)
 
 
-@require_safe
-def thanks(request, slug):
-    petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    language = translation.get_language()
+def thanks_context(request, petition: Petition) -> dict:
+    """What the thank-you pages show: the page's and the widget's."""
+    text = petition.in_language(translation.get_language())
     # Exact, not cached: the signer has just been counted and expects to see it.
     snapshot = counting.exact_count(petition)
     share_url = request.build_absolute_uri(petition.get_absolute_url())
-    text = petition.in_language(language)
-    return render(
-        request,
-        "signatures/thanks.html",
-        {
-            "petition": petition,
-            "text": text,
-            "count": snapshot.count,
-            "goal": snapshot.goal,
-            "share_url": share_url,
-            "share_links": share_links(share_url, text.title.value),
-            "check_email": request.GET.get("check") == "email",
-            "just_confirmed": request.GET.get("confirmed") == "1",
-        },
-    )
+    return {
+        "petition": petition,
+        "text": text,
+        "count": snapshot.count,
+        "goal": snapshot.goal,
+        "share_url": share_url,
+        "page_url": share_url,
+        "share_links": share_links(share_url, text.title.value),
+        "check_email": request.GET.get("check") == "email",
+        "just_confirmed": request.GET.get("confirmed") == "1",
+    }
+
+
+@require_safe
+def thanks(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    return render(request, "signatures/thanks.html", thanks_context(request, petition))
 
 
 @require_safe
@@ -330,23 +331,7 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
 def embed_thanks(request, slug):
     """The widget's thank-you state, in the same frame."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    language = translation.get_language()
-    snapshot = counting.exact_count(petition)  # the signer has just been counted
-    page_url = request.build_absolute_uri(petition.get_absolute_url())
-    text = petition.in_language(language)
-    response = render(
-        request,
-        "petitions/embed_thanks.html",
-        {
-            "petition": petition,
-            "text": text,
-            "count": snapshot.count,
-            "goal": snapshot.goal,
-            "page_url": page_url,
-            "share_links": share_links(page_url, text.title.value),
-            "check_email": request.GET.get("check") == "email",
-        },
-    )
+    response = render(request, "petitions/embed_thanks.html", thanks_context(request, petition))
     return frameable(response, petition)
 
 

@@ -11,7 +11,6 @@ signature is in the database and the count equals the rows.
 
 import http.client
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -23,6 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 
+from bench.faults import Redis
 from signatures.models import Signature, SignatureCount
 from tests.conftest import app_server_env, free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
@@ -34,55 +34,16 @@ BEFORE_S, DOWN_S, AFTER_S = 2.0, 4.0, 2.0
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-class OwnRedis:
-    """redis-server on a free loopback port, nothing saved to disk."""
-
-    def __init__(self, binary: str, directory: Path):
-        self.binary, self.dir = binary, directory
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "no", "--dir", str(self.dir)]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while not self.answers():
-            assert self.process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not answer"
-            time.sleep(0.02)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def own_redis(tmp_path):
-    binary = shutil.which("redis-server")
-    if not binary:
+    if not shutil.which("redis-server"):
         if running_in_ci():
             pytest.fail("redis-server is needed and CI must provide it")
         pytest.skip("needs redis-server (Debian: redis-server)")
-    redis = OwnRedis(binary, tmp_path)
+    redis = Redis(tmp_path)  # the fault suite's own: a redis-server on a free port
     redis.start()
     yield redis
-    redis.kill()
+    redis.stop()
 
 
 @pytest.fixture
