@@ -25,7 +25,8 @@ class NeverSharePersonalMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.cookies and "public" in response.get("Cache-Control", ""):
+        sets_cookie = response.cookies or response.has_header("Set-Cookie")
+        if sets_cookie and "public" in response.get("Cache-Control", ""):
             log.warning("%s set a cookie on a public response: sent private", request.path)
             patch_cache_control(response, private=True, no_cache=True)
         return response

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -13,6 +14,7 @@ from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
 from .models import Petition, text_direction
+from .snippets import snippets
 
 
 def _language_of(field_name: str) -> str | None:
@@ -35,7 +37,13 @@ class PetitionAdmin(admin.ModelAdmin):
     list_filter = ("status", "original_language", "single_language")
     search_fields = ("title_en", "title_fa", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
-    readonly_fields = ("preview_links", "created_at", "updated_at", "signatures_by_source")
+    readonly_fields = (
+        "preview_links",
+        "created_at",
+        "updated_at",
+        "signatures_by_source",
+        "embed_snippets",
+    )
     date_hierarchy = "created_at"
     # Each row puts the English and Persian versions of one field side by side, so an organiser
     # can check one against the other line by line.
@@ -61,7 +69,10 @@ class PetitionAdmin(admin.ModelAdmin):
             _("Goal, signing and dates"),
             {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
         ),
-        (_("Embedding and sources"), {"fields": ("embed_sites", "signatures_by_source")}),
+        (
+            _("Embedding and sources"),
+            {"fields": ("embed_snippets", "embed_sites", "signatures_by_source")},
+        ),
     )
 
     actions = ("export_csv", "export_jsonl")
@@ -69,6 +80,7 @@ class PetitionAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("admin-extra/petition-admin.css",)}
+        js = ("admin-extra/embed-snippets.js",)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -104,6 +116,14 @@ class PetitionAdmin(admin.ModelAdmin):
         ) + format_html(
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",
+        )
+
+    @admin.display(description=_("embed it on another site"))
+    def embed_snippets(self, obj):
+        if not obj.pk:
+            return _("Save the petition to get the code that shows it on other sites.")
+        return render_to_string(
+            "admin/petitions/petition/embed_snippets.html", {"snippets": snippets(obj)}
         )
 
     @admin.display(description=_("signatures by source"))

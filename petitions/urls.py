@@ -12,5 +12,6 @@ urlpatterns = [
     path("p/<slug:slug>/count.json", views.count_json, name="count"),
     path("p/<slug:slug>/embed/", views.embed, name="embed"),
     path("p/<slug:slug>/embed/thanks/", views.embed_thanks, name="embed_thanks"),
+    path("p/<slug:slug>/badge/", views.badge, name="badge"),
     path("privacy/", views.privacy, name="privacy"),
 ]

@@ -26,7 +26,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -40,6 +39,7 @@ from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
 from .models import Petition
+from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
 # within seconds; the live counter brings the count up to date in the browser.
@@ -48,8 +48,6 @@ PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 COUNT_CACHE = {"public": True, "max_age": 1}
 # An oEmbed answer changes only when the petition's title does.
 OEMBED_CACHE = {"public": True, "max_age": 300}
-# The widget's size in an oEmbed answer, unless the consumer asks for less.
-WIDGET_WIDTH, WIDGET_HEIGHT = 420, 560
 
 
 @require_safe
@@ -258,7 +256,7 @@ def sign(request, slug):
     if petition.requires_confirmation and not who.confirmed:
         thanks += "?check=email"
     response = HttpResponseRedirect(thanks)
-    supporter.remember(response, who)
+    supporter.remember(response, who, embedded=embed)
     return response
 
 
@@ -310,8 +308,11 @@ def embed(request, slug):
 def render_widget(request, petition: Petition, *, form=None, status: int = 200):
     """The widget; also what a sign form posted from it with errors is answered with. Cached as
     the petition page is: the same bytes for every reader, whichever site frames it (its script
-    fills in that site's host), and private once it shows one reader's errors."""
+    fills in that site's host), and private once it shows one reader's errors or offers a
+    returning reader one click (the partitioned cookie, supporter.EMBED_COOKIE_NAME)."""
     language = translation.get_language()
+    remembered = supporter.recall(request)
+    one_click = remembered is not None and form is None and "form" not in request.GET
     snapshot = counting.current_count(petition)
     context = {
         "petition": petition,
@@ -319,12 +320,14 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
         "count": snapshot.count,
         "goal": snapshot.goal,
         "form": form or SignForm(petition_id=petition.pk, language=language),
+        "remembered": remembered if one_click else None,
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
         "page_url": request.build_absolute_uri(petition.get_absolute_url()),
     }
     response = render(request, "petitions/embed.html", context, status=status)
-    return frameable(cache_like_the_page(response, form is not None), petition)
+    personal = form is not None or remembered is not None or "form" in request.GET
+    return frameable(cache_like_the_page(response, personal), petition)
 
 
 @require_safe
@@ -333,6 +336,23 @@ def embed_thanks(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     response = render(request, "petitions/embed_thanks.html", thanks_context(request, petition))
     return frameable(response, petition)
+
+
+@require_safe
+def badge(request, slug):
+    """The counter alone, for a sidebar: the count, the goal and a link to sign on the petition's
+    page. The same bytes for every reader, like the widget."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    snapshot = counting.current_count(petition)
+    context = {
+        "petition": petition,
+        "text": petition.in_language(translation.get_language()),
+        "count": snapshot.count,
+        "goal": snapshot.goal,
+        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+    }
+    response = render(request, "petitions/badge.html", context)
+    return frameable(cache_like_the_page(response, personal=False), petition)
 
 
 def frameable(response, petition: Petition):
@@ -364,16 +384,7 @@ def oembed(request):
         home = request.build_absolute_uri(reverse("petitions:home"))
     width = fit(request.GET.get("maxwidth"), WIDGET_WIDTH)
     height = fit(request.GET.get("maxheight"), WIDGET_HEIGHT)
-    html = format_html(
-        '<iframe src="{}" width="{}" height="{}" title="{}" loading="lazy" '
-        'style="border:0;max-width:100%"><a href="{}">{}</a></iframe>',
-        embed_url,
-        width,
-        height,
-        title,
-        page_url,
-        title,
-    )
+    html = iframe_html(embed_url, page_url, title, width, height)
     response = JsonResponse(
         {
             "version": "1.0",

@@ -13,6 +13,12 @@ from django.conf import settings
 from django.core import signing
 
 COOKIE_NAME = "supporter"
+# The widget's copy, kept by a browser inside another site's frame (issue 17). A SameSite=Lax
+# cookie never reaches a cross-site iframe; this one is SameSite=None, Secure and Partitioned
+# (CHIPS), so the browser keeps it apart for each site that frames the widget: a reader who signed
+# in the widget on one news site is offered one click there, and nowhere else learns of it.
+# Browsers that block even partitioned cookies simply show the form.
+EMBED_COOKIE_NAME = "supporter_embed"
 COOKIE_SALT = "signatures.supporter"
 COOKIE_MAX_AGE = 180 * 24 * 3600
 
@@ -41,7 +47,7 @@ def short_name(name: str) -> str:
 
 
 def recall(request) -> Supporter | None:
-    value = request.COOKIES.get(COOKIE_NAME)
+    value = request.COOKIES.get(COOKIE_NAME) or request.COOKIES.get(EMBED_COOKIE_NAME)
     if not value:
         return None
     try:
@@ -50,14 +56,29 @@ def recall(request) -> Supporter | None:
         return None
 
 
-def remember(response, supporter: Supporter) -> None:
+def remember(response, supporter: Supporter, *, embedded: bool = False) -> None:
+    value = signing.dumps(asdict(supporter), salt=COOKIE_SALT, compress=True)
+    if embedded:
+        response["Set-Cookie"] = embed_cookie(value, COOKIE_MAX_AGE)
+        return
     response.set_cookie(
         COOKIE_NAME,
-        signing.dumps(asdict(supporter), salt=COOKIE_SALT, compress=True),
+        value,
         max_age=COOKIE_MAX_AGE,
         httponly=True,
         secure=settings.SESSION_COOKIE_SECURE,
         samesite="Lax",
+    )
+
+
+def embed_cookie(value: str, max_age: int) -> str:
+    """The widget's Set-Cookie header, written out because Django 5.2's set_cookie (and Python
+    3.11's http.cookies) know no `Partitioned` attribute. The value is URL-safe base64 from
+    django.core.signing, which needs no quoting. Secure always: browsers drop a SameSite=None
+    cookie without it (they accept it from http://localhost for development)."""
+    return (
+        f"{EMBED_COOKIE_NAME}={value}; Max-Age={max_age}; Path=/; "
+        "HttpOnly; Secure; SameSite=None; Partitioned"
     )
 
 

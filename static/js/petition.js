@@ -249,8 +249,27 @@
     }
   }
 
+  // Framed by the loader (static/js/embed.js), the widget tells the page around it how tall it is,
+  // so that it shows whole, without a scrollbar of its own, as its content changes (the optional
+  // fields unfolded, errors, the thank-you state). Only a height goes out: nothing about the
+  // reader. The loader checks that the message comes from its own frame and our origin.
+  function reportHeight() {
+    if (window.parent === window || !document.documentElement.classList.contains("embed")) return;
+    var last = 0;
+    function send() {
+      var height = Math.ceil(document.body.getBoundingClientRect().height);
+      if (height === last) return;
+      last = height;
+      window.parent.postMessage({ petitionEmbed: { height: height } }, "*");
+    }
+    send();
+    window.addEventListener("load", send);
+    if (window.ResizeObserver) new ResizeObserver(send).observe(document.body);
+  }
+
   errorSummary();
   embedSource();
+  reportHeight();
   var boxes = document.querySelectorAll(".counter[data-count-url]");
   for (var i = 0; i < boxes.length; i++) liveCounter(boxes[i]);
   guardForms();

@@ -1,0 +1,113 @@
+"""One click in the widget for a returning reader (issue 17): after signing inside another site's
+frame, the browser may keep a partitioned cookie (SameSite=None; Secure; Partitioned) for that
+site, and the widget then offers "Sign now with a click" there. Without it the widget is the same
+public form for everyone."""
+
+from http.cookies import SimpleCookie
+
+import pytest
+from django.test import Client
+
+from signatures import supporter
+from signatures.models import Signature
+from tests.factories import make_petition, sign_form_data
+from tests.html import elements
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+
+
+def attributes(set_cookie: str) -> tuple[str, str, set[str]]:
+    """A Set-Cookie header's name, value and attribute names (lower case)."""
+    first, *rest = (part.strip() for part in set_cookie.split(";"))
+    name, value = first.split("=", 1)
+    return name, value, {part.split("=", 1)[0].lower() for part in rest}
+
+
+def sign_in_widget(petition, **overrides):
+    data = sign_form_data(petition, embed="1", source="widget:news.example.org", **overrides)
+    return Client().post(f"/en/p/{petition.slug}/sign/", data, headers=BROWSER)
+
+
+def test_signing_in_the_widget_sets_a_partitioned_cross_site_cookie_and_no_lax_one():
+    petition = make_petition()
+    response = sign_in_widget(petition, name="Sara Karimi")
+    assert response.status_code == 302
+    name, value, flags = attributes(response["Set-Cookie"])
+    assert name == supporter.EMBED_COOKIE_NAME
+    assert {"httponly", "secure", "samesite", "partitioned", "max-age", "path"} <= flags
+    assert "SameSite=None" in response["Set-Cookie"]
+    # The Lax cookie would never come back to a cross-site frame: not set at all.
+    assert supporter.COOKIE_NAME not in response.cookies
+    # The value is the same signed record of what the reader typed.
+    request = type("R", (), {"COOKIES": {name: value}})()
+    assert supporter.recall(request).short_name == "Sara K."
+
+
+def test_signing_on_the_page_still_sets_the_lax_cookie_only():
+    petition = make_petition()
+    response = Client().post(
+        f"/en/p/{petition.slug}/sign/", sign_form_data(petition), headers=BROWSER
+    )
+    assert response.cookies[supporter.COOKIE_NAME]["samesite"] == "Lax"
+    assert "Set-Cookie" not in response.headers
+
+
+def widget_with_cookie(petition, language="en", **query):
+    reader = Client()
+    cookie = attributes(sign_in_widget(make_petition(), name="Sara Karimi")["Set-Cookie"])
+    reader.cookies = SimpleCookie({cookie[0]: cookie[1]})
+    return reader, reader.get(f"/{language}/p/{petition.slug}/embed/", query)
+
+
+def test_a_returning_reader_is_offered_one_click_in_the_widget_privately():
+    petition = make_petition()
+    _reader, response = widget_with_cookie(petition)
+    html = response.content.decode()
+    assert "Sign now with a click" in html
+    assert "Sara K." in html
+    assert 'name="email"' not in html
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+    # "Not you?" shows the full form in the same frame.
+    assert elements(html, "a", href="?form=full")
+
+
+def test_the_persian_widget_says_sign_now_with_a_click_in_persian():
+    petition = make_petition()
+    _reader, response = widget_with_cookie(petition, language="fa")
+    assert "اکنون با یک کلیک امضا کنید" in response.content.decode()
+
+
+def test_not_you_shows_the_full_form_in_the_widget():
+    petition = make_petition()
+    _reader, response = widget_with_cookie(petition, form="full")
+    html = response.content.decode()
+    assert 'name="email"' in html and "Sign now with a click" not in html
+    assert "private" in response["Cache-Control"]
+
+
+def test_one_click_in_the_widget_signs_and_shows_the_widgets_thanks():
+    petition = make_petition()
+    reader, response = widget_with_cookie(petition)
+    html = response.content.decode()
+    form = elements(html, "form", class_="one-click")[0]
+    hidden = {
+        field["name"]: field["value"]
+        for field in elements(html, "input", type="hidden")
+        if field.get("name")
+    }
+    assert hidden["embed"] == "1" and hidden["one_click"] == "1"
+    hidden["source"] = "widget:blog.example.net"  # what the widget's script fills in
+    signed = reader.post(form["action"], hidden, headers=BROWSER)
+    assert signed.status_code == 302
+    assert signed.url == f"/en/p/{petition.slug}/embed/thanks/"
+    signature = Signature.objects.get(petition=petition)
+    assert signature.name == "Sara Karimi" and signature.source == "widget:blog.example.net"
+
+
+def test_a_widget_without_the_cookie_stays_public_and_offers_the_form():
+    petition = make_petition()
+    response = Client().get(f"/en/p/{petition.slug}/embed/")
+    assert "public" in response["Cache-Control"]
+    assert "Sign now with a click" not in response.content.decode()

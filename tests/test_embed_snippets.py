@@ -1,0 +1,52 @@
+"""The embed code on the petition's admin page (issue 17): per language, a plain iframe, the
+loader script, the counter badge and the address for oEmbed, all on the canonical address, and
+each of them pointing at something that answers."""
+
+import re
+from html import unescape
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+from petitions.snippets import snippets
+from tests.factories import make_petition
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_page_shows_every_snippet_in_both_languages(admin_client, settings):
+    settings.SITE_URL = "https://petitions.example"
+    petition = make_petition(slug="free-press")
+    html = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    code = unescape(html)
+    for language in ("en", "fa"):
+        assert f'<iframe src="https://petitions.example/{language}/p/free-press/embed/"' in code
+        assert f'<a href="https://petitions.example/{language}/p/free-press/" data-petition-embed>'
+        assert f'src="https://petitions.example/{language}/p/free-press/badge/"' in code
+        assert f'value="https://petitions.example/{language}/p/free-press/"' in html
+    assert '<script src="https://petitions.example/static/js/embed.js" async></script>' in code
+    assert "admin-extra/embed-snippets.js" in html
+
+
+def test_every_snippet_points_at_a_page_that_answers(client):
+    petition = make_petition(slug="free-press")
+    for found in snippets(petition, "http://testserver"):
+        for snippet in (found.iframe, found.badge, found.loader):
+            for url in re.findall(r'(?:src|href)="([^"]+)"', str(snippet)):
+                path = urlsplit(unescape(url)).path
+                if path.startswith(settings.STATIC_URL):
+                    assert finders.find(path.removeprefix(settings.STATIC_URL)), path
+                else:
+                    assert client.get(path).status_code == 200, path
+        answer = client.get(unescape(found.oembed_url).removeprefix("http://testserver"))
+        assert answer.json()["type"] == "rich"
+
+
+def test_the_oembed_answer_gives_the_same_frame_as_the_snippet():
+    petition = make_petition(slug="free-press")
+    english = snippets(petition, "http://testserver")[0]
+    answer = Client().get("/oembed", {"url": english.page_url, "format": "json"}).json()
+    assert answer["html"] == str(english.iframe)
