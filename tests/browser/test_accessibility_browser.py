@@ -21,7 +21,16 @@ from tests.factories import make_petition, sign_form_data
 # Every WCAG 2.0, 2.1 and 2.2 success criterion at levels A and AA that axe can test.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = {"serious", "critical"}
-PAGES = ["home", "petition", "petition-errors", "thanks", "privacy", "widget", "widget-thanks"]
+PAGES = [
+    "home",
+    "petition",
+    "petition-errors",
+    "thanks",
+    "privacy",
+    "widget",
+    "widget-thanks",
+    "badge",
+]
 LANGUAGES = ["en", "fa"]
 
 
@@ -92,6 +101,8 @@ def _open_page(page, live_server, petition, language: str, which: str) -> None:
         expect(page.locator("#id_name")).to_be_visible()
     elif which == "widget-thanks":
         page.goto(f"{base}/p/{petition.slug}/embed/thanks/")
+    elif which == "badge":
+        page.goto(f"{base}/p/{petition.slug}/badge/")
     elif which == "petition-errors":
         page.goto(f"{base}/p/{petition.slug}/")
         page.locator("#id_email").fill("not-an-email")

@@ -13,6 +13,7 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import expect
 
+from petitions.snippets import snippets
 from signatures.models import Signature
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.factories import make_petition
@@ -24,8 +25,9 @@ def _fill_as_fast_as_a_robot(settings):
 
 
 @contextmanager
-def host_site(html: str):
-    """Another site: a blog post at http://127.0.0.1:<port>/ (the petition is at localhost)."""
+def host_site(html: str, address: str = "127.0.0.1"):
+    """Another site: a blog post at http://127.0.0.1:<port>/ (the petition is at localhost), or
+    at another loopback address, which is another site again."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
@@ -39,11 +41,11 @@ def host_site(html: str):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((address, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://{address}:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
@@ -123,3 +125,117 @@ def test_a_widget_restricted_to_other_sites_is_refused_by_the_browser(
             "chrome-error://chromewebdata/",
             f"{live_server.url}/en/p/{anywhere.slug}/embed/",
         ]
+
+
+def loader_post(live_server, petition, language: str) -> str:
+    """A blog post with the loader snippet, as the admin page gives it out."""
+    found = {s.language: s for s in snippets(petition, live_server.url)}[language]
+    return blog_post(str(found.loader))
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_loader_script_shows_the_widget_sized_to_its_content(
+    cookieless_page, live_server, transactional_db, language
+):
+    petition = make_petition()
+    with host_site(loader_post(live_server, petition, language)) as host:
+        page = cookieless_page
+        page.goto(host)
+        frame = page.locator("iframe")
+        expect(frame).to_have_attribute(
+            "src", f"{live_server.url}/{language}/p/{petition.slug}/embed/"
+        )
+        widget = page.frame_locator("iframe")
+        expect(widget.locator("#id_name")).to_be_visible()
+        inner = next(f for f in page.frames if f.url.endswith("/embed/"))
+
+        def heights():
+            content = inner.evaluate(
+                "() => Math.ceil(document.body.getBoundingClientRect().height)"
+            )
+            return round(frame.bounding_box()["height"]), content
+
+        # The frame takes the height the widget reports, not the snippet's 560 px.
+        page.wait_for_function("() => document.querySelector('iframe').style.height !== '560px'")
+        outer, content = heights()
+        assert abs(outer - content) <= 1, (outer, content)
+        # Unfolding the optional fields makes the widget taller, and the frame follows.
+        widget.locator("summary").click()
+        expect(widget.locator("#id_locality")).to_be_visible()
+        page.wait_for_function(f"() => document.querySelector('iframe').offsetHeight > {outer}")
+        taller, content = heights()
+        assert abs(taller - content) <= 1 and taller > outer
+
+        widget.locator("#id_name").fill("Sara Karimi")
+        widget.locator("#id_email").fill(f"loader-{language}@example.com")
+        widget.locator("#id_country").select_option("GB")
+        widget.locator("form[data-sign-form] button[type=submit]").click()
+        expect(widget.locator(".counter__meter")).to_have_attribute("value", "1")
+        # The thank-you state is shorter than the open form: the frame shrinks to it.
+        page.wait_for_function(f"() => document.querySelector('iframe').offsetHeight < {taller}")
+        thanks = next(f for f in page.frames if f.url.endswith("/embed/thanks/"))
+        content = thanks.evaluate("() => Math.ceil(document.body.getBoundingClientRect().height)")
+        assert abs(round(frame.bounding_box()["height"]) - content) <= 1
+
+    signature = Signature.objects.get(petition=petition)
+    assert signature.source == "widget:" + host.split("/")[2]
+
+
+def test_a_frame_of_another_origin_cannot_resize_the_loaders_frame(
+    cookieless_page, live_server, transactional_db
+):
+    """Only a message from our origin and from the loader's own frame moves its height."""
+    petition = make_petition()
+    forged = (
+        '<iframe id="forger" srcdoc="<script>parent.postMessage('
+        "{petitionEmbed: {height: 1234}}, '*')</script>\"></iframe>"
+    )
+    with host_site(loader_post(live_server, petition, "en") + forged) as host:
+        page = cookieless_page
+        page.goto(host)
+        widget = page.frame_locator("iframe >> nth=0")
+        expect(widget.locator("#id_name")).to_be_visible()
+        page.wait_for_function("() => document.querySelector('iframe').style.height !== '560px'")
+        page.evaluate("() => window.postMessage({petitionEmbed: {height: 999}}, '*')")
+        page.wait_for_timeout(300)
+        height = page.evaluate("() => document.querySelector('iframe').style.height")
+        assert height not in ("1234px", "999px")
+
+
+def test_a_returning_reader_signs_with_one_click_in_the_widget_on_the_same_site_only(
+    cookieless_page, live_server, transactional_db
+):
+    """With third-party cookies blocked, the browser still keeps the widget's partitioned cookie
+    for the site that framed it: the next petition on that site offers one click; a page on
+    another site does not."""
+    first, second = make_petition(), make_petition()
+    with host_site(blog_post(embed_html(live_server, first))) as host:
+        page = cookieless_page
+        page.goto(host)
+        widget = page.frame_locator("iframe")
+        widget.locator("#id_name").fill("Sara Karimi")
+        widget.locator("#id_email").fill("returning@example.com")
+        widget.locator("#id_country").select_option("GB")
+        widget.locator("form[data-sign-form] button[type=submit]").click()
+        expect(widget.locator("h1")).to_have_text("Thank you for signing")
+
+    with host_site(blog_post(embed_html(live_server, second))) as same_site:
+        page.goto(same_site)
+        widget = page.frame_locator("iframe")
+        button = widget.get_by_role("button", name="Sign now with a click")
+        expect(button).to_be_visible()
+        expect(widget.locator(".one-click__other")).to_contain_text("Sara K.")
+        button.click()
+        expect(widget.locator("h1")).to_have_text("Thank you for signing")
+        expect(widget.locator(".counter__meter")).to_have_attribute("value", "1")
+
+    signature = Signature.objects.get(petition=second)
+    assert signature.email == "returning@example.com"
+    assert signature.source == "widget:" + same_site.split("/")[2]
+
+    # Another site is another partition: the reader is a stranger there.
+    with host_site(blog_post(embed_html(live_server, make_petition())), "127.0.0.2") as elsewhere:
+        page.goto(elsewhere)
+        widget = page.frame_locator("iframe")
+        expect(widget.locator("#id_name")).to_be_visible()
+        expect(widget.get_by_role("button", name="Sign now with a click")).to_have_count(0)

@@ -142,6 +142,29 @@ def test_cold_persian_petition_page_is_within_budget(browser, live_server, demo_
         context.close()
 
 
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_cold_widget_is_within_budget(browser, live_server, demo_petition, language):
+    """What a reader of another site pays for the widget on a first visit (issue 17): printed
+    for the closing note, held to the petition page's budget."""
+    url = f"{live_server.url}/{language}/p/{demo_petition.slug}/embed/"
+    context = browser.new_context(viewport=VIEWPORT, locale="fa-IR" if language == "fa" else "en")
+    try:
+        page = context.new_page()
+        network = NetworkLog(context, page)
+        page.goto(url)
+        _settle(page)
+        total, per_type = network.total(), network.by_type()
+        print(
+            f"\ncold load of the widget {url}: {total} B\n{network.report()}\nby type: {per_type}"
+        )
+        print(f"the widget's HTML brotli-compressed (by a proxy): {_brotli_size(url)} B")
+        if language == "fa":
+            assert per_type.get("Font", 0) > 0, f"no Persian font:\n{network.report()}"
+        assert total <= BUDGET_BYTES, network.report()
+    finally:
+        context.close()
+
+
 def test_no_blocking_script_and_images_are_sized_and_lazy(page, live_server, demo_petition):
     for language in ("en", "fa"):
         page.goto(f"{live_server.url}/{language}/p/{demo_petition.slug}/")
