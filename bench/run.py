@@ -573,11 +573,12 @@ def report(results: dict, header: list[str]) -> str:
         ratio = sign.rate / floor.rate
         met = ratio >= TARGET_SIGNING and sign.errors == 0 and results["exact"]
         row(f"signing, {n} clients", sign, ratio, TARGET_SIGNING, met)
-    for lang in ("EN", "FA"):
-        page = loads[f"nginx-page-{lang.lower()}"]
+    # The widget (issue 17) beside the page, held to the page's target: as cacheable as it.
+    for kind, lang in (("page", "EN"), ("page", "FA"), ("widget", "EN"), ("widget", "FA")):
+        page = loads[f"nginx-{kind}-{lang.lower()}"]
         ratio = page.rate / hello.rate
         met = ratio >= TARGET_PAGE_NGINX and page.errors == 0
-        label = f"page {lang} through nginx, {page.connections} clients"
+        label = f"{kind} {lang} through nginx, {page.connections} clients"
         row(label, page, ratio, TARGET_PAGE_NGINX, met)
     count = loads["count-json"]
     ratio = count.rate / hello.rate
@@ -589,10 +590,10 @@ def report(results: dict, header: list[str]) -> str:
         proxied_count,
         proxied_count.rate / hello.rate,
     )
-    lines.append("without a target (the page straight from gunicorn, no nginx):")
-    for lang in ("EN", "FA"):
-        page = loads[f"page-{lang.lower()}"]
-        row(f"  page {lang}, {page.connections} clients", page, page.rate / hello.rate)
+    lines.append("without a target (the page and the widget straight from gunicorn, no nginx):")
+    for kind, lang in (("page", "EN"), ("page", "FA"), ("widget", "EN"), ("widget", "FA")):
+        page = loads[f"{kind}-{lang.lower()}"]
+        row(f"  {kind} {lang}, {page.connections} clients", page, page.rate / hello.rate)
     lines.append("floors (same run, same gunicorn, same middleware):")
     for n in SIGN_CLIENTS:
         row(f"  one-row insert view, {n} clients", loads[f"floor-insert-{n}"])
@@ -632,11 +633,11 @@ def report(results: dict, header: list[str]) -> str:
         f"from nginx's cache; {proxied_count.queries:,} queries in all, "
         f"{proxied_count.queries / max(proxied_count.ok, 1):.5f} a reader's answer"
     )
-    for lang in ("EN", "FA"):
-        page = loads[f"nginx-page-{lang.lower()}"]
+    for kind, lang in (("page", "EN"), ("page", "FA"), ("widget", "EN"), ("widget", "FA")):
+        page = loads[f"nginx-{kind}-{lang.lower()}"]
         lines.append(
-            f"page {lang} through nginx: {page.from_cache:,} of {page.ok:,} answers from nginx's "
-            f"cache, {page.counted:,} rendered by the app (q/req is theirs)"
+            f"{kind} {lang} through nginx: {page.from_cache:,} of {page.ok:,} answers from "
+            f"nginx's cache, {page.counted:,} rendered by the app (q/req is theirs)"
         )
     cores = os.cpu_count() or 1
     lines += ["", f"CPU during each run, % of one core (the machine has {cores * 100}%):"]
@@ -692,7 +693,12 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     floor_url = f"{floor.base}/en/floor/insert/"
     count_url = f"{site.base}/en/p/{SLUG}/count.json"
     hello_url = f"{floor.base}/en/floor/hello.json"
-    pages = {"page-en": f"{site.base}/en/p/{SLUG}/", "page-fa": f"{site.base}/fa/p/{SLUG}/"}
+    pages = {
+        "page-en": f"{site.base}/en/p/{SLUG}/",
+        "page-fa": f"{site.base}/fa/p/{SLUG}/",
+        "widget-en": f"{site.base}/en/p/{SLUG}/embed/",
+        "widget-fa": f"{site.base}/fa/p/{SLUG}/embed/",
+    }
     proxied = {f"nginx-{key}": url.replace(site.base, proxy.base) for key, url in pages.items()}
     proxied["nginx-count-json"] = count_url.replace(site.base, proxy.base)
     rounds, readers = args.rounds, args.read_clients
@@ -742,11 +748,11 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
                 last = [(round(at - newest, 2), count) for at, count in poller.samples[-3:]]
                 log(f"count.json never settled on {rows:,}; its last answers (s, count): {last}")
     recorded, rows, _ = db_counts(petition_id)
-    log(
-        "count.json, the petition pages (direct and through nginx) and their floor "
-        f"(hello-world), {rounds} x 7 slices"
-    )
     reads = (("floor-hello", hello_url), ("count-json", count_url), *pages.items())
+    log(
+        "count.json, the petition pages and widgets (direct and through nginx) and their "
+        f"floor (hello-world), {rounds} x {len(reads) + len(proxied)} slices"
+    )
     for _ in range(rounds):
         for key, url in (*reads, *proxied.items()):
             slices.setdefault(key, []).append(wrk(key, url, "get.lua", readers, slice_s))

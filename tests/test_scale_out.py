@@ -353,6 +353,28 @@ def test_a_returning_supporter_and_other_personal_requests_pass_by_the_cache(beh
     assert Browser(port).get(f"/{settings.ADMIN_URL}login/").cache == ""
 
 
+def test_nginx_caches_the_widget_and_badge_but_not_a_returning_readers_widget(behind_nginx):
+    port, _ = behind_nginx
+    first, second = make_petition(), make_petition()
+    widget, badge = f"/en/p/{second.slug}/embed/", f"/en/p/{second.slug}/badge/"
+    for path in (widget, badge):
+        assert [Browser(port).get(path).cache for _ in range(2)] == ["MISS", "HIT"], path
+    anonymous = Browser(port).get(widget)
+
+    # Signing in the widget leaves the partitioned cookie; with it the widget offers one click,
+    # made for this reader alone; "Not you?" (?form) is personal too.
+    reader = Browser(port)
+    reader.open_form(first)
+    signed = reader.sign(first, embed="1", name="Sara Karimi")
+    assert signed.status == 302 and "supporter_embed" in reader.cookies
+    personal = reader.get(widget)
+    assert personal.cache == "BYPASS" and "private" in personal.cache_control
+    assert "Sign now with a click" in personal.body.decode()
+    assert Browser(port).get(f"{widget}?form=full").cache == "BYPASS"
+    after = Browser(port).get(widget)
+    assert (after.cache, after.body) == ("HIT", anonymous.body)
+
+
 def test_count_json_is_cached_for_a_second_and_exact_within_two_seconds(behind_nginx):
     port, _ = behind_nginx
     petition = make_petition()
