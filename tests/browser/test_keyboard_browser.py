@@ -112,3 +112,34 @@ def test_every_tab_stop_shows_where_focus_is(page, live_server, transactional_db
                 break  # wrapped round to the first stop
             seen.append(focus["what"])
         assert len(seen) >= 5, f"only {len(seen)} tab stops on {path}: {seen}"
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_signing_in_the_widget_by_keyboard_alone(page, live_server, transactional_db, language):
+    """The widget (issue 17), in a phone-wide frame's size: every control in reading order, each
+    with a visible focus ring, and a signature sent with Enter."""
+    petition = make_petition()
+    page.set_viewport_size({"width": 360, "height": 640})
+    page.goto(f"{live_server.url}/{language}/p/{petition.slug}/embed/")
+    order = []
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        focus = assert_focus_is_visible(page)
+        order.append(focus["what"].split(".")[0])
+    assert order[:4] == ["input#id_name", "input#id_email", "select#id_country", "summary"]
+    assert order[4:6] == ["input#id_show_name", "input#id_consent_contact"]
+    assert order[6].startswith("button") and order[7].startswith("a")
+
+    page.locator("#id_name").focus()
+    page.keyboard.type("Sara Karimi")
+    page.keyboard.press("Tab")
+    page.keyboard.type("keyboard-widget@example.com")
+    page.keyboard.press("Tab")
+    before = page.input_value("#id_country")
+    page.keyboard.press("ArrowDown")  # a closed select changes with the arrow keys
+    chosen = page.input_value("#id_country")
+    assert chosen != before
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")  # a text field submits its form
+    expect(page).to_have_url(re.compile(rf"/{language}/p/[^/]+/embed/thanks/$"))
+    assert Signature.objects.get(petition=petition).country == chosen
