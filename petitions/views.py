@@ -33,12 +33,14 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
+from django_countries import countries
 
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
+from .addresses import own_hosts, site_url
 from .models import Petition
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
@@ -46,6 +48,8 @@ from .models import Petition
 PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = {"public": True, "max_age": 1}
+# The breakdown by country is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
+COUNTRIES_CACHE = {"public": True, "max_age": 60}
 # An oEmbed answer changes only when the petition's title does.
 OEMBED_CACHE = {"public": True, "max_age": 300}
 # The widget's size in an oEmbed answer, unless the consumer asks for less.
@@ -94,22 +98,29 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         or bool(messages.get_messages(request))
     )
     snapshot = counting.current_count(petition)
-    page_url = request.build_absolute_uri(petition.get_absolute_url())
+    page_url = site_url(petition.get_absolute_url())
     context = {
         "petition": petition,
         "text": petition.in_language(language),
         "count": snapshot.count,
         "goal": snapshot.goal,
         "last_signed_at": snapshot.last_signed_at,
-        "form": form or SignForm(petition_id=petition.pk, language=language),
+        "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
         "recent_signers": counting.recent_signers(petition),
+        "country_counts": by_country(counting.country_counts(petition)),
         "page_url": page_url,
-        "oembed_url": oembed_url(request, page_url),
+        "oembed_url": oembed_url(page_url),
         "source": form_source(request, "page"),
     }
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
+
+
+def sign_form(petition: Petition, language: str, data=None) -> SignForm:
+    return SignForm(
+        data, petition_id=petition.pk, language=language, lists_signers=petition.lists_signers
+    )
 
 
 def cache_like_the_page(response, personal: bool):
@@ -193,14 +204,14 @@ def sign(request, slug):
     ip_hash = signing.hash_ip(client_ip(request))
     remembered = supporter.recall(request)
     one_click = remembered is not None and bool(request.POST.get("one_click"))
-    form = None if one_click else SignForm(request.POST, petition_id=petition.pk, language=language)
+    form = None if one_click else sign_form(petition, language, request.POST)
     valid = one_click or form.is_valid()
 
     limited = abuse.broken_limit(petition, ip_hash)
     if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:
-            form = SignForm(request.POST, petition_id=petition.pk, language=language)
+            form = sign_form(petition, language, request.POST)
             form.is_valid()
         form.add_error(None, TOO_MANY)
         response = show_again(request, page_again(petition), form=form, status=429)
@@ -209,7 +220,9 @@ def sign(request, slug):
 
     if one_click:
         who = remembered
-        details = {"show_name": True, "consent_contact": False}
+        # The choice this browser made last time (never shown, for a cookie from before it was
+        # remembered), and no consent: that was given to another organiser.
+        details = {"show_name": remembered.show_name, "consent_contact": False}
     else:
         if not valid:
             for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
@@ -229,12 +242,15 @@ def sign(request, slug):
             country=data["country"],
             locality=data["locality"],
             confirmed=still_confirmed,
+            show_name=data.get("show_name", False),
         )
         details = {
             "comment": data["comment"],
-            "show_name": data["show_name"],
+            "show_name": data.get("show_name", False),
             "consent_contact": data["consent_contact"],
         }
+    # Nobody is named on a petition without a public list, even if it later gets one.
+    details["show_name"] = details["show_name"] and petition.lists_signers
 
     try:
         signing.sign(
@@ -280,7 +296,7 @@ def thanks_context(request, petition: Petition) -> dict:
     text = petition.in_language(translation.get_language())
     # Exact, not cached: the signer has just been counted and expects to see it.
     snapshot = counting.exact_count(petition)
-    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    share_url = site_url(petition.get_absolute_url())
     return {
         "petition": petition,
         "text": text,
@@ -318,10 +334,10 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
         "text": petition.in_language(language),
         "count": snapshot.count,
         "goal": snapshot.goal,
-        "form": form or SignForm(petition_id=petition.pk, language=language),
+        "form": form or sign_form(petition, language),
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
-        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+        "page_url": site_url(petition.get_absolute_url()),
     }
     response = render(request, "petitions/embed.html", context, status=status)
     return frameable(cache_like_the_page(response, form is not None), petition)
@@ -358,10 +374,10 @@ def oembed(request):
     with translation.override(language):
         text = petition.in_language(language)
         title = text.title.value
-        embed_url = request.build_absolute_uri(petition.get_embed_url())
-        page_url = request.build_absolute_uri(petition.get_absolute_url())
+        embed_url = site_url(petition.get_embed_url())
+        page_url = site_url(petition.get_absolute_url())
         provider = _("Petitions")
-        home = request.build_absolute_uri(reverse("petitions:home"))
+        home = site_url(reverse("petitions:home"))
     width = fit(request.GET.get("maxwidth"), WIDGET_WIDTH)
     height = fit(request.GET.get("maxheight"), WIDGET_HEIGHT)
     html = format_html(
@@ -393,7 +409,7 @@ def oembed(request):
 def petition_at(request, url: str) -> tuple[Petition, str]:
     """The public petition whose page is at `url` on this site, and the page's language."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.get_host():
+    if parts.scheme not in ("http", "https") or parts.netloc not in own_hosts(request):
         raise Http404
     language = translation.get_language_from_path(parts.path)
     if language is None:
@@ -416,10 +432,10 @@ def fit(asked: str | None, size: int) -> int:
         return size
 
 
-def oembed_url(request, page_url: str) -> str:
+def oembed_url(page_url: str) -> str:
     """The oEmbed address of a petition page, for its discovery link."""
     query = urlencode({"url": page_url, "format": "json"})
-    return request.build_absolute_uri(f"{reverse('oembed')}?{query}")
+    return site_url(f"{reverse('oembed')}?{query}")
 
 
 @require_safe
@@ -447,6 +463,37 @@ def count_json(request, slug):
     # (nginx's own header, which it takes over Cache-Control and hides) ends it with this second.
     response["X-Accel-Expires"] = f"@{int(time.time())}"
     patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def by_country(counts) -> dict:
+    """The breakdown by country as the page shows it: each country named in the page's language."""
+    return {
+        "countries": [
+            {"code": code, "name": countries.name(code), "count": signers}
+            for code, signers in counts.countries
+        ],
+        "other": counts.other,
+        "minimum": counts.minimum,
+    }
+
+
+@require_safe
+def countries_json(request, slug):
+    """The public breakdown by country: country codes and counts, and every country with fewer
+    signers than the minimum added together as `other`. The same for every reader, so cacheable."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    counts = counting.country_counts(petition)
+    response = JsonResponse(
+        {
+            "countries": [
+                {"country": code, "count": signers} for code, signers in counts.countries
+            ],
+            "other": counts.other,
+            "minimum": counts.minimum,
+        }
+    )
+    patch_cache_control(response, **COUNTRIES_CACHE)
     return response
 
 
