@@ -512,4 +512,11 @@ def share_links(url: str, title: str) -> list[dict]:
 
 @require_safe
 def privacy(request):
-    return render(request, "petitions/privacy.html")
+    context = {
+        "site_url": settings.SITE_URL,
+        "mirrors": [f"https://{host}" for host in settings.MIRROR_HOSTS],
+        "onion_url": settings.ONION_URL,
+        "contact": settings.PRIVACY_CONTACT,
+        "minimum": settings.COUNTRY_COUNT_MINIMUM,
+    }
+    return render(request, "petitions/privacy.html", context)
