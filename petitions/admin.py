@@ -62,6 +62,7 @@ class PetitionAdmin(admin.ModelAdmin):
             {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
         ),
         (_("Embedding and sources"), {"fields": ("embed_sites", "signatures_by_source")}),
+        (_("Signers’ privacy"), {"fields": ("signer_list",)}),
     )
 
     actions = ("export_csv", "export_jsonl")
