@@ -6,7 +6,6 @@ Django's HTTPS rules kept off the onion address. The Content-Security-Policy is 
 import logging
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.middleware import security
@@ -14,17 +13,9 @@ from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
+from petitions.addresses import on_onion
+
 log = logging.getLogger(__name__)
-
-
-def on_onion(request) -> bool:
-    """Whether this request came in on the site's Tor onion address (settings.ONION_URL)."""
-    if not settings.ONION_HOST:
-        return False
-    try:
-        return request.get_host() == settings.ONION_HOST
-    except DisallowedHost:
-        return False
 
 
 class SecurityMiddleware(security.SecurityMiddleware):
@@ -48,7 +39,9 @@ class SecurityMiddleware(security.SecurityMiddleware):
             for morsel in response.cookies.values():
                 morsel["secure"] = False
         elif settings.ONION_URL and is_public_page(request, response):
-            response.headers["Onion-Location"] = settings.ONION_URL + request.get_full_path()
+            # The path alone: a cache in front keys the page on its path (deploy/nginx), so the
+            # header must not carry one reader's query string to the next.
+            response.headers["Onion-Location"] = settings.ONION_URL + request.path
         return response
 
 

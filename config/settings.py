@@ -51,6 +51,10 @@ ONION_HOST = urlsplit(ONION_URL).netloc
 ALLOWED_HOSTS += [host for host in [*MIRROR_HOSTS, ONION_HOST] if host]
 CSRF_TRUSTED_ORIGINS += [f"https://{host}" for host in MIRROR_HOSTS]
 CSRF_TRUSTED_ORIGINS += [ONION_URL] if ONION_URL else []
+# Tor hides each signer's address: on the onion address every signer comes from the Tor
+# daemon's, so the per-address limit there is this one, set for everyone on Tor together (the
+# per-petition limit, the form token and the fill time still apply).
+SIGN_RATE_ONION = env.str("SIGN_RATE_ONION", default="600/10m")
 # Who takes requests to erase a signer's data; named on the privacy page. Defaults to the address
 # the site sends its emails from.
 PRIVACY_CONTACT = env.str("PRIVACY_CONTACT", default="")

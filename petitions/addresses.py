@@ -6,6 +6,7 @@ and the page stays the same bytes on every host (issue 20)."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 
 
 def site_url(path: str) -> str:
@@ -18,3 +19,13 @@ def own_hosts(request) -> set[str]:
     mirrors and the onion address."""
     hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc, *settings.MIRROR_HOSTS}
     return hosts | ({settings.ONION_HOST} if settings.ONION_HOST else set())
+
+
+def on_onion(request) -> bool:
+    """Whether this request came in on the site's Tor onion address (settings.ONION_URL)."""
+    if not settings.ONION_HOST:
+        return False
+    try:
+        return request.get_host() == settings.ONION_HOST
+    except DisallowedHost:
+        return False

@@ -40,7 +40,7 @@ from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
-from .addresses import own_hosts, site_url
+from .addresses import on_onion, own_hosts, site_url
 from .models import Petition
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
@@ -207,7 +207,9 @@ def sign(request, slug):
     form = None if one_click else sign_form(petition, language, request.POST)
     valid = one_click or form.is_valid()
 
-    limited = abuse.broken_limit(petition, ip_hash)
+    # Every signer on the onion address comes from the Tor daemon's address: its own limit.
+    onion_rate = settings.SIGN_RATE_ONION if on_onion(request) else None
+    limited = abuse.broken_limit(petition, ip_hash, onion_rate)
     if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:

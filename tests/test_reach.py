@@ -167,9 +167,9 @@ def test_the_clear_web_site_redirects_to_https_sends_hsts_and_names_its_onion(ho
 
     secure = HttpsClient(HTTP_HOST="petitions.example.org")
     for path in ("/fa/p/free-press/", "/en/", "/en/privacy/", "/fa/p/free-press/embed/"):
-        response = secure.get(path + "?source=x")
+        response = secure.get(path + "?fbclid=one-readers-tag")
         assert response["Strict-Transport-Security"].startswith("max-age=31536000"), path
-        assert response["Onion-Location"] == f"{ONION_URL}{path}?source=x", path
+        assert response["Onion-Location"] == f"{ONION_URL}{path}", path
     # Not on what is not a public page.
     assert "Onion-Location" not in secure.get("/fa/p/free-press/count.json")
     assert "Onion-Location" not in secure.get("/admin/login/")
@@ -237,3 +237,25 @@ def test_the_admin_signs_in_on_the_onion_address(hosts):
     )
     assert response.status_code == 302
     assert not response.cookies["sessionid"]["secure"]
+
+
+@pytest.mark.django_db
+def test_signers_on_the_onion_address_share_their_own_larger_limit(hosts):
+    """Tor hands every onion signer to the app from one address: the per-address limit for
+    households would refuse the twenty-first Tor user in ten minutes."""
+    hosts.SIGN_RATE_PER_IP = "2/10m"
+    hosts.SIGN_RATE_ONION = "5/10m"
+    petition = make_petition()
+    onion = on_onion()
+    codes = [
+        onion.post(f"/fa/p/{petition.slug}/sign/", sign_form_data(petition)).status_code
+        for _n in range(6)
+    ]
+    assert codes == [302] * 5 + [429]
+
+    clear = HttpsClient(HTTP_HOST="petitions.example.org", REMOTE_ADDR="198.51.100.7")
+    codes = [
+        clear.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition)).status_code
+        for _n in range(3)
+    ]
+    assert codes == [302, 302, 429]
