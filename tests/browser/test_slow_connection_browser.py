@@ -26,18 +26,7 @@ FIRST_RENDER_SECONDS = 3.0
 ATTEMPTS = 3
 FONT = re.compile(r"\.(woff2?|ttf|otf)(\?.*)?$")
 
-
-@pytest.fixture(autouse=True)
-def _fill_as_fast_as_a_robot(settings):
-    # The form's minimum fill time has its own tests (tests/test_abuse.py).
-    settings.SIGN_MIN_FILL_SECONDS = 0
-
-
-@pytest.fixture
-def demo_petition(transactional_db):
-    from petitions.demo.loader import load_demo
-
-    return load_demo(signatures=40)
+pytestmark = pytest.mark.usefixtures("no_minimum_fill_time")
 
 
 class PaintClock:
