@@ -156,3 +156,13 @@ def no_minimum_fill_time(settings):
     as a bot; that defence has its own tests (tests/test_abuse.py). The settings fixture changes
     the one settings object the live server's thread also reads."""
     settings.SIGN_MIN_FILL_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _live_server_is_the_site(request):
+    """Links that leave a page (oEmbed, sharing, emails) name SITE_URL (issue 20): in a test
+    with a live server, that server is the site."""
+    if "live_server" not in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.SITE_URL = request.getfixturevalue("live_server").url
