@@ -156,3 +156,10 @@ def test_a_petition_listing_names_only_shows_no_city(client):
     html = client.get(f"/en/p/{petition.slug}/").content.decode()
     assert '<bdi class="recent__name">Tom S.</bdi>' in html
     assert OTHER_CITY not in html
+
+
+def test_the_widget_opens_the_privacy_page_outside_its_frame(client):
+    """The privacy page may not be framed: from the widget it opens in a new tab."""
+    petition = make_petition()
+    html = client.get(f"/fa/p/{petition.slug}/embed/").content.decode()
+    assert elements(html, "a", href="/fa/privacy/", target="_blank", rel="noopener")
