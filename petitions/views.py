@@ -468,8 +468,10 @@ def count_json(request, slug):
     return response
 
 
-def by_country(counts) -> dict:
+def by_country(counts) -> dict | None:
     """The breakdown by country as the page shows it: each country named in the page's language."""
+    if counts is None:
+        return None  # the cache is down: the page goes without it (counting.country_counts)
     return {
         "countries": [
             {"code": code, "name": countries.name(code), "count": signers}
@@ -486,6 +488,11 @@ def countries_json(request, slug):
     signers than the minimum added together as `other`. The same for every reader, so cacheable."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     counts = counting.country_counts(petition)
+    if counts is None:
+        response = JsonResponse({"error": "unavailable"}, status=503)
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
     response = JsonResponse(
         {
             "countries": [

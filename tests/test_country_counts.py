@@ -88,3 +88,44 @@ def test_no_breakdown_until_a_country_reaches_the_minimum(client):
 def test_a_draft_has_no_public_breakdown(client):
     draft = make_petition(status="draft")
     assert client.get(f"/en/p/{draft.slug}/countries.json").status_code == 404
+
+
+def test_while_one_process_counts_the_others_answer_with_the_last_breakdown(
+    petition, django_assert_num_queries
+):
+    from django.core.cache import caches
+
+    from signatures import counting
+    from signatures.models import CountryCounts
+
+    key = f"petition-countries:v1:{petition.pk}:10"
+    last = CountryCounts([("IR", 11)], 3, 10)
+    caches["default"].set(f"{key}:counting", 1, 30)
+    caches["default"].set(f"{key}:last", last, 300)
+    with django_assert_num_queries(0):
+        assert counting.country_counts(petition) == last
+
+    caches["default"].delete(f"{key}:counting")
+    fresh = counting.country_counts(petition)
+    assert fresh.countries == [("IR", 12), ("GB", 10)]
+    assert caches["default"].get(f"{key}:last") == fresh
+
+
+def test_without_the_cache_the_page_goes_without_the_breakdown(client, petition, settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens once it is closed
+    down = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{port}/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+    settings.CACHES = {"default": down, "shared": down}
+    page = client.get(f"/en/p/{petition.slug}/")
+    assert page.status_code == 200
+    assert "Signers by country" not in page.content.decode()
+    response = client.get(f"/en/p/{petition.slug}/countries.json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
