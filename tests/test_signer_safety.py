@@ -163,3 +163,15 @@ def test_the_widget_opens_the_privacy_page_outside_its_frame(client):
     petition = make_petition()
     html = client.get(f"/fa/p/{petition.slug}/embed/").content.decode()
     assert elements(html, "a", href="/fa/privacy/", target="_blank", rel="noopener")
+
+
+def test_one_click_from_a_cookie_older_than_the_choice_does_not_show_the_name(client):
+    from django.core import signing
+
+    from signatures import supporter
+
+    petition = make_petition()
+    old = {"name": "Zohreh Bahadori", "email": "z@example.com", "country": "IR", "locality": ""}
+    client.cookies[supporter.COOKIE_NAME] = signing.dumps(old, salt=supporter.COOKIE_SALT)
+    assert client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"}).status_code == 302
+    assert Signature.objects.get(petition=petition).show_name is False
