@@ -1,17 +1,57 @@
 """Site-wide response rules that Django 5.2 and django-csp do not ship: no shared caching of a
-response that sets a cookie, a Permissions-Policy, and a polite 503 when the database is down.
-The Content-Security-Policy is django-csp's (CONTENT_SECURITY_POLICY in config/settings.py)."""
+response that sets a cookie, a Permissions-Policy, a polite 503 when the database is down, and
+Django's HTTPS rules kept off the onion address. The Content-Security-Policy is django-csp's
+(CONTENT_SECURITY_POLICY in config/settings.py)."""
 
 import logging
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.middleware import security
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
+from petitions.addresses import on_onion
+
 log = logging.getLogger(__name__)
+
+
+class SecurityMiddleware(security.SecurityMiddleware):
+    """Django's SecurityMiddleware (HTTPS redirect, HSTS, nosniff, Referrer-Policy) everywhere but
+    on the onion address, which Tor serves over plain HTTP: there, no redirect to an https://
+    that does not exist, no HSTS, and no cookie marked Secure, which a browser would drop over
+    HTTP (the remembered supporter for one-click signing, the admin's session and CSRF cookies).
+    Tor encrypts that connection end to end, so the flag adds nothing there. On the clear-web
+    site, every public page names its onion twin in an Onion-Location header, which Tor Browser
+    offers to follow (issue 20). Listed first, so that it sees every cookie the others set."""
+
+    def process_request(self, request):
+        if on_onion(request):
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if on_onion(request):
+            response.headers.pop("Strict-Transport-Security", None)
+            for morsel in response.cookies.values():
+                morsel["secure"] = False
+        elif settings.ONION_URL and is_public_page(request, response):
+            # The path alone: a cache in front keys the page on its path (deploy/nginx), so the
+            # header must not carry one reader's query string to the next.
+            response.headers["Onion-Location"] = settings.ONION_URL + request.path
+        return response
+
+
+def is_public_page(request, response) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and response.get("Content-Type", "").startswith("text/html")
+        and not request.path.startswith("/" + settings.ADMIN_URL)
+    )
 
 
 class NeverSharePersonalMiddleware:

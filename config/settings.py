@@ -4,7 +4,9 @@ One file for every machine: production behaviour switches on DEBUG=False, not on
 Every variable is documented in .env.example.
 """
 
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -33,8 +35,32 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 IP_HASH_SECRET = env.str("IP_HASH_SECRET", default=SECRET_KEY)
 # How many proxies in front of the app append to X-Forwarded-For (0: use the connection address).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
-# The public address of the site, for pages that must name themselves in full (share links).
+# -- Reach under filtering, and privacy for signers at risk (issue 20) --------------------------
+# The canonical address of the site: every share link, email link, Open Graph and oEmbed address
+# names it, whichever host a request came in on (a mirror or the onion address).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Other host names that serve the whole site where the main one is filtered, e.g.
+# MIRROR_HOSTS=mirror-one.example.net,mirror-two.example.org (HTTPS, like the main one).
+MIRROR_HOSTS = env.list("MIRROR_HOSTS", default=[])
+# The site's Tor onion service, e.g. http://abc...xyz.onion. That host is served over plain HTTP
+# (Tor encrypts it end to end): no HTTPS redirect, no HSTS, no Secure-only cookies there
+# (config.middleware.OnionMiddleware); the clear-web pages point Tor Browser to it with
+# an Onion-Location header.
+ONION_URL = env.str("ONION_URL", default="").rstrip("/")
+ONION_HOST = urlsplit(ONION_URL).netloc
+ALLOWED_HOSTS += [host for host in [*MIRROR_HOSTS, ONION_HOST] if host]
+CSRF_TRUSTED_ORIGINS += [f"https://{host}" for host in MIRROR_HOSTS]
+CSRF_TRUSTED_ORIGINS += [ONION_URL] if ONION_URL else []
+# Tor hides each signer's address: on the onion address every signer comes from the Tor
+# daemon's, so the per-address limit there is this one, set for everyone on Tor together (the
+# per-petition limit, the form token and the fill time still apply).
+SIGN_RATE_ONION = env.str("SIGN_RATE_ONION", default="600/10m")
+# Who takes requests to erase a signer's data; named on the privacy page. Defaults to the address
+# the site sends its emails from.
+PRIVACY_CONTACT = env.str("PRIVACY_CONTACT", default="")
+# Countries with fewer signers than this are counted together as "other" in the public breakdown
+# by country, so that no small group can be singled out.
+COUNTRY_COUNT_MINIMUM = env.int("COUNTRY_COUNT_MINIMUM", default=10)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,7 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    # Django's, kept off the onion address (issue 20).
+    "config.middleware.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that may set a cookie, so that it sees them all.
     "config.middleware.NeverSharePersonalMiddleware",
@@ -162,6 +189,7 @@ SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)
 # in production.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Petitions <petitions@localhost>")
+PRIVACY_CONTACT = PRIVACY_CONTACT or parseaddr(DEFAULT_FROM_EMAIL)[1]
 
 # Confirmation emails are sent off the request path through Django's tasks framework (the
 # django-tasks backport). "immediate" runs them inline, so `make run` needs no worker;

@@ -73,6 +73,7 @@ class PetitionAdmin(admin.ModelAdmin):
             _("Embedding and sources"),
             {"fields": ("embed_snippets", "embed_sites", "signatures_by_source")},
         ),
+        (_("Signers’ privacy"), {"fields": ("signer_list",)}),
     )
 
     actions = ("export_csv", "export_jsonl")

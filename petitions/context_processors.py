@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
 
+from .addresses import site_url
 from .models import text_direction
 
 
@@ -21,7 +22,7 @@ def site(request):
                 "code": code,
                 "name": localised_name,
                 "url": url,
-                "absolute_url": request.build_absolute_uri(url),
+                "absolute_url": site_url(url),
                 "dir": text_direction(code),
                 "current": code == language,
             }

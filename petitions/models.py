@@ -111,6 +111,14 @@ class Petition(models.Model):
         ENGLISH = "en", _("English")
         PERSIAN = "fa", _("Persian")
 
+    class SignerList(models.TextChoices):
+        """How much of its signers a petition's page lists, of those who chose to be shown.
+        Stricter for a petition whose signers are at risk (issue 20)."""
+
+        NAMES_AND_PLACES = "full", _("First name, initial and city")
+        NAMES = "names", _("First name and initial only")
+        NONE = "none", _("No public list of signers")
+
     slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -170,6 +178,18 @@ class Petition(models.Model):
         ),
     )
 
+    signer_list = models.CharField(
+        _("public list of signers"),
+        max_length=5,
+        choices=SignerList.choices,
+        default=SignerList.NAMES_AND_PLACES,
+        db_default=SignerList.NAMES_AND_PLACES,
+        help_text=_(
+            "What the page shows of signers who chose to be shown. A city is never shown for a "
+            "signer in Iran. With no public list, the form does not offer to show a name."
+        ),
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
@@ -179,7 +199,7 @@ class Petition(models.Model):
 
     objects = PetitionQuerySet.as_manager()
     # What signing reads of a petition: not its letters, which are most of its row.
-    SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation")
+    SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation", "signer_list")
 
     class Meta:
         verbose_name = _("petition")
@@ -236,6 +256,16 @@ class Petition(models.Model):
             return self.get_absolute_url()
 
     # -- state -------------------------------------------------------------------------------
+
+    @property
+    def lists_signers(self) -> bool:
+        """Whether the page lists signers who chose to be shown (and the form offers the choice)."""
+        return self.signer_list != self.SignerList.NONE
+
+    @property
+    def lists_places(self) -> bool:
+        """Whether the list shows signers' cities (never for a signer in Iran)."""
+        return self.signer_list == self.SignerList.NAMES_AND_PLACES
 
     @property
     def is_public(self) -> bool:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<slug:slug>/sign/", views.sign, name="sign"),
     path("p/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("p/<slug:slug>/count.json", views.count_json, name="count"),
+    path("p/<slug:slug>/countries.json", views.countries_json, name="countries"),
     path("p/<slug:slug>/embed/", views.embed, name="embed"),
     path("p/<slug:slug>/embed/thanks/", views.embed_thanks, name="embed_thanks"),
     path("p/<slug:slug>/badge/", views.badge, name="badge"),

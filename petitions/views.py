@@ -32,12 +32,14 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST, require_safe
+from django_countries import countries
 
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
+from .addresses import on_onion, own_hosts, site_url
 from .models import Petition
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
@@ -46,6 +48,8 @@ from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = {"public": True, "max_age": 1}
+# The breakdown by country is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
+COUNTRIES_CACHE = {"public": True, "max_age": 60}
 # An oEmbed answer changes only when the petition's title does.
 OEMBED_CACHE = {"public": True, "max_age": 300}
 
@@ -92,22 +96,29 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         or bool(messages.get_messages(request))
     )
     snapshot = counting.current_count(petition)
-    page_url = request.build_absolute_uri(petition.get_absolute_url())
+    page_url = site_url(petition.get_absolute_url())
     context = {
         "petition": petition,
         "text": petition.in_language(language),
         "count": snapshot.count,
         "goal": snapshot.goal,
         "last_signed_at": snapshot.last_signed_at,
-        "form": form or SignForm(petition_id=petition.pk, language=language),
+        "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
         "recent_signers": counting.recent_signers(petition),
+        "country_counts": by_country(counting.country_counts(petition)),
         "page_url": page_url,
-        "oembed_url": oembed_url(request, page_url),
+        "oembed_url": oembed_url(page_url),
         "source": form_source(request, "page"),
     }
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
+
+
+def sign_form(petition: Petition, language: str, data=None) -> SignForm:
+    return SignForm(
+        data, petition_id=petition.pk, language=language, lists_signers=petition.lists_signers
+    )
 
 
 def cache_like_the_page(response, personal: bool):
@@ -191,14 +202,16 @@ def sign(request, slug):
     ip_hash = signing.hash_ip(client_ip(request))
     remembered = supporter.recall(request)
     one_click = remembered is not None and bool(request.POST.get("one_click"))
-    form = None if one_click else SignForm(request.POST, petition_id=petition.pk, language=language)
+    form = None if one_click else sign_form(petition, language, request.POST)
     valid = one_click or form.is_valid()
 
-    limited = abuse.broken_limit(petition, ip_hash)
+    # Every signer on the onion address comes from the Tor daemon's address: its own limit.
+    onion_rate = settings.SIGN_RATE_ONION if on_onion(request) else None
+    limited = abuse.broken_limit(petition, ip_hash, onion_rate)
     if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:
-            form = SignForm(request.POST, petition_id=petition.pk, language=language)
+            form = sign_form(petition, language, request.POST)
             form.is_valid()
         form.add_error(None, TOO_MANY)
         response = show_again(request, page_again(petition), form=form, status=429)
@@ -207,7 +220,9 @@ def sign(request, slug):
 
     if one_click:
         who = remembered
-        details = {"show_name": True, "consent_contact": False}
+        # The choice this browser made last time (never shown, for a cookie from before it was
+        # remembered), and no consent: that was given to another organiser.
+        details = {"show_name": remembered.show_name, "consent_contact": False}
     else:
         if not valid:
             for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
@@ -227,12 +242,15 @@ def sign(request, slug):
             country=data["country"],
             locality=data["locality"],
             confirmed=still_confirmed,
+            show_name=data.get("show_name", False),
         )
         details = {
             "comment": data["comment"],
-            "show_name": data["show_name"],
+            "show_name": data.get("show_name", False),
             "consent_contact": data["consent_contact"],
         }
+    # Nobody is named on a petition without a public list, even if it later gets one.
+    details["show_name"] = details["show_name"] and petition.lists_signers
 
     try:
         signing.sign(
@@ -278,7 +296,7 @@ def thanks_context(request, petition: Petition) -> dict:
     text = petition.in_language(translation.get_language())
     # Exact, not cached: the signer has just been counted and expects to see it.
     snapshot = counting.exact_count(petition)
-    share_url = request.build_absolute_uri(petition.get_absolute_url())
+    share_url = site_url(petition.get_absolute_url())
     return {
         "petition": petition,
         "text": text,
@@ -319,11 +337,11 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
         "text": petition.in_language(language),
         "count": snapshot.count,
         "goal": snapshot.goal,
-        "form": form or SignForm(petition_id=petition.pk, language=language),
+        "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
-        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+        "page_url": site_url(petition.get_absolute_url()),
     }
     response = render(request, "petitions/embed.html", context, status=status)
     personal = form is not None or remembered is not None or "form" in request.GET
@@ -378,10 +396,10 @@ def oembed(request):
     with translation.override(language):
         text = petition.in_language(language)
         title = text.title.value
-        embed_url = request.build_absolute_uri(petition.get_embed_url())
-        page_url = request.build_absolute_uri(petition.get_absolute_url())
+        embed_url = site_url(petition.get_embed_url())
+        page_url = site_url(petition.get_absolute_url())
         provider = _("Petitions")
-        home = request.build_absolute_uri(reverse("petitions:home"))
+        home = site_url(reverse("petitions:home"))
     width = fit(request.GET.get("maxwidth"), WIDGET_WIDTH)
     height = fit(request.GET.get("maxheight"), WIDGET_HEIGHT)
     html = iframe_html(embed_url, page_url, title, width, height)
@@ -404,7 +422,7 @@ def oembed(request):
 def petition_at(request, url: str) -> tuple[Petition, str]:
     """The public petition whose page is at `url` on this site, and the page's language."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.netloc != request.get_host():
+    if parts.scheme not in ("http", "https") or parts.netloc not in own_hosts(request):
         raise Http404
     language = translation.get_language_from_path(parts.path)
     if language is None:
@@ -427,10 +445,10 @@ def fit(asked: str | None, size: int) -> int:
         return size
 
 
-def oembed_url(request, page_url: str) -> str:
+def oembed_url(page_url: str) -> str:
     """The oEmbed address of a petition page, for its discovery link."""
     query = urlencode({"url": page_url, "format": "json"})
-    return request.build_absolute_uri(f"{reverse('oembed')}?{query}")
+    return site_url(f"{reverse('oembed')}?{query}")
 
 
 @require_safe
@@ -461,6 +479,44 @@ def count_json(request, slug):
     return response
 
 
+def by_country(counts) -> dict | None:
+    """The breakdown by country as the page shows it: each country named in the page's language."""
+    if counts is None:
+        return None  # the cache is down: the page goes without it (counting.country_counts)
+    return {
+        "countries": [
+            {"code": code, "name": countries.name(code), "count": signers}
+            for code, signers in counts.countries
+        ],
+        "other": counts.other,
+        "minimum": counts.minimum,
+    }
+
+
+@require_safe
+def countries_json(request, slug):
+    """The public breakdown by country: country codes and counts, and every country with fewer
+    signers than the minimum added together as `other`. The same for every reader, so cacheable."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    counts = counting.country_counts(petition)
+    if counts is None:
+        response = JsonResponse({"error": "unavailable"}, status=503)
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
+    response = JsonResponse(
+        {
+            "countries": [
+                {"country": code, "count": signers} for code, signers in counts.countries
+            ],
+            "other": counts.other,
+            "minimum": counts.minimum,
+        }
+    )
+    patch_cache_control(response, **COUNTRIES_CACHE)
+    return response
+
+
 def share_links(url: str, title: str) -> list[dict]:
     """Plain links to each network's own share page: no scripts of theirs on our pages."""
     u, t = quote(url, safe=""), quote(title, safe="")
@@ -476,4 +532,11 @@ def share_links(url: str, title: str) -> list[dict]:
 
 @require_safe
 def privacy(request):
-    return render(request, "petitions/privacy.html")
+    context = {
+        "site_url": settings.SITE_URL,
+        "mirrors": [f"https://{host}" for host in settings.MIRROR_HOSTS],
+        "onion_url": settings.ONION_URL,
+        "contact": settings.PRIVACY_CONTACT,
+        "minimum": settings.COUNTRY_COUNT_MINIMUM,
+    }
+    return render(request, "petitions/privacy.html", context)

@@ -9,10 +9,18 @@ import json
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from . import caching
-from .models import Signature, SignatureCount, count_cache_key, forget_counts, recent_cache_key
+from .models import (
+    CountryCounts,
+    Signature,
+    SignatureCount,
+    count_cache_key,
+    forget_counts,
+    recent_cache_key,
+)
 from .supporter import short_name
 
 log = logging.getLogger(__name__)
@@ -29,6 +37,11 @@ COUNT_CACHE_SECONDS = 1
 LAST_COUNT_SECONDS = 3600
 RECENT_CACHE_SECONDS = 2
 RECENT_SIGNERS = 8
+# The breakdown by country moves slowly and costs a scan of the petition's signatures: counted
+# once a minute, by one process at a time, the last one kept for the others meanwhile.
+COUNTRY_CACHE_SECONDS = 60
+COUNTRY_LAST_SECONDS = 24 * 3600
+COUNTING_LOCK_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -90,8 +103,11 @@ def exact_count(petition) -> CountSnapshot:
 
 
 def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
-    """The latest signers who agreed to be shown: first name and initial, city, when. No email,
-    and no postcode (a locality without letters is a postcode, which says too much)."""
+    """The latest signers who agreed to be shown, as the petition lets them be listed: first name
+    and initial, the city where Signature.shown_place allows it, when. No email, ever; nothing
+    at all for a petition without a public list. Only what may be shown is cached."""
+    if not petition.lists_signers:
+        return []
     key = recent_cache_key(petition.pk)
     signers = caching.get(key) if limit == RECENT_SIGNERS else None
     if signers is None:
@@ -99,18 +115,43 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
             Signature.objects.public()
             .filter(petition_id=petition.pk)
             .order_by("-created_at")
-            .values_list("name", "locality", "created_at")[:limit]
+            .values_list("name", "country", "locality", "created_at")[:limit]
         )
         signers = [
             {
                 "name": short_name(name),
-                "locality": locality if any(ch.isalpha() for ch in locality) else "",
+                "locality": Signature.shown_place(country, locality)
+                if petition.lists_places
+                else "",
                 "signed_at": created_at,
             }
-            for name, locality, created_at in rows
+            for name, country, locality, created_at in rows
         ]
         caching.set(key, signers, RECENT_CACHE_SECONDS)
     return signers
+
+
+def country_counts(petition) -> CountryCounts | None:
+    """The petition's public breakdown by country (Signature.objects.counts_by_country), at most
+    COUNTRY_CACHE_SECONDS old. Counting scans the petition's signatures (0.6 s for a million on
+    PostgreSQL, docs/performance.md), so one process counts while the others keep answering with
+    the last breakdown; without the cache there is none (None), rather than a scan per reader."""
+    minimum = settings.COUNTRY_COUNT_MINIMUM
+    key = f"petition-countries:v1:{petition.pk}:{minimum}"
+    try:
+        counts = caching.call("default", "get", key)
+        if counts is not None:
+            return counts
+        if not caching.call("default", "add", f"{key}:counting", 1, COUNTING_LOCK_SECONDS):
+            counts = caching.call("default", "get", f"{key}:last")
+    except caching.CacheUnavailable:
+        return None
+    if counts is None:
+        counts = Signature.objects.filter(petition_id=petition.pk).counts_by_country(minimum)
+        caching.set(key, counts, COUNTRY_CACHE_SECONDS)
+        caching.set(f"{key}:last", counts, COUNTRY_LAST_SECONDS)
+        caching.delete_many([f"{key}:counting"])
+    return counts
 
 
 def recount(petition) -> int:

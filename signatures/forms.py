@@ -19,6 +19,9 @@ from .normalise import canonical_email, clean_code, clean_text, name_problem
 # Where the page's language makes a fair guess at the signer's country. English is spoken in too
 # many places to guess.
 COUNTRY_GUESS = {"fa": "IR"}
+# Pages whose readers are mostly in Iran or have family there: "show my name" starts unticked.
+# The page's script unticks it too whenever Iran is chosen (static/js/petition.js; issue 20).
+NAME_HIDDEN_FIRST = frozenset({"fa"})
 
 NAME_PROBLEMS = {
     "formula": _("Please write your name without a leading = + - or @."),
@@ -99,7 +102,14 @@ class SignForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
     show_name = forms.BooleanField(
-        label=_("Show my first name and initial on this petition"), required=False, initial=True
+        label=_("Show my first name and initial on this petition"),
+        help_text=_(
+            "This starts unticked for anyone in Iran, because a name on a public list can put "
+            "you or your family in danger."
+        ),
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"data-untick-for": "IR"}),
     )
     consent_contact = forms.BooleanField(
         label=_("Email me about this campaign. The organiser will see my name and email."),
@@ -112,11 +122,16 @@ class SignForm(forms.Form):
     # form token, which says which petition's form this is and when it was shown.
     honeypot_label = _("Leave this empty")
 
-    def __init__(self, *args, petition_id: int, language: str = "en", **kwargs):
+    def __init__(
+        self, *args, petition_id: int, language: str = "en", lists_signers: bool = True, **kwargs
+    ):
         # The templates write the labels themselves, without Django's translated ":".
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.petition_id = petition_id
+        if not lists_signers:
+            # A petition without a public list shows no one: nothing to choose.
+            del self.fields["show_name"]
         if not self.is_bound:
             # Every visitor within the same few seconds gets the same token, so that the page
             # stays the same bytes for everyone (HTTP caches serve it). The form's age is then
@@ -125,6 +140,8 @@ class SignForm(forms.Form):
             self.initial["started"] = form_token(petition_id, now - now % FORM_TOKEN_STEP_SECONDS)
             if language in COUNTRY_GUESS:
                 self.initial.setdefault("country", COUNTRY_GUESS[language])
+            if language in NAME_HIDDEN_FIRST or self.initial.get("country") == "IR":
+                self.initial.setdefault("show_name", False)
 
     @property
     def started_token(self) -> str:

@@ -1,9 +1,10 @@
 import random
 from collections import Counter
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,24 @@ def count_cache_key(slug: str) -> str:
 
 
 def recent_cache_key(petition_id: int) -> str:
-    return f"petition-recent:v1:{petition_id}"
+    # v2: lists cached before issue 20 could hold the city of a signer in Iran.
+    return f"petition-recent:v2:{petition_id}"
+
+
+# Countries where being seen to sign can be dangerous: the public list never shows the place of a
+# signer from one of these, since a city beside a first name and initial can be enough to find
+# someone (issue 20).
+PLACE_NEVER_SHOWN = frozenset({"IR"})
+
+
+@dataclass(frozen=True)
+class CountryCounts:
+    """Counted signatures by country, largest first, and `other`: the signers of every country
+    with fewer than the minimum, added together so that no small group can be singled out."""
+
+    countries: list[tuple[str, int]]
+    other: int
+    minimum: int
 
 
 def forget_counts(petition_ids) -> None:
@@ -40,6 +58,22 @@ class SignatureQuerySet(models.QuerySet):
     def public(self):
         """Signatures whose signers agreed to be named on the page."""
         return self.counted().filter(show_name=True)
+
+    def counts_by_country(self, minimum: int) -> CountryCounts:
+        """The counted signatures among these, by country (see CountryCounts)."""
+        rows = (
+            self.counted()
+            .values_list("country")
+            .annotate(signers=Count("pk"))
+            .order_by("-signers", "country")
+        )
+        countries, other = [], 0
+        for country, signers in rows:
+            if signers >= minimum:
+                countries.append((country, signers))
+            else:
+                other += signers
+        return CountryCounts(countries, other, minimum)
 
     def email_domain(self, domain: str):
         return self.filter(email_canonical__endswith="@" + domain.lower().lstrip("@"))
@@ -182,6 +216,15 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.petition_id})"
+
+    @staticmethod
+    def shown_place(country: str, locality: str) -> str:
+        """The place the public list may show beside a signer's name: none for a signer in a
+        country of PLACE_NEVER_SHOWN, and no postcode (a locality without letters), which says
+        too much; otherwise the city as typed."""
+        if str(country) in PLACE_NEVER_SHOWN or not any(ch.isalpha() for ch in locality):
+            return ""
+        return locality
 
 
 def petition_model():

@@ -32,6 +32,9 @@ class Supporter:
     # Set once this browser confirmed the address through an emailed link: petitions that need
     # confirmation then take its one-click signature without another email.
     confirmed: bool = False
+    # Whether they chose to be shown on the last petition they signed with the form: one click
+    # repeats that choice. False for a cookie from before it was kept (issue 20).
+    show_name: bool = False
 
     @property
     def short_name(self) -> str:

@@ -61,6 +61,7 @@ def test_admin_refuses_to_open_a_petition_missing_its_persian_text(admin_client)
         "letter_en": petition.letter_en,
         "letter_fa": "",
         "goal": "1000",
+        "signer_list": "full",
     }
     response = admin_client.post(f"/admin/petitions/petition/{petition.pk}/change/", data)
     assert response.status_code == 200

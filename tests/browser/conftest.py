@@ -139,3 +139,30 @@ def axe_source() -> str:
         if result.returncode != 0 or not AXE_SCRIPT.exists():
             _unavailable(f"npm ci for axe-core failed: {result.stderr.strip()[-2000:]}")
     return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def demo_petition(transactional_db):
+    """The demo petition with 40 signatures, as a first reader meets it. Some test modules
+    still define their own, which takes precedence there."""
+    from petitions.demo.loader import load_demo
+
+    return load_demo(signatures=40)
+
+
+@pytest.fixture
+def no_minimum_fill_time(settings):
+    """Playwright types a form in milliseconds, which the sign form's minimum fill time refuses
+    as a bot; that defence has its own tests (tests/test_abuse.py). The settings fixture changes
+    the one settings object the live server's thread also reads."""
+    settings.SIGN_MIN_FILL_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _live_server_is_the_site(request):
+    """Links that leave a page (oEmbed, sharing, emails) name SITE_URL (issue 20): in a test
+    with a live server, that server is the site."""
+    if "live_server" not in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.SITE_URL = request.getfixturevalue("live_server").url

@@ -1,0 +1,31 @@
+"""The site's own addresses in full. Anything that leaves the page (a shared link, an Open Graph
+or oEmbed address, an email) names the canonical site, SITE_URL, whichever host the request came
+in on: a link shared from a mirror or from the onion address must still open for everyone else,
+and the page stays the same bytes on every host (issue 20)."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+
+
+def site_url(path: str) -> str:
+    """`path` (as reverse() gives it) on the canonical site."""
+    return settings.SITE_URL + path
+
+
+def own_hosts(request) -> set[str]:
+    """Every host name this site answers to as itself: the request's own, the canonical one, the
+    mirrors and the onion address."""
+    hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc, *settings.MIRROR_HOSTS}
+    return hosts | ({settings.ONION_HOST} if settings.ONION_HOST else set())
+
+
+def on_onion(request) -> bool:
+    """Whether this request came in on the site's Tor onion address (settings.ONION_URL)."""
+    if not settings.ONION_HOST:
+        return False
+    try:
+        return request.get_host() == settings.ONION_HOST
+    except DisallowedHost:
+        return False
