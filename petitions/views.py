@@ -39,6 +39,7 @@ from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
+from .chart import chart_for
 from .models import Petition
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
@@ -107,6 +108,10 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "page_url": page_url,
         "oembed_url": oembed_url(request, page_url),
         "source": form_source(request, "page"),
+        "chart": chart_for(petition, language),
+        "share_image_url": request.build_absolute_uri(
+            reverse("petitions:share_image", kwargs={"slug": petition.slug})
+        ),
     }
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
