@@ -310,3 +310,5 @@ DELIVERY_PACK_ROOT = env.path("DELIVERY_PACK_ROOT", default=BASE_DIR / "var" / "
 DELIVERY_SMALL_COUNTRY = env.int("DELIVERY_SMALL_COUNTRY", default=10)
 # The share image and the count-over-time chart are made again at most this often (seconds).
 SHARE_IMAGE_SECONDS = env.int("SHARE_IMAGE_SECONDS", default=300)
+# fontTools, which fpdf2 uses to embed the font, logs every glyph it keeps at INFO.
+LOGGING["loggers"] = {"fontTools": {"level": "WARNING"}}
