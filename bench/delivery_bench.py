@@ -13,12 +13,14 @@ it never fails on timing. Target: under 5 minutes and under 300 MB.
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.export_bench import PYTHON, drop_database, fresh_database, run  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_delivery"
 
 SEED_SQL = """
@@ -69,10 +71,6 @@ print("RESULT", elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 10
 """
 
 
-def run(cmd, env=None, **kwargs):
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kwargs)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -81,20 +79,8 @@ def main():
     args = parser.parse_args()
 
     out_dir = ROOT / "bench" / "results" / "delivery"
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "k" * 40,
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "localhost",
-        "DELIVERY_PACK_ROOT": str(out_dir),
-    }
-    python = str(ROOT / ".venv" / "bin" / "python")
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"], stdout=subprocess.DEVNULL)
-    run(["psql", admin_url, "-qc", f"CREATE DATABASE {db_name}"])
-    run([python, "manage.py", "migrate", "-v0"], env=env)
+    env = fresh_database(args.database_url, DELIVERY_PACK_ROOT=str(out_dir))
+    python = PYTHON
 
     print(f"Seeding {args.rows:,} signatures ...", flush=True)
     seed = (
@@ -145,7 +131,7 @@ def main():
     if not args.keep:
         for path in out_dir.glob("bench-*"):
             path.unlink()
-        run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"])
+        drop_database(args.database_url)
 
 
 if __name__ == "__main__":

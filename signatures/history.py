@@ -55,8 +55,12 @@ def _store(petition_id: int, hours: dict, since: datetime.datetime | None) -> No
         if since is not None:
             stale = stale.filter(hour__gte=since)
         stale.exclude(hour__in=list(hours)).delete()
+        # In order of hour, so two readers refreshing at once lock the rows in the same order.
         HourlyCount.objects.bulk_create(
-            [HourlyCount(petition_id=petition_id, hour=h, signatures=n) for h, n in hours.items()],
+            [
+                HourlyCount(petition_id=petition_id, hour=h, signatures=n)
+                for h, n in sorted(hours.items())
+            ],
             update_conflicts=True,
             unique_fields=["petition", "hour"],
             update_fields=["signatures"],
