@@ -68,12 +68,16 @@ clean:
 
 # Load benchmark (docs/performance.md): its own database, 1,000,000 signatures, gunicorn as in
 # production, wrk over loopback; prints the table and writes it to bench/results/.
-.PHONY: bench bench-export
+.PHONY: bench bench-export bench-delivery
 bench: compilemessages
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-export: $(VENV)/.synced
 	$(PY) bench/export_bench.py
+
+# Delivery pack of 1,000,000 signatures (issue 22): time and peak memory, its own database.
+bench-delivery: compilemessages
+	$(PY) bench/delivery_bench.py $(BENCH_ARGS)
 
 # Fault suite (docs/reliability.md): its own PostgreSQL cluster and Redis on free ports, the site as
 # in production behind nginx, signers and readers while each fault is injected; prints the table

@@ -35,6 +35,35 @@ def run(cmd, env=None, **kwargs):
     return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kwargs)
 
 
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+
+def fresh_database(database_url: str, **extra_env: str) -> dict:
+    """The environment for manage.py on `database_url`, the database made anew and migrated."""
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-" + "k" * 40,
+        "STATIC_MANIFEST": "false",
+        "ALLOWED_HOSTS": "localhost",
+        **extra_env,
+    }
+    drop_database(database_url)
+    admin_url, db_name = database_url.rsplit("/", 1)
+    run(["psql", admin_url + "/postgres", "-qc", f"CREATE DATABASE {db_name}"])
+    run([PYTHON, "manage.py", "migrate", "-v0"], env=env)
+    return env
+
+
+def drop_database(database_url: str) -> None:
+    admin_url, db_name = database_url.rsplit("/", 1)
+    run(
+        ["psql", admin_url + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {db_name}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def peak_child_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -46,19 +75,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
 
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "k" * 40,
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "localhost",
-    }
-    python = str(ROOT / ".venv" / "bin" / "python")
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"], stdout=subprocess.DEVNULL)
-    run(["psql", admin_url, "-qc", f"CREATE DATABASE {db_name}"])
-    run([python, "manage.py", "migrate", "-v0"], env=env)
+    env = fresh_database(args.database_url)
+    python = PYTHON
 
     print(f"Seeding {args.rows:,} signatures ...", flush=True)
     seed = (
@@ -109,7 +127,7 @@ def main():
     out.write_text(report + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
     if not args.keep:
-        run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"])
+        drop_database(args.database_url)
 
 
 # Runs a command with its output counted and thrown away; prints seconds, peak RSS (MB), bytes.

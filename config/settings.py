@@ -329,3 +329,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Proof and delivery (issue 22). Delivery packs (PDF and CSV of a petition's signers) are written
+# to this private directory, outside static and media, and downloaded through the admin only.
+DELIVERY_PACK_ROOT = env.path("DELIVERY_PACK_ROOT", default=BASE_DIR / "var" / "delivery")
+# In a delivery pack's counts by country, a country with fewer signers than this is counted under
+# "other countries", so that a handful of signers cannot be picked out by their country.
+DELIVERY_SMALL_COUNTRY = env.int("DELIVERY_SMALL_COUNTRY", default=10)
+# The share image and the count-over-time chart are made again at most this often (seconds).
+SHARE_IMAGE_SECONDS = env.int("SHARE_IMAGE_SECONDS", default=300)
+# fontTools, which fpdf2 uses to embed the font, logs every glyph it keeps at INFO.
+LOGGING["loggers"] = {"fontTools": {"level": "WARNING"}}

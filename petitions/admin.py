@@ -1,19 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from signatures.export import Export
-from signatures.models import Signature, SignatureCount
+from signatures.models import AuditRecord, Signature, SignatureCount
 
-from .models import Petition, text_direction
+from . import delivery
+from .models import DeliveryPack, Petition, text_direction
 from .snippets import snippets
 
 
@@ -76,7 +77,7 @@ class PetitionAdmin(admin.ModelAdmin):
         (_("Signers’ privacy"), {"fields": ("signer_list",)}),
     )
 
-    actions = ("export_csv", "export_jsonl")
+    actions = ("export_csv", "export_jsonl", "make_delivery_pack")
     change_form_template = "admin/petitions/petition/change_form.html"
 
     class Media:
@@ -168,6 +169,16 @@ class PetitionAdmin(admin.ModelAdmin):
     def export_jsonl(self, request, queryset):
         return export_response(request, queryset.order_by("pk"), "jsonl")
 
+    @admin.action(description=_("Make a delivery pack (PDF and CSV)"), permissions=["export"])
+    def make_delivery_pack(self, request, queryset):
+        for petition in queryset.order_by("pk"):
+            delivery.request_pack(petition, by=request.user)
+        messages.success(
+            request,
+            _("The delivery pack is being made; its progress shows here. Reload to follow it."),
+        )
+        return HttpResponseRedirect(reverse("admin:petitions_deliverypack_changelist"))
+
     def get_urls(self):
         return [
             path(
@@ -208,3 +219,88 @@ def export_response(
     response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin.register(DeliveryPack)
+class DeliveryPackAdmin(admin.ModelAdmin):
+    """Packs are made by the petitions' "Make a delivery pack" action, never typed in; this list
+    shows their progress and lets those who may export signatures download them."""
+
+    list_display = ("petition", "status", "progress", "requested_at", "finished_at", "downloads")
+    list_filter = ("status",)
+    list_select_related = ("petition",)
+    readonly_fields = (
+        "petition",
+        "status",
+        "progress",
+        "requested_by",
+        "requested_at",
+        "finished_at",
+        "signatures",
+        "downloads",
+        "error",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("signatures.export_signature")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        return format_html(
+            '<progress max="100" value="{}">{}%</progress> {}',
+            obj.percent,
+            obj.percent,
+            _("%(done)s of %(total)s names")
+            % {"done": f"{obj.names_done:,}", "total": f"{obj.names_total:,}"},
+        )
+
+    @admin.display(description=_("download"))
+    def downloads(self, obj):
+        if obj.status != DeliveryPack.Status.DONE:
+            return "—"
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:petitions_deliverypack_download", args=[obj.pk, kind]), label)
+                for kind, label in (("pdf", "PDF"), ("csv", "CSV"))
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/<str:kind>/",
+                self.admin_site.admin_view(self.download_view),
+                name="petitions_deliverypack_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk, kind):
+        if not request.user.has_perm("signatures.export_signature"):
+            raise PermissionDenied
+        pack = get_object_or_404(DeliveryPack, pk=pk, status=DeliveryPack.Status.DONE)
+        if kind not in ("pdf", "csv"):
+            raise Http404
+        stored = getattr(pack, kind)
+        AuditRecord.record(
+            request.user,
+            AuditRecord.Action.EXPORT,
+            pack.names_done,
+            petition_id=pack.petition_id,
+            detail=f"downloaded delivery pack {pack.pk} ({kind})",
+        )
+        response = FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -1,7 +1,9 @@
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
@@ -374,3 +376,62 @@ class LocalisedPetition:
     @cached_property
     def other_letter_html(self) -> str:
         return render_letter(self.other_letter.value) if self.other_letter else ""
+
+
+def delivery_storage():
+    """Where delivery packs are written: a private directory, never served as a static or media
+    file; staff download them through the admin (issue 22)."""
+    return FileSystemStorage(location=settings.DELIVERY_PACK_ROOT)
+
+
+class DeliveryPack(models.Model):
+    """The petition as handed to the decision maker: a PDF and the same content as CSV, made off
+    the request path (petitions/delivery.py), with its progress for the admin."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        related_name="delivery_packs",
+        verbose_name=_("petition"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    signatures = models.PositiveIntegerField(_("signatures"), default=0)
+    names_total = models.PositiveIntegerField(_("names to list"), default=0)
+    names_done = models.PositiveIntegerField(_("names listed"), default=0)
+    pdf = models.FileField(_("PDF"), storage=delivery_storage, blank=True)
+    csv = models.FileField(_("CSV"), storage=delivery_storage, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery pack")
+        verbose_name_plural = _("delivery packs")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.petition} {self.requested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.names_total:
+            return 0
+        return min(99, self.names_done * 100 // self.names_total)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import proof_views, views
 
 app_name = "petitions"
 
@@ -14,5 +14,8 @@ urlpatterns = [
     path("p/<slug:slug>/embed/", views.embed, name="embed"),
     path("p/<slug:slug>/embed/thanks/", views.embed_thanks, name="embed_thanks"),
     path("p/<slug:slug>/badge/", views.badge, name="badge"),
+    path("p/<slug:slug>/history.json", proof_views.history_json, name="history"),
+    path("p/<slug:slug>/share.png", proof_views.share_image, name="share_image"),
+    path("p/<slug:slug>/poster/", proof_views.poster, name="poster"),
     path("privacy/", views.privacy, name="privacy"),
 ]

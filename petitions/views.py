@@ -40,6 +40,7 @@ from signatures.models import BlockedAttempt, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
 from .addresses import on_onion, own_hosts, site_url
+from .chart import chart_for
 from .models import Petition
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
@@ -110,6 +111,10 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "page_url": page_url,
         "oembed_url": oembed_url(page_url),
         "source": form_source(request, "page"),
+        "chart": chart_for(petition, language),
+        "share_image_url": request.build_absolute_uri(
+            reverse("petitions:share_image", kwargs={"slug": petition.slug})
+        ),
     }
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)

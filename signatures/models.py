@@ -457,3 +457,25 @@ class BlockedAttempt(models.Model):
                 cls.objects.create(petition=petition, reason=reason, ip_hash=ip_hash, minute=minute)
         except IntegrityError:  # another process opened the bucket first
             bucket.update(attempts=F("attempts") + 1)
+
+
+class HourlyCount(models.Model):
+    """How many of a petition's signatures, counted now, were signed in one hour (UTC): the count
+    over time (issue 22). Derived from the signature rows and only from them, so it can always be
+    rebuilt (signatures/history.py); signing never writes it."""
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    hour = models.DateTimeField(_("hour"))
+    signatures = models.PositiveIntegerField(_("signatures"))
+
+    class Meta:
+        verbose_name = _("hourly count")
+        verbose_name_plural = _("hourly counts")
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "hour"], name="hourly_count_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.hour:%Y-%m-%d %H}:00 +{self.signatures}"

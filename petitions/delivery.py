@@ -1,0 +1,460 @@
+"""The delivery pack: the petition as handed to the decision maker (issue 22).
+
+A PDF in the petition's languages (the letter, the total, counts by country, the dates in both
+calendars, and the names of the signers who agreed to be shown) and the same content as CSV. It is
+made by a background task, off the request path, writing its progress on the DeliveryPack row for
+the admin to show.
+
+Signers in Iran are listed by first name and initial only, and never with a city; no city is
+listed for anyone. Countries with fewer than DELIVERY_SMALL_COUNTRY signers are counted, and their
+signers listed, under "other countries".
+
+Speed: fpdf2 shapes each call's text with HarfBuzz and its own Python bidi, which costs most per
+call rather than per letter, so names are set a line of several at a time, each line in one
+direction (a change of script starts a new line), not one cell per name.
+"""
+
+import csv
+import datetime
+import html
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import arabic_reshaper
+import nh3
+from bidi import get_display
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_countries import countries
+from django_tasks import task
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from signatures.models import AuditRecord, Signature
+from signatures.supporter import short_name
+
+from .models import DeliveryPack, Petition, text_direction
+from .persian import format_date, format_number
+from .text import render_letter
+
+log = logging.getLogger(__name__)
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+IRAN = "IR"
+OTHER = "other"
+CHUNK = 5000
+# Progress is written to the row this often (names), each time in its own short transaction.
+PROGRESS_EVERY = 20000
+NAME_SEPARATOR = "   ·   "
+# Arabic script, including the Persian letters and presentation forms.
+RTL_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote)>|<br\s*/?>|<hr\s*/?>")
+
+
+def shown_name(name: str, country: str) -> str:
+    """The name as the pack lists it: first name and initial for a signer in Iran."""
+    name = " ".join(name.split())
+    return short_name(name) if country == IRAN else name
+
+
+def is_rtl(text: str) -> bool:
+    return bool(RTL_LETTER.search(text))
+
+
+def letter_paragraphs(text: str) -> list[str]:
+    """The organiser's letter as plain paragraphs: its light Markdown rendered (as on the page)
+    and then reduced to text, one entry per paragraph, list item or heading."""
+    blocks = BLOCK_END.split(render_letter(text))
+    paragraphs = (html.unescape(nh3.clean(block, tags=set())).strip() for block in blocks)
+    return [" ".join(paragraph.split()) for paragraph in paragraphs if paragraph.strip()]
+
+
+def languages_of(petition: Petition) -> list[str]:
+    """The languages the petition is published in, the one it was written in first."""
+    first = petition.original_language
+    if petition.single_language:
+        return [first]
+    return [first, "fa" if first == "en" else "en"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the pack says about the petition, counted once from the signature rows."""
+
+    total: int
+    named: int
+    # (country code or OTHER, counted signatures), largest first, "other" last.
+    countries: list[tuple[str, int]]
+    first_signed: datetime.datetime | None
+    last_signed: datetime.datetime | None
+    made_at: datetime.datetime
+
+    @property
+    def listed_countries(self) -> list[str]:
+        return [code for code, _count in self.countries if code != OTHER]
+
+
+def gather_facts(petition: Petition) -> Facts:
+    counted = Signature.objects.counted().filter(petition_id=petition.pk)
+    span = counted.aggregate(first=Min("created_at"), last=Max("created_at"), total=Count("pk"))
+    by_country = counted.values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
+    countries_, other = [], 0
+    for code, n in by_country:
+        if n >= settings.DELIVERY_SMALL_COUNTRY:
+            countries_.append((str(code), n))
+        else:
+            other += n
+    if other:
+        countries_.append((OTHER, other))
+    return Facts(
+        total=span["total"],
+        named=Signature.objects.public().filter(petition_id=petition.pk).count(),
+        countries=countries_,
+        first_signed=span["first"],
+        last_signed=span["last"],
+        made_at=timezone.now(),
+    )
+
+
+def named_signers(petition: Petition, facts: Facts) -> Iterator[tuple[str, list[str]]]:
+    """(country, a batch of shown names) in the pack's order: country by country, largest first,
+    then every small country together; within each, in the order they signed. One query, sorted
+    by the database: a query per country would read the petition's rows once per country."""
+    listed = facts.listed_countries
+    group = Case(
+        *(When(country=code, then=Value(rank)) for rank, code in enumerate(listed)),
+        default=Value(len(listed)),
+        output_field=IntegerField(),
+    )
+    names = (
+        Signature.objects.public()
+        .filter(petition_id=petition.pk)
+        .annotate(group=group)
+        .order_by("group", "created_at", "pk")
+        .values_list("group", "name", "country")
+    )
+    # Outside a transaction, so that progress written meanwhile is seen at once; Django then
+    # holds the server-side cursor WITH HOLD and PostgreSQL keeps the rows, not us.
+    iterator = names.iterator(chunk_size=CHUNK)
+    codes = [*listed, OTHER]
+    current, batch = None, []
+    for rank, name, country in iterator:
+        if rank != current or len(batch) >= CHUNK:
+            if batch:
+                yield codes[current], batch
+            current, batch = rank, []
+        batch.append(shown_name(name, country))
+    if batch:
+        yield codes[current], batch
+
+
+def country_name(code: str, language: str) -> str:
+    with translation.override(language):
+        if code == OTHER:
+            return _("Other countries")
+        return str(countries.name(code) or code)
+
+
+class PackPDF(FPDF):
+    """An A4 PDF in Vazirmatn, whose Persian is shaped by HarfBuzz (fpdf2's text shaping)."""
+
+    MARGIN = 18
+
+    def __init__(self, title: str):
+        super().__init__(format="A4")
+        self.set_margins(self.MARGIN, self.MARGIN, self.MARGIN)
+        self.set_auto_page_break(True, margin=self.MARGIN)
+        self.add_font("vazir", "", str(FONT_DIR / "Vazirmatn-Regular.ttf"))
+        self.add_font("vazir", "B", str(FONT_DIR / "Vazirmatn-Bold.ttf"))
+        self.set_title(title)
+        self.set_creator("Petitions")
+        self.direction = "ltr"
+        self.direction_shaped = False
+        # name -> (as drawn, its width, right to left): first names and initials repeat a lot.
+        self.visuals: dict[str, tuple[str, float, bool]] = {}
+
+    def footer(self):
+        self.set_text_shaping(False)
+        self.set_font("vazir", "", 8)
+        self.set_y(-12)
+        self.cell(0, 5, str(self.page_no()), align="C")
+        if self.direction_shaped:
+            self.set_text_shaping(True, direction=self.direction)
+
+    def unshaped(self) -> None:
+        """HarfBuzz off, for text already in its drawn order and forms (`visual`)."""
+        self.direction_shaped = False
+        self.set_text_shaping(False)
+
+    def use_direction(self, direction: str) -> None:
+        self.direction = direction
+        self.direction_shaped = True
+        self.set_text_shaping(True, direction=direction)
+
+    def paragraph(self, text: str, size: float = 11, style: str = "", gap: float = 2) -> None:
+        self.set_font("vazir", style, size)
+        align = "R" if self.direction == "rtl" else "L"
+        self.multi_cell(0, size * 0.55, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(gap)
+
+    def table(
+        self,
+        rows: list[tuple[str, str, str]],
+        header: tuple[str, str, str],
+        widths: tuple[float, float, float] = (0.6, 0.22, 0.18),
+        numbers: bool = True,
+    ) -> None:
+        """Three columns, mirrored on a right-to-left page. Each cell is laid out in its own
+        text's direction, so that a Solar Hijri date on an English page reads as in Persian."""
+        columns = tuple(self.epw * share for share in widths)
+        start, end = ("L", "R") if self.direction == "ltr" else ("R", "L")
+        aligns = (start, end, end) if numbers else (start, start, start)
+        for index, row in enumerate([header, *rows]):
+            self.set_font("vazir", "B" if index == 0 else "", 10)
+            cells = list(zip(row, columns, aligns, strict=True))
+            if self.direction == "rtl":
+                cells.reverse()
+            for text, column, align in cells:
+                self.set_text_shaping(True, direction="rtl" if is_rtl(text) else "ltr")
+                self.cell(column, 7, text, border="B", align=align)
+            self.ln(7)
+        self.use_direction(self.direction)
+
+    def name_lines(self, names: list[str], size: float = 9) -> None:
+        """Names set as lines of several, each line in one direction (a change of script starts a
+        new line), with HarfBuzz off: see `visual`."""
+        self.unshaped()
+        self.set_font("vazir", "", size)
+        limit = self.epw
+        gap = self.get_string_width(NAME_SEPARATOR)
+        line: list[str] = []
+        line_rtl, used = False, 0.0
+        for name in names:
+            shown, width, rtl = self._visual(name)
+            if line and (rtl != line_rtl or used + gap + width > limit):
+                self._name_line(line, line_rtl, used, size)
+                line, used = [], 0.0
+            used += width + (gap if line else 0.0)
+            line_rtl = rtl
+            line.append(shown)
+        if line:
+            self._name_line(line, line_rtl, used, size)
+
+    def _visual(self, name: str) -> tuple[str, float, bool]:
+        cached = self.visuals.get(name)
+        if cached is None:
+            shown = visual(name)
+            cached = self.visuals[name] = (shown, self.get_string_width(shown), is_rtl(name))
+        return cached
+
+    def _name_line(self, line: list[str], rtl: bool, width: float, size: float) -> None:
+        # text() rather than cell(): several times faster, which a million names need; it
+        # breaks no page by itself.
+        height = size * 0.5
+        if self.y + height > self.page_break_trigger:
+            self.add_page()
+        # A right-to-left line reads from the right: its first name is drawn last.
+        text = NAME_SEPARATOR.join(reversed(line) if rtl else line)
+        x = self.w - self.r_margin - width if rtl else self.l_margin
+        self.text(x, self.y + height * 0.8, text)
+        self.set_y(self.y + height)
+
+
+def visual(text: str) -> str:
+    """`text` in the order and letter forms it is drawn in: Persian letters joined as their
+    neighbours require (arabic-reshaper, to the presentation forms the font carries) and laid out
+    right to left by the Unicode bidi algorithm (python-bidi). For the names only: fpdf2's own
+    HarfBuzz shaping, used for everything else, costs about a millisecond a name, which for a
+    million signers is far longer than the five minutes a pack may take (issue 22)."""
+    return get_display(arabic_reshaper.reshape(text)) if is_rtl(text) else text
+
+
+def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -> None:
+    """The letter, the total, the dates and the counts by country, in one language."""
+    text = petition.in_language(language)
+    with translation.override(language):
+        pdf.add_page()
+        pdf.use_direction(text_direction(language))
+        pdf.paragraph(text.title.value, size=20, style="B", gap=4)
+        pdf.paragraph(
+            _("A petition to %(to)s, started by %(starter)s")
+            % {"to": text.addressed_to.value, "starter": petition.starter_name},
+            size=11,
+        )
+        pdf.paragraph(
+            _("%(count)s people signed this petition.")
+            % {"count": format_number(facts.total, language)},
+            size=16,
+            style="B",
+            gap=4,
+        )
+        dates = [
+            (_("Opened"), petition.opened_at),
+            (_("First signature"), facts.first_signed),
+            (_("Latest signature"), facts.last_signed),
+            (_("Delivered"), facts.made_at),
+        ]
+        pdf.table(
+            [
+                (label, format_date(value, "en"), format_date(value, "fa"))
+                if value
+                else (label, "—", "—")
+                for label, value in dates
+            ],
+            ("", _("Gregorian calendar"), _("Solar Hijri calendar")),
+            widths=(0.3, 0.35, 0.35),
+            numbers=False,
+        )
+        pdf.ln(6)
+        pdf.paragraph(_("The letter"), size=14, style="B")
+        for paragraph in letter_paragraphs(text.letter.value):
+            pdf.paragraph(paragraph, size=11)
+        pdf.ln(4)
+        pdf.paragraph(_("Signatures by country"), size=14, style="B")
+        rows = [
+            (
+                country_name(code, language),
+                format_number(n, language),
+                format_number(round(100 * n / facts.total), language) + "٪"
+                if language == "fa"
+                else f"{round(100 * n / facts.total)}%",
+            )
+            for code, n in facts.countries
+        ]
+        rows.append((_("Total"), format_number(facts.total, language), ""))
+        pdf.table(rows, (_("Country"), _("Signatures"), _("Share")))
+
+
+def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
+    language = petition.original_language
+    with translation.override(language):
+        pdf.add_page()
+        pdf.use_direction(text_direction(language))
+        pdf.paragraph(
+            _("The %(count)s signers who agreed to be named")
+            % {"count": format_number(facts.named, language)},
+            size=14,
+            style="B",
+        )
+        pdf.paragraph(
+            _("Signers in Iran are named by first name and initial only, for their safety."),
+            size=9,
+        )
+
+
+def country_heading(pdf: PackPDF, code: str) -> None:
+    pdf.ln(2)
+    pdf.unshaped()
+    pdf.set_font("vazir", "B", 11)
+    label = f"{country_name(code, 'en')} · {visual(country_name(code, 'fa'))}"
+    pdf.cell(0, 7, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+CSV_COLUMNS = ("section", "country_code", "country", "value")
+
+
+def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
+    """What the PDF's front pages say, as rows."""
+    yield ("petition", "", "", petition.slug)
+    for language in languages_of(petition):
+        text = petition.in_language(language)
+        yield (f"title_{language}", "", "", text.title.value)
+        yield (f"letter_{language}", "", "", text.letter.value)
+    yield ("total", "", "", facts.total)
+    yield ("named", "", "", facts.named)
+    for label, value in (
+        ("opened", petition.opened_at),
+        ("first_signature", facts.first_signed),
+        ("latest_signature", facts.last_signed),
+        ("delivered", facts.made_at),
+    ):
+        yield (label, "", "", value.isoformat() if value else "")
+        yield (f"{label}_solar_hijri", "", "", format_date(value, "fa") if value else "")
+    for code, n in facts.countries:
+        yield ("country", code, country_name(code, "en"), n)
+
+
+def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | None = None):
+    """Make the pack's PDF and CSV, writing progress on `pack` as the names are set."""
+    petition = pack.petition
+    facts = gather_facts(petition)
+    DeliveryPack.objects.filter(pk=pack.pk).update(
+        status=DeliveryPack.Status.RUNNING,
+        signatures=facts.total,
+        names_total=facts.named,
+        names_done=0,
+    )
+    storage = pack.pdf.storage
+    stem = f"{petition.slug}-{facts.made_at:%Y%m%d-%H%M%S}-{pack.pk}"
+    pdf_name, csv_name = f"{stem}.pdf", f"{stem}.csv"
+    pdf_path = pdf_path or Path(storage.path(pdf_name))
+    csv_path = csv_path or Path(storage.path(csv_name))
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+
+    pdf = PackPDF(petition.in_language(petition.original_language).title.value)
+    for language in languages_of(petition):
+        front_pages(pdf, petition, facts, language)
+    names_heading(pdf, petition, facts)
+    done, reported, current = 0, 0, None
+    with csv_path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        out.write("\ufeff")  # a byte-order mark, so that a spreadsheet reads the Persian as UTF-8
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_front_rows(petition, facts))
+        for code, names in named_signers(petition, facts):
+            if code != current:
+                country_heading(pdf, code)
+                current = code
+            pdf.name_lines(names)
+            label = country_name(code, "en")
+            writer.writerows(("name", code, label, name) for name in names)
+            done += len(names)
+            if done - reported >= PROGRESS_EVERY:
+                DeliveryPack.objects.filter(pk=pack.pk).update(names_done=done)
+                reported = done
+    pdf.output(str(pdf_path))
+    with transaction.atomic():
+        pack.status = DeliveryPack.Status.DONE
+        pack.signatures, pack.names_total, pack.names_done = facts.total, facts.named, done
+        pack.pdf.name, pack.csv.name = pdf_name, csv_name
+        pack.finished_at = timezone.now()
+        pack.save()
+        AuditRecord.record(
+            pack.requested_by or "system",
+            AuditRecord.Action.EXPORT,
+            done,
+            petition_id=petition.pk,
+            detail=f"delivery pack {pack.pk}: {facts.total} signatures, {done} names",
+        )
+    return pack
+
+
+def request_pack(petition: Petition, *, by) -> DeliveryPack:
+    """Queue a new pack for the petition; the task makes it once this transaction commits."""
+    pack = DeliveryPack.objects.create(petition=petition, requested_by=by)
+    transaction.on_commit(lambda: make_delivery_pack.enqueue(pack.pk))
+    return pack
+
+
+@task()
+def make_delivery_pack(pack_id: int) -> str:
+    pack = (
+        DeliveryPack.objects.select_related("petition", "requested_by").filter(pk=pack_id).first()
+    )
+    if pack is None or pack.status != DeliveryPack.Status.QUEUED:
+        return "nothing to do"
+    try:
+        build(pack)
+    except Exception as exc:
+        log.exception("Delivery pack %s failed", pack_id)
+        DeliveryPack.objects.filter(pk=pack_id).update(
+            status=DeliveryPack.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:500]
+        )
+        return "failed"
+    return "done"

@@ -1,0 +1,81 @@
+"""The public proof of a petition's momentum (issue 22): the count over time as JSON for the
+press, the share image for link previews, and the printable poster with its QR code. Every
+answer here is the same for every reader, so any HTTP cache may keep it for a few minutes."""
+
+import datetime
+
+import segno
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
+
+from signatures import counting, history
+
+from . import share
+from .models import Petition
+from .views import cache_like_the_page
+
+
+def proof_cache() -> dict:
+    """What a cache in front may do with these answers: keep them as long as we do."""
+    seconds = settings.SHARE_IMAGE_SECONDS
+    return {"public": True, "max_age": seconds, "stale_while_revalidate": seconds}
+
+
+def utc(value: datetime.datetime) -> str:
+    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+@require_safe
+def history_json(request, slug):
+    """The count hour by hour (UTC), for the press: only hours in which someone signed."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    points = history.series(petition.pk)
+    response = JsonResponse(
+        {
+            "petition": petition.slug,
+            "url": request.build_absolute_uri(petition.get_absolute_url()),
+            "interval": "hour",
+            "count": points[-1].total if points else 0,
+            "series": [
+                {"hour": utc(p.hour), "signatures": p.signatures, "total": p.total} for p in points
+            ],
+        }
+    )
+    patch_cache_control(response, **proof_cache())
+    return response
+
+
+@require_safe
+def share_image(request, slug):
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    png = share.share_image(petition, translation.get_language())
+    response = HttpResponse(png, content_type="image/png")
+    patch_cache_control(response, **proof_cache())
+    return response
+
+
+@require_safe
+def poster(request, slug):
+    """A page to print and put up: the title, the summary and a QR code to the petition page in
+    this language."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = translation.get_language()
+    url = request.build_absolute_uri(petition.get_absolute_url())
+    qr = segno.make(url, error="m")
+    context = {
+        "petition": petition,
+        "text": petition.in_language(language),
+        "count": counting.current_count(petition).count,
+        "page_url": url,
+        # segno writes the SVG itself from the URL alone: no user text goes into the markup.
+        "qr_svg": mark_safe(  # noqa: S308
+            qr.svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=False)
+        ),
+    }
+    response = render(request, "petitions/poster.html", context)
+    return cache_like_the_page(response, personal=False)

@@ -1,0 +1,83 @@
+"""The count-over-time chart on the petition page (issue 22): server-drawn SVG with a text
+alternative, Persian digits and Solar Hijri dates on Persian pages, and a sentence instead when
+nobody has signed yet."""
+
+import datetime
+
+import pytest
+from django.utils import timezone, translation
+
+from petitions.chart import MAX_POINTS, build_chart
+from signatures import history
+from tests.factories import make_petition, make_signature
+
+pytestmark = pytest.mark.django_db
+
+PERSIAN_DIGITS = set("۰۱۲۳۴۵۶۷۸۹")
+
+
+def page(client, petition, language):
+    with translation.override(language):
+        url = petition.get_absolute_url()
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def chart_svg(html: str) -> str:
+    start = html.index('<svg class="momentum__chart"')
+    return html[start : html.index("</svg>", start)]
+
+
+@pytest.fixture
+def signed_petition():
+    petition = make_petition()
+    start = datetime.datetime(2026, 3, 21, 9, 30, tzinfo=datetime.UTC)  # 1 Farvardin 1405
+    for n in range(1234):
+        make_signature(petition, created_at=start + datetime.timedelta(minutes=7 * n))
+    return petition
+
+
+def test_chart_renders_in_english_with_data(client, signed_petition):
+    html = page(client, signed_petition, "en")
+    svg = chart_svg(html)
+    assert 'role="img"' in svg and 'aria-labelledby="momentum-heading momentum-summary"' in svg
+    assert '<path d="M' in svg
+    assert ">1,234<" in svg
+    assert ">21 March 2026<" in svg
+    assert "1,234 signatures from 21 March 2026 to 27 March 2026" in html
+    assert 'id="momentum-summary"' in html
+
+
+def test_chart_renders_in_persian_with_persian_digits_and_solar_hijri_dates(
+    client, signed_petition
+):
+    html = page(client, signed_petition, "fa")
+    svg = chart_svg(html)
+    assert ">۱٬۲۳۴<" in svg
+    assert ">۱ فروردین ۱۴۰۵<" in svg
+    assert 'direction="rtl"' in svg
+    summary = html[html.index('id="momentum-summary"') :].split("</p>", 1)[0]
+    assert "۱٬۲۳۴" in summary and "فروردین" in summary
+    assert not any(ch in "0123456789" for ch in summary.split(">", 1)[1])
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_chart_without_signatures_says_so_in_words(client, language):
+    petition = make_petition()
+    html = page(client, petition, language)
+    assert '<svg class="momentum__chart"' not in html
+    assert 'class="momentum__empty"' in html
+    assert 'id="momentum-heading"' in html
+
+
+def test_chart_merges_long_series_into_at_most_max_points():
+    start = timezone.now() - datetime.timedelta(hours=2000)
+    points, total = [], 0
+    for n in range(2000):
+        total += n % 7
+        points.append(history.Point(start + datetime.timedelta(hours=n), n % 7, total))
+    chart = build_chart(points, "en")
+    assert chart.path.count("L") < MAX_POINTS + 2
+    # The line ends at the full total, at the top right of the plot.
+    assert chart.path.endswith(f"{chart.right:.1f},{chart.top:.1f}")

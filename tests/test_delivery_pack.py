@@ -1,0 +1,247 @@
+"""The delivery pack (issue 22): a PDF in the petition's languages, shaped Persian included, with
+the letter, the total, counts by country, the dates in both calendars and the names of the
+signers who agreed to be shown; the same content as CSV; made by a task with progress, from the
+admin. The PDF is read back with poppler's pdftotext, and its first pages are rendered to PNG
+with pdftoppm for a person to look at."""
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from petitions.delivery import build, letter_paragraphs, request_pack
+from petitions.demo.loader import load_seed_data
+from petitions.models import DeliveryPack
+from signatures.models import AuditRecord, Signature
+from tests.conftest import running_in_ci
+from tests.factories import make_petition, make_signature, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def screenshots() -> Path:
+    configured = os.environ.get("TEST_OUTPUT_DIR", "").strip()
+    folder = (Path(configured) if configured else ROOT / "test-output") / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if running_in_ci():
+            pytest.fail(f"{tool} (poppler-utils) is missing; .ci/run installs it")
+        pytest.skip(f"needs {tool}: apt-get install poppler-utils")
+    return path
+
+
+def pdf_text(path: Path) -> str:
+    """The PDF's text, with bidi controls dropped and whitespace (line ends too) made single
+    spaces, so that a phrase reads the same across a line break."""
+    out = subprocess.run(
+        [poppler("pdftotext"), "-enc", "UTF-8", str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return " ".join(BIDI_CONTROLS.sub("", unicodedata.normalize("NFC", out)).split())
+
+
+@pytest.fixture
+def pack_dir(settings, tmp_path):
+    settings.DELIVERY_PACK_ROOT = tmp_path / "packs"
+    return settings.DELIVERY_PACK_ROOT
+
+
+@pytest.fixture
+def demo_petition():
+    data = load_seed_data()
+    for key in ("signatures", "opened_at", "slug"):
+        data.pop(key)
+    petition = make_petition(slug="demo", **data)
+    for n in range(12):
+        make_signature(petition, name="سارا کریمی", country="IR", locality="تهران")
+        make_signature(petition, name=f"Jürgen Müller {n}", country="DE", locality="Berlin")
+    make_signature(petition, name="Mehdi Rahimi", country="IR", locality="Shiraz")
+    make_signature(petition, name="Anna Lind", country="IS", locality="Reykjavik")
+    make_signature(petition, name="Hidden Person", country="DE", show_name=False)
+    make_signature(petition, name="Not Yet", country="DE", status=Signature.Status.PENDING)
+    return petition
+
+
+@pytest.fixture
+def made(demo_petition, pack_dir):
+    pack = build(DeliveryPack.objects.create(petition=demo_petition))
+    return pack, pdf_text(Path(pack.pdf.path))
+
+
+def letters(text: str) -> str:
+    """Only the letters, in order: where poppler puts a space or a bidi mark beside a number
+    or a comma in right-to-left text differs from the source, the letters do not."""
+    return "".join(ch for ch in text if unicodedata.category(ch).startswith("L"))
+
+
+def ligatures_folded(text: str) -> str:
+    """poppler reads a ligature glyph's letters (lam-alef, the word Allah) back reversed in some
+    right-to-left runs and not in others; everything else it reads in logical order. Both sides
+    of a comparison are folded the same way."""
+    return text.replace("هللا", "الله").replace("لا", "ال")
+
+
+def test_pdf_has_the_persian_letter_in_logical_order(made, demo_petition):
+    _pack, text = made
+    found = letters(ligatures_folded(text))
+    paragraphs = letter_paragraphs(demo_petition.letter_fa)
+    assert len(paragraphs) >= 5
+    for paragraph in paragraphs:
+        assert letters(ligatures_folded(paragraph)) in found
+    # Words without a ligature read back exactly, spaces and all.
+    assert "ماسک عزیز" in text
+    assert "سیستماتیک مردم ایران" in text
+
+
+def test_pdf_has_the_english_letter_and_both_titles(made, demo_petition):
+    _pack, text = made
+    assert letter_paragraphs(demo_petition.letter_en)[1][:80] in text
+    assert demo_petition.title_en in text
+    assert letters(ligatures_folded(demo_petition.title_fa)) in letters(ligatures_folded(text))
+
+
+def test_pdf_states_the_right_totals_in_both_languages(made):
+    pack, text = made
+    # 12 + 12 + 1 + 1 + 1 counted; the pending signature is not.
+    assert pack.signatures == 27
+    assert "27 people signed this petition." in text
+    assert "۲۷" in text
+    assert re.search(r"Iran 13 48%", text)
+    assert re.search(r"Germany 13 48%", text)
+    # Iceland's one signer is counted under other countries, never by name of country.
+    assert "Iceland" not in text
+    assert re.search(r"Other countries 1 4%", text)
+
+
+def test_pdf_gives_both_calendars(made, demo_petition):
+    _pack, text = made
+    assert "Solar Hijri calendar" in text
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ 20\d\d", text)
+    months = "فروردین|اردیبهشت|خرداد|تیر|مرداد|شهریور|مهر|آبان|آذر|دی|بهمن|اسفند"
+    assert re.search(f"[۰-۹]{{1,2}} ?({months}) ?۱۴[۰-۹]{{2}}", text)
+
+
+def test_pdf_names_only_those_shown_and_signers_in_iran_by_first_name_and_initial(made):
+    pack, text = made
+    folded = unicodedata.normalize("NFKC", text)
+    assert "Jürgen Müller 3" in text
+    assert "Mehdi R." in text and "Rahimi" not in text
+    assert "Hidden Person" not in text and "Not Yet" not in text
+    # The Persian names are drawn as joined letter forms; read back, they are the short name.
+    assert "سارا ک." in folded or ".ک اراس" in folded
+    assert "کریمی" not in folded
+    assert "تهران" not in folded and "Berlin" not in text and "Shiraz" not in text
+    assert pack.names_total == pack.names_done == 26
+
+
+def test_csv_has_the_same_content(made):
+    pack, _text = made
+    with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["section", "country_code", "country", "value"]
+    by_section = {}
+    for section, code, country, value in rows[1:]:
+        by_section.setdefault(section, []).append((code, country, value))
+    assert by_section["total"] == [("", "", "27")]
+    assert ("IR", "Iran", "13") in by_section["country"]
+    assert ("other", "Other countries", "1") in by_section["country"]
+    names = [value for _code, _country, value in by_section["name"]]
+    assert len(names) == 26
+    assert "سارا ک." in names and "Mehdi R." in names and "Anna Lind" in names
+    assert not any("کریمی" in name or "Rahimi" in name for name in names)
+    assert "Hidden Person" not in names
+    assert by_section["letter_fa"][0][2].startswith("آقای ایلان ماسک عزیز")
+
+
+def test_first_two_pages_render_to_png(made):
+    pack, _text = made
+    prefix = screenshots() / "delivery-pack-page"
+    subprocess.run(
+        [poppler("pdftoppm"), "-r", "80", "-f", "1", "-l", "3", "-png", pack.pdf.path, str(prefix)],
+        check=True,
+    )
+    pages = sorted(prefix.parent.glob("delivery-pack-page-*.png"))
+    assert len(pages) >= 2
+    assert all(page.stat().st_size > 10_000 for page in pages)
+
+
+def test_admin_action_makes_the_pack_off_the_request_path_with_progress(
+    client, demo_petition, pack_dir, django_capture_on_commit_callbacks
+):
+    staff = make_staff()
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:petitions_petition_changelist"),
+            {"action": "make_delivery_pack", "_selected_action": [demo_petition.pk]},
+        )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:petitions_deliverypack_changelist")
+    pack = DeliveryPack.objects.get(petition=demo_petition)
+    # The tests' task backend runs the task at once; in production a worker does.
+    assert pack.status == DeliveryPack.Status.DONE and pack.percent == 100
+    listing = client.get(reverse("admin:petitions_deliverypack_changelist")).content.decode()
+    assert '<progress max="100" value="100">' in listing
+    assert "26 of 26 names" in listing
+
+    download = reverse("admin:petitions_deliverypack_download", args=[pack.pk, "pdf"])
+    response = client.get(download)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "no-store" in response["Cache-Control"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert (
+        AuditRecord.objects.filter(
+            action=AuditRecord.Action.EXPORT,
+            petition=demo_petition,
+            detail__contains="delivery pack",
+        ).count()
+        == 2
+    )  # made, then downloaded
+
+
+def test_only_staff_who_may_export_see_or_download_packs(client, demo_petition, pack_dir):
+    pack = build(DeliveryPack.objects.create(petition=demo_petition))
+    client.force_login(make_staff(username="moderator", superuser=False))
+    download = reverse("admin:petitions_deliverypack_download", args=[pack.pk, "pdf"])
+    assert client.get(download).status_code == 403
+    assert client.get(reverse("admin:petitions_deliverypack_changelist")).status_code == 403
+
+
+def test_a_failed_pack_says_so(
+    demo_petition, pack_dir, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("petitions.delivery.build", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        pack = request_pack(demo_petition, by=None)
+    pack.refresh_from_db()
+    assert pack.status == DeliveryPack.Status.FAILED
+    assert "disk full" in pack.error
+
+
+def test_pack_of_a_petition_without_signatures(pack_dir):
+    petition = make_petition(opened_at=timezone.now())
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "0 people signed this petition." in text
+    assert pack.names_done == 0
