@@ -12,6 +12,7 @@ from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from signatures.normalise import ascii_digits, clean_code, clean_text, name_problem
 
 from .models import LANGUAGE_CODES, Petition, other_language, text_direction
+from .persian import format_number
 
 # The start form's token names "form 0", which is no petition: a sign form's token cannot be
 # carried over to it, nor its token to a sign form.
@@ -153,7 +154,10 @@ class StartForm(forms.Form):
         if not raw.isdigit() or not MIN_GOAL <= int(raw) <= MAX_GOAL:
             raise forms.ValidationError(
                 _("Write a number from %(low)s to %(high)s.")
-                % {"low": f"{MIN_GOAL:,}", "high": f"{MAX_GOAL:,}"},
+                % {
+                    "low": format_number(MIN_GOAL, self.language),
+                    "high": format_number(MAX_GOAL, self.language),
+                },
                 code="invalid",
             )
         return int(raw)

@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def submit(client, language="fa", **fields):
-    return client.post(
-        f"/{language}/start/", {**start_form_data(**fields), "action": "submit"}
-    )
+    return client.post(f"/{language}/start/", {**start_form_data(**fields), "action": "submit"})
 
 
 def link_in(message) -> str:
@@ -47,9 +45,7 @@ def test_the_start_page_is_the_same_for_everyone_and_cacheable(client):
     assert 'name="website"' in html and 'name="started"' in html
 
 
-def test_submitting_saves_an_unconfirmed_petition_and_emails_the_link_in_persian(
-    client, mailbox
-):
+def test_submitting_saves_an_unconfirmed_petition_and_emails_the_link_in_persian(client, mailbox):
     response = submit(client, email="sara@example.com")
 
     assert response.status_code == 302 and response.url == "/fa/start/sent/"
