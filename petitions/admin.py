@@ -222,8 +222,21 @@ class DecisionForm(forms.Form):
         return cleaned
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through their own operation (a decision), never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ReviewQueue)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(ReadOnlyAdmin):
     """Petitions the public started, waiting, unseen by the public, for a moderator's decision:
     the oldest confirmed first."""
 
@@ -239,15 +252,6 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("written in"))
     def written_in(self, obj):
@@ -331,19 +335,10 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyAdmin):
     """Every moderation decision, read-only: who, what, why, when."""
 
     list_display = ("created_at", "actor_name", "action", "reason", "petition")
     list_filter = ("action", "reason")
     search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,12 +4,11 @@ import time
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
-from signatures.normalise import ascii_digits, clean_code, clean_text, name_problem
+from signatures.forms import SignForm, clean_person_name
+from signatures.normalise import ascii_digits, clean_text
 
 from .models import LANGUAGE_CODES, Petition, other_language, text_direction
 from .persian import format_number
@@ -37,15 +36,22 @@ HELP = {
     ),
 }
 LANGUAGE_NAMES = {"en": _("In English"), "fa": _("In Persian")}
-NAME_PROBLEMS = {
-    "formula": _("Please write your name without a leading = + - or @."),
-    "url": _("Please write your name, not a web address."),
-    "letters": _("Please write your name in letters."),
-}
 
 
 def max_length(name: str) -> int:
     return Petition._meta.get_field(name).max_length
+
+
+class LanguageTextField(forms.CharField):
+    """One language's text: needed when that language is written at all, which StartForm.clean
+    decides, so it is shown as needed (no "optional") but an empty one passes on its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, **kwargs)
+
+    def validate(self, value):
+        if value not in self.empty_values:
+            super().validate(value)
 
 
 class StartForm(forms.Form):
@@ -82,6 +88,8 @@ class StartForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 10}),
     )
     honeypot_label = _("Leave this empty")
+    # Which fields are needed depends on the languages written: the browser cannot tell.
+    use_required_attribute = False
 
     def __init__(self, *args, language: str = "en", editing: bool = False, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -100,10 +108,9 @@ class StartForm(forms.Form):
                     else forms.TextInput()
                 )
                 widget.attrs.update({"lang": code, "dir": text_direction(code)})
-                self.fields[model_field] = forms.CharField(
+                self.fields[model_field] = LanguageTextField(
                     label=LABELS[name],
                     help_text=HELP[name],
-                    required=False,
                     max_length=max_length(model_field),
                     widget=widget,
                 )
@@ -131,23 +138,9 @@ class StartForm(forms.Form):
         return self.initial.get("started", "")
 
     def clean_starter_name(self) -> str:
-        name = clean_text(self.cleaned_data["starter_name"])
-        if not name:
-            raise forms.ValidationError(_("Please write your name."), code="required")
-        problem = name_problem(name)
-        if problem:
-            raise forms.ValidationError(NAME_PROBLEMS[problem], code=problem)
-        return name
+        return clean_person_name(self.cleaned_data["starter_name"])
 
-    def clean_email(self) -> str:
-        email = clean_code(self.cleaned_data["email"]).replace(" ", "")
-        try:
-            validate_email(email)
-        except ValidationError as exc:
-            raise forms.ValidationError(
-                _("Please check your email address."), code="invalid"
-            ) from exc
-        return email
+    clean_email = SignForm.clean_email
 
     def clean_goal(self) -> int:
         raw = ascii_digits(self.cleaned_data["goal"]).replace(",", "").replace("٬", "").strip()

@@ -246,3 +246,34 @@ def test_going_back_from_the_preview_keeps_what_was_written(client):
     response = client.post("/fa/start/", {**data, "action": "edit"})
     assert response.status_code == 200
     assert data["letter_fa"].split("\n")[0] in response.content.decode()
+
+
+@pytest.mark.parametrize(("language", "direction"), [("en", "ltr"), ("fa", "rtl")])
+def test_the_starters_pages_have_their_language_direction_and_one_h1(
+    client, mailbox, language, direction
+):
+    from tests.html import elements, html_root
+
+    submit(client, language=language)
+    link = link_in(mailbox.messages[0])
+    petition = open_link(client, mailbox.messages[0])
+    urls = [
+        f"/{language}/start/",
+        f"/{language}/start/sent/",
+        f"/{language}/start/links/",
+        link,
+        f"/{language}/my/{petition.slug}/",
+        f"/{language}/my/{petition.slug}/edit/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert (html_root(html)["lang"], html_root(html)["dir"]) == (language, direction), url
+        assert len(elements(html, "h1")) == 1, url
+
+
+def test_the_language_fields_are_not_marked_optional_but_one_language_may_stay_empty(client):
+    html = client.get("/en/start/").content.decode()
+    assert "(optional)" not in html
+    assert " required" not in html
