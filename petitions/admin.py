@@ -88,6 +88,14 @@ class PetitionAdmin(admin.ModelAdmin):
                 )
         return field
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:
+            # Published or sent back only by a moderator's decision, which is audited and
+            # emailed to the starter (the review queue), never by editing the status here.
+            return (*fields, "status")
+        return fields
+
     def get_queryset(self, request):
         # The count comes in the same query as the rows, not one query per row.
         return (

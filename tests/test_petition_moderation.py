@@ -183,3 +183,14 @@ def test_decisions_are_read_only_in_the_admin(client, moderator):
     decision = Decision.objects.get()
     assert client.get("/admin/petitions/decision/").status_code == 200
     assert client.get(f"/admin/petitions/decision/{decision.pk}/delete/").status_code == 403
+
+
+def test_the_petition_form_cannot_publish_a_started_petition_around_the_queue(admin_client):
+    petition = waiting()
+    html = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    assert 'name="status"' not in html
+    organisers_own = make_petition(status=Petition.Status.DRAFT)
+    html = admin_client.get(
+        f"/admin/petitions/petition/{organisers_own.pk}/change/"
+    ).content.decode()
+    assert 'name="status"' in html
