@@ -64,7 +64,15 @@ def test_the_fallback_comparison_reads_words_nearly_alike():
 
 
 @pytest.mark.postgres
-def test_postgresql_searches_with_trigrams():
+def test_postgresql_folds_titles_as_python_folds_queries_and_indexes_them():
+    sample = "Save LAKE Urmia: نجات درياچه\u200cی كوچك"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT petition_search_fold(%s)", [sample])
+        assert cursor.fetchone()[0] == search_key(sample)
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'petition_title_%%_trgm'"
+        )
+        assert sorted(row[0] for row in cursor.fetchall()) == [
+            "petition_title_en_trgm",
+            "petition_title_fa_trgm",
+        ]

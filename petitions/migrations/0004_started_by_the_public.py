@@ -6,6 +6,40 @@ from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
+# Petition.objects.similar_to: titles folded as petitions.models.search_key folds a query (lower
+# case, Arabic Yeh, Alef Maksura and Kaf to Persian, ZWNJ dropped), indexed for pg_trgm's `%>`.
+# PL/pgSQL, which PostgreSQL never inlines, with its cost stated: the planner then weighs folding
+# every title (a sequential scan) against the trigram index, and takes the index when there are
+# thousands of petitions (bench/similar_bench.py).
+FOLD_SQL = """
+CREATE OR REPLACE FUNCTION petition_search_fold(value text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 100
+AS $$ BEGIN
+  RETURN translate(lower(value), U&'\\064A\\0649\\0643\\200C', U&'\\06CC\\06CC\\06A9');
+END $$;
+"""
+INDEX_SQL = (
+    "CREATE INDEX petition_title_{code}_trgm ON petitions_petition "
+    "USING gin (petition_search_fold(title_{code}) gin_trgm_ops)"
+)
+
+
+def create_title_search(apps, schema_editor):
+    # PostgreSQL only: elsewhere similar_to compares titles in Python.
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(FOLD_SQL)
+    for code in ("en", "fa"):
+        schema_editor.execute(INDEX_SQL.format(code=code))
+
+
+def drop_title_search(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for code in ("en", "fa"):
+        schema_editor.execute(f"DROP INDEX IF EXISTS petition_title_{code}_trgm")
+    schema_editor.execute("DROP FUNCTION IF EXISTS petition_search_fold(text)")
+
 
 class Migration(migrations.Migration):
 
@@ -128,4 +162,5 @@ class Migration(migrations.Migration):
             name='petition',
             field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='petitions.petition', verbose_name='petition'),
         ),
+        migrations.RunPython(create_title_search, drop_title_search),
     ]
