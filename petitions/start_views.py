@@ -184,7 +184,6 @@ def mine(request, slug):
         "petition": petition,
         "text": text,
         "editable": petition.status in Petition.Status.EDITABLE,
-        "decision": petition.decisions.order_by("-created_at").first(),
     }
     if petition.is_public:
         snapshot = counting.exact_count(petition)
