@@ -1,10 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -13,9 +15,18 @@ from django.utils.translation import gettext_lazy as _
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
 
-from . import delivery
-from .models import DeliveryPack, Petition, text_direction
+from . import delivery, moderation
+from .models import (
+    TRANSLATED_FIELDS,
+    Decision,
+    DeliveryPack,
+    Petition,
+    ReviewQueue,
+    text_direction,
+)
 from .snippets import snippets
+
+TEXT_FIELDS = ("addressed_to", *TRANSLATED_FIELDS)
 
 
 def _language_of(field_name: str) -> str | None:
@@ -96,6 +107,14 @@ class PetitionAdmin(admin.ModelAdmin):
                     "rows", 14 if db_field.name.startswith("letter") else 5
                 )
         return field
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:
+            # Published or sent back only by a moderator's decision, which is audited and
+            # emailed to the starter (the review queue), never by editing the status here.
+            return (*fields, "status")
+        return fields
 
     def get_queryset(self, request):
         # The count comes in the same query as the rows, not one query per row.
@@ -304,3 +323,153 @@ class DeliveryPackAdmin(admin.ModelAdmin):
         response = FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class DecisionForm(forms.Form):
+    """A moderator's decision on a petition waiting for review (issue 18)."""
+
+    action = forms.ChoiceField(
+        label=_("decision"), choices=Decision.Action.choices, widget=forms.RadioSelect
+    )
+    reason = forms.ChoiceField(
+        label=_("reason, if sent back"),
+        choices=[("", "—"), *Petition.RejectionReason.choices],
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("note to the starter"),
+        help_text=_("Sent to the starter with the reason, and shown on their page."),
+        required=False,
+        max_length=Decision._meta.get_field("note").max_length,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == Decision.Action.REJECT and not cleaned.get("reason"):
+            self.add_error("reason", _("Choose the reason the starter will read."))
+        if cleaned.get("reason") == Petition.RejectionReason.OTHER and not cleaned.get("note"):
+            self.add_error("note", _("Explain the reason in the note."))
+        return cleaned
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through their own operation (a decision), never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewQueue)
+class ReviewQueueAdmin(ReadOnlyAdmin):
+    """Petitions the public started, waiting, unseen by the public, for a moderator's decision:
+    the oldest confirmed first."""
+
+    list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
+    list_display_links = None
+    search_fields = ("title_en", "title_fa", "starter_name")
+
+    def get_queryset(self, request):
+        return Petition.objects.waiting_for_review().order_by("email_confirmed_at", "pk")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("petitions.moderate_petition")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("written in"))
+    def written_in(self, obj):
+        return ", ".join(str(Petition.Language(code).label) for code in obj.languages)
+
+    @admin.display(description=_("email confirmed"), ordering="email_confirmed_at")
+    def confirmed(self, obj):
+        return obj.email_confirmed_at
+
+    @admin.display(description=_("decision"))
+    def review(self, obj):
+        return format_html(
+            '<a class="button" href="{}">{}</a>',
+            reverse("admin:petitions_reviewqueue_decide", args=[obj.pk]),
+            _("Read and decide"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="petitions_reviewqueue_decide",
+            ),
+            *super().get_urls(),
+        ]
+
+    def decide_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        petition = get_object_or_404(Petition, pk=pk)
+        form = DecisionForm(request.POST or None)
+        waiting = petition.status == Petition.Status.PENDING
+        if request.method == "POST" and waiting and form.is_valid():
+            return self.decide(request, petition, form.cleaned_data)
+        texts = [
+            {
+                "code": code,
+                "dir": text_direction(code),
+                "name": Petition.Language(code).label,
+                "url": petition.url_in(code),
+                **{name: getattr(petition, f"{name}_{code}") for name in TEXT_FIELDS},
+            }
+            for code in ("en", "fa")
+            if petition.is_partly_in(code)
+        ]
+        similar = [
+            other
+            for other in Petition.objects.similar_to(petition.title_en, petition.title_fa)
+            if other.pk != petition.pk
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Read and decide"),
+            "petition": petition,
+            "texts": texts,
+            "similar": similar,
+            "form": form,
+            "decisions": petition.decisions.all(),
+            "waiting": waiting,
+        }
+        return TemplateResponse(request, "admin/petitions/reviewqueue/decide.html", context)
+
+    def decide(self, request, petition, data):
+        try:
+            if data["action"] == Decision.Action.PUBLISH:
+                moderation.publish(petition, by=request.user)
+                messages.success(request, _("Published. The starter has been emailed."))
+            else:
+                moderation.reject(
+                    petition, by=request.user, reason=data["reason"], note=data["note"]
+                )
+                messages.success(request, _("Sent back. The starter has been emailed."))
+        except moderation.NotWaiting:
+            messages.error(request, _("Someone else decided on this petition first."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(request.path)
+        return redirect("admin:petitions_reviewqueue_changelist")
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    """Every moderation decision, read-only: who, what, why, when."""
+
+    list_display = ("created_at", "actor_name", "action", "reason", "petition")
+    list_filter = ("action", "reason")
+    search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
+    date_hierarchy = "created_at"

@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.db.models.functions import Now
+from django.db import connection, models
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
+from django.db.models.functions import Greatest, Now
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+
+from signatures.normalise import clean_text
 
 from .goals import next_goal
 from .text import render_letter
@@ -91,6 +93,106 @@ class PetitionQuerySet(models.QuerySet):
         """Each petition with `is_signable` read in the same query, as the database sees it now."""
         return self.annotate(is_signable=ExpressionWrapper(signable_now(), BooleanField()))
 
+    def waiting_for_review(self):
+        return self.filter(status=Petition.Status.PENDING)
+
+    def started_by(self, email_canonical: str):
+        """Petitions a member of the public started with this (canonical) address."""
+        return self.filter(starter_email_canonical=email_canonical).exclude(
+            starter_email_canonical=""
+        )
+
+    def unfinished(self):
+        """A starter's petitions that still count against their limit: not confirmed yet, waiting
+        for review, or open (issue 18)."""
+        return self.filter(
+            status__in=(Petition.Status.DRAFT, Petition.Status.PENDING, *Petition.Status.SIGNABLE)
+        )
+
+    def similar_to(self, *texts: str, limit: int = 5) -> list["Petition"]:
+        """Open petitions whose title reads like one of `texts` (a starter's titles, in either
+        language), best first: what a starter is offered to sign instead of starting a
+        duplicate. Trigram word similarity on PostgreSQL (pg_trgm), over titles folded as
+        `search_key` folds the query; elsewhere a plain comparison in Python."""
+        queries = [query for query in map(search_key, texts) if len(query) >= 3]
+        if not queries:
+            return []
+        candidates = self.signable()
+        titles = [f"title_{code}" for code in LANGUAGE_CODES]
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.lookups import TrigramWordSimilar
+            from django.contrib.postgres.search import TrigramWordSimilarity
+
+            # `%>` finds the candidates through the trigram indexes on the folded titles
+            # (migration 0004); the score then orders them and holds our own threshold.
+            found = Q()
+            for query in queries:
+                for title in titles:
+                    found |= Q(TrigramWordSimilar(folded_in_database(title), query))
+            scores = [
+                TrigramWordSimilarity(Value(query), folded_in_database(title))
+                for query in queries
+                for title in titles
+            ]
+            return list(
+                candidates.filter(found)
+                .annotate(similarity=Greatest(*scores))
+                .filter(similarity__gte=SIMILAR_TITLE_THRESHOLD)
+                .order_by("-similarity", "-opened_at")[:limit]
+            )
+        scored = []
+        for petition in candidates.only("pk", "slug", *titles):
+            petition.similarity = max(
+                title_likeness(query, search_key(getattr(petition, title)))
+                for query in queries
+                for title in titles
+            )
+            if petition.similarity >= SIMILAR_TITLE_THRESHOLD:
+                scored.append(petition)
+        scored.sort(key=lambda petition: -petition.similarity)
+        return scored[:limit]
+
+
+# How alike a title must be to be offered as "is yours one of these?": word similarity as
+# pg_trgm reckons it, at pg_trgm's own default threshold for its `%>` operator (0.6): most of the
+# query's letter triples found in one stretch of the title.
+SIMILAR_TITLE_THRESHOLD = 0.6
+ZWNJ = "\u200c"
+# The database function that folds a title as `search_key` folds a query (migration 0004), so that
+# an index can hold the folded titles.
+FOLD_FUNCTION = "petition_search_fold"
+
+
+def search_key(text: str) -> str:
+    """Text folded for finding similar titles: the sign form's normalisation (Persian Yeh and
+    Kaf, no bidi controls, NFKC), lower case, and no ZWNJ, which people type, leave out or
+    replace with a space for the same word."""
+    return " ".join(clean_text(text or "").lower().replace(ZWNJ, "").split())
+
+
+def folded_in_database(field: str):
+    """`search_key` done by PostgreSQL on a title column (titles written in the admin are not
+    folded when stored): lower case, Arabic Yeh, Alef Maksura and Kaf to Persian, no ZWNJ."""
+    return models.Func(F(field), function=FOLD_FUNCTION, output_field=models.CharField())
+
+
+def title_likeness(query: str, title: str) -> float:
+    """Near enough pg_trgm's word similarity, for databases without it: the share of the query's
+    letter triples (each word padded as pg_trgm pads it) that the title has too."""
+    wanted = letter_triples(query)
+    if not wanted:
+        return 0.0
+    return len(wanted & letter_triples(title)) / len(wanted)
+
+
+def letter_triples(text: str) -> set[str]:
+    return {
+        padded[i : i + 3]
+        for word in text.split()
+        for padded in (f"  {word} ",)
+        for i in range(len(padded) - 2)
+    }
+
 
 def signable_now() -> Q:
     """The one definition of a petition that takes signatures: open, and not past its closing
@@ -103,11 +205,28 @@ def signable_now() -> Q:
 class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        # A member of the public's petition (issue 18): their email confirmed, a moderator's
+        # decision awaited; or sent back with a reason. Neither is shown to the public.
+        PENDING = "pending", _("Waiting for review")
+        REJECTED = "rejected", _("Sent back")
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
 
     Status.PUBLIC = (Status.OPEN, Status.CLOSED)
     Status.SIGNABLE = (Status.OPEN,)
+    # What a starter may still change; once published the text is what people signed.
+    Status.EDITABLE = (Status.DRAFT, Status.PENDING, Status.REJECTED)
+
+    class RejectionReason(models.TextChoices):
+        DUPLICATE = "duplicate", _("There is already a petition asking for this")
+        NOT_A_PETITION = "not_a_petition", _("It does not ask a decision maker to do something")
+        UNCLEAR = "unclear", _("It is not clear what it asks for or of whom")
+        OFFENSIVE = "offensive", _("It is offensive, hateful or abusive")
+        PERSONAL = "personal", _("It names or attacks private individuals")
+        FALSE = "false", _("It contains claims that are false or misleading")
+        ADVERTISING = "advertising", _("It advertises a product, service or business")
+        INCOMPLETE = "incomplete", _("It needs more work: the letter or summary is incomplete")
+        OTHER = "other", _("Another reason, explained in the note")
 
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
@@ -128,7 +247,7 @@ class Petition(models.Model):
     starter_name = models.CharField(
         _("started by"), max_length=120, help_text=_("The name shown as the petition's starter.")
     )
-    addressed_to_en = models.CharField(_("addressed to (English)"), max_length=200)
+    addressed_to_en = models.CharField(_("addressed to (English)"), max_length=200, blank=True)
     addressed_to_fa = models.CharField(_("addressed to (Persian)"), max_length=200, blank=True)
 
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
@@ -155,8 +274,8 @@ class Petition(models.Model):
         _("single language"),
         default=False,
         help_text=_(
-            "Publish in the language it was written in only; the other language's pages show "
-            "that text."
+            "Publish in the language it was written in only, even if the other language is "
+            "filled in; the other language's pages say so and link to it."
         ),
     )
     goal = models.PositiveIntegerField(_("goal"), default=1000)
@@ -192,6 +311,35 @@ class Petition(models.Model):
         ),
     )
 
+    # A petition started on the site rather than in the admin (issue 18): who to write to, in
+    # which language, and what the moderator decided. Empty for an organiser's petition.
+    starter_email = models.EmailField(
+        _("starter's email"), max_length=254, blank=True, default="", db_default=""
+    )
+    starter_email_canonical = models.CharField(
+        max_length=254, editable=False, default="", db_default=""
+    )
+    starter_language = models.CharField(
+        _("starter's language"),
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    email_confirmed_at = models.DateTimeField(_("email confirmed"), null=True, blank=True)
+    rejection_reason = models.CharField(
+        _("reason sent back"),
+        max_length=20,
+        choices=RejectionReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    moderator_note = models.TextField(
+        _("note to the starter"), max_length=2000, blank=True, default="", db_default=""
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
@@ -207,25 +355,28 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         ordering = ["-opened_at", "-created_at"]
+        permissions = [("moderate_petition", "Can publish or send back submitted petitions")]
+        indexes = [
+            models.Index(
+                fields=["starter_email_canonical"],
+                condition=~Q(starter_email_canonical=""),
+                name="petition_starter_email",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(goal__gt=0), name="petition_goal_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "open", "closed"]), name="petition_status_valid"
+                condition=Q(status__in=["draft", "pending", "rejected", "open", "closed"]),
+                name="petition_status_valid",
             ),
-            # Publishing half a petition is a database error, not just a form error: both
-            # languages are filled unless the organiser chose to publish in one.
+            # Publishing half a petition is a database error, not just a form error: a public
+            # petition has its title, summary and letter complete in at least one language
+            # (issue 18; it was both languages, or one with "single language" ticked).
             models.CheckConstraint(
-                condition=Q(status="draft")
-                | Q(single_language=True)
-                | (
-                    ~Q(title_en="")
-                    & ~Q(title_fa="")
-                    & ~Q(summary_en="")
-                    & ~Q(summary_fa="")
-                    & ~Q(letter_en="")
-                    & ~Q(letter_fa="")
-                ),
-                name="petition_published_in_both_languages",
+                condition=~Q(status__in=["open", "closed"])
+                | (~Q(title_en="") & ~Q(summary_en="") & ~Q(letter_en=""))
+                | (~Q(title_fa="") & ~Q(summary_fa="") & ~Q(letter_fa="")),
+                name="petition_public_in_a_language",
             ),
         ]
 
@@ -285,6 +436,33 @@ class Petition(models.Model):
         """The goal shown beside `count` signatures: the organiser's, then the next rung."""
         return next_goal(count, self.goal)
 
+    @property
+    def is_started_by_public(self) -> bool:
+        return bool(self.starter_email_canonical)
+
+    def is_complete_in(self, language: str) -> bool:
+        return all(getattr(self, f"{name}_{language}").strip() for name in TRANSLATED_FIELDS)
+
+    def is_partly_in(self, language: str) -> bool:
+        return any(getattr(self, f"{name}_{language}").strip() for name in TRANSLATED_FIELDS)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages it is published in: each one whose title, summary and letter are all
+        written, or only the original one when the organiser chose a single language. The other
+        language's pages say it is not in their language and link to it (issue 18)."""
+        complete = tuple(code for code in LANGUAGE_CODES if self.is_complete_in(code))
+        if self.single_language and self.original_language in complete:
+            return (self.original_language,)
+        return complete
+
+    def page_language(self, language: str) -> str:
+        """`language` if the petition is published in it, else the language it is in."""
+        languages = self.languages
+        if language in languages or not languages:
+            return language
+        return languages[0]
+
     def missing_translations(self) -> list[str]:
         """Names of the fields left empty, as `title_fa`."""
         return [
@@ -302,15 +480,23 @@ class Petition(models.Model):
                 errors[f"{name}_{original}"] = _(
                     "Write this in the language the petition was written in."
                 )
-        if self.status != self.Status.DRAFT and not self.single_language:
+        if self.status in self.Status.PUBLIC and not self.single_language:
+            # A language is published whole or not at all: half a translation is a mistake.
+            half_done = [
+                code
+                for code in LANGUAGE_CODES
+                if self.is_partly_in(code) and not self.is_complete_in(code)
+            ]
             for field in self.missing_translations():
-                errors.setdefault(
-                    field,
-                    _(
-                        "An open petition needs both languages. Fill this in, or tick "
-                        "“single language”."
-                    ),
-                )
+                if field.rsplit("_", 1)[1] in half_done:
+                    errors.setdefault(
+                        field,
+                        _(
+                            "A language is published with its title, summary and letter. Fill "
+                            "this in, empty that language's other fields, or tick “single "
+                            "language”."
+                        ),
+                    )
         if self.embed_sites:
             self.embed_sites = "\n".join(embed_origins(self.embed_sites))
         if self.closes_at and self.opened_at and self.closes_at <= self.opened_at:
@@ -435,3 +621,54 @@ class DeliveryPack(models.Model):
         if not self.names_total:
             return 0
         return min(99, self.names_done * 100 // self.names_total)
+
+
+class Decision(models.Model):
+    """A moderator's decision on a petition started by a member of the public: who published it
+    or sent it back, why, and when. Written in the transaction that changes the petition
+    (petitions/moderation.py); read-only for everyone."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", _("Published")
+        REJECT = "reject", _("Sent back")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("petition")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as text too, so the record still names someone after their account is deleted.
+    actor_name = models.CharField(_("who (name)"), max_length=150)
+    action = models.CharField(_("what"), max_length=10, choices=Action.choices)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=Petition.RejectionReason.choices, blank=True
+    )
+    note = models.TextField(_("note to the starter"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("moderation decision")
+        verbose_name_plural = _("moderation decisions")
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.petition_id}"
+        )
+
+
+class ReviewQueue(Petition):
+    """The admin's moderation queue: the same petitions, listed apart (petitions/admin.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("petition waiting for review")
+        verbose_name_plural = _("petitions waiting for review")
+        default_permissions = ()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 from signatures import counting, history
 
 from . import share
+from .addresses import site_url
 from .models import Petition
 from .views import cache_like_the_page
 
@@ -38,7 +39,7 @@ def history_json(request, slug):
     response = JsonResponse(
         {
             "petition": petition.slug,
-            "url": request.build_absolute_uri(petition.get_absolute_url()),
+            "url": site_url(petition.get_absolute_url()),
             "interval": "hour",
             "count": points[-1].total if points else 0,
             "series": [
@@ -65,7 +66,7 @@ def poster(request, slug):
     this language."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     language = translation.get_language()
-    url = request.build_absolute_uri(petition.get_absolute_url())
+    url = site_url(petition.get_absolute_url())
     qr = segno.make(url, error="m")
     context = {
         "petition": petition,

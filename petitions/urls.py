@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import proof_views, views
+from . import proof_views, start_views, views
 
 app_name = "petitions"
 
@@ -18,4 +18,11 @@ urlpatterns = [
     path("p/<slug:slug>/share.png", proof_views.share_image, name="share_image"),
     path("p/<slug:slug>/poster/", proof_views.poster, name="poster"),
     path("privacy/", views.privacy, name="privacy"),
+    # Starting a petition (issue 18).
+    path("start/", start_views.start, name="start"),
+    path("start/sent/", start_views.start_sent, name="start_sent"),
+    path("start/links/", start_views.links, name="start_links"),
+    path("start/link/<str:token>/", start_views.starter_link, name="starter_link"),
+    path("my/<slug:slug>/", start_views.mine, name="mine"),
+    path("my/<slug:slug>/edit/", start_views.edit, name="edit"),
 ]

@@ -63,10 +63,13 @@ def home(request):
     cards = []
     for petition in petitions:
         count = totals.get(petition.pk, 0)
+        page_language = petition.page_language(language)
         cards.append(
             {
                 "petition": petition,
-                "text": petition.in_language(language),
+                "text": petition.in_language(page_language),
+                "url": petition.url_in(page_language),
+                "only_in": page_language if page_language != language else "",
                 "count": count,
                 "goal": petition.goal_for(count),
             }
@@ -77,10 +80,29 @@ def home(request):
 @require_safe
 def detail(request, slug):
     visible = Petition.objects.public()
-    if request.user.has_perm("petitions.change_petition"):
-        visible = Petition.objects.all()  # organisers preview drafts on the real page
+    if request.user.has_perm("petitions.change_petition") or request.user.has_perm(
+        "petitions.moderate_petition"
+    ):
+        visible = Petition.objects.all()  # organisers and moderators preview on the real page
     petition = get_object_or_404(visible.with_signable(), slug=slug)
+    if petition.page_language(translation.get_language()) != translation.get_language():
+        return only_in(request, petition)
     return render_petition(request, petition)
+
+
+def only_in(request, petition: Petition):
+    """The page of a petition in a language it is not written in: it says which language it
+    is in and links there (issue 18). Cached as the petition page is."""
+    language = petition.page_language(translation.get_language())
+    petition_url = petition.url_in(language)
+    context = {
+        "petition": petition,
+        "text": petition.in_language(language),
+        "petition_url": petition_url,
+        "page_url": site_url(petition_url),
+    }
+    response = render(request, "petitions/only_in.html", context)
+    return cache_like_the_page(response, not petition.is_public)
 
 
 def render_petition(request, petition: Petition, *, form=None, status: int = 200):
@@ -112,7 +134,7 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "oembed_url": oembed_url(page_url),
         "source": form_source(request, "page"),
         "chart": chart_for(petition, language),
-        "share_image_url": request.build_absolute_uri(
+        "share_image_url": site_url(
             reverse("petitions:share_image", kwargs={"slug": petition.slug})
         ),
     }
@@ -325,6 +347,11 @@ def thanks(request, slug):
 def embed(request, slug):
     """The widget other sites frame: title, live counter and a compact sign form."""
     petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+    language = petition.page_language(translation.get_language())
+    if language != translation.get_language():
+        # Not written in this language: the widget in the language it is written in.
+        with translation.override(language):
+            return redirect(petition.get_embed_url())
     return render_widget(request, petition)
 
 
@@ -372,7 +399,7 @@ def badge(request, slug):
         "text": petition.in_language(translation.get_language()),
         "count": snapshot.count,
         "goal": snapshot.goal,
-        "page_url": request.build_absolute_uri(petition.get_absolute_url()),
+        "page_url": site_url(petition.get_absolute_url()),
     }
     response = render(request, "petitions/badge.html", context)
     return frameable(cache_like_the_page(response, personal=False), petition)
@@ -439,7 +466,9 @@ def petition_at(request, url: str) -> tuple[Petition, str]:
         raise Http404 from None
     if match.view_name != "petitions:detail":
         raise Http404
-    return get_object_or_404(Petition.objects.public(), slug=match.kwargs["slug"]), language
+    petition = get_object_or_404(Petition.objects.public(), slug=match.kwargs["slug"])
+    # A page in a language the petition is not written in describes the one it is written in.
+    return petition, petition.page_language(language)
 
 
 def fit(asked: str | None, size: int) -> int:

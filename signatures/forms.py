@@ -30,6 +30,17 @@ NAME_PROBLEMS = {
 }
 
 
+def clean_person_name(value: str) -> str:
+    """A person's name as typed, normalised, or a ValidationError saying what is wrong with it."""
+    name = clean_text(value)
+    if not name:
+        raise forms.ValidationError(_("Please write your name."), code="required")
+    problem = name_problem(name)
+    if problem:
+        raise forms.ValidationError(NAME_PROBLEMS[problem], code=problem)
+    return name
+
+
 @lru_cache(maxsize=8)
 def country_choices(language: str) -> tuple[tuple[str, str], ...]:
     """Countries named and sorted in `language`, computed once per language, not per request."""
@@ -148,13 +159,7 @@ class SignForm(forms.Form):
         return self.data.get("started", "") if self.is_bound else self.initial["started"]
 
     def clean_name(self) -> str:
-        name = clean_text(self.cleaned_data["name"])
-        if not name:
-            raise forms.ValidationError(_("Please write your name."), code="required")
-        problem = name_problem(name)
-        if problem:
-            raise forms.ValidationError(NAME_PROBLEMS[problem], code=problem)
-        return name
+        return clean_person_name(self.cleaned_data["name"])
 
     def clean_email(self) -> str:
         email = clean_code(self.cleaned_data["email"]).replace(" ", "")

@@ -77,3 +77,23 @@ def sign_form_data(petition: Petition, **overrides) -> dict:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def start_form_data(**overrides) -> dict:
+    """What a starter types into the start form, in Persian only, as if they had written for a
+    few minutes."""
+    from petitions.forms import START_FORM_ID
+
+    n = next(_seq)
+    data = {
+        "started": form_token(START_FORM_ID, time.time() - 600),
+        "starter_name": "سارا کریمی",
+        "email": f"starter{n}@example.com",
+        "goal": "۵۰۰",
+        "title_fa": f"نجات دریاچه ارومیه {n}",
+        "addressed_to_fa": "سازمان حفاظت محیط زیست",
+        "summary_fa": "دریاچه در حال خشک شدن است.",
+        "letter_fa": "ریاست محترم سازمان،\n\nلطفاً اقدام کنید.",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -45,7 +45,7 @@ def test_changelist_searches_persian_titles(admin_client):
     )
 
 
-def test_admin_refuses_to_open_a_petition_missing_its_persian_text(admin_client):
+def test_admin_refuses_to_open_a_petition_with_half_its_persian_text(admin_client):
     petition = make_petition(status=Petition.Status.DRAFT, letter_fa="")
     data = {
         "status": "open",
@@ -65,7 +65,9 @@ def test_admin_refuses_to_open_a_petition_missing_its_persian_text(admin_client)
     }
     response = admin_client.post(f"/admin/petitions/petition/{petition.pk}/change/", data)
     assert response.status_code == 200
-    assert "An open petition needs both languages" in response.content.decode()
+    assert "A language is published with its title, summary and letter" in (
+        response.content.decode()
+    )
     petition.refresh_from_db()
     assert petition.status == Petition.Status.DRAFT
 

@@ -8,7 +8,7 @@ from tests.factories import make_petition
 pytestmark = pytest.mark.django_db
 
 
-def test_petition_cannot_open_without_both_languages():
+def test_petition_cannot_open_with_a_language_half_written():
     petition = make_petition(status=Petition.Status.DRAFT, title_fa="", letter_fa="")
     petition.status = Petition.Status.OPEN
     with pytest.raises(ValidationError) as caught:
@@ -26,9 +26,14 @@ def test_single_language_petition_may_open_with_one_language():
     assert petition.opened_at is not None
 
 
-def test_the_database_refuses_a_half_translated_open_petition():
+def test_the_database_refuses_an_open_petition_complete_in_no_language():
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_petition(status=Petition.Status.OPEN, letter_fa="")
+        make_petition(status=Petition.Status.OPEN, letter_fa="", summary_en="")
+
+
+def test_the_database_takes_an_open_petition_in_one_language_only():
+    petition = make_petition(title_en="", summary_en="", letter_en="", addressed_to_en="")
+    assert petition.languages == ("fa",)
 
 
 def test_the_database_refuses_a_goal_of_zero():

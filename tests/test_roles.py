@@ -49,6 +49,8 @@ def test_both_roles_exist_with_their_permissions():
         "export_signature",
         "view_auditrecord",
         "view_blockedattempt",
+        "moderate_petition",
+        "view_decision",
     }
 
 

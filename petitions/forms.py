@@ -1,0 +1,269 @@
+"""The form a member of the public starts a petition with (issue 18), in one language or both."""
+
+import time
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
+from signatures.forms import SignForm, clean_person_name
+from signatures.normalise import ascii_digits, clean_text
+
+from .models import LANGUAGE_CODES, Petition, other_language, text_direction
+from .persian import format_number
+
+# The start form's token names "form 0", which is no petition: a sign form's token cannot be
+# carried over to it, nor its token to a sign form.
+START_FORM_ID = 0
+MIN_GOAL, MAX_GOAL = 10, 10_000_000
+# The text fields a starter writes per language, in the order the form asks for them.
+TEXT_FIELDS = ("title", "addressed_to", "summary", "letter")
+LABELS = {
+    "title": _("Title"),
+    "addressed_to": _("To whom"),
+    "summary": _("Why is this important?"),
+    "letter": _("The letter"),
+}
+HELP = {
+    "title": _("What should change, in one sentence."),
+    "addressed_to": _(
+        "The person or body that can make the decision, as “The Minister of Education”."
+    ),
+    "summary": _("A short paragraph shown under the title."),
+    "letter": _(
+        "What every signer says to the decision maker. A blank line starts a new paragraph."
+    ),
+}
+LANGUAGE_NAMES = {"en": _("In English"), "fa": _("In Persian")}
+
+
+def max_length(name: str) -> int:
+    return Petition._meta.get_field(name).max_length
+
+
+class LanguageTextField(forms.CharField):
+    """One language's text: needed when that language is written at all, which StartForm.clean
+    decides, so it is shown as needed (no "optional") but an empty one passes on its own."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, **kwargs)
+
+    def validate(self, value):
+        if value not in self.empty_values:
+            super().validate(value)
+
+
+class StartForm(forms.Form):
+    """Name, email and goal, then each language's title, addressee, summary and letter: a
+    language is left empty or written whole, and at least one is written. `editing` is the
+    starter changing a petition they already proved their email for: no email, and no form token
+    or honeypot (the page is theirs, behind Django's CSRF check)."""
+
+    starter_name = forms.CharField(
+        label=_("Your name"),
+        help_text=_("Shown on the petition as the person who started it."),
+        max_length=max_length("starter_name"),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_(
+            "Never shown. We send you a link to confirm it, which also opens your petition's page."
+        ),
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "dir": "ltr",
+                "inputmode": "email",
+                "spellcheck": "false",
+            }
+        ),
+    )
+    goal = forms.CharField(
+        label=_("How many signatures are you aiming for?"),
+        initial="1000",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 10}),
+    )
+    honeypot_label = _("Leave this empty")
+    # Which fields are needed depends on the languages written: the browser cannot tell.
+    use_required_attribute = False
+
+    def __init__(self, *args, language: str = "en", editing: bool = False, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.language = language
+        self.editing = editing
+        # The page's own language first: most starters write only in it.
+        self.languages = (language, other_language(language))
+        for code in self.languages:
+            for name in TEXT_FIELDS:
+                model_field = f"{name}_{code}"
+                multiline = name in ("summary", "letter")
+                widget = (
+                    forms.Textarea(attrs={"rows": 12 if name == "letter" else 4})
+                    if multiline
+                    else forms.TextInput()
+                )
+                widget.attrs.update({"lang": code, "dir": text_direction(code)})
+                self.fields[model_field] = LanguageTextField(
+                    label=LABELS[name],
+                    help_text=HELP[name],
+                    max_length=max_length(model_field),
+                    widget=widget,
+                )
+        if editing:
+            del self.fields["email"]
+        elif not self.is_bound:
+            self.initial["started"] = start_token()
+
+    def language_groups(self) -> list[dict]:
+        """Each language's fields, for the template: its heading and its bound fields."""
+        return [
+            {
+                "code": code,
+                "name": LANGUAGE_NAMES[code],
+                "dir": text_direction(code),
+                "fields": [self[f"{name}_{code}"] for name in TEXT_FIELDS],
+            }
+            for code in self.languages
+        ]
+
+    @property
+    def started_token(self) -> str:
+        if self.is_bound:
+            return self.data.get("started", "")
+        return self.initial.get("started", "")
+
+    def clean_starter_name(self) -> str:
+        return clean_person_name(self.cleaned_data["starter_name"])
+
+    clean_email = SignForm.clean_email
+
+    def clean_goal(self) -> int:
+        raw = ascii_digits(self.cleaned_data["goal"]).replace(",", "").replace("٬", "").strip()
+        if not raw.isdigit() or not MIN_GOAL <= int(raw) <= MAX_GOAL:
+            raise forms.ValidationError(
+                _("Write a number from %(low)s to %(high)s.")
+                % {
+                    "low": format_number(MIN_GOAL, self.language),
+                    "high": format_number(MAX_GOAL, self.language),
+                },
+                code="invalid",
+            )
+        return int(raw)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.editing:
+            self.check_not_a_bot()
+        for code in LANGUAGE_CODES:
+            for name in TEXT_FIELDS:
+                field = f"{name}_{code}"
+                multiline = name in ("summary", "letter")
+                if field in cleaned:
+                    cleaned[field] = clean_text(cleaned[field], multiline=multiline)
+                    # NFKC can lengthen text, so the limit is checked on what will be stored.
+                    if len(cleaned[field]) > self.fields[field].max_length:
+                        self.add_error(field, _("This is too long."))
+        written = [
+            code
+            for code in self.languages
+            if any(cleaned.get(f"{name}_{code}") for name in TEXT_FIELDS)
+        ]
+        if not written:
+            raise forms.ValidationError(
+                _("Write your petition in English, in Persian, or in both."), code="empty"
+            )
+        for code in written:
+            for name in TEXT_FIELDS:
+                field = f"{name}_{code}"
+                if not cleaned.get(field) and field not in self.errors:
+                    self.add_error(
+                        field,
+                        forms.ValidationError(
+                            _(
+                                "Fill this in too, or leave all of this language’s fields "
+                                "empty to publish only in the other language."
+                            ),
+                            code="incomplete",
+                        ),
+                    )
+        return cleaned
+
+    def check_not_a_bot(self) -> None:
+        """The sign form's defences (signatures/abuse.py): the honeypot and the signed time the
+        form was shown, which must be long enough ago for a person to have written a petition."""
+        if self.data.get("website", "").strip():
+            raise forms.ValidationError(
+                _("Something went wrong. Please try again."), code="honeypot"
+            )
+        elapsed = form_token_age(self.data.get("started", ""), START_FORM_ID)
+        if elapsed is None or elapsed < settings.START_MIN_FILL_SECONDS:
+            if elapsed is None:
+                # A missing, expired or forged token: start the clock now, so a person can go on.
+                self.data = self.data.copy()
+                self.data["started"] = form_token(START_FORM_ID)
+            raise forms.ValidationError(
+                _("Please check your petition and press the button again."), code="too_fast"
+            )
+
+    def written_languages(self) -> list[str]:
+        return [code for code in self.languages if self.cleaned_data.get(f"title_{code}")]
+
+    def fill(self, petition: Petition) -> Petition:
+        """Copy what was written onto `petition` (new, or the starter's own being edited)."""
+        data = self.cleaned_data
+        petition.starter_name = data["starter_name"]
+        petition.goal = data["goal"]
+        for code in LANGUAGE_CODES:
+            for name in TEXT_FIELDS:
+                setattr(petition, f"{name}_{code}", data.get(f"{name}_{code}", ""))
+        written = self.written_languages()
+        petition.original_language = self.language if self.language in written else written[0]
+        petition.single_language = False
+        return petition
+
+    @classmethod
+    def initial_from(cls, petition: Petition) -> dict:
+        initial = {"starter_name": petition.starter_name, "goal": str(petition.goal)}
+        for code in LANGUAGE_CODES:
+            for name in TEXT_FIELDS:
+                initial[f"{name}_{code}"] = getattr(petition, f"{name}_{code}")
+        return initial
+
+
+def start_token() -> str:
+    """The form token for now, rounded as the sign form's is, so that the start page is the same
+    bytes for every visitor within a few seconds (an HTTP cache may serve it)."""
+    now = time.time()
+    return form_token(START_FORM_ID, now - now % FORM_TOKEN_STEP_SECONDS)
+
+
+class LinksForm(forms.Form):
+    """ "Email me my links": an address, answered the same whether or not it started anything."""
+
+    email = StartForm.base_fields["email"]
+    honeypot_label = _("Leave this empty")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = ""
+        if not self.is_bound:
+            self.initial["started"] = start_token()
+
+    started_token = StartForm.started_token
+    clean_email = StartForm.clean_email
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.data.get("website", "").strip():
+            raise forms.ValidationError(_("Something went wrong. Please try again."))
+        if form_token_age(self.data.get("started", ""), START_FORM_ID) is None:
+            self.data = self.data.copy()
+            self.data["started"] = form_token(START_FORM_ID)
+            raise forms.ValidationError(_("Please press the button again."))
+        return cleaned

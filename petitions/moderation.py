@@ -1,0 +1,54 @@
+"""A moderator's decision on a petition a member of the public started (issue 18): publish it or
+send it back with a reason. The change, its audit record and the starter's email belong together:
+the record is written in the transaction that makes the change, and the email is queued when that
+transaction commits, so no caller can forget either.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import starting
+from .models import Decision, Petition
+
+
+class NotWaiting(Exception):
+    """Someone decided first, or the starter has not confirmed their email yet."""
+
+
+def publish(petition: Petition, *, by) -> Petition:
+    return decide(petition, Decision.Action.PUBLISH, by=by)
+
+
+def reject(petition: Petition, *, by, reason: str, note: str = "") -> Petition:
+    if reason not in Petition.RejectionReason.values:
+        raise ValueError(f"Not a reason: {reason!r}")
+    return decide(petition, Decision.Action.REJECT, by=by, reason=reason, note=note)
+
+
+def decide(petition: Petition, action: str, *, by, reason: str = "", note: str = "") -> Petition:
+    with transaction.atomic():
+        # Locked, so two moderators deciding at once cannot both act (or both email).
+        locked = Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        if locked is None or locked.status != Petition.Status.PENDING:
+            raise NotWaiting
+        if action == Decision.Action.PUBLISH:
+            locked.status = Petition.Status.OPEN
+            locked.opened_at = timezone.now()
+            locked.rejection_reason, locked.moderator_note = "", ""
+        else:
+            locked.status = Petition.Status.REJECTED
+            locked.rejection_reason, locked.moderator_note = reason, note.strip()
+        # The same rules as an organiser's save in the admin (one complete language at least).
+        locked.full_clean()
+        locked.save()
+        user = by if getattr(by, "pk", None) else None
+        Decision.objects.create(
+            petition=locked,
+            actor=user,
+            actor_name=by.get_username() if user else str(by or "system"),
+            action=action,
+            reason=reason,
+            note=note.strip(),
+        )
+        starting.queue_outcome_email(locked)
+    return locked

@@ -1,0 +1,260 @@
+"""The starter's pages (issue 18): the start form with its similar petitions and preview, the
+"check your email" page, the emailed link, the starter's own page for their petition and its
+edit form, and "email me my links".
+
+The start page is the same for every visitor, so it is cached like a petition page and carries
+no CSRF cookie: its POST is protected as the sign form's is (abuse.from_another_site and the
+signed form token). Everything after the emailed link is personal to the starter's session.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_safe
+
+from signatures import abuse, caching, counting, signing
+from signatures.forms import SignForm
+from signatures.normalise import canonical_email
+
+from . import starting
+from .forms import LinksForm, StartForm
+from .models import Petition
+from .views import cache_like_the_page, client_ip, share_links
+
+log = logging.getLogger(__name__)
+
+
+def too_many_message() -> str:
+    return _(
+        "Too many petitions have come from your connection in a short time. "
+        "Please wait a while and try again."
+    )
+
+
+def over_the_limit(request) -> bool:
+    """Count this attempt against the start form's limit per address (in the cache every app
+    server shares, as signing's). A cache that cannot count lets the starter through: a
+    moderator reads every petition before anyone else does."""
+    ip_hash = signing.hash_ip(client_ip(request))
+    allowed, seconds = abuse.parse_rate(settings.START_RATE_PER_IP)
+    now = int(timezone.now().timestamp())
+    key = f"start-limit:ip:{ip_hash}:{now - now % seconds}"
+    try:
+        return abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed
+    except caching.CacheUnavailable:
+        return False
+
+
+@csrf_exempt
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "HEAD", "POST"])
+def start(request):
+    """GET: the empty form (cached for everyone). POST, by its button: "preview" checks the form
+    and shows the petition as it will look, with similar open petitions; "edit" goes back to the
+    form as it was written; "submit" saves it and emails the link."""
+    language = translation.get_language()
+    if request.method != "POST":
+        response = render(request, "petitions/start.html", {"form": StartForm(language=language)})
+        return cache_like_the_page(response, personal=False)
+    if abuse.from_another_site(request):
+        return render(request, "403.html", status=403)
+
+    action = request.POST.get("action", "preview")
+    if action == "edit":
+        form = StartForm(language=language, initial=request.POST.dict())
+        return private(render(request, "petitions/start.html", {"form": form}))
+    form = StartForm(request.POST, language=language)
+    if not form.is_valid():
+        for reason in ("honeypot", "too_fast"):
+            if form.has_error(NON_FIELD_ERRORS, reason):
+                log.warning("Refused a new petition: %s", reason)
+        return private(render(request, "petitions/start.html", {"form": form}, status=400))
+    if action != "submit":
+        return preview(request, form)
+
+    if over_the_limit(request):
+        form.add_error(None, too_many_message())
+        response = render(request, "petitions/start.html", {"form": form}, status=429)
+        response["Retry-After"] = "3600"
+        return private(response)
+    starting.submit(form.fill(Petition()), email=form.cleaned_data["email"], language=language)
+    # The same answer whether the petition was saved or the address had too many already (the
+    # email says which): the page never tells whether an address started anything.
+    return redirect("petitions:start_sent")
+
+
+def private(response):
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+def preview(request, form: StartForm):
+    """The petition page exactly as it will look once published, made from the real template
+    with the petition saved in a transaction that is then rolled back: nothing of it is ever
+    visible to anyone else, and every part of the page finds a real row to read."""
+    language = translation.get_language()
+    similar = []
+    titles = [form.cleaned_data[f"title_{code}"] for code in form.written_languages()]
+    for other in Petition.objects.similar_to(*titles):
+        title = other.text("title", language)
+        similar.append({"title": title, "url": other.url_in(title.lang)})
+    with transaction.atomic():
+        petition = form.fill(Petition(status=Petition.Status.OPEN, opened_at=timezone.now()))
+        petition.slug = "preview-" + starting.new_slug(petition)[-6:]
+        petition.save()
+        petition = Petition.objects.with_signable().get(pk=petition.pk)
+        page_language = petition.page_language(language)
+        with translation.override(page_language):
+            context = {
+                "petition": petition,
+                "text": petition.in_language(page_language),
+                "count": 0,
+                "goal": petition.goal_for(0),
+                "last_signed_at": None,
+                "form": SignForm(petition_id=petition.pk, language=page_language),
+                "remembered": None,
+                "recent_signers": [],
+                "page_url": "",
+                "oembed_url": "",
+                "source": "page",
+                "start_form": form,
+                "similar": similar,
+                "request_language": language,
+            }
+            response = render(request, "petitions/start_preview.html", context)
+        transaction.set_rollback(True)
+    return private(response)
+
+
+@require_safe
+def start_sent(request):
+    return render(request, "petitions/start_sent.html")
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def starter_link(request, token):
+    """The emailed link. GET only shows the button, because mail scanners open links; the POST
+    from that button confirms the email (the first time) and opens the starter's page."""
+    try:
+        petition = starting.petition_for_token(token)
+    except starting.ExpiredToken:
+        return render(request, "petitions/starter_link.html", {"state": "expired"}, status=410)
+    except starting.InvalidToken:
+        petition = None
+    if petition is None:
+        return render(request, "petitions/starter_link.html", {"state": "invalid"}, status=400)
+    text = petition.in_language(petition.page_language(translation.get_language()))
+    if request.method != "POST":
+        state = "confirm" if petition.email_confirmed_at is None else "open"
+        context = {"state": state, "petition": petition, "text": text}
+        return render(request, "petitions/starter_link.html", context)
+    petition = starting.confirm_email(petition)
+    starting.remember(request, petition)
+    return redirect("petitions:mine", slug=petition.slug)
+
+
+def own_petition(request, slug) -> Petition:
+    """The petition at `slug` if this browser opened its starter's link; else 404, which says
+    nothing about whether it exists."""
+    petition = Petition.objects.filter(slug=slug).first()
+    if petition is None or not starting.started_here(request, petition):
+        raise Http404
+    return petition
+
+
+@require_safe
+def mine(request, slug):
+    """The starter's own page: where the petition stands, the moderator's reason if it was sent
+    back, and once published its count, the embed snippets and share links."""
+    petition = own_petition(request, slug)
+    language = translation.get_language()
+    page_language = petition.page_language(language)
+    text = petition.in_language(page_language)
+    context = {
+        "petition": petition,
+        "text": text,
+        "editable": petition.status in Petition.Status.EDITABLE,
+    }
+    if petition.is_public:
+        snapshot = counting.exact_count(petition)
+        with translation.override(page_language):
+            url = settings.SITE_URL + petition.get_absolute_url()
+        context |= {
+            "count": snapshot.count,
+            "goal": snapshot.goal,
+            "public_urls": [
+                {"code": code, "url": settings.SITE_URL + petition.url_in(code)}
+                for code in petition.languages
+            ],
+            "share_links": share_links(url, text.title.value),
+        }
+    return private(render(request, "petitions/mine.html", context))
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "HEAD", "POST"])
+def edit(request, slug):
+    """The starter changes their petition while it is not yet published. A petition that was
+    sent back goes to the moderators again when saved."""
+    petition = own_petition(request, slug)
+    if petition.status not in Petition.Status.EDITABLE:
+        messages.error(request, _("A published petition cannot be changed: people have signed it."))
+        return redirect("petitions:mine", slug=slug)
+    language = translation.get_language()
+    if request.method == "POST":
+        form = StartForm(request.POST, language=language, editing=True)
+        if form.is_valid():
+            was_rejected = petition.status == Petition.Status.REJECTED
+            starting.resubmit(form.fill(petition))
+            messages.success(
+                request,
+                _("Your changes are saved and your petition is waiting for review again.")
+                if was_rejected
+                else _("Your changes are saved."),
+            )
+            return redirect("petitions:mine", slug=slug)
+        status = 400
+    else:
+        form = StartForm(language=language, editing=True, initial=StartForm.initial_from(petition))
+        status = 200
+    context = {"form": form, "petition": petition, "editing": True}
+    return private(render(request, "petitions/start.html", context, status=status))
+
+
+@csrf_exempt
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "HEAD", "POST"])
+def links(request):
+    """ "Email me my links": the starter's links again, for each petition of theirs that is not
+    closed. The answer is the same whether or not the address started anything."""
+    if request.method != "POST":
+        response = render(request, "petitions/start_links.html", {"form": LinksForm()})
+        return cache_like_the_page(response, personal=False)
+    if abuse.from_another_site(request):
+        return render(request, "403.html", status=403)
+    form = LinksForm(request.POST)
+    if not form.is_valid():
+        return private(render(request, "petitions/start_links.html", {"form": form}, status=400))
+    if over_the_limit(request):
+        form.add_error(None, too_many_message())
+        return private(render(request, "petitions/start_links.html", {"form": form}, status=429))
+    ids = list(
+        Petition.objects.started_by(canonical_email(form.cleaned_data["email"]))
+        .exclude(status=Petition.Status.CLOSED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if ids:
+        with transaction.atomic():
+            starting.queue_links(ids, translation.get_language(), "again")
+    return redirect("petitions:start_sent")

@@ -1,0 +1,259 @@
+"""Starting a petition without an account (issue 18): saving what the starter wrote, the signed
+link that proves their email and opens their own page, and the emails they get, in their
+language, sent off the request path by a background task (as signature confirmations are).
+
+The link is a login link, not a one-time code: it opens the starter's page for as long as it
+lasts. Opening it only shows a button, because mail scanners open every link in a message; the
+POST from that button confirms the email and remembers the petition in the browser's session.
+"""
+
+import datetime
+import logging
+import secrets
+import smtplib
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django_tasks import task
+
+from signatures.normalise import canonical_email
+
+from .models import Petition, text_direction
+
+log = logging.getLogger(__name__)
+TOKEN_SALT = "petitions.starter"  # noqa: S105 - a namespace, not a secret
+SESSION_KEY = "started_petitions"
+# Failures worth another try later: the mail server is down, busy or greylisting us.
+TRANSIENT = (smtplib.SMTPException, OSError)
+# Why a starter is sent their links: what the email's first paragraph says.
+LINK_REASONS = ("new", "again", "limit")
+
+
+class InvalidToken(Exception):
+    pass
+
+
+class ExpiredToken(Exception):
+    pass
+
+
+# -- saving --------------------------------------------------------------------------------------
+
+
+def new_slug(petition: Petition) -> str:
+    """An address from the English title when there is one, with a random tail: unique, and no
+    one can guess the address of a petition that is not public yet."""
+    stem = slugify(petition.title_en)[:60].strip("-") or "petition"
+    return f"{stem}-{secrets.token_hex(3)}"
+
+
+def submit(petition: Petition, *, email: str, language: str) -> tuple[Petition | None, list[int]]:
+    """Save a starter's new petition, unconfirmed, and email them the link; or, when this address
+    already has `START_OPEN_PER_EMAIL` petitions unconfirmed, waiting or open, save nothing and
+    email them their links instead. The caller answers both cases the same way, so the page never
+    says whether an address has started anything. Returns the saved petition (or None) and the
+    ids the email is about."""
+    email_canonical = canonical_email(email)
+    with transaction.atomic():
+        unfinished = list(
+            Petition.objects.started_by(email_canonical)
+            .unfinished()
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        if len(unfinished) >= settings.START_OPEN_PER_EMAIL:
+            queue_links(unfinished, language, "limit")
+            return None, unfinished
+        petition.status = Petition.Status.DRAFT
+        petition.starter_email = email
+        petition.starter_email_canonical = email_canonical
+        petition.starter_language = language
+        for _attempt in range(5):
+            petition.slug = new_slug(petition)
+            try:
+                with transaction.atomic():
+                    petition.save()
+                break
+            except IntegrityError:  # the random tail was taken: try another
+                petition.pk = None
+        else:
+            raise IntegrityError("no free address for the petition")
+        queue_links([petition.pk], language, "new")
+    return petition, [petition.pk]
+
+
+def confirm_email(petition: Petition) -> Petition:
+    """The starter pressed the button in their email: an unconfirmed petition now waits for a
+    moderator. Pressing it again, or later, changes nothing."""
+    Petition.objects.filter(
+        pk=petition.pk, status=Petition.Status.DRAFT, email_confirmed_at__isnull=True
+    ).exclude(starter_email_canonical="").update(
+        status=Petition.Status.PENDING, email_confirmed_at=timezone.now()
+    )
+    petition.refresh_from_db()
+    return petition
+
+
+def resubmit(petition: Petition) -> None:
+    """A starter saved changes to a petition that was sent back: it waits for review again."""
+    if petition.status == Petition.Status.REJECTED:
+        petition.status = Petition.Status.PENDING
+    petition.save()
+
+
+# -- the link --------------------------------------------------------------------------------------
+
+
+def make_token(petition: Petition) -> str:
+    # The address is signed in too: a link stops working if the petition's starter changes.
+    return signing.dumps([petition.pk, petition.starter_email_canonical], salt=TOKEN_SALT)
+
+
+def read_token(token: str) -> tuple[int, str]:
+    try:
+        pk, email = signing.loads(token, salt=TOKEN_SALT, max_age=settings.START_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ExpiredToken from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise InvalidToken from exc
+    return int(pk), str(email)
+
+
+def petition_for_token(token: str) -> Petition | None:
+    """The petition a link opens, if it still exists and still belongs to the same address."""
+    pk, email = read_token(token)
+    return (
+        Petition.objects.filter(pk=pk, starter_email_canonical=email)
+        .exclude(starter_email_canonical="")
+        .first()
+    )
+
+
+def link_url(petition: Petition, language: str) -> str:
+    with translation.override(language):
+        path = reverse("petitions:starter_link", kwargs={"token": make_token(petition)})
+    return settings.SITE_URL + path
+
+
+def remember(request, petition: Petition) -> None:
+    """This browser may open the starter's page of `petition`, for the life of its session."""
+    mine = [pair for pair in request.session.get(SESSION_KEY, []) if pair[0] != petition.pk]
+    request.session[SESSION_KEY] = [*mine, [petition.pk, petition.starter_email_canonical]]
+    request.session.cycle_key()  # a new session id once it grants something
+
+
+def started_here(request, petition: Petition) -> bool:
+    """Whether this browser opened `petition`'s link (and the petition still has that starter)."""
+    return [petition.pk, petition.starter_email_canonical] in request.session.get(
+        SESSION_KEY, []
+    ) and petition.is_started_by_public
+
+
+# -- the emails -----------------------------------------------------------------------------------
+
+
+def queue_links(petition_ids: list[int], language: str, reason: str) -> None:
+    transaction.on_commit(lambda: send_links.enqueue(list(petition_ids), language, reason, 1))
+
+
+def queue_outcome_email(petition: Petition) -> None:
+    transaction.on_commit(lambda: send_outcome.enqueue(petition.pk, 1))
+
+
+def render_email(template: str, language: str, to: str, context: dict) -> EmailMultiAlternatives:
+    """`emails/<template>-subject.txt|-body.txt|-body.html` in `language`, text and HTML."""
+    with translation.override(language):
+        context = context | {
+            "language": language,
+            "direction": text_direction(language),
+            "site_url": settings.SITE_URL,
+            "hours": settings.START_LINK_MAX_AGE // 3600,
+        }
+        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
+        text = render_to_string(f"emails/{template}-body.txt", context)
+        html = render_to_string(f"emails/{template}-body.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[to])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["Content-Language"] = language
+    message.extra_headers["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def links_email(petitions: list[Petition], language: str, reason: str) -> EmailMultiAlternatives:
+    items = [
+        {
+            "petition": petition,
+            "text": petition.in_language(petition.page_language(language)),
+            "url": link_url(petition, language),
+        }
+        for petition in petitions
+    ]
+    context = {"items": items, "reason": reason, "limit": settings.START_OPEN_PER_EMAIL}
+    return render_email("start-link", language, petitions[0].starter_email, context)
+
+
+def outcome_email(petition: Petition) -> EmailMultiAlternatives:
+    language = petition.starter_language or petition.original_language
+    page_language = petition.page_language(language)
+    with translation.override(page_language):
+        public_url = settings.SITE_URL + petition.get_absolute_url()
+    context = {
+        "petition": petition,
+        "text": petition.in_language(page_language),
+        "published": petition.status in Petition.Status.PUBLIC,
+        # The label itself, lazy, so that it is translated with the rest of the email.
+        "reason": Petition.RejectionReason(petition.rejection_reason).label
+        if petition.rejection_reason
+        else "",
+        "note": petition.moderator_note,
+        "public_url": public_url,
+        "url": link_url(petition, language),
+    }
+    return render_email("start-outcome", language, petition.starter_email, context)
+
+
+@task()
+def send_links(petition_ids: list[int], language: str, reason: str, attempt: int = 1) -> str:
+    petitions = list(Petition.objects.filter(pk__in=petition_ids).order_by("pk"))
+    if not petitions:
+        return "nothing to send"
+    try:
+        links_email(petitions, language, reason).send()
+    except TRANSIENT as exc:
+        return retry_later(send_links, (petition_ids, language, reason), attempt, exc)
+    return "sent"
+
+
+@task()
+def send_outcome(petition_id: int, attempt: int = 1) -> str:
+    petition = Petition.objects.filter(pk=petition_id).first()
+    if petition is None or petition.status not in (
+        Petition.Status.OPEN,
+        Petition.Status.REJECTED,
+    ):
+        return "nothing to send"
+    try:
+        outcome_email(petition).send()
+    except TRANSIENT as exc:
+        return retry_later(send_outcome, (petition_id,), attempt, exc)
+    return "sent"
+
+
+def retry_later(sender, args: tuple, attempt: int, exc: Exception) -> str:
+    delays = settings.CONFIRMATION_RETRY_DELAYS
+    if attempt > len(delays):
+        log.error("Gave up on a starter's email (%s %s): %s", sender.name, args[:1], exc)
+        return "gave up"
+    log.warning("A starter's email failed (attempt %s, %s); retrying", attempt, type(exc).__name__)
+    if sender.get_backend().supports_defer:
+        run_after = timezone.now() + datetime.timedelta(seconds=delays[attempt - 1])
+        sender.using(run_after=run_after).enqueue(*args, attempt + 1)
+        return "retry queued"
+    # Inline (immediate) backend: no queue to come back to, so try again now.
+    return sender.call(*args, attempt + 1)

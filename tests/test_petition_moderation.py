@@ -1,0 +1,196 @@
+"""The moderation queue for petitions the public started (issue 18): publish or send back with a
+reason, each decision audited in its own transaction, the starter emailed in their language."""
+
+import re
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from petitions import moderation
+from petitions.models import Decision, Petition
+from tests.factories import make_petition, make_staff
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def waiting(**overrides) -> Petition:
+    fields = {
+        "status": Petition.Status.PENDING,
+        "starter_email": "sara@example.com",
+        "starter_email_canonical": "sara@example.com",
+        "starter_language": "fa",
+        "title_en": "",
+        "summary_en": "",
+        "letter_en": "",
+        "addressed_to_en": "",
+        "original_language": "fa",
+        "title_fa": "نجات دریاچه ارومیه",
+    }
+    return make_petition(**fields | overrides)
+
+
+def staff_with(username: str, *codenames: str):
+    """Staff with these permissions (the groups come from a data migration, which the database
+    flush between committing tests removes; test_roles checks the groups themselves)."""
+    user = make_staff(username, superuser=False)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def moderator(client):
+    user = staff_with("mo", "moderate_petition", "view_decision", "view_petition")
+    client.force_login(user)
+    return user
+
+
+def test_the_queue_lists_only_petitions_waiting_for_review(client, moderator):
+    waiting(title_fa="در انتظار بررسی")
+    make_petition(title_en="Already open")
+    make_petition(status=Petition.Status.DRAFT, title_en="An organiser's draft")
+    html = client.get("/admin/petitions/reviewqueue/").content.decode()
+    assert "در انتظار بررسی" in html
+    assert "Already open" not in html and "An organiser&#x27;s draft" not in html
+
+
+def test_publishing_from_the_admin_opens_it_audits_it_and_emails_the_starter(
+    client, moderator, mailbox
+):
+    petition = waiting()
+    response = client.post(
+        f"/admin/petitions/reviewqueue/{petition.pk}/decide/", {"action": "publish"}
+    )
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.OPEN and petition.opened_at
+    [decision] = Decision.objects.all()
+    assert (decision.actor, decision.action, decision.petition) == (moderator, "publish", petition)
+    [message] = mailbox.messages
+    assert message["To"] == "sara@example.com"
+    assert message["Content-Language"] == "fa"
+    assert "منتشر شد" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"http://testserver/fa/p/{petition.slug}/" in text
+
+
+def test_rejection_with_a_reason_reaches_the_starter_in_their_language(client, moderator, mailbox):
+    petition = waiting()
+    response = client.post(
+        f"/admin/petitions/reviewqueue/{petition.pk}/decide/",
+        {"action": "reject", "reason": "duplicate", "note": "کارزار مشابهی باز است."},
+    )
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.REJECTED
+    assert petition.rejection_reason == "duplicate"
+    [message] = mailbox.messages
+    assert message["Content-Language"] == "fa"
+    assert "بازگردانده شد" in message["Subject"]
+    for part in ("plain", "html"):
+        body = message.get_body(preferencelist=(part,)).get_content()
+        assert "کارزاری با همین خواسته از پیش وجود دارد" in body  # the reason, in Persian
+        assert "کارزار مشابهی باز است." in body
+        assert "/fa/start/link/" in body
+    [decision] = Decision.objects.all()
+    assert (decision.action, decision.reason) == ("reject", "duplicate")
+
+
+def test_an_english_starter_reads_the_reason_in_english(moderator, mailbox):
+    petition = waiting(
+        starter_language="en",
+        title_en="Save Lake Urmia",
+        summary_en="It is drying up.",
+        letter_en="Please act.",
+    )
+    moderation.reject(petition, by=moderator, reason="offensive")
+    [message] = mailbox.messages
+    assert message["Content-Language"] == "en"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "It is offensive, hateful or abusive" in body
+
+
+def test_a_rejection_needs_a_reason_from_the_list(client, moderator, mailbox):
+    petition = waiting()
+    response = client.post(
+        f"/admin/petitions/reviewqueue/{petition.pk}/decide/", {"action": "reject"}
+    )
+    assert response.status_code == 200
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.PENDING
+    assert not Decision.objects.exists() and not mailbox.messages
+    with pytest.raises(ValueError):
+        moderation.reject(petition, by=moderator, reason="because")
+
+
+def test_the_starter_page_shows_the_reason_sent_back(client, moderator, mailbox):
+    petition = waiting()
+    moderation.reject(petition, by=moderator, reason="unclear", note="به چه کسی؟")
+    link = re.search(
+        r"http://testserver(/\S+/start/link/\S+/)",
+        mailbox.messages[0].get_body(preferencelist=("plain",)).get_content(),
+    ).group(1)
+    starter = client.__class__()
+    starter.post(link)
+    html = starter.get(f"/fa/my/{petition.slug}/").content.decode()
+    assert "روشن نیست چه چیزی و از چه کسی می‌خواهد" in html
+    assert "به چه کسی؟" in html
+    assert f'href="/fa/my/{petition.slug}/edit/"' in html
+
+
+def test_no_decision_without_its_audit_record(moderator, mailbox):
+    petition = waiting()
+    with (
+        mock.patch.object(Decision.objects, "create", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
+        moderation.publish(petition, by=moderator)
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.PENDING
+    assert not mailbox.messages
+
+
+def test_a_petition_is_decided_once(moderator, mailbox):
+    petition = waiting()
+    moderation.publish(petition, by=moderator)
+    with pytest.raises(moderation.NotWaiting):
+        moderation.reject(petition, by=moderator, reason="duplicate")
+    assert Decision.objects.count() == 1 and len(mailbox.messages) == 1
+
+
+def test_an_unconfirmed_petition_cannot_be_published(moderator, mailbox):
+    petition = waiting(status=Petition.Status.DRAFT)
+    with pytest.raises(moderation.NotWaiting):
+        moderation.publish(petition, by=moderator)
+
+
+def test_only_moderators_reach_the_queue(client):
+    organiser = staff_with("org", "add_petition", "change_petition", "view_petition")
+    client.force_login(organiser)
+    petition = waiting()
+    assert client.get("/admin/petitions/reviewqueue/").status_code == 403
+    response = client.post(
+        f"/admin/petitions/reviewqueue/{petition.pk}/decide/", {"action": "publish"}
+    )
+    assert response.status_code == 403
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.PENDING
+
+
+def test_decisions_are_read_only_in_the_admin(client, moderator):
+    petition = waiting()
+    moderation.publish(petition, by=moderator)
+    decision = Decision.objects.get()
+    assert client.get("/admin/petitions/decision/").status_code == 200
+    assert client.get(f"/admin/petitions/decision/{decision.pk}/delete/").status_code == 403
+
+
+def test_the_petition_form_cannot_publish_a_started_petition_around_the_queue(admin_client):
+    petition = waiting()
+    html = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    assert 'name="status"' not in html
+    organisers_own = make_petition(status=Petition.Status.DRAFT)
+    html = admin_client.get(
+        f"/admin/petitions/petition/{organisers_own.pk}/change/"
+    ).content.decode()
+    assert 'name="status"' in html
