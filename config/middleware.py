@@ -4,11 +4,11 @@ Django's HTTPS rules kept off the onion address. The Content-Security-Policy is 
 (CONTENT_SECURITY_POLICY in config/settings.py)."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
-from django.middleware import security
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -18,23 +18,31 @@ from petitions.addresses import on_onion
 log = logging.getLogger(__name__)
 
 
-class SecurityMiddleware(security.SecurityMiddleware):
-    """Django's SecurityMiddleware (HTTPS redirect, HSTS, nosniff, Referrer-Policy) everywhere but
-    on the onion address, which Tor serves over plain HTTP: there, no redirect to an https://
-    that does not exist, no HSTS, and no cookie marked Secure, which a browser would drop over
-    HTTP (the remembered supporter for one-click signing, the admin's session and CSRF cookies).
-    Tor encrypts that connection end to end, so the flag adds nothing there. On the clear-web
-    site, every public page names its onion twin in an Onion-Location header, which Tor Browser
-    offers to follow (issue 20). Listed first, so that it sees every cookie the others set."""
+class OnionMiddleware:
+    """The onion address (settings.ONION_URL), which Tor serves over plain HTTP, kept out of the
+    HTTPS rules of the clear-web site (issue 20): there, no redirect to an https:// that does not
+    exist, no HSTS, and no cookie marked Secure, which a browser would drop over HTTP (the
+    remembered supporter for one-click signing, the admin's session and CSRF cookies, messages).
+    Tor encrypts that connection end to end, so the flag adds nothing there. Django's
+    SecurityMiddleware redirects every host or none, so with an onion address the settings turn
+    its redirect off (SECURE_SSL_REDIRECT) and this one redirects every other host, by the same
+    rules (REDIRECT_TO_HTTPS, SECURE_REDIRECT_EXEMPT). On the clear-web site every public page
+    names its onion twin in an Onion-Location header, which Tor Browser offers to follow.
+    Listed first, above SecurityMiddleware, so that it sees every cookie and header set below."""
 
-    def process_request(self, request):
-        if on_onion(request):
-            return None
-        return super().process_request(request)
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.redirect = bool(settings.ONION_URL) and settings.REDIRECT_TO_HTTPS
+        self.exempt = [re.compile(pattern) for pattern in settings.SECURE_REDIRECT_EXEMPT]
 
-    def process_response(self, request, response):
-        response = super().process_response(request, response)
-        if on_onion(request):
+    def __call__(self, request):
+        onion = on_onion(request)
+        if self.redirect and not onion and not request.is_secure() and not self.exempted(request):
+            return HttpResponsePermanentRedirect(
+                f"https://{request.get_host()}{request.get_full_path()}"
+            )
+        response = self.get_response(request)
+        if onion:
             response.headers.pop("Strict-Transport-Security", None)
             for morsel in response.cookies.values():
                 morsel["secure"] = False
@@ -43,6 +51,10 @@ class SecurityMiddleware(security.SecurityMiddleware):
             # header must not carry one reader's query string to the next.
             response.headers["Onion-Location"] = settings.ONION_URL + request.path
         return response
+
+    def exempted(self, request) -> bool:
+        path = request.path.lstrip("/")
+        return any(pattern.search(path) for pattern in self.exempt)
 
 
 def is_public_page(request, response) -> bool:

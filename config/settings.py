@@ -86,8 +86,9 @@ INSTALLED_APPS = [
 SILENCED_SYSTEM_CHECKS = ["security.W001"]
 
 MIDDLEWARE = [
-    # Django's, kept off the onion address (issue 20).
-    "config.middleware.SecurityMiddleware",
+    # First, to keep the onion address out of the HTTPS rules below it (issue 20).
+    "config.middleware.OnionMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that may set a cookie, so that it sees them all.
     "config.middleware.NeverSharePersonalMiddleware",
@@ -304,7 +305,12 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 # Security. Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER via the environment flag.
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+REDIRECT_TO_HTTPS = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Django's redirect covers every host; with an onion address, which has no HTTPS, the redirect of
+# every other host is config.middleware.OnionMiddleware's instead (issue 20), so Django's deploy
+# check that SECURE_SSL_REDIRECT is on (W008) does not apply.
+SECURE_SSL_REDIRECT = REDIRECT_TO_HTTPS and not ONION_URL
+SILENCED_SYSTEM_CHECKS = ["security.W008"] if REDIRECT_TO_HTTPS and ONION_URL else []
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)

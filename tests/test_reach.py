@@ -34,7 +34,8 @@ def hosts(settings):
     settings.ONION_HOST = ONION
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "petitions.example.org", MIRROR, ONION]
     settings.CSRF_TRUSTED_ORIGINS = [f"https://{MIRROR}", ONION_URL]
-    settings.SECURE_SSL_REDIRECT = True
+    settings.REDIRECT_TO_HTTPS = True
+    settings.SECURE_SSL_REDIRECT = False  # Django's: OnionMiddleware redirects instead
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SECURE_COOKIES = True
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
@@ -65,11 +66,13 @@ def test_mirror_and_onion_hosts_are_allowed_and_trusted():
         "ALLOWED_HOSTS": "petitions.example.org",
         "DEFAULT_FROM_EMAIL": "Petitions <hello@petitions.example.org>",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECURE_SSL_REDIRECT": "true",  # the tests' own environment turns it off
     }
     env.pop("PRIVACY_CONTACT", None)
     script = (
         "import json; from django.conf import settings as s; print(json.dumps([s.ALLOWED_HOSTS,"
-        " s.CSRF_TRUSTED_ORIGINS, s.ONION_URL, s.ONION_HOST, s.PRIVACY_CONTACT]))"
+        " s.CSRF_TRUSTED_ORIGINS, s.ONION_URL, s.ONION_HOST, s.PRIVACY_CONTACT,"
+        " s.REDIRECT_TO_HTTPS, s.SECURE_SSL_REDIRECT]))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -79,11 +82,34 @@ def test_mirror_and_onion_hosts_are_allowed_and_trusted():
         text=True,
         check=True,
     )
-    allowed, trusted, onion_url, onion_host, contact = json.loads(result.stdout.splitlines()[-1])
+    found = json.loads(result.stdout.splitlines()[-1])
+    allowed, trusted, onion_url, onion_host, contact, redirect, djangos_redirect = found
     assert allowed == ["petitions.example.org", MIRROR, "mirror-two.example.org", ONION]
     assert trusted == [f"https://{MIRROR}", "https://mirror-two.example.org", ONION_URL]
     assert (onion_url, onion_host) == (ONION_URL, ONION)
     assert contact == "hello@petitions.example.org"
+    # Every other host still goes to HTTPS, by OnionMiddleware rather than Django's redirect.
+    assert (redirect, djangos_redirect) == (True, False)
+
+
+def test_check_deploy_is_clean_with_an_onion_address(tmp_path):
+    """Django's deploy checks, SecurityMiddleware's included, still run with an onion address;
+    only W008 (SECURE_SSL_REDIRECT off) is silenced, the redirect being OnionMiddleware's."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DEBUG": "false",
+        "SECRET_KEY": "k3y-" + "production-like-secret-with-enough-entropy-" * 2,
+        "ALLOWED_HOSTS": "petitions.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
+        "ONION_URL": ONION_URL,
+    }
+    check = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(check, env=env, cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Without the redirect, W008 is not silenced: it is true then.
+    env["SECURE_SSL_REDIRECT"] = "false"
+    result = subprocess.run(check, env=env, cwd=REPO, capture_output=True, text=True)
+    assert "security.W008" in result.stderr
 
 
 @pytest.mark.django_db
