@@ -80,11 +80,6 @@ INSTALLED_APPS = [
     "signatures",
 ]
 
-# The deploy check looks for Django's SecurityMiddleware by its dotted path; ours is that class,
-# kept off the onion address (issue 20), so its warning W001 would be false here.
-# tests/test_security_headers.py proves the headers are still sent on the clear-web site.
-SILENCED_SYSTEM_CHECKS = ["security.W001"]
-
 MIDDLEWARE = [
     # First, to keep the onion address out of the HTTPS rules below it (issue 20).
     "config.middleware.OnionMiddleware",
