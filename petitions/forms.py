@@ -35,6 +35,9 @@ HELP = {
         "What every signer says to the decision maker. A blank line starts a new paragraph."
     ),
 }
+EMAIL_HELP = _(
+    "Never shown. We send you a link to confirm it, which also opens your petition's page."
+)
 LANGUAGE_NAMES = {"en": _("In English"), "fa": _("In Persian")}
 
 
@@ -66,21 +69,8 @@ class StartForm(forms.Form):
         max_length=max_length("starter_name"),
         widget=forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}),
     )
-    email = forms.CharField(
-        label=_("Email"),
-        max_length=254,
-        help_text=_(
-            "Never shown. We send you a link to confirm it, which also opens your petition's page."
-        ),
-        widget=forms.EmailInput(
-            attrs={
-                "autocomplete": "email",
-                "dir": "ltr",
-                "inputmode": "email",
-                "spellcheck": "false",
-            }
-        ),
-    )
+    # The sign form's address field (LTR, email keyboard), with its own help below.
+    email = SignForm.base_fields["email"]
     goal = forms.CharField(
         label=_("How many signatures are you aiming for?"),
         initial="1000",
@@ -116,7 +106,9 @@ class StartForm(forms.Form):
                 )
         if editing:
             del self.fields["email"]
-        elif not self.is_bound:
+            return
+        self.fields["email"].help_text = EMAIL_HELP
+        if not self.is_bound:
             self.initial["started"] = start_token()
 
     def language_groups(self) -> list[dict]:

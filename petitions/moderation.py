@@ -50,5 +50,6 @@ def decide(petition: Petition, action: str, *, by, reason: str = "", note: str =
             reason=reason,
             note=note.strip(),
         )
-        starting.queue_outcome_email(locked)
+        if locked.is_started_by_public:  # an organiser's own petition has no one to tell
+            starting.queue_outcome_email(locked)
     return locked

@@ -194,3 +194,11 @@ def test_the_petition_form_cannot_publish_a_started_petition_around_the_queue(ad
         f"/admin/petitions/petition/{organisers_own.pk}/change/"
     ).content.decode()
     assert 'name="status"' in html
+
+
+def test_an_organisers_own_petition_in_the_queue_is_decided_without_an_email(moderator, mailbox):
+    petition = make_petition(status=Petition.Status.PENDING)
+    moderation.publish(petition, by=moderator)
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.OPEN
+    assert Decision.objects.count() == 1 and not mailbox.messages
