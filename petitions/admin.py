@@ -267,6 +267,16 @@ class DeliveryPackAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # While a pack is being made the list reloads itself every few seconds, so its progress
+        # moves without the organiser pressing anything.
+        unfinished = (DeliveryPack.Status.QUEUED, DeliveryPack.Status.RUNNING)
+        extra_context = {
+            **(extra_context or {}),
+            "packs_in_progress": DeliveryPack.objects.filter(status__in=unfinished).exists(),
+        }
+        return super().changelist_view(request, extra_context)
+
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("signatures.export_signature")
 

@@ -245,3 +245,14 @@ def test_pack_of_a_petition_without_signatures(pack_dir):
     text = pdf_text(Path(pack.pdf.path))
     assert "0 people signed this petition." in text
     assert pack.names_done == 0
+
+
+def test_pack_list_reloads_itself_while_a_pack_is_being_made(client, demo_petition, pack_dir):
+    client.force_login(make_staff())
+    pack = DeliveryPack.objects.create(petition=demo_petition)
+    url = reverse("admin:petitions_deliverypack_changelist")
+    listing = client.get(url).content.decode()
+    assert '<meta http-equiv="refresh" content="5">' in listing
+    assert '<progress max="100" value="0">' in listing
+    build(pack)
+    assert 'http-equiv="refresh"' not in client.get(url).content.decode()
