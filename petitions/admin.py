@@ -143,9 +143,7 @@ class PetitionAdmin(admin.ModelAdmin):
     def embed_snippets(self, obj):
         if not obj.pk:
             return _("Save the petition to get the code that shows it on other sites.")
-        return render_to_string(
-            "admin/petitions/petition/embed_snippets.html", {"snippets": snippets(obj)}
-        )
+        return render_to_string("petitions/_embed_snippets.html", {"snippets": snippets(obj)})
 
     @admin.display(description=_("signatures by source"))
     def signatures_by_source(self, obj):

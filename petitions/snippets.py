@@ -44,12 +44,12 @@ class Snippets:
 
 
 def snippets(petition: Petition, site_url: str | None = None) -> list[Snippets]:
-    """The snippets for each language the site shows, built on the canonical address
-    (SITE_URL) whatever host the organiser's admin was opened on."""
+    """The snippets for each language the petition is published in, built on the canonical
+    address (SITE_URL) whatever host the organiser's admin was opened on."""
     site = (site_url or settings.SITE_URL).rstrip("/")
     loader_src = site + settings.STATIC_URL + "js/embed.js"
     found = []
-    for language, _name in settings.LANGUAGES:
+    for language in petition.languages:
         with translation.override(language):
             title = petition.in_language(language).title.value
             page = site + petition.get_absolute_url()

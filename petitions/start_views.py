@@ -29,6 +29,7 @@ from signatures.normalise import canonical_email
 from . import starting
 from .forms import LinksForm, StartForm
 from .models import Petition
+from .snippets import snippets
 from .views import cache_like_the_page, client_ip, share_links
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def mine(request, slug):
                 for code in petition.languages
             ],
             "share_links": share_links(url, text.title.value),
+            "snippets": snippets(petition),
         }
     return private(render(request, "petitions/mine.html", context))
 

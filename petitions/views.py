@@ -393,6 +393,11 @@ def badge(request, slug):
     """The counter alone, for a sidebar: the count, the goal and a link to sign on the petition's
     page. The same bytes for every reader, like the widget."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = petition.page_language(translation.get_language())
+    if language != translation.get_language():
+        # Not written in this language: the badge in the language it is written in.
+        with translation.override(language):
+            return redirect(reverse("petitions:badge", kwargs={"slug": petition.slug}))
     snapshot = counting.current_count(petition)
     context = {
         "petition": petition,

@@ -45,3 +45,9 @@ def test_the_badge_is_public_cacheable_and_framable_as_the_petition_allows():
 def test_a_drafts_badge_is_not_found():
     draft = make_petition(status="draft")
     assert Client().get(f"/en/p/{draft.slug}/badge/").status_code == 404
+
+
+def test_a_persian_only_petitions_badge_is_in_persian():
+    petition = make_petition(title_en="", summary_en="", letter_en="", original_language="fa")
+    response = Client().get(f"/en/p/{petition.slug}/badge/")
+    assert response.status_code == 302 and response.url == f"/fa/p/{petition.slug}/badge/"

@@ -50,3 +50,31 @@ def test_the_oembed_answer_gives_the_same_frame_as_the_snippet():
     english = snippets(petition, "http://testserver")[0]
     answer = Client().get("/oembed", {"url": english.page_url, "format": "json"}).json()
     assert answer["html"] == str(english.iframe)
+
+
+def test_a_persian_only_petition_gets_persian_snippets_only():
+    petition = make_petition(title_en="", summary_en="", letter_en="", original_language="fa")
+    found = snippets(petition, "https://petitions.example")
+    assert [s.language for s in found] == ["fa"]
+    assert f"https://petitions.example/fa/p/{petition.slug}/embed/" in str(found[0].iframe)
+
+
+def test_the_starters_page_shows_the_same_snippets_once_published(client, settings):
+    """The starter (issue 18) copies the same code as the organiser does in the admin."""
+    from petitions import starting
+
+    settings.SITE_URL = "https://petitions.example"
+    petition = make_petition(
+        title_en="",
+        summary_en="",
+        letter_en="",
+        original_language="fa",
+        starter_email="starter@example.com",
+        starter_email_canonical="starter@example.com",
+    )
+    opened = client.post(f"/fa/start/link/{starting.make_token(petition)}/")
+    assert opened.status_code == 302
+    html = unescape(client.get(opened.url).content.decode())
+    assert f'<iframe src="https://petitions.example/fa/p/{petition.slug}/embed/"' in html
+    assert f'src="https://petitions.example/fa/p/{petition.slug}/badge/"' in html
+    assert "/en/p/" not in html.split("embed-snippets", 1)[1]

@@ -1,14 +1,14 @@
-// Copy buttons for the petition's embed code in the admin (issue 17); without a clipboard the
+// Copy buttons for the petition's embed code in the admin (issue 17; templates/petitions/_embed_snippets.html); without a clipboard the
 // buttons stay hidden and the code is selected by hand.
 (function () {
   "use strict";
   if (!navigator.clipboard) return;
-  var buttons = document.querySelectorAll("[data-copy-snippet]");
+  var buttons = document.querySelectorAll("[data-copy]");
   for (var i = 0; i < buttons.length; i++) {
     buttons[i].hidden = false;
     buttons[i].addEventListener("click", function (event) {
       var button = event.currentTarget;
-      var source = document.querySelector(button.getAttribute("data-copy-snippet"));
+      var source = document.querySelector(button.getAttribute("data-copy"));
       navigator.clipboard.writeText(source.value).then(function () {
         var status = document.querySelector("[data-copy-status]");
         if (status) status.textContent = button.getAttribute("data-copied");
