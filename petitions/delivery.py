@@ -103,15 +103,11 @@ class Facts:
 def gather_facts(petition: Petition) -> Facts:
     counted = Signature.objects.counted().filter(petition_id=petition.pk)
     span = counted.aggregate(first=Min("created_at"), last=Max("created_at"), total=Count("pk"))
-    by_country = counted.values_list("country").annotate(n=Count("pk")).order_by("-n", "country")
-    countries_, other = [], 0
-    for code, n in by_country:
-        if n >= settings.DELIVERY_SMALL_COUNTRY:
-            countries_.append((str(code), n))
-        else:
-            other += n
-    if other:
-        countries_.append((OTHER, other))
+    # The same folding as the page's public breakdown (issue 20), at the pack's own threshold.
+    by_country = counted.counts_by_country(settings.DELIVERY_SMALL_COUNTRY)
+    countries_ = [(str(code), n) for code, n in by_country.countries]
+    if by_country.other:
+        countries_.append((OTHER, by_country.other))
     return Facts(
         total=span["total"],
         named=Signature.objects.public().filter(petition_id=petition.pk).count(),
