@@ -103,7 +103,7 @@ def test_a_persian_only_petition_from_start_to_published(
     page.reload()
     expect(page.locator(".mine__state")).to_contain_text("منتشر شده است")
     expect(page.locator(".progress__count")).to_have_text("۱")
-    expect(page.locator("#embed-snippet-fa")).to_have_value(
+    expect(page.locator("#embed-fa-iframe")).to_have_value(
         re.compile(rf"/fa/p/{petition.slug}/embed/")
     )
     public.context.close()
