@@ -1,13 +1,16 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
+from config.admin_i18n import admin_in_language
 from config.views import healthz, readyz
 from petitions.views import oembed
 
-admin.site.site_header = "Petitions"
-admin.site.site_title = "Petitions admin"
+admin.site.site_header = _("Petitions")
+admin.site.site_title = _("Petitions admin")
+admin.site.index_title = _("Petitions and signatures")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +18,8 @@ urlpatterns = [
     # oEmbed takes a page's address in any language, so it has none of its own.
     path("oembed", oembed, name="oembed"),
     path(settings.ADMIN_URL, admin.site.urls),
+    # The admin's language choice (Django's set_language: a cookie, then back to the same page).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # Every public page carries its language in the address, so a shared link opens in the language
@@ -22,5 +27,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("petitions.urls")),
     path("", include("signatures.urls")),
+    # /fa/admin/ chooses the Persian admin (issue 21); the admin itself has one address.
+    re_path(rf"^{settings.ADMIN_URL}(?P<rest>.*)$", admin_in_language, name="admin_in_language"),
     prefix_default_language=True,
 )

@@ -1,14 +1,21 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_i18n import (
+    CalendarDateFilter,
+    NormalisedSearchMixin,
+    datetime_column,
+    local_number,
+    number_column,
+)
 from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
@@ -20,23 +27,44 @@ def _language_of(field_name: str) -> str | None:
     return suffix if suffix in ("en", "fa") else None
 
 
+# Shown under fields whose model help is silent or says too little for a first-time organiser.
+FIELD_HELP = {
+    "slug": _(
+        "The petition's web address: /en/p/<address>/ and /fa/p/<address>/. Latin letters, "
+        "digits and hyphens; filled in from the English title as you type it."
+    ),
+    "status": _(
+        "Draft: only staff see it. Open: published at once and taking signatures. "
+        "Closed: still visible, no longer taking signatures."
+    ),
+}
+
+
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(NormalisedSearchMixin, admin.ModelAdmin):
     list_display = (
         "title_en",
         "title_fa",
         "status",
         "original_language",
-        "goal",
+        "goal_shown",
         "signature_count",
-        "opened_at",
+        "opened",
     )
     list_display_links = ("title_en", "title_fa")
-    list_filter = ("status", "original_language", "single_language")
+    list_filter = (
+        "status",
+        "original_language",
+        "single_language",
+        ("created_at", CalendarDateFilter),
+    )
     search_fields = ("title_en", "title_fa", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
-    readonly_fields = ("preview_links", "created_at", "updated_at", "signatures_by_source")
-    date_hierarchy = "created_at"
+    readonly_fields = ("preview_links", "created", "updated", "signatures_by_source")
+    goal_shown = number_column("goal", _("goal"))
+    opened = datetime_column(Petition, "opened_at")
+    created = datetime_column(Petition, "created_at")
+    updated = datetime_column(Petition, "updated_at")
     # Each row puts the English and Persian versions of one field side by side, so an organiser
     # can check one against the other line by line.
     fieldsets = (
@@ -59,7 +87,15 @@ class PetitionAdmin(admin.ModelAdmin):
         ),
         (
             _("Goal, signing and dates"),
-            {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
+            {
+                "fields": (
+                    "goal",
+                    "requires_confirmation",
+                    "opened_at",
+                    "closes_at",
+                    ("created", "updated"),
+                )
+            },
         ),
         (_("Embedding and sources"), {"fields": ("embed_sites", "signatures_by_source")}),
     )
@@ -72,6 +108,8 @@ class PetitionAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in FIELD_HELP:
+            field.help_text = FIELD_HELP[db_field.name]
         language = _language_of(db_field.name)
         if field is not None and language:
             # Persian is typed right-to-left and spell-checked as Persian; the attributes also
@@ -91,7 +129,23 @@ class PetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("signatures"), ordering="signature_total")
     def signature_count(self, obj):
-        return obj.signature_total or 0
+        return local_number(obj.signature_total or 0)
+
+    def save_model(self, request, obj, form, change):
+        was_open = change and form.initial.get("status") == Petition.Status.OPEN
+        super().save_model(request, obj, form, change)
+        if obj.status == Petition.Status.OPEN and not was_open:
+            # Saving as Open publishes at once; say so, with where to see it.
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("Published: the petition is public and taking signatures."),
+                    obj.url_in(translation.get_language()),
+                    _("See it"),
+                ),
+                messages.WARNING,
+            )
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):

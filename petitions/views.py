@@ -8,6 +8,7 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 """
 
 import time
+from dataclasses import replace
 from urllib.parse import quote, urlencode, urlsplit
 
 from csp.decorators import csp_replace
@@ -103,11 +104,14 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "last_signed_at": snapshot.last_signed_at,
         "form": form or SignForm(petition_id=petition.pk, language=language),
         "remembered": remembered if one_click else None,
+        "already_signed": one_click and remembered.has_signed(petition.pk),
         "recent_signers": counting.recent_signers(petition),
         "page_url": page_url,
         "oembed_url": oembed_url(request, page_url),
         "source": form_source(request, "page"),
     }
+    if context["already_signed"]:
+        context["share_links"] = share_links(page_url, context["text"].title.value)
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
 
@@ -258,7 +262,8 @@ def sign(request, slug):
     if petition.requires_confirmation and not who.confirmed:
         thanks += "?check=email"
     response = HttpResponseRedirect(thanks)
-    supporter.remember(response, who)
+    signed_before = remembered.signed if remembered else ()
+    supporter.remember(response, replace(who, signed=signed_before).with_signed(petition.pk))
     return response
 
 

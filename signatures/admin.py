@@ -2,24 +2,45 @@ import datetime
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+from django_countries import countries
+
+from config.admin_i18n import CalendarDateFilter, NormalisedSearchMixin, datetime_column
 
 from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
-from .normalise import canonical_email
+from .normalise import canonical_email, collation_key
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
 EXACT_COUNT_LIMIT = 20_000
 
 Petition = petition_model()  # not imported: signatures never import petitions (issue 15)
+
+COUNTRY_FILTER_CACHE_KEY = "admin:signature-countries"
+COUNTRY_FILTER_SECONDS = 10 * 60
+# Enough to tell the petitions apart in a column that leaves room for the rest at 1366 px.
+PETITION_LABEL_CHARS = 32
+
+
+def petition_title(petition, language: str) -> str:
+    """The petition's title in the reader's language when it has one."""
+    if language == "fa":
+        return petition.title_fa or petition.title_en or petition.slug
+    return petition.title_en or petition.title_fa or petition.slug
 
 
 class EstimatedCountPaginator(Paginator):
@@ -41,23 +62,54 @@ class EstimatedCountPaginator(Paginator):
         return super().count if estimate < EXACT_COUNT_LIMIT else estimate
 
 
+class OccurringCountryFilter(admin.SimpleListFilter):
+    """Only the countries signers came from, not all 250. Finding them reads every row once, so
+    the list is kept for a few minutes (COUNTRY_FILTER_SECONDS); a country that appears in
+    between shows up at the next refresh."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        codes = cache.get(COUNTRY_FILTER_CACHE_KEY)
+        if codes is None:
+            codes = sorted(
+                Signature.objects.order_by().values_list("country", flat=True).distinct()
+            )
+            cache.set(COUNTRY_FILTER_CACHE_KEY, codes, COUNTRY_FILTER_SECONDS)
+        named = [(code, countries.name(code) or code) for code in codes]
+        return sorted(named, key=lambda pair: collation_key(pair[1]))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(country=self.value())
+        return queryset
+
+
+# The petition's letters and summaries are most of its row: the list shows only a short title.
+PETITION_HEAVY_FIELDS = tuple(
+    f"petition__{name}_{code}" for name in ("letter", "summary") for code in ("en", "fa")
+)
+
+
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin):
+class SignatureAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+    # Chosen for a moderator at 1366 px: who, which petition (short), where from, status, when.
+    # The full record is one click away; the language is a filter.
     list_display = (
         "name",
         "email",
-        "petition_title",
+        "petition_label",
         "country",
         "locality",
         "status",
-        "language",
-        "created_at",
+        "signed_at",
     )
     list_filter = (
         "status",
+        ("created_at", CalendarDateFilter),
         "petition",
-        "country",
-        ("created_at", admin.DateFieldListFilter),
+        OccurringCountryFilter,
         "language",
         # Signatures let through while the cache was down: a burst among them is invalidated by
         # its IP hash (bulk invalidation).
@@ -67,21 +119,57 @@ class SignatureAdmin(admin.ModelAdmin):
     search_fields = ("name", "email_canonical", "locality")
     search_help_text = _("Name, email, email domain (as @example.com) or city.")
     list_select_related = ("petition",)
-    list_per_page = 100
+    list_per_page = 50
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    date_hierarchy = None
+    # Facet counts would count every matching row once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     ordering = ("-created_at",)
     actions = ("invalidate", "restore", "erase")
-    readonly_fields = [field.name for field in Signature._meta.fields]
+    fields = (
+        ("name", "email"),
+        ("petition_link", "status"),
+        ("country", "locality"),
+        "comment",
+        ("show_name", "consent_contact"),
+        ("language", "source"),
+        ("signed_at", "confirmed", "emailed"),
+        ("email_canonical", "ip_hash", "rate_checked"),
+    )
+    readonly_fields = [
+        *(field.name for field in Signature._meta.fields),
+        "petition_link",
+        "signed_at",
+        "confirmed",
+        "emailed",
+    ]
     change_list_template = "admin/signatures/signature/change_list.html"
+    change_form_template = "admin/signatures/signature/change_form.html"
+
+    class Media:
+        css = {"all": ("admin-extra/signature-admin.css",)}
+
+    signed_at = datetime_column(Signature, "created_at")
+    confirmed = datetime_column(Signature, "confirmed_at")
+    emailed = datetime_column(Signature, "emailed_at")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("comment")
+        return super().get_queryset(request).defer("comment", *PETITION_HEAVY_FIELDS)
 
     @admin.display(description=_("petition"), ordering="petition__title_en")
-    def petition_title(self, obj):
-        return obj.petition.title_en or obj.petition.title_fa
+    def petition_label(self, obj):
+        title = petition_title(obj.petition, translation.get_language())
+        return format_html(
+            '<span class="petition-label" title="{}">{}</span>',
+            title,
+            Truncator(title).chars(PETITION_LABEL_CHARS),
+        )
+
+    @admin.display(description=_("petition"))
+    def petition_link(self, obj):
+        title = petition_title(obj.petition, translation.get_language())
+        url = reverse("admin:petitions_petition_change", args=[obj.petition_id])
+        return format_html('<a href="{}">{}</a>', url, title)
 
     # Signer details are what the signer typed: moderators change a signature's status through
     # the actions, never its content.
@@ -152,6 +240,11 @@ class SignatureAdmin(admin.ModelAdmin):
                 name="signatures_signature_bulk_invalidate",
             ),
             path(
+                "<int:pk>/invalidate/",
+                self.admin_site.admin_view(self.invalidate_one_view),
+                name="signatures_signature_invalidate_one",
+            ),
+            path(
                 "erase-signer/",
                 self.admin_site.admin_view(self.erase_signer_view),
                 name="signatures_signature_erase_signer",
@@ -176,6 +269,38 @@ class SignatureAdmin(admin.ModelAdmin):
             title=_("Invalidate a burst of signatures"),
             template="admin/signatures/bulk_invalidate.html",
         )
+
+    @method_decorator(require_POST)
+    def invalidate_one_view(self, request, pk):
+        """The signature page's own Invalidate (or Restore) button, with the reason the moderator
+        gives kept in the audit record."""
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        queryset = Signature.objects.filter(pk=pk)
+        form = ReasonForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _("Say why, for the audit trail."), messages.ERROR)
+        elif request.POST.get("restore"):
+            self._act(
+                request,
+                lambda: queryset.restore(by=request.user, detail=form.cleaned_data["reason"]),
+                lambda n: ngettext("Restored %(n)d signature.", "Restored %(n)d signatures.", n),
+            )
+        else:
+            self._act(
+                request,
+                lambda: queryset.invalidate(by=request.user, detail=form.cleaned_data["reason"]),
+                lambda n: ngettext(
+                    "Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n
+                ),
+            )
+        return redirect("admin:signatures_signature_change", pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_moderate"] = self.has_moderate_permission(request)
+        extra_context["reason_form"] = ReasonForm()
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def erase_signer_view(self, request):
         if not self.has_delete_permission(request):
@@ -260,6 +385,14 @@ class BulkInvalidateForm(forms.Form):
         if data.get("ip_hash"):
             parts.append(f"ip_hash={data['ip_hash']}")
         return " ".join(parts)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=AuditRecord._meta.get_field("detail").max_length,
+        help_text=_("Kept in the audit trail, e.g. “same person, third address”."),
+    )
 
 
 class EraseSignerForm(forms.Form):

@@ -124,7 +124,7 @@ class Signature(models.Model):
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
     # What duplicates are judged by: lower-cased, digits folded to ASCII, NFKC. See normalise.py.
-    email_canonical = models.CharField(max_length=254, editable=False)
+    email_canonical = models.CharField(_("email as compared"), max_length=254, editable=False)
     country = CountryField(_("country"))
     locality = models.CharField(_("city or postcode"), max_length=80, blank=True)
     comment = models.TextField(_("why I'm signing"), max_length=500, blank=True)
@@ -141,7 +141,7 @@ class Signature(models.Model):
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
     # HMAC of the address with a secret salt: enough to spot a burst from one source, never
     # enough to recover who signed.
-    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
     # False when the shared cache was down and the rate limits could not be counted: the signature
     # went through rather than be refused for our outage, and a moderator can find such a burst
     # (with its IP hash) and invalidate it afterwards.
@@ -181,7 +181,8 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.petition_id})"
+        # The admin's heading: the petition is shown beside it, by name (issue 21).
+        return self.name
 
 
 def petition_model():

@@ -83,6 +83,27 @@ def name_problem(value: str) -> str | None:
     return None
 
 
+# The Persian alphabet in its own order. Unicode puts پ چ ژ گ after the Arabic letters and ک ی
+# far from their neighbours, so a list sorted by code point reads out of order to a Persian eye.
+PERSIAN_ALPHABET = "آابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهی"
+PERSIAN_ORDER = {letter: chr(0x10000 + index) for index, letter in enumerate(PERSIAN_ALPHABET)}
+# Hamza forms and Arabic letter variants sort with the letter they are written as.
+PERSIAN_ORDER.update({"أ": PERSIAN_ORDER["ا"], "إ": PERSIAN_ORDER["ا"], "ؤ": PERSIAN_ORDER["و"]})
+PERSIAN_ORDER.update({"ي": PERSIAN_ORDER["ی"], "ة": PERSIAN_ORDER["ه"]})
+
+
+def collation_key(text: str) -> str:
+    """A sort key that puts names in dictionary order in English and in Persian: Latin letters
+    without their accents and case, Persian letters in the Persian alphabet's order, and the
+    zero-width non-joiner, tatweel and diacritics (madda and hamza included) ignored."""
+    decomposed = unicodedata.normalize("NFKD", clean_text(text)).casefold()
+    return "".join(
+        PERSIAN_ORDER.get(ch, ch)
+        for ch in decomposed.replace("\u200c", " ")
+        if not unicodedata.combining(ch) and ch != "\u0640"
+    )
+
+
 # Where a signature came from (Signature.source): "page", "widget:<host>" or "link:<tag>".
 SOURCE_KINDS = ("page", "widget", "link")
 SOURCE_MAX_LENGTH = 80
