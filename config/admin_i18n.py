@@ -11,7 +11,8 @@ import datetime
 
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import DateTimeField, Min
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateField, DateTimeField, Min
 from django.http import HttpResponseRedirect
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,89 @@ def number_column(field: str, description, ordering: str | None = None):
         return local_number(getattr(obj, field))
 
     return admin.display(description=description, ordering=ordering or field)(column)
+
+
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+_calendar_columns: dict = {}
+
+
+def calendar_column(model, name: str):
+    """The list column for a date-time field in the reader's calendar, one per field (the admin
+    compares list columns by identity), keeping the field's header, sorting and CSS class."""
+    key = (model, name)
+    if key not in _calendar_columns:
+
+        def column(obj):
+            return local_datetime(getattr(obj, name))
+
+        column.__name__ = name
+        _calendar_columns[key] = admin.display(
+            description=model._meta.get_field(name).verbose_name, ordering=name
+        )(column)
+    return _calendar_columns[key]
+
+
+class CalendarAdminMixin:
+    """For any ModelAdmin, ours or an installed app's: its date-time columns in the reader's
+    calendar and digits, and its date filters the calendar-aware ones below."""
+
+    def get_list_display(self, request):
+        return [
+            calendar_column(self.model, name)
+            if isinstance(name, str) and isinstance(_field(self.model, name), DateTimeField)
+            else name
+            for name in super().get_list_display(request)
+        ]
+
+    def get_fields(self, request, obj=None):
+        # Read-only date-times only: an editable one keeps its input.
+        shown_only = set(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            shown_only = None  # a view-only page shows every field read-only
+        return [self._in_calendar(entry, shown_only) for entry in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [self._in_calendar(name, None) for name in super().get_readonly_fields(request, obj)]
+
+    def _in_calendar(self, entry, only):
+        if isinstance(entry, (list, tuple)):
+            return type(entry)(self._in_calendar(name, only) for name in entry)
+        if (
+            isinstance(entry, str)
+            and (only is None or entry in only)
+            and isinstance(_field(self.model, entry), DateTimeField)
+        ):
+            return calendar_column(self.model, entry)
+        return entry
+
+    def get_list_filter(self, request):
+        return [
+            (name, CalendarDateFilter)
+            if isinstance(name, str) and isinstance(_field(self.model, name), DateField)
+            else name
+            for name in super().get_list_filter(request)
+        ]
+
+
+def in_reader_calendar(*models, extra: dict | None = None) -> None:
+    """Register these models again with the calendar mixin added to the admin an installed app
+    (axes, django-tasks-db) registered them with, which we do not write; `extra` adds or replaces
+    attributes of that admin (a column with a translated header)."""
+    for model in models:
+        if not admin.site.is_registered(model):  # the app's settings can leave some out
+            continue
+        installed = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(
+            model,
+            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), extra or {}),
+        )
 
 
 class CalendarDateFilter(admin.DateFieldListFilter):

@@ -15,14 +15,47 @@ from django_tasks_db.apps import TasksAppConfig
 class AxesConfig(BaseAxesConfig):
     verbose_name = _("Sign-in protection")
 
+    def ready(self):
+        super().ready()
+        # The admin app, listed first, has registered every installed app's admin by now.
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        from config.admin_i18n import in_reader_calendar
+
+        in_reader_calendar(AccessAttempt, AccessLog, AccessFailureLog)
+
 
 class TasksDatabaseConfig(TasksAppConfig):
     verbose_name = _("Email queue")
+
+    def ready(self):
+        super().ready()
+        from django.contrib import admin
+        from django.utils.html import format_html
+        from django_tasks_db.models import DBTaskResult
+
+        from config.admin_i18n import in_reader_calendar
+
+        # Two headers the app gives as plain, untranslatable English.
+        @admin.display(description=_("task"))
+        def task_name(model_admin, obj):
+            return obj.task_name
+
+        @admin.display(description=_("traceback"))
+        def formatted_traceback(model_admin, obj):
+            return format_html("<pre>{}</pre>", obj.traceback) if obj.traceback else "-"
+
+        in_reader_calendar(
+            DBTaskResult,
+            extra={"task_name": task_name, "formatted_traceback": formatted_traceback},
+        )
 
 
 # Labels of the installed apps that their own catalogues lack in Persian; listed so that
 # `make messages` keeps them in ours.
 THIRD_PARTY_LABELS = (
+    # Django's admin (its Persian catalogue lags behind its templates)
+    gettext_noop("Model name"),
     # axes
     gettext_noop("Access Attempt"),
     gettext_noop("Attempt Remaining"),

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_i18n import (
-    CalendarDateFilter,
+    CalendarAdminMixin,
     NormalisedSearchMixin,
     datetime_column,
     local_number,
@@ -41,7 +41,7 @@ FIELD_HELP = {
 
 
 @admin.register(Petition)
-class PetitionAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
     list_display = (
         "title_en",
         "title_fa",
@@ -49,20 +49,19 @@ class PetitionAdmin(NormalisedSearchMixin, admin.ModelAdmin):
         "original_language",
         "goal_shown",
         "signature_count",
-        "opened",
+        "opened_at",
     )
     list_display_links = ("title_en", "title_fa")
     list_filter = (
         "status",
         "original_language",
         "single_language",
-        ("created_at", CalendarDateFilter),
+        "created_at",
     )
     search_fields = ("title_en", "title_fa", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     readonly_fields = ("preview_links", "created", "updated", "signatures_by_source")
     goal_shown = number_column("goal", _("goal"))
-    opened = datetime_column(Petition, "opened_at")
     created = datetime_column(Petition, "created_at")
     updated = datetime_column(Petition, "updated_at")
     # Each row puts the English and Persian versions of one field side by side, so an organiser
@@ -153,8 +152,11 @@ class PetitionAdmin(NormalisedSearchMixin, admin.ModelAdmin):
             return _("Save the petition to preview it.")
         return format_html_join(
             " · ",
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            ((obj.url_in(code), label) for code, label in (("en", "English"), ("fa", "فارسی"))),
+            '<a href="{}" lang="{}" target="_blank" rel="noopener">{}</a>',
+            (
+                (obj.url_in(code), code, label)
+                for code, label in (("en", "English"), ("fa", "فارسی"))
+            ),
         ) + format_html(
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",

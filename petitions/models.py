@@ -208,6 +208,10 @@ class Petition(models.Model):
         ]
 
     def __str__(self) -> str:
+        # In the reader's language where it has one: the admin's filters, breadcrumbs and
+        # headings name the petition the way a Persian moderator reads it (issue 21).
+        if translation.get_language() == "fa":
+            return self.title_fa or self.title_en or self.slug
         return self.title_en or self.title_fa or self.slug
 
     def save(self, *args, **kwargs):

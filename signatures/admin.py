@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from config.admin_i18n import CalendarDateFilter, NormalisedSearchMixin, datetime_column
+from config.admin_i18n import CalendarAdminMixin, NormalisedSearchMixin
 
 from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
 from .normalise import canonical_email, collation_key
@@ -93,7 +93,7 @@ PETITION_HEAVY_FIELDS = tuple(
 
 
 @admin.register(Signature)
-class SignatureAdmin(NormalisedSearchMixin, admin.ModelAdmin):
+class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
     # Chosen for a moderator at 1366 px: who, which petition (short), where from, status, when.
     # The full record is one click away; the language is a filter.
     list_display = (
@@ -103,11 +103,11 @@ class SignatureAdmin(NormalisedSearchMixin, admin.ModelAdmin):
         "country",
         "locality",
         "status",
-        "signed_at",
+        "created_at",
     )
     list_filter = (
         "status",
-        ("created_at", CalendarDateFilter),
+        "created_at",
         "petition",
         OccurringCountryFilter,
         "language",
@@ -132,26 +132,20 @@ class SignatureAdmin(NormalisedSearchMixin, admin.ModelAdmin):
         ("country", "locality"),
         "comment",
         ("show_name", "consent_contact"),
-        ("language", "source"),
-        ("signed_at", "confirmed", "emailed"),
+        ("language", "source_shown"),
+        ("created_at", "confirmed_at", "emailed_at"),
         ("email_canonical", "ip_hash", "rate_checked"),
     )
     readonly_fields = [
         *(field.name for field in Signature._meta.fields),
         "petition_link",
-        "signed_at",
-        "confirmed",
-        "emailed",
+        "source_shown",
     ]
     change_list_template = "admin/signatures/signature/change_list.html"
     change_form_template = "admin/signatures/signature/change_form.html"
 
     class Media:
         css = {"all": ("admin-extra/signature-admin.css",)}
-
-    signed_at = datetime_column(Signature, "created_at")
-    confirmed = datetime_column(Signature, "confirmed_at")
-    emailed = datetime_column(Signature, "emailed_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("comment", *PETITION_HEAVY_FIELDS)
@@ -164,6 +158,15 @@ class SignatureAdmin(NormalisedSearchMixin, admin.ModelAdmin):
             title,
             Truncator(title).chars(PETITION_LABEL_CHARS),
         )
+
+    @admin.display(description=_("source"))
+    def source_shown(self, obj):
+        kind, _colon, detail = obj.source.partition(":")
+        if kind == "widget" and detail:
+            return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
+        if kind == "link" and detail:
+            return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
+        return _("the widget") if kind == "widget" else _("the petition page")
 
     @admin.display(description=_("petition"))
     def petition_link(self, obj):
@@ -402,7 +405,7 @@ class EraseSignerForm(forms.Form):
         return canonical_email(self.cleaned_data["email"])
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
     """Records nobody may add, edit or delete from the admin, superusers included."""
 
     def has_add_permission(self, request):
@@ -418,7 +421,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(BlockedAttempt)
 class BlockedAttemptAdmin(ReadOnlyAdmin):
     list_display = ("minute", "petition", "reason", "ip_hash", "attempts")
-    list_filter = ("reason", "petition", ("minute", admin.DateFieldListFilter))
+    list_filter = ("reason", "petition", "minute")
     search_fields = ("ip_hash",)
     list_select_related = ("petition",)
 
@@ -426,6 +429,6 @@ class BlockedAttemptAdmin(ReadOnlyAdmin):
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail")
-    list_filter = ("action", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("action", "created_at")
     search_fields = ("actor_name", "detail")
     list_select_related = ("petition",)

@@ -111,6 +111,11 @@ def _chunks(items: list, size: int = 5000):
 
 
 class Signature(models.Model):
+    class Language(models.TextChoices):
+        # Named, so that the admin's filter and detail page say "Persian", not "fa".
+        ENGLISH = "en", _("English")
+        PERSIAN = "fa", _("Persian")
+
     class Status(models.TextChoices):
         COUNTED = "counted", _("Counted")
         PENDING = "pending", _("Awaiting confirmation")
@@ -130,7 +135,9 @@ class Signature(models.Model):
     comment = models.TextField(_("why I'm signing"), max_length=500, blank=True)
     show_name = models.BooleanField(_("show my name on the petition"), default=True)
     consent_contact = models.BooleanField(_("the organiser may email me"), default=False)
-    language = models.CharField(_("signed in"), max_length=2, default="en")
+    language = models.CharField(
+        _("signed in"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.COUNTED
     )

@@ -38,7 +38,6 @@ class Supporter:
         """'Sara Karimi' -> 'Sara K.': enough for the button, not a full identity."""
         return short_name(self.name)
 
-
     def has_signed(self, petition_id: int) -> bool:
         return petition_id in self.signed
 
