@@ -92,14 +92,19 @@ PERSIAN_ORDER.update({"أ": PERSIAN_ORDER["ا"], "إ": PERSIAN_ORDER["ا"], "ؤ"
 PERSIAN_ORDER.update({"ي": PERSIAN_ORDER["ی"], "ة": PERSIAN_ORDER["ه"]})
 
 
+# Between words of a name, a space, a hyphen and a zero-width non-joiner sort alike.
+WORD_BREAKS = re.compile(r"[\s\u200c-]+")
+
+
 def collation_key(text: str) -> str:
     """A sort key that puts names in dictionary order in English and in Persian: Latin letters
-    without their accents and case, Persian letters in the Persian alphabet's order, and the
-    zero-width non-joiner, tatweel and diacritics (madda and hamza included) ignored."""
+    without their accents and case, Persian letters in the Persian alphabet's order, word by word
+    (a hyphen or a zero-width non-joiner breaks words as a space does), tatweel and diacritics
+    (madda and hamza included) ignored."""
     decomposed = unicodedata.normalize("NFKD", clean_text(text)).casefold()
     return "".join(
         PERSIAN_ORDER.get(ch, ch)
-        for ch in decomposed.replace("\u200c", " ")
+        for ch in WORD_BREAKS.sub(" ", decomposed)
         if not unicodedata.combining(ch) and ch != "\u0640"
     )
 
