@@ -1,9 +1,12 @@
+import hashlib
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
@@ -20,6 +23,7 @@ from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
 from .models import Petition, text_direction
+from .persian_tidy import diff_html, tidy_persian
 
 
 def _language_of(field_name: str) -> str | None:
@@ -210,6 +214,11 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
                 self.admin_site.admin_view(self.export_view),
                 name="petitions_petition_export",
             ),
+            path(
+                "<int:pk>/tidy-persian/",
+                self.admin_site.admin_view(self.tidy_persian_view),
+                name="petitions_petition_tidy_persian",
+            ),
             *super().get_urls(),
         ]
 
@@ -221,11 +230,69 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
             raise Http404
         return export_response(request, [petition], fmt, status)
 
+    def tidy_persian_view(self, request, pk):
+        """Tidy Persian spacing (issue 21): each Persian field's suggested change as a diff; the
+        organiser ticks the ones to keep. A field edited since the page was shown is not
+        overwritten: its suggestion is shown again."""
+        petition = get_object_or_404(Petition, pk=pk)
+        if not self.has_change_permission(request, petition):
+            raise PermissionDenied
+        proposals = tidy_proposals(petition)
+        if request.method == "POST":
+            chosen = set(request.POST.getlist("apply"))
+            applied = [
+                proposal
+                for proposal in proposals
+                if proposal["field"] in chosen
+                and request.POST.get(f"before_{proposal['field']}") == proposal["digest"]
+            ]
+            for proposal in applied:
+                setattr(petition, proposal["field"], proposal["after"])
+            if applied:
+                petition.save(update_fields=[p["field"] for p in applied] + ["updated_at"])
+                labels = ", ".join(str(p["label"]) for p in applied)
+                self.log_change(request, petition, f"Tidied Persian spacing: {labels}")
+                self.message_user(request, _("Persian spacing tidied: %s.") % labels)
+            return redirect("admin:petitions_petition_change", petition.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Tidy Persian spacing"),
+            "subtitle": str(petition),
+            "original": petition,
+            "opts": self.model._meta,
+            "proposals": proposals,
+        }
+        return TemplateResponse(request, "admin/petitions/petition/tidy_persian.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["can_export"] = self.has_export_permission(request)
         extra_context["signature_statuses"] = Signature.Status.choices
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# The Persian fields an organiser writes, in the order the form shows them.
+PERSIAN_FIELDS = ("addressed_to_fa", "title_fa", "summary_fa", "letter_fa")
+
+
+def tidy_proposals(petition: Petition) -> list[dict]:
+    """Each Persian field that tidying would change: before, after and the diff to show."""
+    context = "\n".join(getattr(petition, name) for name in PERSIAN_FIELDS)
+    proposals = []
+    for name in PERSIAN_FIELDS:
+        before = getattr(petition, name)
+        after = tidy_persian(before, context=context)
+        if after != before:
+            proposals.append(
+                {
+                    "field": name,
+                    "label": Petition._meta.get_field(name).verbose_name,
+                    "after": after,
+                    "diff": diff_html(before, after),
+                    "digest": hashlib.sha256(before.encode()).hexdigest(),
+                }
+            )
+    return proposals
 
 
 def export_response(
