@@ -183,7 +183,10 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
         body = format_html_join(
             "",
             '<tr><td dir="ltr">{}</td><td>{}</td><td>{}</td></tr>',
-            ((row["source"], row["counted"], row["total"]) for row in rows),
+            (
+                (row["source"], local_number(row["counted"]), local_number(row["total"]))
+                for row in rows
+            ),
         )
         if not body:
             return _("No signatures yet.")

@@ -28,7 +28,7 @@ import difflib
 import re
 
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from signatures.normalise import ARABIC_TO_PERSIAN
 
@@ -198,7 +198,7 @@ def _shown(text: str) -> SafeString:
             (
                 format_html('<span class="zwnj" title="ZWNJ">{}</span>', ZWNJ + "|")
                 if piece == ZWNJ
-                else format_html("<br>")
+                else mark_safe("<br>")
                 if piece == "\n"
                 else piece,
             )

@@ -36,6 +36,17 @@ COUNTRY_FILTER_SECONDS = 10 * 60
 PETITION_LABEL_CHARS = 32
 
 
+def source_label(source: str):
+    """Where a signature came from (Signature.source), in the reader's words; a host or a link's
+    tag stays as it is, isolated left to right."""
+    kind, _colon, detail = source.partition(":")
+    if kind == "widget" and detail:
+        return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
+    if kind == "link" and detail:
+        return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
+    return _("the widget") if kind == "widget" else _("the petition page")
+
+
 def petition_title(petition, language: str) -> str:
     """The petition's title in the reader's language when it has one."""
     if language == "fa":
@@ -161,12 +172,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("source"))
     def source_shown(self, obj):
-        kind, _colon, detail = obj.source.partition(":")
-        if kind == "widget" and detail:
-            return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
-        if kind == "link" and detail:
-            return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
-        return _("the widget") if kind == "widget" else _("the petition page")
+        return source_label(obj.source)
 
     @admin.display(description=_("petition"))
     def petition_link(self, obj):

@@ -3,6 +3,7 @@ import datetime
 from django import template
 from django.utils import timezone, translation
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,7 @@ def local_paginator_number(changelist, i):
     return format_html(
         '<a href="{}"{}>{}</a> ',
         changelist.get_query_string({"p": i}),
-        format_html(' class="end"') if i == changelist.paginator.num_pages else "",
+        mark_safe(' class="end"') if i == changelist.paginator.num_pages else "",
         shown,
     )
 
