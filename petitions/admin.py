@@ -74,7 +74,12 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
         (None, {"fields": ("status", "slug", "preview_links")}),
         (
             _("Who and to whom"),
-            {"fields": ("starter_name", ("addressed_to_en", "addressed_to_fa"))},
+            {
+                "fields": (
+                    ("starter_name", "starter_name_fa"),
+                    ("addressed_to_en", "addressed_to_fa"),
+                )
+            },
         ),
         (
             _("Text in English and Persian"),

@@ -21,6 +21,8 @@ SUMMARY_FA = (
     "شامل دیکتاتورهایی شود که خود به آزادی بیان باور ندارند، کارزار امیلی را امضا کنید."
 )
 ADDRESSED_TO_FA = "ایلان ماسک"
+# The starter's name as the Persian page writes it (the summary calls her امیلی).
+STARTER_FA = "امیلی شریدر"
 
 COUNTER_LINE = re.compile(
     r"^([\d,]+)\s+have\s+signed\s+(.+?)’s\s+petition\.\s+Let’s\s+get\s+to\s+([\d,]+)!$"
@@ -64,6 +66,7 @@ def parse_seed_page(text: str) -> dict:
         "slug": "ban-khamenei-from-twitter",
         "status": "open",
         "starter_name": starter,
+        "starter_name_fa": STARTER_FA,
         "addressed_to_en": addressed_to,
         "addressed_to_fa": ADDRESSED_TO_FA,
         "title_en": title,
