@@ -139,6 +139,16 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
     def signature_count(self, obj):
         return local_number(obj.signature_total or 0)
 
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_preview" in request.POST:
+            return redirect(obj.url_in(translation.get_language()))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_preview" in request.POST:
+            return redirect(obj.url_in(translation.get_language()))
+        return super().response_change(request, obj)
+
     def save_model(self, request, obj, form, change):
         was_open = change and form.initial.get("status") == Petition.Status.OPEN
         super().save_model(request, obj, form, change)

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from config.admin_i18n import CalendarAdminMixin, NormalisedSearchMixin
+from config.admin_i18n import CalendarAdminMixin, NormalisedSearchMixin, local_number
 
 from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
 from .normalise import canonical_email, collation_key
@@ -203,7 +203,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         self._act(
             request,
             lambda: queryset.invalidate(by=request.user),
-            lambda n: ngettext("Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n),
+            lambda n: ngettext("Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n),
         )
 
     @admin.action(description=_("Restore: count again"), permissions=["moderate"])
@@ -211,7 +211,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         self._act(
             request,
             lambda: queryset.restore(by=request.user),
-            lambda n: ngettext("Restored %(n)d signature.", "Restored %(n)d signatures.", n),
+            lambda n: ngettext("Restored %(n)s signature.", "Restored %(n)s signatures.", n),
         )
 
     @admin.action(description=_("Delete for good"), permissions=["delete"])
@@ -219,7 +219,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         self._act(
             request,
             lambda: queryset.erase(by=request.user),
-            lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
+            lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
         )
 
     def _act(self, request, act, done):
@@ -227,7 +227,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         moderator."""
         changed = act()
         total = sum(changed.values())
-        self.message_user(request, done(total) % {"n": total})
+        self.message_user(request, done(total) % {"n": local_number(total)})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
@@ -273,7 +273,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
                 by=request.user, detail=form.describe(), bulk=True
             ),
             done=lambda n: ngettext(
-                "Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n
+                "Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n
             ),
             title=_("Invalidate a burst of signatures"),
             template="admin/signatures/bulk_invalidate.html",
@@ -293,14 +293,14 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             self._act(
                 request,
                 lambda: queryset.restore(by=request.user, detail=form.cleaned_data["reason"]),
-                lambda n: ngettext("Restored %(n)d signature.", "Restored %(n)d signatures.", n),
+                lambda n: ngettext("Restored %(n)s signature.", "Restored %(n)s signatures.", n),
             )
         else:
             self._act(
                 request,
                 lambda: queryset.invalidate(by=request.user, detail=form.cleaned_data["reason"]),
                 lambda n: ngettext(
-                    "Invalidated %(n)d signature.", "Invalidated %(n)d signatures.", n
+                    "Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n
                 ),
             )
         return redirect("admin:signatures_signature_change", pk)
@@ -322,7 +322,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             # The record says that a signer was erased, never who: keeping the address would
             # undo the erasure.
             act=lambda queryset: queryset.erase(by=request.user, signer_request=True),
-            done=lambda n: ngettext("Deleted %(n)d signature.", "Deleted %(n)d signatures.", n),
+            done=lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
             title=_("Delete a signer's data on request"),
             template="admin/signatures/erase_signer.html",
         )

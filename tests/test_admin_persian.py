@@ -324,3 +324,37 @@ def test_petition_form_explains_the_address_and_what_open_means(admin_client):
     html = admin_client.get(f"{ADMIN}petitions/petition/add/").content.decode()
     assert "The petition&#x27;s web address" in html or "The petition's web address" in html
     assert "Open: published at once" in html
+
+
+def test_a_new_petition_can_be_previewed_from_its_first_save(admin_client):
+    add = admin_client.get(f"{ADMIN}petitions/petition/add/").content.decode()
+    assert elements(add, "input", name="_preview")
+    data = {
+        "status": "draft",
+        "slug": "first-draft",
+        "starter_name": "Sara Karimi",
+        "addressed_to_en": "The Minister",
+        "original_language": "en",
+        "title_en": "A first draft",
+        "summary_en": "Why it matters.",
+        "letter_en": "Dear Minister,",
+        "goal": "1000",
+        "_preview": "Save and preview",
+    }
+    response = admin_client.post(f"{ADMIN}petitions/petition/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response["Location"] == "/en/p/first-draft/"
+    preview = admin_client.get(response["Location"])
+    assert preview.status_code == 200 and "A first draft" in preview.content.decode()
+
+
+def test_moderation_messages_count_in_the_readers_digits(admin_client):
+    petition = make_petition()
+    signatures = [make_signature(petition) for _ in range(3)]
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    response = admin_client.post(
+        f"{ADMIN}signatures/signature/",
+        {"action": "invalidate", "_selected_action": [s.pk for s in signatures]},
+        follow=True,
+    )
+    assert "۳ امضا باطل شد." in response.content.decode()
