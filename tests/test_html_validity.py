@@ -15,6 +15,7 @@ import pytest
 from signatures import supporter
 from tests.conftest import running_in_ci
 from tests.factories import make_petition, make_signature
+from tests.npm import npm_install
 
 VNU_DIR = Path(__file__).resolve().parent / "vnu"
 VNU_JAR = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -34,19 +35,7 @@ def vnu() -> list[str]:
         _unavailable(
             "no Java runtime for the Nu HTML Checker (apt-get install default-jre-headless)"
         )
-    if not VNU_JAR.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("vnu-jar is not installed and there is no npm to install it")
-        result = subprocess.run(
-            [npm, "ci", "--prefix", str(VNU_DIR), "--no-audit", "--no-fund"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if result.returncode != 0 or not VNU_JAR.exists():
-            _unavailable(f"npm ci for vnu-jar failed: {result.stderr.strip()[-2000:]}")
+    npm_install(VNU_DIR, VNU_JAR, _unavailable)
     return [java, "-Xss2m", "-jar", str(VNU_JAR)]
 
 

@@ -12,7 +12,9 @@ from tests.factories import make_staff
 LANGUAGES = ["en", "fa"]
 PASSWORD = "a-long-test-password"
 PERSIAN_MONTHS = "فروردین|اردیبهشت|خرداد|تیر|مرداد|شهریور|مهر|آبان|آذر|دی|بهمن|اسفند"
-SOLAR_HIJRI_MOMENT = re.compile(rf"^[۰-۹]{{1,2}} ({PERSIAN_MONTHS}) [۰-۹]{{4}}، [۰-۹]{{2}}:[۰-۹]{{2}}$")
+SOLAR_HIJRI_MOMENT = re.compile(
+    rf"^[۰-۹]{{1,2}} ({PERSIAN_MONTHS}) [۰-۹]{{4}}، [۰-۹]{{2}}:[۰-۹]{{2}}$"
+)
 # Latin words allowed on a Persian page: the technical names axes keeps in its own Persian.
 ALLOWED_LATIN = {"IP", "CSV", "JSON", "Lines", "GET", "POST", "HTTP"}
 MIN_SCREENSHOT_BYTES = 10_000
@@ -111,9 +113,10 @@ def test_admin_screenshots_and_what_they_must_show(
     page.goto(pages["petition-edit"])
     tools = page.locator("#content-main .object-tools").bounding_box()
     heading = page.locator("#content h2").first.bounding_box()
-    assert tools["y"] + tools["height"] <= heading["y"] + 1 or heading["y"] + heading[
-        "height"
-    ] <= tools["y"] + 1
+    assert (
+        tools["y"] + tools["height"] <= heading["y"] + 1
+        or heading["y"] + heading["height"] <= tools["y"] + 1
+    )
 
     # On a phone the list scrolls inside its own box, never the page.
     page.set_viewport_size({"width": 390, "height": 844})
