@@ -358,3 +358,17 @@ def test_moderation_messages_count_in_the_readers_digits(admin_client):
         follow=True,
     )
     assert "۳ امضا باطل شد." in response.content.decode()
+
+
+def test_searching_a_whole_address_uses_the_email_index(admin_client):
+    petition = make_petition()
+    make_signature(petition, name="Reza", email="Reza1360@Example.com")
+    make_signature(petition, name="Other", email="reza1360@example.com.evil")
+    with CaptureQueriesContext(connection) as captured:
+        html = admin_client.get(
+            f"{ADMIN}signatures/signature/", {"q": " REZA۱۳۶۰@example.com "}
+        ).content.decode()
+    assert "Reza1360@Example.com" in html and "example.com.evil" not in html
+    searched = [q["sql"] for q in captured if '"email_canonical" =' in q["sql"]]
+    assert searched
+    assert not [q["sql"] for q in captured if "LIKE" in q["sql"].upper()]
