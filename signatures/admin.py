@@ -114,7 +114,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         "name",
         "email",
         "petition_label",
-        "country",
+        "country_name",
         "locality",
         "status",
         "created_at",
@@ -171,6 +171,12 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         if FULL_ADDRESS.fullmatch(email):
             return queryset.filter(email_canonical=email), False
         return super().get_search_results(request, queryset, search_term)
+
+    # django-countries' choices are all 250 countries, flattened and translated anew for every cell
+    # the admin formats through them: 0.85 s of a 50-row page. The code's own name is a lookup.
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj):
+        return obj.country.name
 
     @admin.display(description=_("petition"), ordering="petition__title_en")
     def petition_label(self, obj):
