@@ -109,8 +109,13 @@ def test_admin_screenshots_and_what_they_must_show(
     else:
         assert all(re.search(r"\d{4}, \d{2}:\d{2}$", text) for text in dates), dates[:3]
 
-    # The petition form: the tools sit above the title, not over it.
+    # The petition form: the tools sit above the title, not over it, and the required fields are
+    # marked before anything is saved.
     page.goto(pages["petition-edit"])
+    marker = page.evaluate(
+        "getComputedStyle(document.querySelector('label.required[for=id_slug]'), '::after').content"
+    )
+    assert "*" in marker
     tools = page.locator("#content-main .object-tools").bounding_box()
     heading = page.locator("#content h2").first.bounding_box()
     assert (
