@@ -41,7 +41,7 @@ run: compilemessages
 	@DEBUG=true $(PY) manage.py migrate -v0
 	@DEBUG=true $(PY) manage.py createcachetable
 	@DEBUG=true $(PY) manage.py load_demo
-	@DEBUG=true $(PY) manage.py demo_admin
+	@DEBUG=true $(PY) manage.py demo_admin --host $(HOST) --port $(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/  (English: /en/  Persian: /fa/)"
 	@DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 

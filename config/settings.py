@@ -72,10 +72,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_countries",
-    "axes",
+    # axes and django-tasks-db with names a moderator can read, in both languages (issue 21).
+    "config.apps.AxesConfig",
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "config.apps.TasksDatabaseConfig",
     "petitions",
     "signatures",
 ]
@@ -319,6 +320,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# The admin's language choice (issue 21) is this cookie: it must outlive the browser session, or
+# a Persian moderator would be sent back to the browser's language every morning.
+LANGUAGE_COOKIE_AGE = env.int("LANGUAGE_COOKIE_AGE", default=365 * 24 * 3600)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): everything from our own origin, no inline script or style,
 # and no page may be framed. A view that must be embeddable says so itself, with

@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,10 +10,17 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_i18n import (
+    CalendarAdminMixin,
+    NormalisedSearchMixin,
+    datetime_column,
+    local_number,
+    number_column,
+)
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
 
@@ -24,6 +33,7 @@ from .models import (
     ReviewQueue,
     text_direction,
 )
+from .persian_tidy import diff_html, tidy_persian
 from .snippets import snippets
 
 TEXT_FIELDS = ("addressed_to", *TRANSLATED_FIELDS)
@@ -34,36 +44,61 @@ def _language_of(field_name: str) -> str | None:
     return suffix if suffix in ("en", "fa") else None
 
 
+# Shown under fields whose model help is silent or says too little for a first-time organiser.
+FIELD_HELP = {
+    "slug": _(
+        "The petition's web address: /en/p/<address>/ and /fa/p/<address>/. Latin letters, "
+        "digits and hyphens; filled in from the English title as you type it."
+    ),
+    "status": _(
+        "Draft: only staff see it. Open: published at once and taking signatures. "
+        "Closed: still visible, no longer taking signatures."
+    ),
+}
+
+
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin):
+class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
     list_display = (
         "title_en",
         "title_fa",
         "status",
         "original_language",
-        "goal",
+        "goal_shown",
         "signature_count",
         "opened_at",
     )
     list_display_links = ("title_en", "title_fa")
-    list_filter = ("status", "original_language", "single_language")
+    list_filter = (
+        "status",
+        "original_language",
+        "single_language",
+        "created_at",
+    )
     search_fields = ("title_en", "title_fa", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     readonly_fields = (
         "preview_links",
-        "created_at",
-        "updated_at",
+        "created",
+        "updated",
         "signatures_by_source",
         "embed_snippets",
     )
-    date_hierarchy = "created_at"
+    goal_shown = number_column("goal", _("goal"))
+    created = datetime_column(Petition, "created_at")
+    updated = datetime_column(Petition, "updated_at")
     # Each row puts the English and Persian versions of one field side by side, so an organiser
     # can check one against the other line by line.
     fieldsets = (
         (None, {"fields": ("status", "slug", "preview_links")}),
         (
             _("Who and to whom"),
-            {"fields": ("starter_name", ("addressed_to_en", "addressed_to_fa"))},
+            {
+                "fields": (
+                    ("starter_name", "starter_name_fa"),
+                    ("addressed_to_en", "addressed_to_fa"),
+                )
+            },
         ),
         (
             _("Text in English and Persian"),
@@ -79,7 +114,15 @@ class PetitionAdmin(admin.ModelAdmin):
         ),
         (
             _("Goal, signing and dates"),
-            {"fields": ("goal", "requires_confirmation", "opened_at", "closes_at", "created_at")},
+            {
+                "fields": (
+                    "goal",
+                    "requires_confirmation",
+                    "opened_at",
+                    "closes_at",
+                    ("created", "updated"),
+                )
+            },
         ),
         (
             _("Embedding and sources"),
@@ -97,6 +140,8 @@ class PetitionAdmin(admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in FIELD_HELP:
+            field.help_text = FIELD_HELP[db_field.name]
         language = _language_of(db_field.name)
         if field is not None and language:
             # Persian is typed right-to-left and spell-checked as Persian; the attributes also
@@ -124,7 +169,33 @@ class PetitionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("signatures"), ordering="signature_total")
     def signature_count(self, obj):
-        return obj.signature_total or 0
+        return local_number(obj.signature_total or 0)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_preview" in request.POST:
+            return redirect(obj.url_in(translation.get_language()))
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_preview" in request.POST:
+            return redirect(obj.url_in(translation.get_language()))
+        return super().response_change(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        was_open = change and form.initial.get("status") == Petition.Status.OPEN
+        super().save_model(request, obj, form, change)
+        if obj.status == Petition.Status.OPEN and not was_open:
+            # Saving as Open publishes at once; say so, with where to see it.
+            self.message_user(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    _("Published: the petition is public and taking signatures."),
+                    obj.url_in(translation.get_language()),
+                    _("See it"),
+                ),
+                messages.WARNING,
+            )
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):
@@ -132,8 +203,11 @@ class PetitionAdmin(admin.ModelAdmin):
             return _("Save the petition to preview it.")
         return format_html_join(
             " · ",
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            ((obj.url_in(code), label) for code, label in (("en", "English"), ("fa", "فارسی"))),
+            '<a href="{}" lang="{}" target="_blank" rel="noopener">{}</a>',
+            (
+                (obj.url_in(code), code, label)
+                for code, label in (("en", "English"), ("fa", "فارسی"))
+            ),
         ) + format_html(
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",
@@ -162,7 +236,10 @@ class PetitionAdmin(admin.ModelAdmin):
         body = format_html_join(
             "",
             '<tr><td dir="ltr">{}</td><td>{}</td><td>{}</td></tr>',
-            ((row["source"], row["counted"], row["total"]) for row in rows),
+            (
+                (row["source"], local_number(row["counted"]), local_number(row["total"]))
+                for row in rows
+            ),
         )
         if not body:
             return _("No signatures yet.")
@@ -203,6 +280,11 @@ class PetitionAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.export_view),
                 name="petitions_petition_export",
             ),
+            path(
+                "<int:pk>/tidy-persian/",
+                self.admin_site.admin_view(self.tidy_persian_view),
+                name="petitions_petition_tidy_persian",
+            ),
             *super().get_urls(),
         ]
 
@@ -214,11 +296,69 @@ class PetitionAdmin(admin.ModelAdmin):
             raise Http404
         return export_response(request, [petition], fmt, status)
 
+    def tidy_persian_view(self, request, pk):
+        """Tidy Persian spacing (issue 21): each Persian field's suggested change as a diff; the
+        organiser ticks the ones to keep. A field edited since the page was shown is not
+        overwritten: its suggestion is shown again."""
+        petition = get_object_or_404(Petition, pk=pk)
+        if not self.has_change_permission(request, petition):
+            raise PermissionDenied
+        proposals = tidy_proposals(petition)
+        if request.method == "POST":
+            chosen = set(request.POST.getlist("apply"))
+            applied = [
+                proposal
+                for proposal in proposals
+                if proposal["field"] in chosen
+                and request.POST.get(f"before_{proposal['field']}") == proposal["digest"]
+            ]
+            for proposal in applied:
+                setattr(petition, proposal["field"], proposal["after"])
+            if applied:
+                petition.save(update_fields=[p["field"] for p in applied] + ["updated_at"])
+                labels = ", ".join(str(p["label"]) for p in applied)
+                self.log_change(request, petition, f"Tidied Persian spacing: {labels}")
+                self.message_user(request, _("Persian spacing tidied: %s.") % labels)
+            return redirect("admin:petitions_petition_change", petition.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Tidy Persian spacing"),
+            "subtitle": str(petition),
+            "original": petition,
+            "opts": self.model._meta,
+            "proposals": proposals,
+        }
+        return TemplateResponse(request, "admin/petitions/petition/tidy_persian.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["can_export"] = self.has_export_permission(request)
         extra_context["signature_statuses"] = Signature.Status.choices
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# The Persian fields an organiser writes, in the order the form shows them.
+PERSIAN_FIELDS = ("addressed_to_fa", "title_fa", "summary_fa", "letter_fa")
+
+
+def tidy_proposals(petition: Petition) -> list[dict]:
+    """Each Persian field that tidying would change: before, after and the diff to show."""
+    context = "\n".join(getattr(petition, name) for name in PERSIAN_FIELDS)
+    proposals = []
+    for name in PERSIAN_FIELDS:
+        before = getattr(petition, name)
+        after = tidy_persian(before, context=context)
+        if after != before:
+            proposals.append(
+                {
+                    "field": name,
+                    "label": Petition._meta.get_field(name).verbose_name,
+                    "after": after,
+                    "diff": diff_html(before, after),
+                    "digest": hashlib.sha256(before.encode()).hexdigest(),
+                }
+            )
+    return proposals
 
 
 def export_response(

@@ -247,6 +247,14 @@ class Petition(models.Model):
     starter_name = models.CharField(
         _("started by"), max_length=120, help_text=_("The name shown as the petition's starter.")
     )
+    # The starter's name as Persian readers write it (issue 21); empty shows starter_name.
+    starter_name_fa = models.CharField(
+        _("started by (Persian)"),
+        max_length=120,
+        blank=True,
+        db_default="",
+        help_text=_("The starter's name in Persian script, shown on the Persian pages."),
+    )
     addressed_to_en = models.CharField(_("addressed to (English)"), max_length=200, blank=True)
     addressed_to_fa = models.CharField(_("addressed to (Persian)"), max_length=200, blank=True)
 
@@ -381,6 +389,10 @@ class Petition(models.Model):
         ]
 
     def __str__(self) -> str:
+        # In the reader's language where it has one: the admin's filters, breadcrumbs and
+        # headings name the petition the way a Persian moderator reads it (issue 21).
+        if translation.get_language() == "fa":
+            return self.title_fa or self.title_en or self.slug
         return self.title_en or self.title_fa or self.slug
 
     def save(self, *args, **kwargs):
@@ -390,6 +402,13 @@ class Petition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    @property
+    def starter(self) -> str:
+        """The starter's name for the page being shown: in Persian script on Persian pages."""
+        if translation.get_language() == "fa" and self.starter_name_fa:
+            return self.starter_name_fa
+        return self.starter_name
 
     def get_thanks_url(self) -> str:
         return reverse("petitions:thanks", kwargs={"slug": self.slug})

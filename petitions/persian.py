@@ -62,3 +62,43 @@ def format_date(value: datetime.date | datetime.datetime, language: str) -> str:
         jalali = jdatetime.date.fromgregorian(date=value)
         return persian_digits(f"{jalali.day} {PERSIAN_MONTHS[jalali.month - 1]} {jalali.year}")
     return f"{value.day} {ENGLISH_MONTHS[value.month - 1]} {value.year}"
+
+
+def format_datetime(value: datetime.datetime, language: str) -> str:
+    """A moment as its readers write it, in the site's time zone: '1 December 2026, 07:35' or
+    '۱۰ آذر ۱۴۰۵، ۰۷:۳۵'."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    day = format_date(value, language)
+    if language == "fa":
+        return f"{day}، {persian_digits(f'{value:%H:%M}')}"
+    return f"{day}, {value:%H:%M}"
+
+
+def month_name(year: int, month: int, language: str) -> str:
+    """A month of the reader's calendar: 'December 2026' or 'آذر ۱۴۰۵'."""
+    if language == "fa":
+        return persian_digits(f"{PERSIAN_MONTHS[month - 1]} {year}")
+    return f"{ENGLISH_MONTHS[month - 1]} {year}"
+
+
+def calendar_date(value: datetime.date, language: str) -> tuple[int, int, int]:
+    """(year, month, day) of a Gregorian day in the reader's calendar."""
+    if language == "fa":
+        jalali = jdatetime.date.fromgregorian(date=value)
+        return jalali.year, jalali.month, jalali.day
+    return value.year, value.month, value.day
+
+
+def month_start(year: int, month: int, language: str) -> datetime.date:
+    """The Gregorian day on which a month of the reader's calendar begins; month 13 is the first
+    month of the next year."""
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    if language == "fa":
+        return jdatetime.date(year, month, 1).togregorian()
+    return datetime.date(year, month, 1)
+
+
+def year_label(year: int, language: str) -> str:
+    """A year of the reader's calendar, never grouped: '2026' or '۱۴۰۵'."""
+    return persian_digits(str(year)) if language == "fa" else str(year)

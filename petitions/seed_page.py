@@ -7,6 +7,8 @@ as petitions/demo/seed-petition.json, so running the site never needs the origin
 import datetime
 import re
 
+from .persian_tidy import tidy_persian
+
 # The page carries no Persian title or summary; these are our translations of its English ones.
 TITLE_FA = "ایلان ماسک: آیت‌الله خامنه‌ای را از توییتر اخراج کنید"
 SUMMARY_FA = (
@@ -19,6 +21,8 @@ SUMMARY_FA = (
     "شامل دیکتاتورهایی شود که خود به آزادی بیان باور ندارند، کارزار امیلی را امضا کنید."
 )
 ADDRESSED_TO_FA = "ایلان ماسک"
+# The starter's name as the Persian page writes it (the summary calls her امیلی).
+STARTER_FA = "امیلی شریدر"
 
 COUNTER_LINE = re.compile(
     r"^([\d,]+)\s+have\s+signed\s+(.+?)’s\s+petition\.\s+Let’s\s+get\s+to\s+([\d,]+)!$"
@@ -62,6 +66,7 @@ def parse_seed_page(text: str) -> dict:
         "slug": "ban-khamenei-from-twitter",
         "status": "open",
         "starter_name": starter,
+        "starter_name_fa": STARTER_FA,
         "addressed_to_en": addressed_to,
         "addressed_to_fa": ADDRESSED_TO_FA,
         "title_en": title,
@@ -69,7 +74,12 @@ def parse_seed_page(text: str) -> dict:
         "summary_en": summary,
         "summary_fa": SUMMARY_FA,
         "letter_en": _between(lines, f"Dear {addressed_to}", "Mr. Musk, ban"),
-        "letter_fa": _between(lines, "آقای ایلان ماسک عزیز", "آقای ماسک، توییتر"),
+        # The page's Persian lost its ZWNJs and paragraph breaks when it was pasted; it is kept
+        # as the admin's "tidy Persian spacing" step would leave it (issue 21).
+        "letter_fa": tidy_persian(
+            _between(lines, "آقای ایلان ماسک عزیز", "آقای ماسک، توییتر"),
+            context=f"{TITLE_FA}\n{SUMMARY_FA}",
+        ),
         "original_language": "en",
         "goal": int(goal.replace(",", "")),
         "opened_at": opened.isoformat(),

@@ -8,6 +8,7 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 """
 
 import time
+from dataclasses import replace
 from urllib.parse import quote, urlencode, urlsplit
 
 from csp.decorators import csp_replace
@@ -128,6 +129,7 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "last_signed_at": snapshot.last_signed_at,
         "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
+        "already_signed": one_click and remembered.has_signed(petition.pk),
         "recent_signers": counting.recent_signers(petition),
         "country_counts": by_country(counting.country_counts(petition)),
         "page_url": page_url,
@@ -138,6 +140,8 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
             reverse("petitions:share_image", kwargs={"slug": petition.slug})
         ),
     }
+    if context["already_signed"]:
+        context["share_links"] = share_links(page_url, context["text"].title.value)
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
 
@@ -301,7 +305,10 @@ def sign(request, slug):
     if petition.requires_confirmation and not who.confirmed:
         thanks += "?check=email"
     response = HttpResponseRedirect(thanks)
-    supporter.remember(response, who, embedded=embed)
+    signed_before = remembered.signed if remembered else ()
+    supporter.remember(
+        response, replace(who, signed=signed_before).with_signed(petition.pk), embedded=embed
+    )
     return response
 
 
@@ -374,7 +381,11 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
         "page_url": site_url(petition.get_absolute_url()),
+        # Signed from this frame before: the share links, not one click again (issue 21).
+        "already_signed": one_click and remembered.has_signed(petition.pk),
     }
+    if context["already_signed"]:
+        context["share_links"] = share_links(context["page_url"], context["text"].title.value)
     response = render(request, "petitions/embed.html", context, status=status)
     personal = form is not None or remembered is not None or "form" in request.GET
     return frameable(cache_like_the_page(response, personal), petition)

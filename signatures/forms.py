@@ -14,7 +14,7 @@ from django_countries import countries
 
 from .abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from .models import Signature
-from .normalise import canonical_email, clean_code, clean_text, name_problem
+from .normalise import canonical_email, clean_code, clean_text, collation_key, name_problem
 
 # Where the page's language makes a fair guess at the signer's country. English is spoken in too
 # many places to guess.
@@ -43,9 +43,18 @@ def clean_person_name(value: str) -> str:
 
 @lru_cache(maxsize=8)
 def country_choices(language: str) -> tuple[tuple[str, str], ...]:
-    """Countries named and sorted in `language`, computed once per language, not per request."""
+    """Countries named and sorted in `language` (in the Persian alphabet's order on Persian
+    pages, not the English one), the guessed country first; computed once per language."""
     with translation.override(language):
-        return (("", "—"), *((code, str(name)) for code, name in countries))
+        named = sorted(((code, str(name)) for code, name in countries), key=_by_name)
+    guess = COUNTRY_GUESS.get(language)
+    first = [pair for pair in named if pair[0] == guess]
+    rest = [pair for pair in named if pair[0] != guess]
+    return (("", "—"), *first, *rest)
+
+
+def _by_name(pair: tuple[str, str]) -> str:
+    return collation_key(pair[1])
 
 
 @lru_cache(maxsize=8)

@@ -145,6 +145,11 @@ def _chunks(items: list, size: int = 5000):
 
 
 class Signature(models.Model):
+    class Language(models.TextChoices):
+        # Named, so that the admin's filter and detail page say "Persian", not "fa".
+        ENGLISH = "en", _("English")
+        PERSIAN = "fa", _("Persian")
+
     class Status(models.TextChoices):
         COUNTED = "counted", _("Counted")
         PENDING = "pending", _("Awaiting confirmation")
@@ -158,13 +163,15 @@ class Signature(models.Model):
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
     # What duplicates are judged by: lower-cased, digits folded to ASCII, NFKC. See normalise.py.
-    email_canonical = models.CharField(max_length=254, editable=False)
+    email_canonical = models.CharField(_("email as compared"), max_length=254, editable=False)
     country = CountryField(_("country"))
     locality = models.CharField(_("city or postcode"), max_length=80, blank=True)
     comment = models.TextField(_("why I'm signing"), max_length=500, blank=True)
     show_name = models.BooleanField(_("show my name on the petition"), default=True)
     consent_contact = models.BooleanField(_("the organiser may email me"), default=False)
-    language = models.CharField(_("signed in"), max_length=2, default="en")
+    language = models.CharField(
+        _("signed in"), max_length=2, choices=Language.choices, default=Language.ENGLISH
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.COUNTED
     )
@@ -175,7 +182,7 @@ class Signature(models.Model):
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
     # HMAC of the address with a secret salt: enough to spot a burst from one source, never
     # enough to recover who signed.
-    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
     # False when the shared cache was down and the rate limits could not be counted: the signature
     # went through rather than be refused for our outage, and a moderator can find such a burst
     # (with its IP hash) and invalidate it afterwards.
@@ -215,7 +222,8 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.petition_id})"
+        # The admin's heading: the petition is shown beside it, by name (issue 21).
+        return self.name
 
     @staticmethod
     def shown_place(country: str, locality: str) -> str:

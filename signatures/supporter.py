@@ -7,7 +7,7 @@ someone else's email gets back only their own typing, so the cookie cannot revea
 address had signed. The signature (HMAC with SECRET_KEY) stops anyone from forging one.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django.conf import settings
 from django.core import signing
@@ -21,6 +21,8 @@ COOKIE_NAME = "supporter"
 EMBED_COOKIE_NAME = "supporter_embed"
 COOKIE_SALT = "signatures.supporter"
 COOKIE_MAX_AGE = 180 * 24 * 3600
+# How many petitions the cookie remembers having been signed from this browser.
+SIGNED_KEPT = 50
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,22 @@ class Supporter:
     # Whether they chose to be shown on the last petition they signed with the form: one click
     # repeats that choice. False for a cookie from before it was kept (issue 20).
     show_name: bool = False
+    # Petitions signed from this browser, newest last: its page then says "You signed this
+    # petition" instead of offering to sign again (issue 21). What this browser did itself, never
+    # looked up by the email, which would tell anyone who typed an address whether it had signed.
+    signed: tuple[int, ...] = ()
 
     @property
     def short_name(self) -> str:
         """'Sara Karimi' -> 'Sara K.': enough for the button, not a full identity."""
         return short_name(self.name)
+
+    def has_signed(self, petition_id: int) -> bool:
+        return petition_id in self.signed
+
+    def with_signed(self, petition_id: int) -> "Supporter":
+        kept = [pk for pk in self.signed if pk != petition_id][-(SIGNED_KEPT - 1) :]
+        return replace(self, signed=(*kept, petition_id))
 
 
 def short_name(name: str) -> str:
@@ -54,8 +67,10 @@ def recall(request) -> Supporter | None:
     if not value:
         return None
     try:
-        return Supporter(**signing.loads(value, salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE))
-    except (signing.BadSignature, TypeError, ValueError):
+        data = signing.loads(value, salt=COOKIE_SALT, max_age=COOKIE_MAX_AGE)
+        data["signed"] = tuple(int(pk) for pk in data.get("signed", ()))
+        return Supporter(**data)
+    except (signing.BadSignature, TypeError, ValueError, AttributeError):
         return None
 
 

@@ -43,8 +43,9 @@ def test_seed_page_parser_reads_the_counter_letters_and_date():
     assert data["letter_en"] == (
         "Dear Elon Musk,\n\nFirst paragraph.\n\nMr. Musk, ban the Ayatollah Khamenei from Twitter."
     )
-    # Persian kept exactly as pasted: single line breaks, and words without their ZWNJ.
-    assert data["letter_fa"].splitlines()[2:4] == ["بند نخست خامنهای", "بند دوم"]
+    # Persian tidied once (issue 21): the ZWNJs the paste lost are back.
+    assert data["letter_fa"].splitlines()[2:4] == ["بند نخست خامنه\u200cای", "بند دوم"]
+    assert data["letter_fa"].endswith("آیت\u200cالله خامنه\u200cای ممنوع کنید.")
 
 
 def test_committed_demo_data_keeps_the_seed_text():
@@ -54,7 +55,8 @@ def test_committed_demo_data_keeps_the_seed_text():
     assert data["addressed_to_en"] == "Elon Musk"
     assert data["letter_en"].startswith("Dear Elon Musk,\n\nFor 43 years")
     assert data["letter_fa"].startswith("آقای ایلان ماسک عزیز،")
-    assert "آیت الله خامنهای" in data["letter_fa"]
+    assert "آیت\u200cالله خامنه\u200cای" in data["letter_fa"]
+    assert "خامنهای" not in data["letter_fa"] and "میکند" not in data["letter_fa"]
     assert "\u200c" in data["title_fa"]
 
 

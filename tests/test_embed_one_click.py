@@ -111,3 +111,15 @@ def test_a_widget_without_the_cookie_stays_public_and_offers_the_form():
     response = Client().get(f"/en/p/{petition.slug}/embed/")
     assert "public" in response["Cache-Control"]
     assert "Sign now with a click" not in response.content.decode()
+
+
+def test_a_reader_who_signed_in_this_frame_is_told_so_with_the_share_links():
+    petition = make_petition()
+    reader = Client()
+    signed = sign_in_widget(petition, name="Sara Karimi")
+    name, value, _flags = attributes(signed["Set-Cookie"])
+    reader.cookies = SimpleCookie({name: value})
+    html = reader.get(f"/en/p/{petition.slug}/embed/").content.decode()
+    assert "You signed this petition." in html
+    assert "Sign now with a click" not in html
+    assert "https://t.me/share/url?url=" in html

@@ -28,8 +28,8 @@ PERSIAN = (
 # they may trigger the download (see unicode-range in the CSS).
 PERSIAN_EXTRAS = "U+00AB,U+00BB,U+200C-200F"
 # ASCII punctuation, digits and spaces that occur inside Persian sentences. The
-# suggested CSS unicode-range omits them so English pages never fetch the file;
-# widen it (with the font scoped to :lang(fa)) to let Persian pages use them.
+# CSS unicode-range includes them: the face is scoped to [lang="fa"], so English
+# text never asks for it, and Persian text takes its spaces from it.
 LATIN = "U+0020-007E,U+00A0,U+2013-2014,U+2018-2019,U+201C-201D,U+2026"
 
 # Without these Persian renders as unjoined letters with misplaced dots/marks.
@@ -86,7 +86,7 @@ def main() -> None:
         write_subset(font, OUT_DIR / "vazirmatn-variable.subset.woff2")
 
     shutil.copyfile(src / "OFL.txt", OUT_DIR / "OFL.txt")
-    print("unicode-range:", ", ".join(f"{PERSIAN},{PERSIAN_EXTRAS}".split(",")))
+    print("unicode-range:", ", ".join(f"{LATIN},{PERSIAN},{PERSIAN_EXTRAS}".split(",")))
 
 
 if __name__ == "__main__":

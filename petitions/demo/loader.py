@@ -27,11 +27,21 @@ NAMES = {
         ("کریمی", "احمدی", "رستمی", "حسینی", "تهرانی", "موسوی", "رضایی"),
     ),
 }  # fmt: skip
-CITIES = {
-    "en": ("Tehran", "London", "Toronto", "Los Angeles", "Berlin", ""),
-    "fa": ("تهران", "شیراز", "اصفهان", "تبریز", ""),
-}
-COUNTRIES = ("IR", "US", "GB", "CA", "DE", "FR", "SE", "AU", "NL", "IL", "TR", "AE")
+# Where they sign from: a city always in its own country (issue 21), named in the signer's script;
+# some leave the city out.
+PLACES = {
+    "en": (
+        ("IR", "Tehran"), ("GB", "London"), ("CA", "Toronto"), ("US", "Los Angeles"),
+        ("DE", "Berlin"), ("FR", "Paris"), ("SE", "Stockholm"), ("AU", "Sydney"),
+        ("NL", "Amsterdam"), ("IL", "Tel Aviv"), ("TR", "Istanbul"), ("AE", "Dubai"),
+        ("US", ""), ("GB", ""), ("CA", ""), ("DE", ""),
+    ),
+    "fa": (
+        ("IR", "تهران"), ("IR", "شیراز"), ("IR", "اصفهان"), ("IR", "تبریز"), ("IR", ""),
+        ("CA", "تورنتو"), ("US", "لس‌آنجلس"), ("DE", "برلین"), ("SE", "استکهلم"),
+        ("TR", "استانبول"), ("AE", "دبی"), ("GB", "لندن"),
+    ),
+}  # fmt: skip
 
 
 def load_seed_data() -> dict:
@@ -64,14 +74,15 @@ def _add_demo_signers(petition: Petition, how_many: int, since: datetime.datetim
     for n in range(how_many):
         language = rng.choice(("en", "fa"))
         first_names, last_names = NAMES[language]
+        country, city = rng.choice(PLACES[language])
         batch.append(
             Signature(
                 petition=petition,
                 name=f"{rng.choice(first_names)} {rng.choice(last_names)}",
                 email=f"demo-signer-{n}@example.invalid",
                 email_canonical=f"demo-signer-{n}@example.invalid",
-                country=rng.choice(COUNTRIES),
-                locality=rng.choice(CITIES[language]),
+                country=country,
+                locality=city,
                 show_name=rng.random() < 0.8,
                 language=language,
                 created_at=since + step * (n + 1),

@@ -117,14 +117,12 @@
         goal = data.goal;
         showGoal();
       }
-      if (meter) {
+      var description = meter && document.getElementById(meter.getAttribute("aria-describedby"));
+      if (description) {
         var valueText = meter.getAttribute("data-valuetext");
-        meter.setAttribute(
-          "aria-valuetext",
-          valueText
-            ? fill(valueText, data.count, goal, language)
-            : formatNumber(data.count, language) + " / " + formatNumber(goal, language)
-        );
+        description.textContent = valueText
+          ? fill(valueText, data.count, goal, language)
+          : formatNumber(data.count, language) + " / " + formatNumber(goal, language);
       }
       if (data.count !== count) {
         var from = count;

@@ -6,12 +6,12 @@ quietly skipped.
 """
 
 import os
-import shutil
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.npm import npm_install
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -125,19 +125,7 @@ AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    if not AXE_SCRIPT.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("axe-core is not installed and there is no npm to install it")
-        result = subprocess.run(
-            [npm, "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if result.returncode != 0 or not AXE_SCRIPT.exists():
-            _unavailable(f"npm ci for axe-core failed: {result.stderr.strip()[-2000:]}")
+    npm_install(AXE_DIR, AXE_SCRIPT, _unavailable)
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 

@@ -14,6 +14,11 @@ class Command(BaseCommand):
         "The password is random, kept in .admin-password (never committed)."
     )
 
+    def add_arguments(self, parser):
+        # Where `make run` serves (HOST, PORT), so the address printed is the one that works.
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+
     def handle(self, **options):
         if not settings.DEBUG:
             raise CommandError("demo_admin is for development (DEBUG=true) only.")
@@ -30,6 +35,6 @@ class Command(BaseCommand):
             PASSWORD_FILE.chmod(0o600)
         password = PASSWORD_FILE.read_text().strip()
         self.stdout.write(
-            f"Admin: http://127.0.0.1:8000/{settings.ADMIN_URL}  "
+            f"Admin: http://{options['host']}:{options['port']}/{settings.ADMIN_URL}  "
             f"user 'admin', password '{password}' (kept in .admin-password)"
         )

@@ -1,0 +1,232 @@
+"""The admin in its reader's language (issue 21): a language choice that sticks, dates in the
+reader's calendar, numbers grouped in the reader's digits, and searches normalised the way the
+sign form normalises what supporters type.
+
+Django's admin formats dates through the locale's formats, which know only the Gregorian calendar
+and Latin digits; the columns, filters and detail fields here format them through
+petitions.persian instead. Form inputs and URLs stay ASCII, as on the public pages.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateField, DateTimeField, Min
+from django.http import HttpResponseRedirect
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from petitions import persian
+from signatures.normalise import clean_code
+
+
+def local_datetime(value) -> str:
+    if not value:
+        return "—"
+    return persian.format_datetime(value, translation.get_language())
+
+
+def local_number(value) -> str:
+    if value in (None, ""):
+        return "—"
+    return persian.format_number(int(value), translation.get_language())
+
+
+def datetime_column(model, field: str, description=None):
+    """A list column or read-only field showing a date and time in the reader's calendar, sorted
+    by the field itself."""
+
+    def column(self, obj):
+        return local_datetime(getattr(obj, field))
+
+    label = description or model._meta.get_field(field).verbose_name
+    return admin.display(description=label, ordering=field)(column)
+
+
+def number_column(field: str, description, ordering: str | None = None):
+    """A list column showing a whole number grouped, in the reader's digits."""
+
+    def column(self, obj):
+        return local_number(getattr(obj, field))
+
+    return admin.display(description=description, ordering=ordering or field)(column)
+
+
+def _field(model, name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+_calendar_columns: dict = {}
+
+
+def calendar_column(model, name: str):
+    """The list column for a date-time field in the reader's calendar, one per field (the admin
+    compares list columns by identity), keeping the field's header, sorting and CSS class."""
+    key = (model, name)
+    if key not in _calendar_columns:
+
+        def column(obj):
+            return local_datetime(getattr(obj, name))
+
+        column.__name__ = name
+        _calendar_columns[key] = admin.display(
+            description=model._meta.get_field(name).verbose_name, ordering=name
+        )(column)
+    return _calendar_columns[key]
+
+
+class CalendarAdminMixin:
+    """For any ModelAdmin, ours or an installed app's: its date-time columns in the reader's
+    calendar and digits, and its date filters the calendar-aware ones below."""
+
+    def get_list_display(self, request):
+        return [
+            calendar_column(self.model, name)
+            if isinstance(name, str) and isinstance(_field(self.model, name), DateTimeField)
+            else name
+            for name in super().get_list_display(request)
+        ]
+
+    def get_fields(self, request, obj=None):
+        # Read-only date-times only: an editable one keeps its input.
+        shown_only = set(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            shown_only = None  # a view-only page shows every field read-only
+        return [self._in_calendar(entry, shown_only) for entry in super().get_fields(request, obj)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [self._in_calendar(name, None) for name in super().get_readonly_fields(request, obj)]
+
+    def _in_calendar(self, entry, only):
+        if isinstance(entry, (list, tuple)):
+            return type(entry)(self._in_calendar(name, only) for name in entry)
+        if (
+            isinstance(entry, str)
+            and (only is None or entry in only)
+            and isinstance(_field(self.model, entry), DateTimeField)
+        ):
+            return calendar_column(self.model, entry)
+        return entry
+
+    def get_list_filter(self, request):
+        return [
+            (name, CalendarDateFilter)
+            if isinstance(name, str) and isinstance(_field(self.model, name), DateField)
+            else name
+            for name in super().get_list_filter(request)
+        ]
+
+
+def in_reader_calendar(*models, extra: dict | None = None) -> None:
+    """Register these models again with the calendar mixin added to the admin an installed app
+    (axes, django-tasks-db) registered them with, which we do not write; `extra` adds or replaces
+    attributes of that admin (a column with a translated header)."""
+    for model in models:
+        if not admin.site.is_registered(model):  # the app's settings can leave some out
+            continue
+        installed = type(admin.site.get_model_admin(model))
+        admin.site.unregister(model)
+        admin.site.register(
+            model,
+            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), extra or {}),
+        )
+
+
+class CalendarDateFilter(admin.DateFieldListFilter):
+    """Django's date filter in the reader's calendar: "this month" and "this year" are the Solar
+    Hijri month and year on the Persian admin; below them, the years that have rows and, once a
+    year is chosen, its months. A date hierarchy that costs one MIN() on the (indexed) column
+    rather than the SELECT DISTINCT over every row that Django's date_hierarchy runs."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        language = translation.get_language()
+        now = timezone.localtime() if settings.USE_TZ else datetime.datetime.now()
+        today = now.date()
+        year, month, _day = persian.calendar_date(today, language)
+
+        def span(start: datetime.date, end: datetime.date) -> dict:
+            return {
+                self.lookup_kwarg_since: self._moment(start),
+                self.lookup_kwarg_until: self._moment(end),
+            }
+
+        def month_span(y: int, m: int) -> dict:
+            return span(
+                persian.month_start(y, m, language), persian.month_start(y, m + 1, language)
+            )
+
+        tomorrow = today + datetime.timedelta(days=1)
+        links = [
+            (_("Any date"), {}),
+            (_("Today"), span(today, tomorrow)),
+            (_("Past 7 days"), span(today - datetime.timedelta(days=7), tomorrow)),
+            (_("This month"), month_span(year, month)),
+        ]
+        first = model._default_manager.aggregate(first=Min(field_path))["first"]
+        first_year = persian.calendar_date(self._day(first), language)[0] if first else year
+        chosen = self.date_params.get(self.lookup_kwarg_since)
+        for y in range(year, first_year - 1, -1):
+            year_span = span(
+                persian.month_start(y, 1, language), persian.month_start(y, 13, language)
+            )
+            links.append((persian.year_label(y, language), year_span))
+            if chosen and self._is_within(chosen, year_span):
+                for m in range(12 if y < year else month, 0, -1):
+                    label = persian.month_name(y, m, language)
+                    links.append((f"— {label}", month_span(y, m)))
+        if field.null:
+            links += [
+                (_("No date"), {self.field_generic + "isnull": True}),
+                (_("Has date"), {self.field_generic + "isnull": False}),
+            ]
+        self.links = tuple(links)
+
+    def _moment(self, day: datetime.date):
+        if not isinstance(self.field, DateTimeField):
+            return day
+        moment = datetime.datetime.combine(day, datetime.time.min)
+        return timezone.make_aware(moment) if settings.USE_TZ else moment
+
+    @staticmethod
+    def _day(value) -> datetime.date:
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        return value
+
+    def _is_within(self, chosen: str, year_span: dict) -> bool:
+        return (
+            str(year_span[self.lookup_kwarg_since])
+            <= chosen
+            < str(year_span[self.lookup_kwarg_until])
+        )
+
+
+class NormalisedSearchMixin:
+    """Search as the sign form stores: Arabic ي/ك typed on an Arabic keyboard find the Persian
+    ی/ک, Persian or Arabic-Indic digits find ASCII ones, and invisible direction marks are
+    dropped, so `علي`, `كرمان` and `reza۱۳۶۰@example.com` find what supporters signed with."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return super().get_search_results(request, queryset, clean_code(search_term))
+
+
+def admin_in_language(request, rest: str = ""):
+    """/fa/admin/… and /en/admin/…: remember the language the address asks for (the same cookie
+    the admin's own language choice sets) and go to the admin, which lives at one address."""
+    response = HttpResponseRedirect(f"/{settings.ADMIN_URL}{rest}")
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        translation.get_language(),
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

@@ -1,0 +1,91 @@
+"""Installed apps under names a moderator can read, in both languages (issue 21).
+
+axes and django-tasks-db ship without a translatable section name ("Axes", "Tasks Database
+Backend"), and django-tasks-db and parts of axes ship no Persian. Django's documented way to rename
+an app is a subclass of its AppConfig; their other labels are translated in our catalogue, which
+Django reads before theirs (LOCALE_PATHS), from the strings listed below.
+"""
+
+from axes.apps import AppConfig as BaseAxesConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
+from django_tasks_db.apps import TasksAppConfig
+
+
+class AxesConfig(BaseAxesConfig):
+    verbose_name = _("Sign-in protection")
+
+    def ready(self):
+        super().ready()
+        # The admin app, listed first, has registered every installed app's admin by now.
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        from config.admin_i18n import in_reader_calendar
+
+        in_reader_calendar(AccessAttempt, AccessLog, AccessFailureLog)
+
+
+class TasksDatabaseConfig(TasksAppConfig):
+    verbose_name = _("Email queue")
+
+    def ready(self):
+        super().ready()
+        from django.contrib import admin
+        from django.utils.html import format_html
+        from django_tasks_db.models import DBTaskResult
+
+        from config.admin_i18n import in_reader_calendar
+
+        # Two headers the app gives as plain, untranslatable English.
+        @admin.display(description=_("task"))
+        def task_name(model_admin, obj):
+            return obj.task_name
+
+        @admin.display(description=_("traceback"))
+        def formatted_traceback(model_admin, obj):
+            return format_html("<pre>{}</pre>", obj.traceback) if obj.traceback else "-"
+
+        in_reader_calendar(
+            DBTaskResult,
+            extra={"task_name": task_name, "formatted_traceback": formatted_traceback},
+        )
+
+
+# Labels of the installed apps that their own catalogues lack in Persian; listed so that
+# `make messages` keeps them in ours.
+THIRD_PARTY_LABELS = (
+    # Django's admin (its Persian catalogue lags behind its templates)
+    gettext_noop("Model name"),
+    # axes
+    gettext_noop("Access Attempt"),
+    gettext_noop("Attempt Remaining"),
+    gettext_noop("Clean up expired attempts"),
+    gettext_noop("Expires At"),
+    gettext_noop("Locked Out"),
+    gettext_noop("Not set"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("Account locked: too many login attempts. Please try again later."),
+    # django-tasks-db and django-tasks
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
+    gettext_noop("args kwargs"),
+    gettext_noop("backend name"),
+    gettext_noop("enqueued at"),
+    gettext_noop("exception class path"),
+    gettext_noop("finished at"),
+    gettext_noop("priority"),
+    gettext_noop("queue name"),
+    gettext_noop("return value"),
+    gettext_noop("run after"),
+    gettext_noop("started at"),
+    gettext_noop("status"),
+    gettext_noop("task path"),
+    gettext_noop("traceback"),
+    gettext_noop("worker id"),
+    pgettext_lazy("Task", "Ready"),
+    pgettext_lazy("Task", "Running"),
+    pgettext_lazy("Task", "Failed"),
+    pgettext_lazy("Task", "Successful"),
+)

@@ -1,0 +1,51 @@
+"""A supporter who signed a petition from this browser is told so on its page, with the share
+links, instead of being offered "Sign as …" again (issue 21)."""
+
+import pytest
+
+from signatures.models import Signature
+from tests.factories import make_petition, sign_form_data
+from tests.html import elements
+
+pytestmark = pytest.mark.django_db
+
+
+def test_after_signing_the_same_petition_says_you_signed_with_share_links(client):
+    petition = make_petition()
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, name="Sara Karimi"))
+
+    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    assert "You signed this petition." in html
+    assert "Sign as <bdi>" not in html
+    assert elements(html, "a", href="?form=full#sign")  # someone else on this browser can sign
+    shares = [a["href"] for a in elements(html, "a", class_="button button--secondary")]
+    assert any(href.startswith("https://twitter.com/intent/tweet") for href in shares)
+    assert any(f"%2Fen%2Fp%2F{petition.slug}%2F" in href for href in shares)
+
+
+def test_persian_page_says_you_signed_in_persian(client):
+    petition = make_petition()
+    client.post(f"/fa/p/{petition.slug}/sign/", sign_form_data(petition))
+    html = client.get(f"/fa/p/{petition.slug}/").content.decode()
+    assert "شما این کارزار را امضا کرده‌اید." in html
+
+
+def test_other_petitions_still_offer_one_click(client):
+    signed, other = make_petition(), make_petition()
+    client.post(f"/en/p/{signed.slug}/sign/", sign_form_data(signed, name="Sara Karimi"))
+    client.post(f"/en/p/{other.slug}/sign/", {"one_click": "1"})
+    assert Signature.objects.filter(petition=other).exists()
+
+    third = make_petition()
+    html = client.get(f"/en/p/{third.slug}/").content.decode()
+    assert "Sign as <bdi>Sara K.</bdi>" in html
+    # Both petitions signed from this browser now say so.
+    for petition in (signed, other):
+        assert "You signed this petition." in client.get(f"/en/p/{petition.slug}/").content.decode()
+
+
+def test_the_page_is_personal_when_it_says_you_signed(client):
+    petition = make_petition()
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
+    response = client.get(f"/en/p/{petition.slug}/")
+    assert "private" in response["Cache-Control"]
