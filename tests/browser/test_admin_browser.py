@@ -128,3 +128,10 @@ def test_admin_screenshots_and_what_they_must_show(
     page.goto(pages["signature-list-1366"])
     assert overflow(page) <= 0
     shoot(page, screenshot_dir, f"admin-signature-list-390-{language}")
+
+
+def test_the_address_fills_in_from_the_english_title(page, live_server, desk):
+    sign_in(page, live_server.url, "en")
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}petitions/petition/add/")
+    page.locator("#id_title_en").press_sequentially("Free the River Now")
+    assert page.input_value("#id_slug") == "free-the-river-now"
