@@ -85,7 +85,7 @@ def main():
             "search an email": (admin, {"q": "seed4242@example.com"}),
             "a signature's page": ("detail", None),
         }
-        results = []
+        results, slow = [], []
         for language in ("en", "fa"):
             client = Client()
             client.force_login(make_staff_user())
@@ -107,11 +107,17 @@ def main():
                     times.append(elapsed)
                     queries = len(captured)
                 results.append((language, label, times[0], statistics.median(times[1:]), queries))
+                slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+                slow.append((language, label, float(slowest["time"]), slowest["sql"][:160]))
         print()
         print(f"Signature list on {args.rows:,} signatures (PostgreSQL, test client, ms)")
         print(f"{'lang':4}  {'view':28} {'first':>8} {'median':>8} {'queries':>8}")
         for language, label, first, median, queries in results:
             print(f"{language:4}  {label:28} {first * 1000:8.0f} {median * 1000:8.0f} {queries:8}")
+        print()
+        print("The slowest query of each view's last run (s):")
+        for language, label, seconds, sql in slow:
+            print(f"{language:4}  {label:28} {seconds:6.3f}  {sql}")
     finally:
         connection.close()
         if not args.keep:

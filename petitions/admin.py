@@ -48,7 +48,7 @@ def _language_of(field_name: str) -> str | None:
 FIELD_HELP = {
     "slug": _(
         "The petition's web address: /en/p/<address>/ and /fa/p/<address>/. Latin letters, "
-        "digits and hyphens; filled in from the English title as you type it."
+        "digits and hyphens; on a new petition it fills in from the English title as you type."
     ),
     "status": _(
         "Draft: only staff see it. Open: published at once and taking signatures. "

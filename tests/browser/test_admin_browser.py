@@ -128,3 +128,33 @@ def test_admin_screenshots_and_what_they_must_show(
     page.goto(pages["signature-list-1366"])
     assert overflow(page) <= 0
     shoot(page, screenshot_dir, f"admin-signature-list-390-{language}")
+
+
+def test_the_address_fills_in_from_the_english_title(page, live_server, desk):
+    sign_in(page, live_server.url, "en")
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}petitions/petition/add/")
+    page.locator("#id_title_en").press_sequentially("Free the River Now")
+    assert page.input_value("#id_slug") == "free-the-river-now"
+
+
+def test_tidy_persian_step_shows_the_change_as_a_diff(page, live_server, desk, screenshot_dir):
+    from tests.factories import make_petition
+
+    pasted = make_petition(
+        title_fa="آیت\u200cالله خامنه\u200cای",
+        summary_fa="این کارزار میکند , چرا ?",
+        letter_fa="رژیم به رهبری آیت الله خامنهای به مدت 43 سال سازمانهای نیابتی را تامین میکند.\n"
+        "مردم بی گناه تحریم شدهاند.",
+    )
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, live_server.url, "fa")
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}petitions/petition/{pasted.pk}/tidy-persian/")
+    diffs = page.locator(".tidy-diff")
+    assert diffs.count() == 2
+    assert page.locator(".tidy-diff ins .zwnj").count() >= 5  # each added ZWNJ is visible
+    assert latin_words(page) == []
+    shoot(page, screenshot_dir, "admin-tidy-persian-fa")
+    page.click(".submit-row input[type=submit]")
+    page.wait_for_selector("#content-main")
+    pasted.refresh_from_db()
+    assert "خامنه\u200cای" in pasted.letter_fa and "۴۳" in pasted.letter_fa
