@@ -13,4 +13,5 @@ urlpatterns = [
     path("p/<slug:slug>/embed/", views.embed, name="embed"),
     path("p/<slug:slug>/embed/thanks/", views.embed_thanks, name="embed_thanks"),
     path("privacy/", views.privacy, name="privacy"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

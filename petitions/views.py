@@ -32,14 +32,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
-from signatures.models import BlockedAttempt, SignatureCount
+from signatures.models import BlockedAttempt, Signature, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
-from .models import Petition
+from . import mailing
+from .models import Petition, Update
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
 # within seconds; the live counter brings the count up to date in the browser.
@@ -107,6 +108,11 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "page_url": page_url,
         "oembed_url": oembed_url(request, page_url),
         "source": form_source(request, "page"),
+        "updates": [
+            {"update": update, "title": update.text("title", language)}
+            | {"body": update.text("body", language), "body_html": update.body_html(language)}
+            for update in Update.objects.published().filter(petition=petition)
+        ],
     }
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
@@ -466,3 +472,38 @@ def share_links(url: str, title: str) -> list[dict]:
 @require_safe
 def privacy(request):
     return render(request, "petitions/privacy.html")
+
+
+# A mail client's own unsubscribe button POSTs here with no cookie and no form token (RFC 8058):
+# the signed address is the proof. Opening the link only shows the button, as mail scanners
+# open every link.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    try:
+        signature_id, email = mailing.read_unsubscribe_token(token)
+    except mailing.BadToken:
+        signature = None
+    else:
+        signature = (
+            Signature.objects.select_related("petition")
+            .filter(pk=signature_id, email_canonical=email)
+            .first()
+        )
+    if signature is None:
+        response = render(request, "petitions/unsubscribe.html", {"state": "invalid"}, status=400)
+    else:
+        if request.method == "POST":
+            mailing.unsubscribe(signature.pk, signature.email_canonical)
+            state = "done"
+        else:
+            state = "ask" if signature.consent_contact else "done"
+        petition = signature.petition
+        context = {
+            "state": state,
+            "petition": petition,
+            "text": petition.in_language(translation.get_language()),
+        }
+        response = render(request, "petitions/unsubscribe.html", context)
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
