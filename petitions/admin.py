@@ -95,6 +95,8 @@ class PetitionAdmin(BilingualFields, admin.ModelAdmin):
         ),
     )
 
+    # The response's source is a web address: typed without a scheme, it is taken as https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("export_csv", "export_jsonl")
     change_form_template = "admin/petitions/petition/change_form.html"
 

@@ -339,7 +339,8 @@ class Link:
                     if result == "stopped":
                         return f"sent {sent}; stopped"
                     if result == "unreachable":
-                        self.later(min(settings.UPDATE_RETRY_DELAYS))
+                        # At least a second, so a queue with no pause set cannot spin on it.
+                        self.later(max(settings.UPDATE_RETRY_DELAYS[0], 1))
                         return f"sent {sent}; mail server unreachable, retry queued"
                     sent += result == "sent"
         finally:

@@ -40,7 +40,14 @@ def test_both_roles_exist_with_their_permissions():
     moderators = set(
         Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True)
     )
-    assert organisers == {"add_petition", "change_petition", "view_petition"}
+    assert organisers == {
+        "add_petition",
+        "change_petition",
+        "view_petition",
+        "add_update",
+        "change_update",
+        "view_update",
+    }
     assert moderators == {
         "view_petition",
         "view_signature",
@@ -49,6 +56,8 @@ def test_both_roles_exist_with_their_permissions():
         "export_signature",
         "view_auditrecord",
         "view_blockedattempt",
+        "view_update",
+        "moderate_update",
     }
 
 
