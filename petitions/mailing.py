@@ -20,6 +20,7 @@ unsubscribing or erasure stops a send that is already running at the next messag
 import contextlib
 import datetime
 import logging
+import secrets
 import smtplib
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from django.db.models import F, Min, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django_tasks import task
 
 from signatures.models import AuditRecord, Signature
@@ -74,15 +76,6 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise BadToken from exc
     return int(pk), str(email)
-
-
-def unsubscribe_url(signature_id: int, email_canonical: str, language: str) -> str:
-    with translation.override(language):
-        path = reverse(
-            "petitions:unsubscribe",
-            kwargs={"token": unsubscribe_token(signature_id, email_canonical)},
-        )
-    return settings.SITE_URL + path
 
 
 def unsubscribe(signature_id: int, email_canonical: str) -> bool:
@@ -271,6 +264,9 @@ class Link:
         self.slice = settings.UPDATE_SEND_SLICE_SECONDS if self.deferrable else float("inf")
         self.rows = Delivery.objects.filter(update_id=update_id)
         self.parts: dict[str, dict] = {}
+        # Where a signer's own details go in the email rendered once per language; random, so
+        # no organiser's text can contain it.
+        self.marker = f"@@{secrets.token_hex(8)}@@"
 
     def lease(self) -> datetime.datetime:
         return timezone.now() + datetime.timedelta(seconds=settings.UPDATE_SEND_LEASE_SECONDS)
@@ -410,9 +406,16 @@ class Link:
             mail.close()
             return "uncertain"
         # A slow link overtaken by a watchdog may find its row called uncertain: it knows better.
-        row.filter(state__in=[Delivery.State.SENDING, Delivery.State.UNCERTAIN]).update(
-            state=Delivery.State.SENT, sent_at=timezone.now(), error=""
-        )
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Without waiting for the disk: only a crash of PostgreSQL itself could lose this
+                # mark, and then the row stays `sending`, so is left uncertain, never sent twice.
+                # The `sending` mark above is the one that must be durable, and is.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            row.filter(state__in=[Delivery.State.SENDING, Delivery.State.UNCERTAIN]).update(
+                state=Delivery.State.SENT, sent_at=timezone.now(), error=""
+            )
         return "sent"
 
     def refused(self, row, exc) -> str:
@@ -477,13 +480,15 @@ class Link:
     # -- the message ------------------------------------------------------------------------------
 
     def language_parts(self, language: str) -> dict:
-        """What every message in one language shares, made once per link."""
+        """The email in one language, rendered once per link with markers where each signer's
+        name and unsubscribe address go: rendering is most of a message's cost, and the rest of
+        the email is the same for everyone who signed in that language."""
         if language not in self.parts:
             update, petition = self.update, self.update.petition
             title = update.text("title", language)
             with translation.override(language):
                 page = settings.SITE_URL + petition.get_absolute_url()
-            self.parts[language] = {
+            context = {
                 "update": update,
                 "petition_title": petition.text("title", language),
                 "title": title,
@@ -494,17 +499,32 @@ class Link:
                 "language": language,
                 "direction": text_direction(language),
                 "site_url": settings.SITE_URL,
+                "name": self.marker + "name",
+                "unsubscribe": self.marker + "url",
             }
+            with translation.override(language):
+                self.parts[language] = {
+                    "subject": " ".join(
+                        render_to_string("emails/update-subject.txt", context).split()
+                    ),
+                    "text": render_to_string("emails/update-body.txt", context),
+                    "html": render_to_string("emails/update-body.html", context),
+                    "unsubscribe": settings.SITE_URL
+                    + reverse("petitions:unsubscribe", kwargs={"token": self.marker}),
+                }
         return self.parts[language]
 
     def message(self, recipient: Recipient) -> EmailMultiAlternatives:
         language = recipient.language if recipient.language in ("en", "fa") else "en"
-        url = unsubscribe_url(recipient.signature_id, recipient.email_canonical, language)
-        context = self.language_parts(language) | {"name": recipient.name, "unsubscribe": url}
-        with translation.override(language):
-            subject = " ".join(render_to_string("emails/update-subject.txt", context).split())
-            text = render_to_string("emails/update-body.txt", context)
-            html = render_to_string("emails/update-body.html", context)
+        parts = self.language_parts(language)
+        url = parts["unsubscribe"].replace(
+            self.marker, unsubscribe_token(recipient.signature_id, recipient.email_canonical)
+        )
+        subject = parts["subject"]
+        text = parts["text"].replace(self.marker + "name", recipient.name)
+        text = text.replace(self.marker + "url", url)
+        html = parts["html"].replace(self.marker + "name", escape(recipient.name))
+        html = html.replace(self.marker + "url", escape(url))
         message = EmailMultiAlternatives(subject, text, to=[recipient.email])
         message.attach_alternative(html, "text/html")
         domain = urlsplit(settings.SITE_URL).hostname or "localhost"
