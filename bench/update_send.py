@@ -90,6 +90,12 @@ def main():
     parser.add_argument("--signers", type=int, default=100_000)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        help="stop the send after this long and report the rate so far (on a busy machine)",
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -130,6 +136,7 @@ def main():
         update, recipients, approve_seconds = out.stdout.split()[-3:]
         update, recipients, approve_seconds = int(update), int(recipients), float(approve_seconds)
 
+        print(f"Approved: {recipients:,} recipients listed in {approve_seconds:.1f} s", flush=True)
         print(f"Sending to {recipients:,} ...", flush=True)
         start = time.perf_counter()
         worker = subprocess.Popen(
@@ -148,6 +155,9 @@ def main():
             except (FileNotFoundError, ProcessLookupError):
                 break
             now = time.perf_counter() - start
+            if args.max_seconds and now > args.max_seconds:
+                worker.kill()  # a measurement cut short: the send would resume on a new worker
+                break
             if now - last >= 10:
                 sent = run(
                     ["psql", args.database_url, "-Atc", PROGRESS_SQL.format(update=update)],
@@ -171,6 +181,7 @@ def main():
         ).stdout.strip()
     )
     loadavg = os.getloadavg()
+    finished = sent == recipients
     steady = [rss for _, n, rss in samples if n >= recipients * 0.1]
     lines = [
         f"One update emailed to {recipients:,} consenting signers, PostgreSQL and an aiosmtpd sink"
@@ -180,8 +191,9 @@ def main():
         "(a machine shared with other work: figures are perturbed)",
         "",
         f"approval (recipient list written): {approve_seconds:8.2f} s",
-        f"send:                              {seconds:8.2f} s",
-        f"messages per second:               {recipients / seconds:8.0f}",
+        f"send:                              {seconds:8.2f} s"
+        + ("" if finished else f" (stopped at the time limit, {sent:,} of {recipients:,} sent)"),
+        f"messages per second:               {sent / seconds:8.1f}",
         f"worker peak memory (VmHWM):        {peak:8.1f} MB",
         "worker memory after 10% sent:      "
         + (f"{min(steady):.1f} to {max(steady):.1f} MB" if steady else "n/a (send too short)"),
