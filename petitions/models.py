@@ -19,6 +19,8 @@ from .text import render_letter
 
 LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
+# What organisers may type in a letter or an update (rendered by text.render_letter).
+LIGHT_MARKDOWN = _("Plain text or light Markdown. A blank line starts a new paragraph.")
 # Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
 
@@ -148,13 +150,13 @@ class Petition(models.Model):
         _("letter (English)"),
         max_length=30000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
     letter_fa = models.TextField(
         _("letter (Persian)"),
         max_length=30000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
 
     original_language = models.CharField(
@@ -443,7 +445,6 @@ class Update(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         DONE = "done", _("Sent")
 
-    Email.RUNNING = (Email.SENDING,)
     Email.STOPPABLE = (Email.SENDING, Email.PAUSED)
 
     petition = models.ForeignKey(
@@ -455,13 +456,13 @@ class Update(models.Model):
         _("text (English)"),
         max_length=10000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
     body_fa = models.TextField(
         _("text (Persian)"),
         max_length=10000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
     email_signers = models.BooleanField(
         _("email it to the signers"),

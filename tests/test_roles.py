@@ -4,14 +4,13 @@ import pytest
 from django.contrib.auth.models import Group
 
 from signatures.models import AuditRecord, Signature
-from tests.factories import make_petition, make_signature, make_staff
+from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 pytestmark = pytest.mark.django_db
 
 
 def staff_in(group_name, client, username):
-    user = make_staff(username=username, superuser=False)
-    user.groups.add(Group.objects.get(name=group_name))
+    user = make_staff_in(group_name, username)
     client.force_login(user)
     return user
 

@@ -2,11 +2,10 @@
 publishes it and starts its email, and follows its progress; the organiser cannot approve."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from petitions.models import Delivery, Update
 from signatures.models import AuditRecord
-from tests.factories import make_petition, make_signature, make_staff
+from tests.factories import make_petition, make_signature, make_staff_in
 
 # The roles are made by a data migration, which a transactional test would flush away; the
 # approval's email is queued on commit, so those callbacks are run by hand.
@@ -14,8 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def staff_in(group_name, client, username):
-    user = make_staff(username=username, superuser=False)
-    user.groups.add(Group.objects.get(name=group_name))
+    user = make_staff_in(group_name, username)
     client.force_login(user)
     return user
 
