@@ -120,3 +120,18 @@ def test_organisers_record_the_response_and_outcome_on_the_petition(admin_client
     petition = make_petition()
     form = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
     assert 'name="outcome"' in form and 'name="response_fa"' in form
+
+
+def test_an_approved_update_is_no_longer_editable_by_its_organiser(client):
+    staff_in("Organisers", client, "olga")
+    petition = make_petition()
+    update = Update.objects.create(
+        petition=petition, title_en="Approved", body_en="As sent.", status="published"
+    )
+    response = client.post(
+        f"/admin/petitions/update/{update.pk}/change/",
+        {"petition": petition.pk, "title_en": "Rewritten", "body_en": "Not what was sent."},
+    )
+    assert response.status_code == 403
+    update.refresh_from_db()
+    assert update.title_en == "Approved"
