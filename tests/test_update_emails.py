@@ -350,3 +350,13 @@ def test_a_rejected_update_is_neither_published_nor_sent(mailbox, petition, mode
     assert mailing.approve(update, by=moderator) == 0
     assert mailbox.messages == []
     assert Update.objects.get().status == Update.Status.REJECTED
+
+
+def test_the_unsubscribe_page_speaks_persian_on_a_persian_link(client, petition):
+    signature = subscriber(petition, "fa", email="fa@example.com")
+    token = mailing.unsubscribe_token(signature.pk, signature.email_canonical)
+    html = client.get(f"/fa/unsubscribe/{token}/").content.decode()
+    assert 'lang="fa" dir="rtl"' in html
+    assert "توقف ایمیل‌ها" in html and "هوای پاک برای تهران" in html
+    done = client.post(f"/fa/unsubscribe/{token}/").content.decode()
+    assert "دیگر ایمیلی دربارهٔ این کارزار دریافت نخواهید کرد" in done
