@@ -264,6 +264,7 @@ class Link:
         self.slice = settings.UPDATE_SEND_SLICE_SECONDS if self.deferrable else float("inf")
         self.rows = Delivery.objects.filter(update_id=update_id)
         self.parts: dict[str, dict] = {}
+        self.next_in: float | None = None  # when the next link should run, if at all
         # Where a signer's own details go in the email rendered once per language; random, so
         # no organiser's text can contain it.
         self.marker = f"@@{secrets.token_hex(8)}@@"
@@ -297,6 +298,7 @@ class Link:
             outcome = self.send()
         finally:
             self.release()
+        self.queue_next()
         return outcome
 
     def recover(self) -> None:
@@ -447,19 +449,25 @@ class Link:
         Update.objects.filter(pk=self.update_id, link=self.link).update(lease_until=None)
 
     def later(self, seconds: float) -> None:
-        """Queue the next link: at once, or after a pause for the mail server."""
+        """Ask for the next link, at once or after a pause for the mail server: queued by `run`
+        once this link has let go of its lease, so that another worker can start it at once."""
+        self.next_in = seconds
+
+    def queue_next(self) -> None:
+        if self.next_in is None:
+            return
         if not Update.objects.filter(
             pk=self.update_id, link=self.link, email_state=Update.Email.SENDING
         ).exists():
-            return  # paused or cancelled: resuming queues the next link itself
+            return  # paused, cancelled or overtaken: resuming queues the next link itself
         next_link = send_update
-        if seconds and not self.deferrable:
+        if self.next_in and not self.deferrable:
             return  # no queue to come back later: a moderator resumes the send
-        if seconds:
+        if self.next_in:
             next_link = send_update.using(
-                run_after=timezone.now() + datetime.timedelta(seconds=seconds)
+                run_after=timezone.now() + datetime.timedelta(seconds=self.next_in)
             )
-        transaction.on_commit(lambda: next_link.enqueue(self.update_id, self.link + 1))
+        next_link.enqueue(self.update_id, self.link + 1)
 
     def finish(self, sent: int) -> str:
         """Nothing to claim now: done, or wait for the messages that are to be tried again."""
