@@ -79,6 +79,12 @@ bench-export: $(VENV)/.synced
 bench-delivery: compilemessages
 	$(PY) bench/delivery_bench.py $(BENCH_ARGS)
 
+# Update send benchmark (issue 19): one update to 100,000 consenting signers through a local SMTP
+# sink (bench/smtp_sink.py); its own database; prints messages per second and the worker's memory.
+.PHONY: bench-updates
+bench-updates: compilemessages
+	$(PY) bench/update_send.py $(BENCH_ARGS)
+
 # Fault suite (docs/reliability.md): its own PostgreSQL cluster and Redis on free ports, the site as
 # in production behind nginx, signers and readers while each fault is injected; prints the table
 # and writes it to bench/results/. A measurement, not a test.

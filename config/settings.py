@@ -223,6 +223,20 @@ START_OPEN_PER_EMAIL = env.int("START_OPEN_PER_EMAIL", default=3)
 START_RATE_PER_IP = env.str("START_RATE_PER_IP", default="10/h")
 START_MIN_FILL_SECONDS = env.float("START_MIN_FILL_SECONDS", default=15.0)
 
+# Updates emailed to signers (issue 19, petitions/mailing.py), on the same task queue as the
+# confirmations but behind them (a lower priority), a few hundred recipients per task.
+# At most one emailed update per petition in this many days, unless a moderator overrides.
+UPDATE_EMAIL_MIN_DAYS = env.int("UPDATE_EMAIL_MIN_DAYS", default=3)
+# Recipients claimed at a time, and how long one task sends before handing over to the next.
+UPDATE_SEND_CHUNK = env.int("UPDATE_SEND_CHUNK", default=100)
+UPDATE_SEND_SLICE_SECONDS = env.float("UPDATE_SEND_SLICE_SECONDS", default=30.0)
+# A task that has not reported for this long is taken for dead, and a queued watchdog carries on
+# its send. Longer than a slow mail server's answer to one message.
+UPDATE_SEND_LEASE_SECONDS = env.float("UPDATE_SEND_LEASE_SECONDS", default=120.0)
+# A message the mail server refused for now (4xx) is tried again after each of these delays
+# (seconds), then recorded as failed; so is a send whose mail server cannot be reached.
+UPDATE_RETRY_DELAYS = [60, 300, 900, 3600]
+
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username is refused before its password is even checked.
     "axes.backends.AxesStandaloneBackend",

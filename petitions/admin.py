@@ -1,6 +1,7 @@
 import hashlib
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -13,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config.admin_i18n import (
     CalendarAdminMixin,
@@ -24,13 +26,15 @@ from config.admin_i18n import (
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
 
-from . import delivery, moderation
+from . import delivery, mailing, moderation
 from .models import (
     TRANSLATED_FIELDS,
     Decision,
+    Delivery,
     DeliveryPack,
     Petition,
     ReviewQueue,
+    Update,
     text_direction,
 )
 from .persian_tidy import diff_html, tidy_persian
@@ -57,8 +61,25 @@ FIELD_HELP = {
 }
 
 
+class BilingualFields:
+    """Each `_en`/`_fa` field typed in its own language and direction."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        language = _language_of(db_field.name)
+        if field is not None and language:
+            # Persian is typed right-to-left and spell-checked as Persian; the attributes also
+            # tell a screen reader which voice to use.
+            field.widget.attrs.update({"lang": language, "dir": text_direction(language)})
+            if isinstance(db_field, models.TextField):
+                field.widget.attrs.setdefault(
+                    "rows", 14 if db_field.name.startswith(("letter", "body")) else 5
+                )
+        return field
+
+
 @admin.register(Petition)
-class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
+class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
     list_display = (
         "title_en",
         "title_fa",
@@ -129,8 +150,21 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
             {"fields": ("embed_snippets", "embed_sites", "signatures_by_source")},
         ),
         (_("Signers’ privacy"), {"fields": ("signer_list",)}),
+        (
+            _("Response and outcome"),
+            {
+                "classes": ("bilingual",),
+                "fields": (
+                    ("outcome", "outcome_date"),
+                    ("response_en", "response_fa"),
+                    ("response_date", "response_url"),
+                ),
+            },
+        ),
     )
 
+    # The response's source is a web address: typed without a scheme, it is taken as https.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("export_csv", "export_jsonl", "make_delivery_pack")
     change_form_template = "admin/petitions/petition/change_form.html"
 
@@ -142,15 +176,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin)
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if field is not None and db_field.name in FIELD_HELP:
             field.help_text = FIELD_HELP[db_field.name]
-        language = _language_of(db_field.name)
-        if field is not None and language:
-            # Persian is typed right-to-left and spell-checked as Persian; the attributes also
-            # tell a screen reader which voice to use.
-            field.widget.attrs.update({"lang": language, "dir": text_direction(language)})
-            if isinstance(db_field, models.TextField):
-                field.widget.attrs.setdefault(
-                    "rows", 14 if db_field.name.startswith("letter") else 5
-                )
         return field
 
     def get_readonly_fields(self, request, obj=None):
@@ -621,3 +646,177 @@ class DecisionAdmin(ReadOnlyAdmin):
     list_filter = ("action", "reason")
     search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
     date_hierarchy = "created_at"
+
+
+@admin.register(Update)
+class UpdateAdmin(BilingualFields, admin.ModelAdmin):
+    """Organisers write updates; moderators approve them, which publishes them and starts their
+    email, and pause, resume or cancel a send. The progress of a send is read from its
+    per-recipient rows."""
+
+    list_display = ("__str__", "petition", "status", "email_state", "email_progress", "created_at")
+    list_filter = ("status", "email_state", "petition")
+    search_fields = ("title_en", "title_fa", "petition__title_en", "petition__title_fa")
+    list_select_related = ("petition",)
+    autocomplete_fields = ()
+    fieldsets = (
+        (None, {"fields": ("petition", "email_signers")}),
+        (
+            _("Text in English and Persian"),
+            {
+                "classes": ("bilingual",),
+                "fields": (("title_en", "title_fa"), ("body_en", "body_fa")),
+            },
+        ),
+        (
+            _("Approval and email"),
+            {
+                "fields": (
+                    ("status", "published_at", "approved_by"),
+                    "author",
+                    ("email_state", "email_started_at", "email_finished_at"),
+                    "email_progress",
+                    "cap_overridden",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "status",
+        "published_at",
+        "approved_by",
+        "author",
+        "email_state",
+        "email_started_at",
+        "email_finished_at",
+        "email_progress",
+        "cap_overridden",
+    )
+    actions = (
+        "approve",
+        "approve_overriding_pause",
+        "reject",
+        "pause_email",
+        "resume_email",
+        "cancel_email",
+        "resend_uncertain",
+    )
+
+    class Media:
+        css = {"all": ("admin-extra/petition-admin.css",)}
+
+    def has_moderate_permission(self, request):
+        return request.user.has_perm("petitions.moderate_update")
+
+    def has_change_permission(self, request, obj=None):
+        # Once approved, the text is what the moderator approved and the signers were sent.
+        if obj is not None and obj.status != Update.Status.SUBMITTED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("email progress"))
+    def email_progress(self, obj):
+        if obj.email_state == Update.Email.NONE:
+            return "—"
+        counts = Delivery.objects.filter(update=obj).progress()
+        waiting = sum(counts[state] for state in Delivery.State.WAITING)
+        return format_html(
+            '<span class="email-progress">{}: {} · {}: {} · {}: {} · {}: {} · {}: {}</span>',
+            _("sent"),
+            counts[Delivery.State.SENT],
+            _("to send"),
+            waiting,
+            _("failed"),
+            counts[Delivery.State.FAILED],
+            _("skipped"),
+            counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED],
+            _("uncertain"),
+            counts[Delivery.State.UNCERTAIN],
+        )
+
+    @admin.action(
+        description=_("Approve and publish (and email, if asked)"), permissions=["moderate"]
+    )
+    def approve(self, request, queryset):
+        self._approve(request, queryset, override=False)
+
+    @admin.action(
+        description=_("Approve and email even within the pause between emails"),
+        permissions=["moderate"],
+    )
+    def approve_overriding_pause(self, request, queryset):
+        self._approve(request, queryset, override=True)
+
+    def _approve(self, request, queryset, *, override: bool):
+        for update in queryset.filter(status=Update.Status.SUBMITTED).order_by("created_at"):
+            try:
+                recipients = mailing.approve(update, by=request.user, override_cap=override)
+            except mailing.CapReached as exc:
+                self.message_user(
+                    request,
+                    _(
+                        "“%(update)s” was not approved: this petition emailed its signers on "
+                        "%(date)s, and emails go out at most every %(days)s days. Untick its "
+                        "email, or approve it with the override."
+                    )
+                    % {
+                        "update": update,
+                        "date": timezone.localtime(exc.last).strftime("%Y-%m-%d %H:%M"),
+                        "days": settings.UPDATE_EMAIL_MIN_DAYS,
+                    },
+                    messages.ERROR,
+                )
+                continue
+            self.message_user(
+                request,
+                ngettext(
+                    "“%(update)s” is published and going to %(n)d signer.",
+                    "“%(update)s” is published and going to %(n)d signers.",
+                    recipients,
+                )
+                % {"update": update, "n": recipients}
+                if update.email_signers
+                else _("“%(update)s” is published.") % {"update": update},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Reject"), permissions=["moderate"])
+    def reject(self, request, queryset):
+        done = sum(mailing.reject(update, by=request.user) for update in queryset)
+        self.message_user(
+            request,
+            ngettext("Rejected %(n)d update.", "Rejected %(n)d updates.", done) % {"n": done},
+        )
+
+    def _control(self, request, queryset, action: str):
+        done = sum(mailing.control(update, action, by=request.user) for update in queryset)
+        self.message_user(request, _("Done for %(n)d update(s).") % {"n": done})
+
+    @admin.action(description=_("Pause the email"), permissions=["moderate"])
+    def pause_email(self, request, queryset):
+        self._control(request, queryset, "pause")
+
+    @admin.action(description=_("Resume the email"), permissions=["moderate"])
+    def resume_email(self, request, queryset):
+        self._control(request, queryset, "resume")
+
+    @admin.action(description=_("Cancel the email"), permissions=["moderate"])
+    def cancel_email(self, request, queryset):
+        self._control(request, queryset, "cancel")
+
+    @admin.action(
+        description=_("Send again the uncertain emails (a worker stopped mid-message)"),
+        permissions=["moderate"],
+    )
+    def resend_uncertain(self, request, queryset):
+        self._control(request, queryset, "resend_uncertain")

@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from signatures.models import Signature, forget_counts
 from signatures.normalise import clean_text
 
 from .goals import next_goal
@@ -20,6 +21,8 @@ from .text import render_letter
 
 LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
+# What organisers may type in a letter or an update (rendered by text.render_letter).
+LIGHT_MARKDOWN = _("Plain text or light Markdown. A blank line starts a new paragraph.")
 # Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
 
@@ -78,6 +81,15 @@ class LocalisedText:
 
     def __bool__(self) -> bool:
         return bool(self.value)
+
+
+def localised(obj, name: str, language: str) -> LocalisedText:
+    """`obj.<name>_<language>`, or the other language's when that one was left empty."""
+    value = getattr(obj, f"{name}_{language}", "")
+    if value.strip():
+        return LocalisedText(value, language, language)
+    other = other_language(language)
+    return LocalisedText(getattr(obj, f"{name}_{other}", ""), other, language)
 
 
 class PetitionQuerySet(models.QuerySet):
@@ -240,6 +252,13 @@ class Petition(models.Model):
         NAMES = "names", _("First name and initial only")
         NONE = "none", _("No public list of signers")
 
+    class Outcome(models.TextChoices):
+        NONE = "", _("None yet")
+        WON = "won", _("Won")
+        RESPONDED = "responded", _("Responded to")
+        DELIVERED = "delivered", _("Delivered")
+        CLOSED = "closed", _("Closed without a win")
+
     slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -266,13 +285,13 @@ class Petition(models.Model):
         _("letter (English)"),
         max_length=30000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
     letter_fa = models.TextField(
         _("letter (Persian)"),
         max_length=30000,
         blank=True,
-        help_text=_("Plain text or light Markdown. A blank line starts a new paragraph."),
+        help_text=LIGHT_MARKDOWN,
     )
 
     original_language = models.CharField(
@@ -355,6 +374,35 @@ class Petition(models.Model):
         _("closes"), null=True, blank=True, help_text=_("Leave empty to keep it open.")
     )
 
+    # What happened (issue 19): the decision maker's response and the outcome, shown at the top
+    # of the page and in count.json. Database defaults, so rows inserted by plain SQL (the
+    # benchmark's seed) have none.
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=10,
+        choices=Outcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Whether signing stays open is the status above: close it if you wish."),
+    )
+    outcome_date = models.DateField(_("outcome date"), null=True, blank=True)
+    response_en = models.TextField(
+        _("response (English)"), max_length=10000, blank=True, default="", db_default=""
+    )
+    response_fa = models.TextField(
+        _("response (Persian)"), max_length=10000, blank=True, default="", db_default=""
+    )
+    response_date = models.DateField(_("response date"), null=True, blank=True)
+    response_url = models.URLField(
+        _("response source"),
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Where the response was published: a letter, a statement, a record."),
+    )
+
     objects = PetitionQuerySet.as_manager()
     # What signing reads of a petition: not its letters, which are most of its row.
     SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation", "signer_list")
@@ -386,6 +434,10 @@ class Petition(models.Model):
                 | (~Q(title_fa="") & ~Q(summary_fa="") & ~Q(letter_fa="")),
                 name="petition_public_in_a_language",
             ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["", "won", "responded", "delivered", "closed"]),
+                name="petition_outcome_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -398,7 +450,11 @@ class Petition(models.Model):
     def save(self, *args, **kwargs):
         if self.status == self.Status.OPEN and self.opened_at is None:
             self.opened_at = timezone.now()
+        if self.outcome and self.outcome_date is None:
+            self.outcome_date = timezone.localdate()
         super().save(*args, **kwargs)
+        # count.json carries the outcome: its cached copy must not outlive a change.
+        forget_counts([self.pk])
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
@@ -438,6 +494,14 @@ class Petition(models.Model):
     def lists_places(self) -> bool:
         """Whether the list shows signers' cities (never for a signer in Iran)."""
         return self.signer_list == self.SignerList.NAMES_AND_PLACES
+
+    @property
+    def is_won(self) -> bool:
+        return self.outcome == self.Outcome.WON
+
+    @property
+    def has_response(self) -> bool:
+        return bool(self.response_en.strip() or self.response_fa.strip())
 
     @property
     def is_public(self) -> bool:
@@ -527,11 +591,7 @@ class Petition(models.Model):
 
     def text(self, name: str, language: str) -> LocalisedText:
         """`name` in `language`, or in the other language when the organiser left it empty."""
-        value = getattr(self, f"{name}_{language}", "")
-        if value.strip():
-            return LocalisedText(value, language, language)
-        other = other_language(language)
-        return LocalisedText(getattr(self, f"{name}_{other}", ""), other, language)
+        return localised(self, name, language)
 
     def in_language(self, language: str) -> "LocalisedPetition":
         return LocalisedPetition(self, language)
@@ -560,6 +620,14 @@ class LocalisedPetition:
     @cached_property
     def addressed_to(self) -> LocalisedText:
         return self.petition.text("addressed_to", self.language)
+
+    @cached_property
+    def response(self) -> LocalisedText:
+        return self.petition.text("response", self.language)
+
+    @cached_property
+    def response_html(self) -> str:
+        return render_letter(self.response.value)
 
     @cached_property
     def letter(self) -> LocalisedText:
@@ -691,3 +759,191 @@ class ReviewQueue(Petition):
         verbose_name = _("petition waiting for review")
         verbose_name_plural = _("petitions waiting for review")
         default_permissions = ()
+
+
+# -- updates to signers (issue 19) --------------------------------------------------------------
+
+
+class UpdateQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Update.Status.PUBLISHED)
+
+    def emailed_since(self, petition_id: int, since):
+        """Updates of this petition whose email started going out after `since`."""
+        return self.filter(petition_id=petition_id, email_started_at__gte=since)
+
+
+class Update(models.Model):
+    """News from the campaign to its supporters: written by an organiser (or, once they exist, the
+    petition's starter, who need not be staff), approved by a moderator, shown on the petition
+    page, and emailed to the signers who agreed if its author asked for that."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting approval")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected")
+
+    class Email(models.TextChoices):
+        NONE = "none", _("Not emailed")
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Sent")
+
+    Email.STOPPABLE = (Email.SENDING, Email.PAUSED)
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="updates", verbose_name=_("petition")
+    )
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_fa = models.CharField(_("title (Persian)"), max_length=200, blank=True)
+    body_en = models.TextField(
+        _("text (English)"),
+        max_length=10000,
+        blank=True,
+        help_text=LIGHT_MARKDOWN,
+    )
+    body_fa = models.TextField(
+        _("text (Persian)"),
+        max_length=10000,
+        blank=True,
+        help_text=LIGHT_MARKDOWN,
+    )
+    email_signers = models.BooleanField(
+        _("email it to the signers"),
+        default=False,
+        help_text=_(
+            "Sent once approved, to the counted signers who agreed to hear about this campaign, "
+            "each in the language they signed in."
+        ),
+    )
+    # Any user: staff today, the petition's starter once starters can write updates themselves.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+
+    # The email's progress. `link` numbers the tasks that drive the send: a task runs only if it is
+    # the next link of the chain, so however many copies are queued (a watchdog, a resume), one
+    # runs at a time; `lease_until` tells a watchdog whether the running link is still alive.
+    email_state = models.CharField(
+        _("email"), max_length=10, choices=Email.choices, default=Email.NONE
+    )
+    email_started_at = models.DateTimeField(_("email started"), null=True, blank=True)
+    email_finished_at = models.DateTimeField(_("email finished"), null=True, blank=True)
+    cap_overridden = models.BooleanField(
+        _("sent despite the pause between emails"), default=False, editable=False
+    )
+    link = models.PositiveIntegerField(default=0, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = UpdateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("update")
+        verbose_name_plural = _("updates")
+        ordering = ["-published_at", "-created_at"]
+        indexes = [
+            models.Index(fields=["petition", "status", "-published_at"], name="update_timeline")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(~Q(title_en="") & ~Q(body_en="")) | (~Q(title_fa="") & ~Q(body_fa="")),
+                name="update_written_in_a_language",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["submitted", "published", "rejected"]),
+                name="update_status_valid",
+            ),
+        ]
+        permissions = [("moderate_update", "Can approve updates and control their emails")]
+
+    def __str__(self) -> str:
+        return self.title_en or self.title_fa
+
+    def clean(self):
+        complete = [
+            lang
+            for lang in LANGUAGE_CODES
+            if getattr(self, f"title_{lang}").strip() and getattr(self, f"body_{lang}").strip()
+        ]
+        if not complete:
+            raise ValidationError(_("Write a title and a text in at least one language."))
+
+    def text(self, name: str, language: str) -> LocalisedText:
+        return localised(self, name, language)
+
+    def body_html(self, language: str) -> str:
+        return render_letter(self.text("body", language).value)
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def progress(self) -> dict[str, int]:
+        """How many of these are in each state, in one GROUP BY."""
+        rows = self.values_list("state").annotate(n=models.Count("pk")).order_by()
+        counts = dict.fromkeys(Delivery.State.values, 0)
+        counts.update(dict(rows))
+        return counts
+
+
+class Delivery(models.Model):
+    """One update's email to one signer: the record that makes the send exactly once. A row is
+    made for each recipient when the send starts; a worker claims a few, and marks each one
+    `sending` just before handing it to the mail server and `sent` as soon as the server took it,
+    so a worker killed at any moment leaves at most one row whose fate it never learnt. That row
+    is `uncertain` and never sent again on its own: a signer must not get the update twice."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("To send")
+        CLAIMED = "claimed", _("Being sent")
+        SENDING = "sending", _("With the mail server")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (unsubscribed or invalidated)")
+        UNCERTAIN = "uncertain", _("Uncertain (the worker stopped mid-message)")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    State.WAITING = (State.QUEUED, State.CLAIMED, State.SENDING)
+
+    update = models.ForeignKey(
+        Update, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    # Erasing a signature deletes its deliveries, sent or pending: no send can reach them after.
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    # The link of the send's chain that claimed this row.
+    link = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("update email")
+        verbose_name_plural = _("update emails")
+        constraints = [
+            models.UniqueConstraint(fields=["update", "signature"], name="delivery_once"),
+        ]
+        indexes = [models.Index(fields=["update", "state", "id"], name="delivery_to_send")]
+
+    def __str__(self) -> str:
+        return f"{self.update_id} → {self.signature_id}: {self.state}"

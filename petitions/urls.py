@@ -25,4 +25,5 @@ urlpatterns = [
     path("start/link/<str:token>/", start_views.starter_link, name="starter_link"),
     path("my/<slug:slug>/", start_views.mine, name="mine"),
     path("my/<slug:slug>/edit/", start_views.edit, name="edit"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

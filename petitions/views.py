@@ -32,17 +32,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
-from signatures.models import BlockedAttempt, SignatureCount
+from signatures.models import BlockedAttempt, Signature, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
+from . import mailing
 from .addresses import on_onion, own_hosts, site_url
 from .chart import chart_for
-from .models import Petition
+from .models import Petition, Update
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
@@ -139,6 +140,11 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "share_image_url": site_url(
             reverse("petitions:share_image", kwargs={"slug": petition.slug})
         ),
+        "updates": [
+            {"update": update, "title": update.text("title", language)}
+            | {"body": update.text("body", language), "body_html": update.body_html(language)}
+            for update in Update.objects.published().filter(petition=petition)
+        ],
     }
     if context["already_signed"]:
         context["share_links"] = share_links(page_url, context["text"].title.value)
@@ -590,3 +596,38 @@ def privacy(request):
         "minimum": settings.COUNTRY_COUNT_MINIMUM,
     }
     return render(request, "petitions/privacy.html", context)
+
+
+# A mail client's own unsubscribe button POSTs here with no cookie and no form token (RFC 8058):
+# the signed address is the proof. Opening the link only shows the button, as mail scanners
+# open every link.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    try:
+        signature_id, email = mailing.read_unsubscribe_token(token)
+    except mailing.BadToken:
+        signature = None
+    else:
+        signature = (
+            Signature.objects.select_related("petition")
+            .filter(pk=signature_id, email_canonical=email)
+            .first()
+        )
+    if signature is None:
+        response = render(request, "petitions/unsubscribe.html", {"state": "invalid"}, status=400)
+    else:
+        if request.method == "POST":
+            mailing.unsubscribe(signature.pk, signature.email_canonical)
+            state = "done"
+        else:
+            state = "ask" if signature.consent_contact else "done"
+        petition = signature.petition
+        context = {
+            "state": state,
+            "petition": petition,
+            "text": petition.in_language(translation.get_language()),
+        }
+        response = render(request, "petitions/unsubscribe.html", context)
+    patch_cache_control(response, private=True, no_cache=True)
+    return response

@@ -54,7 +54,7 @@ class CountSnapshot:
     etag: str
 
     @classmethod
-    def counted(cls, count: int, goal: int, last_signed_at) -> "CountSnapshot":
+    def counted(cls, count: int, goal: int, last_signed_at, outcome: str = "") -> "CountSnapshot":
         body = json.dumps(
             {
                 "count": count,
@@ -62,6 +62,8 @@ class CountSnapshot:
                 "last_signed_at": last_signed_at.isoformat().replace("+00:00", "Z")
                 if last_signed_at
                 else None,
+                # won, responded, delivered or closed (issue 19); null while there is none
+                "outcome": outcome or None,
             },
             separators=(",", ":"),
         )
@@ -95,7 +97,7 @@ def exact_count(petition) -> CountSnapshot:
         .values_list("created_at", flat=True)
         .first()
     )
-    snapshot = CountSnapshot.counted(count, petition.goal_for(count), last)
+    snapshot = CountSnapshot.counted(count, petition.goal_for(count), last, petition.outcome)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
         caching.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
         caching.set(last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)

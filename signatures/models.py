@@ -354,6 +354,9 @@ class AuditRecord(models.Model):
         BULK_INVALIDATE = "bulk_invalidate", _("Bulk-invalidated signatures")
         EXPORT = "export", _("Exported signatures")
         ERASE_SIGNER = "erase_signer", _("Erased a signer's data on request")
+        APPROVE_UPDATE = "approve_update", _("Approved an update")
+        REJECT_UPDATE = "reject_update", _("Rejected an update")
+        SEND_UPDATE = "send_update", _("Paused, resumed or cancelled an update's email")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

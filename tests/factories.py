@@ -62,6 +62,15 @@ def make_staff(username="organiser", superuser=True, **overrides):
     )
 
 
+def make_staff_in(group_name: str, username: str):
+    """A staff user (not a superuser) in one of the admin's roles: "Organisers", "Moderators"."""
+    from django.contrib.auth.models import Group
+
+    user = make_staff(username=username, superuser=False)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
 def sign_form_data(petition: Petition, **overrides) -> dict:
     """What a supporter types into the petition's full sign form, as if the page had been open a
     minute."""

@@ -82,6 +82,7 @@ def test_goal_ladder_follows_an_invalidation(client, django_capture_on_commit_ca
         "count": 99,
         "goal": 100,
         "last_signed_at": None,
+        "outcome": None,
     }
 
 

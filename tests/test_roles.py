@@ -4,14 +4,13 @@ import pytest
 from django.contrib.auth.models import Group
 
 from signatures.models import AuditRecord, Signature
-from tests.factories import make_petition, make_signature, make_staff
+from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 pytestmark = pytest.mark.django_db
 
 
 def staff_in(group_name, client, username):
-    user = make_staff(username=username, superuser=False)
-    user.groups.add(Group.objects.get(name=group_name))
+    user = make_staff_in(group_name, username)
     client.force_login(user)
     return user
 
@@ -40,7 +39,14 @@ def test_both_roles_exist_with_their_permissions():
     moderators = set(
         Group.objects.get(name="Moderators").permissions.values_list("codename", flat=True)
     )
-    assert organisers == {"add_petition", "change_petition", "view_petition"}
+    assert organisers == {
+        "add_petition",
+        "change_petition",
+        "view_petition",
+        "add_update",
+        "change_update",
+        "view_update",
+    }
     assert moderators == {
         "view_petition",
         "view_signature",
@@ -51,6 +57,8 @@ def test_both_roles_exist_with_their_permissions():
         "view_blockedattempt",
         "moderate_petition",
         "view_decision",
+        "view_update",
+        "moderate_update",
     }
 
 

@@ -1,0 +1,552 @@
+"""Emailing an approved update to the signers who agreed to hear about the campaign (issue 19).
+
+Exactly once each, however the workers die. Approving the update writes one `Delivery` row per
+recipient, in the approval's own transaction. Tasks on the existing queue (below the confirmation
+emails) then send them a chunk at a time: a row is claimed, marked `sending` just before the mail
+server gets it and `sent` as soon as the server said yes. Nothing is remembered in a process.
+
+A chain of tasks drives one send, each running for a slice of time and then queueing the next
+(so confirmations and other sends are not held up for the length of a big send). Each link first
+queues a watchdog copy of the next link, due when its own lease runs out: if the worker is killed,
+the watchdog carries on once the lease has lapsed; if it is not, the watchdog finds the chain has
+moved on and does nothing. A link runs only if it is the next one (`Update.link`), so however many
+copies are queued, one link sends at a time.
+
+The consent, the signature's standing (counted, not erased) and the send's own state (not paused
+or cancelled) are checked again for every message, in the statement that marks it `sending`:
+unsubscribing or erasure stops a send that is already running at the next message.
+"""
+
+import contextlib
+import datetime
+import logging
+import secrets
+import smtplib
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import F, Min, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django_tasks import task
+
+from signatures.models import AuditRecord, Signature
+
+from .models import Delivery, Petition, Update, text_direction
+
+log = logging.getLogger(__name__)
+UNSUBSCRIBE_SALT = "petitions.unsubscribe"
+# Sends yield to confirmation emails, which a signer is waiting for.
+PRIORITY = -10
+
+
+class CapReached(Exception):
+    """The petition emailed an update too recently; a moderator may override."""
+
+    def __init__(self, last: datetime.datetime):
+        super().__init__(last)
+        self.last = last
+
+
+class BadToken(Exception):
+    pass
+
+
+# -- unsubscribing --------------------------------------------------------------------------------
+
+
+def unsubscribe_token(signature_id: int, email_canonical: str) -> str:
+    # The canonical email is signed in too, so a link never acts on a row erased and reused.
+    # No expiry: an unsubscribe link must work in an email read a year later.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(
+        [signature_id, email_canonical], compress=True
+    )
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    try:
+        pk, email = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise BadToken from exc
+    return int(pk), str(email)
+
+
+def unsubscribe(signature_id: int, email_canonical: str) -> bool:
+    """Stop this signer's emails about this petition, at once: every send checks the consent
+    again just before each message. Returns whether anything changed."""
+    return bool(
+        Signature.objects.filter(
+            pk=signature_id, email_canonical=email_canonical, consent_contact=True
+        ).update(consent_contact=False)
+    )
+
+
+# -- moderating and controlling a send ------------------------------------------------------------
+
+
+def last_emailed(update: Update) -> datetime.datetime | None:
+    since = timezone.now() - datetime.timedelta(days=settings.UPDATE_EMAIL_MIN_DAYS)
+    return (
+        Update.objects.emailed_since(update.petition_id, since)
+        .exclude(pk=update.pk)
+        .aggregate(last=Min("email_started_at"))["last"]
+    )
+
+
+def approve(update: Update, *, by, override_cap: bool = False) -> int:
+    """Publish the update and, if its author asked, start emailing it. Raises CapReached when the
+    petition emailed an update within UPDATE_EMAIL_MIN_DAYS, unless `override_cap`. Returns how
+    many signers it is going to."""
+    with transaction.atomic():
+        # The petition's row lock makes two approvals on one petition take turns over the cap.
+        Petition.objects.select_for_update().filter(pk=update.petition_id).first()
+        update = Update.objects.select_for_update().get(pk=update.pk)
+        if update.status != Update.Status.SUBMITTED:
+            return 0  # approved already (a double click), or rejected
+        recipients = 0
+        overridden = False
+        if update.email_signers:
+            last = last_emailed(update)
+            if last is not None:
+                if not override_cap:
+                    raise CapReached(last)
+                overridden = True
+        now = timezone.now()
+        update.status = Update.Status.PUBLISHED
+        update.published_at = now
+        update.approved_by = by if getattr(by, "pk", None) else None
+        if update.email_signers:
+            update.email_state = Update.Email.SENDING
+            update.email_started_at = now
+            update.cap_overridden = overridden
+        update.save()
+        if update.email_signers:
+            recipients = list_recipients(update)
+        detail = f"update {update.pk}: {update}"
+        if update.email_signers:
+            detail += f"; emailing {recipients} signers" + (
+                " (pause between emails overridden)" if overridden else ""
+            )
+        AuditRecord.record(
+            by,
+            AuditRecord.Action.APPROVE_UPDATE,
+            recipients,
+            petition_id=update.petition_id,
+            detail=detail,
+        )
+        if update.email_signers:
+            kick(update.pk, update.link + 1)
+    return recipients
+
+
+def list_recipients(update: Update) -> int:
+    """One Delivery row per counted signer who agreed to be emailed, in one statement, in the
+    order they signed: the list is fixed when the update is approved. Re-running adds nobody
+    twice."""
+    delivery = connection.ops.quote_name(Delivery._meta.db_table)
+    signature = connection.ops.quote_name(Signature._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {delivery} (update_id, signature_id, state, link, attempts, error) "  # noqa: S608
+            f"SELECT %s, id, %s, 0, 0, '' FROM {signature} "
+            "WHERE petition_id = %s AND status = %s AND consent_contact ORDER BY id "
+            "ON CONFLICT (update_id, signature_id) DO NOTHING",
+            [update.pk, Delivery.State.QUEUED, update.petition_id, Signature.Status.COUNTED],
+        )
+        return cursor.rowcount
+
+
+def reject(update: Update, *, by) -> bool:
+    with transaction.atomic():
+        changed = Update.objects.filter(pk=update.pk, status=Update.Status.SUBMITTED).update(
+            status=Update.Status.REJECTED
+        )
+        if changed:
+            AuditRecord.record(
+                by,
+                AuditRecord.Action.REJECT_UPDATE,
+                0,
+                petition_id=update.petition_id,
+                detail=f"update {update.pk}: {update}",
+            )
+    return bool(changed)
+
+
+def control(update: Update, action: str, *, by) -> bool:
+    """Pause, resume or cancel a send; or queue again the messages whose fate a killed worker
+    never learnt ("resend_uncertain"), which only a moderator may decide. Returns whether it
+    changed anything."""
+    with transaction.atomic():
+        rows = Update.objects.select_for_update().filter(pk=update.pk)
+        current = rows.first()
+        if current is None:
+            return False
+        now = timezone.now()
+        deliveries = Delivery.objects.filter(update_id=update.pk)
+        if action == "pause":
+            changed = rows.filter(email_state=Update.Email.SENDING).update(
+                email_state=Update.Email.PAUSED
+            )
+        elif action == "resume":
+            changed = rows.filter(email_state=Update.Email.PAUSED).update(
+                email_state=Update.Email.SENDING
+            )
+        elif action == "cancel":
+            changed = rows.filter(email_state__in=Update.Email.STOPPABLE).update(
+                email_state=Update.Email.CANCELLED, email_finished_at=now
+            )
+            if changed:
+                deliveries.filter(state=Delivery.State.QUEUED).update(
+                    state=Delivery.State.CANCELLED
+                )
+        elif action == "resend_uncertain":
+            changed = deliveries.filter(state=Delivery.State.UNCERTAIN).update(
+                state=Delivery.State.QUEUED
+            )
+            if changed:
+                rows.filter(email_state=Update.Email.DONE).update(
+                    email_state=Update.Email.SENDING, email_finished_at=None
+                )
+        else:
+            raise ValueError(action)
+        if changed:
+            AuditRecord.record(
+                by,
+                AuditRecord.Action.SEND_UPDATE,
+                changed,
+                petition_id=current.petition_id,
+                detail=f"update {update.pk}: {action}",
+            )
+            if action in ("resume", "resend_uncertain"):
+                kick(update.pk, current.link + 1)
+    return bool(changed)
+
+
+def kick(update_id: int, link: int) -> None:
+    """Queue that link of the send once the current transaction commits."""
+    transaction.on_commit(lambda: send_update.enqueue(update_id, link))
+
+
+# -- the send itself ------------------------------------------------------------------------------
+
+
+@task(priority=PRIORITY)
+def send_update(update_id: int, link: int) -> str:
+    return Link(update_id, link).run()
+
+
+@dataclass
+class Recipient:
+    delivery_id: int
+    signature_id: int
+    name: str
+    email: str
+    email_canonical: str
+    language: str
+
+
+class Link:
+    """One task's turn at a send."""
+
+    def __init__(self, update_id: int, link: int):
+        self.update_id = update_id
+        self.link = link
+        self.deferrable = send_update.get_backend().supports_defer
+        # Without a real queue (the immediate backend of `make run`) nothing else would pick the
+        # send up again, so one call sends it all.
+        self.slice = settings.UPDATE_SEND_SLICE_SECONDS if self.deferrable else float("inf")
+        self.rows = Delivery.objects.filter(update_id=update_id)
+        self.parts: dict[str, dict] = {}
+        self.next_in: float | None = None  # when the next link should run, if at all
+        # Where a signer's own details go in the email rendered once per language; random, so
+        # no organiser's text can contain it.
+        self.marker = f"@@{secrets.token_hex(8)}@@"
+
+    def lease(self) -> datetime.datetime:
+        return timezone.now() + datetime.timedelta(seconds=settings.UPDATE_SEND_LEASE_SECONDS)
+
+    def run(self) -> str:
+        now = timezone.now()
+        chain = Update.objects.filter(pk=self.update_id, email_state=Update.Email.SENDING)
+        taken = (
+            chain.filter(link=self.link - 1)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(link=self.link, lease_until=self.lease())
+        )
+        if not taken:
+            held = chain.filter(link=self.link - 1).values_list("lease_until", flat=True).first()
+            if held is not None and self.deferrable:
+                # The previous link is alive, or was until lately: look again when its lease
+                # runs out (and soon, in case it simply finishes).
+                wake = min(held, now + datetime.timedelta(seconds=5))
+                send_update.using(run_after=wake).enqueue(self.update_id, self.link)
+                return "waiting for the previous link"
+            return "not this link's turn"
+        if self.deferrable:
+            watchdog = self.lease() + datetime.timedelta(seconds=1)
+            send_update.using(run_after=watchdog).enqueue(self.update_id, self.link + 1)
+        self.recover()
+        self.update = Update.objects.select_related("petition").get(pk=self.update_id)
+        try:
+            outcome = self.send()
+        finally:
+            self.release()
+        self.queue_next()
+        return outcome
+
+    def recover(self) -> None:
+        """Rows an earlier link claimed and never finished: the ones it had not started go back
+        in the queue; the one it had handed to the mail server may have arrived, and is never
+        sent twice on our own say."""
+        earlier = self.rows.filter(link__lt=self.link)
+        earlier.filter(state=Delivery.State.CLAIMED).update(state=Delivery.State.QUEUED)
+        lost = earlier.filter(state=Delivery.State.SENDING).update(
+            state=Delivery.State.UNCERTAIN, error="the worker stopped while sending"
+        )
+        if lost:
+            log.warning(
+                "Update %s: %s message(s) of a dead worker left uncertain", self.update_id, lost
+            )
+
+    def alive(self) -> bool:
+        """Extend the lease, unless the send was paused or cancelled or another link took over."""
+        return bool(
+            Update.objects.filter(
+                pk=self.update_id, link=self.link, email_state=Update.Email.SENDING
+            ).update(lease_until=self.lease())
+        )
+
+    def send(self) -> str:
+        deadline = time.monotonic() + self.slice
+        mail = get_connection()
+        sent = 0
+        try:
+            while time.monotonic() < deadline and self.alive():
+                chunk = self.claim()
+                if not chunk:
+                    return self.finish(sent)
+                for recipient in chunk:
+                    result = self.deliver(mail, recipient)
+                    if result == "stopped":
+                        return f"sent {sent}; stopped"
+                    if result == "unreachable":
+                        # At least a second, so a queue with no pause set cannot spin on it.
+                        self.later(max(settings.UPDATE_RETRY_DELAYS[0], 1))
+                        return f"sent {sent}; mail server unreachable, retry queued"
+                    sent += result == "sent"
+        finally:
+            # The server may have gone away first; then there is nothing left to tidy.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                mail.close()
+        self.later(0)
+        return f"sent {sent}; continuing"
+
+    def claim(self) -> list[Recipient]:
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                self.rows.filter(state=Delivery.State.QUEUED)
+                .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+                .order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", flat=True)[: settings.UPDATE_SEND_CHUNK]
+            )
+            Delivery.objects.filter(pk__in=ids).update(state=Delivery.State.CLAIMED, link=self.link)
+        rows = (
+            Delivery.objects.filter(pk__in=ids)
+            .order_by("id")
+            .values_list(
+                "id",
+                "signature_id",
+                "signature__name",
+                "signature__email",
+                "signature__email_canonical",
+                "signature__language",
+            )
+        )
+        return [Recipient(*row) for row in rows]
+
+    def deliver(self, mail, recipient: Recipient) -> str:
+        message = self.message(recipient)
+        try:
+            mail.open()
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("Update %s: mail server unreachable (%s)", self.update_id, exc)
+            return "unreachable"
+        row = Delivery.objects.filter(pk=recipient.delivery_id, link=self.link)
+        # The last look before the message leaves: consent, standing, erasure (an erased
+        # signature's rows are gone) and the send's own state (paused, cancelled, overtaken)
+        # decide here, not when the send started.
+        handed = row.filter(
+            state=Delivery.State.CLAIMED,
+            signature__consent_contact=True,
+            signature__status=Signature.Status.COUNTED,
+            update__email_state=Update.Email.SENDING,
+            update__link=self.link,
+        ).update(state=Delivery.State.SENDING, attempts=F("attempts") + 1)
+        if not handed:
+            if not self.alive():
+                return "stopped"
+            row.filter(state=Delivery.State.CLAIMED).update(state=Delivery.State.SKIPPED)
+            return "skipped"
+        try:
+            mail.send_messages([message])
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+            return self.refused(row, exc)
+        except (smtplib.SMTPException, OSError) as exc:
+            # The conversation broke off: the server may or may not have the message.
+            row.filter(state=Delivery.State.SENDING).update(
+                state=Delivery.State.UNCERTAIN, error=f"connection lost: {exc}"[:200]
+            )
+            mail.close()
+            return "uncertain"
+        # A slow link overtaken by a watchdog may find its row called uncertain: it knows better.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # Without waiting for the disk: only a crash of PostgreSQL itself could lose this
+                # mark, and then the row stays `sending`, so is left uncertain, never sent twice.
+                # The `sending` mark above is the one that must be durable, and is.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            row.filter(state__in=[Delivery.State.SENDING, Delivery.State.UNCERTAIN]).update(
+                state=Delivery.State.SENT, sent_at=timezone.now(), error=""
+            )
+        return "sent"
+
+    def refused(self, row, exc) -> str:
+        """The server answered no to this message: later if it said 4xx, never if 5xx."""
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            code, text = next(iter(exc.recipients.values()))
+        else:
+            code, text = exc.smtp_code, exc.smtp_error
+        if isinstance(text, bytes):
+            text = text.decode(errors="replace")
+        error = f"{code} {text}"[:200]
+        attempts = row.values_list("attempts", flat=True).first() or 0
+        delays = settings.UPDATE_RETRY_DELAYS
+        if code < 500 and attempts <= len(delays):
+            retry_at = timezone.now() + datetime.timedelta(seconds=delays[attempts - 1])
+            row.update(state=Delivery.State.QUEUED, retry_at=retry_at, error=error)
+            return "retry"
+        row.update(state=Delivery.State.FAILED, error=error)
+        return "failed"
+
+    def release(self) -> None:
+        """Give back the rows claimed and not reached, and the lease."""
+        cancelled = Update.objects.filter(
+            pk=self.update_id, email_state=Update.Email.CANCELLED
+        ).exists()
+        self.rows.filter(link=self.link, state=Delivery.State.CLAIMED).update(
+            state=Delivery.State.CANCELLED if cancelled else Delivery.State.QUEUED
+        )
+        Update.objects.filter(pk=self.update_id, link=self.link).update(lease_until=None)
+
+    def later(self, seconds: float) -> None:
+        """Ask for the next link, at once or after a pause for the mail server: queued by `run`
+        once this link has let go of its lease, so that another worker can start it at once."""
+        self.next_in = seconds
+
+    def queue_next(self) -> None:
+        if self.next_in is None:
+            return
+        if not Update.objects.filter(
+            pk=self.update_id, link=self.link, email_state=Update.Email.SENDING
+        ).exists():
+            return  # paused, cancelled or overtaken: resuming queues the next link itself
+        next_link = send_update
+        if self.next_in and not self.deferrable:
+            return  # no queue to come back later: a moderator resumes the send
+        if self.next_in:
+            next_link = send_update.using(
+                run_after=timezone.now() + datetime.timedelta(seconds=self.next_in)
+            )
+        next_link.enqueue(self.update_id, self.link + 1)
+
+    def finish(self, sent: int) -> str:
+        """Nothing to claim now: done, or wait for the messages that are to be tried again."""
+        waiting = self.rows.filter(state=Delivery.State.QUEUED).aggregate(due=Min("retry_at"))
+        if self.rows.filter(state=Delivery.State.QUEUED).exists():
+            wait = (waiting["due"] - timezone.now()).total_seconds() if waiting["due"] else 0
+            if not self.deferrable:
+                # No queue to come back to: the messages to retry are left for a moderator.
+                self.rows.filter(state=Delivery.State.QUEUED).update(state=Delivery.State.FAILED)
+            else:
+                self.later(max(wait, 0))
+                return f"sent {sent}; {wait:.0f}s until the next retry"
+        Update.objects.filter(
+            pk=self.update_id, link=self.link, email_state=Update.Email.SENDING
+        ).update(email_state=Update.Email.DONE, email_finished_at=timezone.now())
+        return f"sent {sent}; done"
+
+    # -- the message ------------------------------------------------------------------------------
+
+    def language_parts(self, language: str) -> dict:
+        """The email in one language, rendered once per link with markers where each signer's
+        name and unsubscribe address go: rendering is most of a message's cost, and the rest of
+        the email is the same for everyone who signed in that language."""
+        if language not in self.parts:
+            update, petition = self.update, self.update.petition
+            title = update.text("title", language)
+            with translation.override(language):
+                page = settings.SITE_URL + petition.get_absolute_url()
+            context = {
+                "update": update,
+                "petition_title": petition.text("title", language),
+                "title": title,
+                "body": update.text("body", language),
+                "body_html": update.body_html(language),
+                "fallback": title.is_fallback,
+                "page_url": f"{page}#update-{update.pk}",
+                "language": language,
+                "direction": text_direction(language),
+                "site_url": settings.SITE_URL,
+                "name": self.marker + "name",
+                "unsubscribe": self.marker + "url",
+            }
+            with translation.override(language):
+                self.parts[language] = {
+                    "subject": " ".join(
+                        render_to_string("emails/update-subject.txt", context).split()
+                    ),
+                    "text": render_to_string("emails/update-body.txt", context),
+                    "html": render_to_string("emails/update-body.html", context),
+                    "unsubscribe": settings.SITE_URL
+                    + reverse("petitions:unsubscribe", kwargs={"token": self.marker}),
+                }
+        return self.parts[language]
+
+    def message(self, recipient: Recipient) -> EmailMultiAlternatives:
+        language = recipient.language if recipient.language in ("en", "fa") else "en"
+        parts = self.language_parts(language)
+        url = parts["unsubscribe"].replace(
+            self.marker, unsubscribe_token(recipient.signature_id, recipient.email_canonical)
+        )
+        subject = parts["subject"]
+        text = parts["text"].replace(self.marker + "name", recipient.name)
+        text = text.replace(self.marker + "url", url)
+        html = parts["html"].replace(self.marker + "name", escape(recipient.name))
+        html = html.replace(self.marker + "url", escape(url))
+        message = EmailMultiAlternatives(subject, text, to=[recipient.email])
+        message.attach_alternative(html, "text/html")
+        domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+        message.extra_headers.update(
+            {
+                "Content-Language": language,
+                # RFC 8058: a mail client may offer its own unsubscribe button, which POSTs
+                # "List-Unsubscribe=One-Click" to the address.
+                "List-Unsubscribe": f"<{url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": f"<{self.update.petition.slug}.{domain}>",
+                # One id per update and signer, so even a copy sent twice would be one message
+                # to a client that sorts by Message-ID.
+                "Message-ID": f"<update-{self.update_id}.{recipient.signature_id}@{domain}>",
+            }
+        )
+        return message
