@@ -23,6 +23,7 @@ from config.admin_i18n import (
     local_number,
     number_column,
 )
+from signatures.admin import ReadOnlyAdmin
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
 
@@ -524,19 +525,6 @@ class DecisionForm(forms.Form):
         if cleaned.get("reason") == Petition.RejectionReason.OTHER and not cleaned.get("note"):
             self.add_error("note", _("Explain the reason in the note."))
         return cleaned
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that change only through their own operation (a decision), never by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReviewQueue)
