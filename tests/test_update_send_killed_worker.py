@@ -119,4 +119,6 @@ def test_a_worker_killed_mid_send_is_resumed_with_no_duplicate_and_no_gap(mailbo
     assert states == {Delivery.State.SENT: SIGNERS - 1, Delivery.State.UNCERTAIN: 1}
     uncertain = Delivery.objects.select_related("signature").get(state=Delivery.State.UNCERTAIN)
     assert uncertain.signature.email == mailbox.messages[HELD - 1]["To"]
-    assert Update.objects.get(pk=update.pk).link > 2  # the send went on over several links
+    # The killed worker's link was the first; the send went on in a later one (how many more
+    # depends on the machine's speed against the 1 s slice).
+    assert Update.objects.get(pk=update.pk).link >= 2
