@@ -12,7 +12,6 @@ timing, and on a shared machine other work perturbs it.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_admin_bench"
 RUNS = 5
 
 sys.path.insert(0, str(ROOT))
+from bench.database import drop_database, fresh_database  # noqa: E402
 
 
 def main():
@@ -31,26 +31,16 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args()
 
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    subprocess.run(
-        ["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(["psql", admin_url, "-qc", f"CREATE DATABASE {db_name}"], check=True)
+    # The site runs in this process, on a database of its own.
     os.environ.update(
-        {
-            "DATABASE_URL": args.database_url,
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-" + "k" * 40,
-            "STATIC_MANIFEST": "false",
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_COOKIES": "false",
-            "CACHE_URL": "",
-            "LOG_LEVEL": "WARNING",
-        }
+        fresh_database(
+            args.database_url,
+            ALLOWED_HOSTS="testserver",
+            SECURE_SSL_REDIRECT="false",
+            SECURE_COOKIES="false",
+            CACHE_URL="",
+            LOG_LEVEL="WARNING",
+        )
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -67,7 +57,6 @@ def main():
     from tests.factories import make_petition, make_staff
 
     try:
-        call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)
         print(f"Seeding {args.rows:,} signatures ...", flush=True)
         petition = make_petition(slug="bench")
@@ -121,11 +110,7 @@ def main():
     finally:
         connection.close()
         if not args.keep:
-            subprocess.run(
-                ["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"],
-                check=False,
-                stdout=subprocess.DEVNULL,
-            )
+            drop_database(args.database_url)
 
 
 def make_staff_user():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.export_bench import PYTHON, drop_database, fresh_database, run  # noqa: E402
+from bench.database import PYTHON, drop_database, fresh_database, run  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_delivery"
 

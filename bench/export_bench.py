@@ -11,7 +11,6 @@ import argparse
 import os
 import platform
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench"
 
 sys.path.insert(0, str(ROOT))
+from bench.database import PYTHON, drop_database, fresh_database, run  # noqa: E402
 from bench.run import SEED_SQL  # noqa: E402 - the same million signers as `make bench`
 
 COPY_SQL = """COPY (
@@ -29,39 +29,6 @@ COPY_SQL = """COPY (
   FROM signatures_signature s JOIN petitions_petition p ON p.id = s.petition_id
   WHERE s.petition_id = {petition} ORDER BY s.petition_id, s.id
 ) TO STDOUT WITH (FORMAT csv, HEADER)"""
-
-
-def run(cmd, env=None, **kwargs):
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kwargs)
-
-
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-
-
-def fresh_database(database_url: str, **extra_env: str) -> dict:
-    """The environment for manage.py on `database_url`, the database made anew and migrated."""
-    env = os.environ | {
-        "DATABASE_URL": database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "k" * 40,
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "localhost",
-        **extra_env,
-    }
-    drop_database(database_url)
-    admin_url, db_name = database_url.rsplit("/", 1)
-    run(["psql", admin_url + "/postgres", "-qc", f"CREATE DATABASE {db_name}"])
-    run([PYTHON, "manage.py", "migrate", "-v0"], env=env)
-    return env
-
-
-def drop_database(database_url: str) -> None:
-    admin_url, db_name = database_url.rsplit("/", 1)
-    run(
-        ["psql", admin_url + "/postgres", "-qc", f"DROP DATABASE IF EXISTS {db_name}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def peak_child_mb() -> float:

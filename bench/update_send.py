@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.database import PYTHON, drop_database, fresh_database, run  # noqa: E402
 from bench.run import SEED_SQL  # noqa: E402 - the same signers as `make bench`
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_updates"
@@ -54,10 +55,6 @@ print(update.pk, recipients, time.perf_counter() - start)
 PROGRESS_SQL = (
     "SELECT count(*) FROM petitions_delivery WHERE update_id = {update} AND state = 'sent'"
 )
-
-
-def run(cmd, env=None, **kwargs):
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=True, **kwargs)
 
 
 def free_port() -> int:
@@ -95,24 +92,15 @@ def main():
     args = parser.parse_args()
 
     port = free_port()
-    env = os.environ | {
-        "DATABASE_URL": args.database_url,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "k" * 40,
-        "STATIC_MANIFEST": "false",
-        "ALLOWED_HOSTS": "localhost",
-        "TASKS_BACKEND": "database",
-        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
-        "SITE_URL": "https://petitions.example.org",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("CACHE_URL", None)
-    python = str(ROOT / ".venv" / "bin" / "python")
-    admin_url = args.database_url.rsplit("/", 1)[0] + "/postgres"
-    db_name = args.database_url.rsplit("/", 1)[1]
-    run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"], stdout=subprocess.DEVNULL)
-    run(["psql", admin_url, "-qc", f"CREATE DATABASE {db_name}"])
-    run([python, "manage.py", "migrate", "-v0"], env=env)
+    env = fresh_database(
+        args.database_url,
+        TASKS_BACKEND="database",
+        EMAIL_URL=f"smtp://127.0.0.1:{port}",
+        SITE_URL="https://petitions.example.org",
+        LOG_LEVEL="WARNING",
+        CACHE_URL="",
+    )
+    python = PYTHON
     run([python, "manage.py", "createcachetable"], env=env)
 
     sink = subprocess.Popen(
@@ -202,7 +190,7 @@ def main():
     out.write_text(report + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
     if not args.keep:
-        run(["psql", admin_url, "-qc", f"DROP DATABASE IF EXISTS {db_name}"])
+        drop_database(args.database_url)
 
 
 if __name__ == "__main__":
