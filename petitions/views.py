@@ -35,7 +35,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
-from signatures import abuse, counting, signing, supporter
+from signatures import abuse, counting, links, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import BlockedAttempt, Signature, SignatureCount
 from signatures.normalise import canonical_email, clean_source
@@ -606,7 +606,7 @@ def privacy(request):
 def unsubscribe(request, token):
     try:
         signature_id, email = mailing.read_unsubscribe_token(token)
-    except mailing.BadToken:
+    except links.InvalidToken:
         signature = None
     else:
         signature = (
