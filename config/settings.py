@@ -230,6 +230,9 @@ UPDATE_EMAIL_MIN_DAYS = env.int("UPDATE_EMAIL_MIN_DAYS", default=3)
 # Recipients claimed at a time, and how long one task sends before handing over to the next.
 UPDATE_SEND_CHUNK = env.int("UPDATE_SEND_CHUNK", default=100)
 UPDATE_SEND_SLICE_SECONDS = env.float("UPDATE_SEND_SLICE_SECONDS", default=30.0)
+# Connections to the mail server a send keeps busy at once (on PostgreSQL), each with one message
+# in flight: a worker killed mid-send leaves at most this many messages uncertain.
+UPDATE_SEND_STREAMS = env.int("UPDATE_SEND_STREAMS", default=4)
 # A task that has not reported for this long is taken for dead, and a queued watchdog carries on
 # its send. Longer than a slow mail server's answer to one message.
 UPDATE_SEND_LEASE_SECONDS = env.float("UPDATE_SEND_LEASE_SECONDS", default=120.0)
