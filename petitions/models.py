@@ -957,9 +957,10 @@ class DeliveryQuerySet(models.QuerySet):
 class Delivery(models.Model):
     """One update's email to one signer: the record that makes the send exactly once. A row is
     made for each recipient when the send starts; a worker claims a few, and marks each one
-    `sending` just before handing it to the mail server and `sent` as soon as the server took it,
-    so a worker killed at any moment leaves at most one row whose fate it never learnt. That row
-    is `uncertain` and never sent again on its own: a signer must not get the update twice."""
+    `sending` just before handing it to the mail server and `sent` once the server took it, so a
+    worker killed at any moment leaves at most one row whose fate it never learnt for each of its
+    streams (petitions/mailing.py). Such a row is `uncertain` and never sent again on its own: a
+    signer must not get the update twice."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("To send")
