@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, replace
 from django.conf import settings
 from django.core import signing
 
+from .models import PLACE_NEVER_SHOWN
+
 COOKIE_NAME = "supporter"
 # The widget's copy, kept by a browser inside another site's frame (issue 17). A SameSite=Lax
 # cookie never reaches a cross-site iframe; this one is SameSite=None, Secure and Partitioned
@@ -75,6 +77,10 @@ def recall(request) -> Supporter | None:
 
 
 def remember(response, supporter: Supporter, *, embedded: bool = False) -> None:
+    if supporter.country in PLACE_NEVER_SHOWN:
+        # The cookie is signed, not encrypted: whoever holds the phone can read it. For a signer
+        # in Iran it keeps no city, which the petition never shows anyway (issue 20).
+        supporter = replace(supporter, locality="")
     value = signing.dumps(asdict(supporter), salt=COOKIE_SALT, compress=True)
     if embedded:
         response["Set-Cookie"] = embed_cookie(value, COOKIE_MAX_AGE)

@@ -24,7 +24,7 @@ def test_one_click_signs_with_the_remembered_details(client):
     client.post(
         f"/en/p/{first.slug}/sign/",
         sign_form_data(
-            first, name="Sara Karimi", email="sara@example.com", country="IR", locality="Tehran"
+            first, name="Sara Karimi", email="sara@example.com", country="DE", locality="Berlin"
         ),
     )
     response = client.post(f"/fa/p/{second.slug}/sign/", {"one_click": "1"})
@@ -34,9 +34,9 @@ def test_one_click_signs_with_the_remembered_details(client):
     assert (signature.name, signature.email, signature.country.code, signature.locality) == (
         "Sara Karimi",
         "sara@example.com",
-        "IR",
-        "Tehran",
-    )
+        "DE",
+        "Berlin",
+    )  # a signer in Iran's cookie keeps no city: tests/test_signer_safety.py
     assert signature.language == "fa"
     # Consent was given to the first organiser, not to this one.
     assert signature.consent_contact is False

@@ -2,8 +2,10 @@
 "show my name" off by default where it matters, and petitions with stricter lists."""
 
 import pytest
+from django.core import signing
 from django.core.cache import caches
 
+from signatures import supporter
 from signatures.models import Signature, recent_cache_key
 from tests.factories import make_petition, make_signature, sign_form_data
 from tests.html import elements
@@ -67,7 +69,9 @@ def test_a_signer_in_iran_signing_with_one_click_is_listed_without_a_city(client
     )
     assert client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"}).status_code == 302
     signature = Signature.objects.get(petition=second)
-    assert signature.locality == IRAN_CITY  # stored for the moderators, never shown
+    # The first signature keeps the city for the moderators; the cookie, and so one click, none.
+    assert Signature.objects.get(petition=first).locality == IRAN_CITY
+    assert signature.locality == ""
     assert signature.show_name  # the choice made on the first petition, repeated
     for url, body in public_bodies(client.__class__(), second).items():
         assert IRAN_CITY not in body, url
@@ -175,3 +179,32 @@ def test_one_click_from_a_cookie_older_than_the_choice_does_not_show_the_name(cl
     client.cookies[supporter.COOKIE_NAME] = signing.dumps(old, salt=supporter.COOKIE_SALT)
     assert client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"}).status_code == 302
     assert Signature.objects.get(petition=petition).show_name is False
+
+
+def remembered(client) -> dict:
+    return signing.loads(client.cookies[supporter.COOKIE_NAME].value, salt=supporter.COOKIE_SALT)
+
+
+def test_the_cookie_of_a_signer_in_iran_keeps_no_city(client):
+    """The supporter cookie is signed, not encrypted: a seized phone would give up what it holds."""
+    petition = make_petition()
+    client.post(
+        f"/fa/p/{petition.slug}/sign/",
+        sign_form_data(petition, name="Sara Karimi", country="IR", locality=IRAN_CITY),
+    )
+    kept = remembered(client)
+    assert (kept["name"], kept["country"], kept["locality"]) == ("Sara Karimi", "IR", "")
+
+    # One click on the next petition signs without a city too.
+    other = make_petition()
+    client.post(f"/fa/p/{other.slug}/sign/", {"one_click": "1"})
+    assert Signature.objects.get(petition=other).locality == ""
+
+
+def test_the_cookie_of_a_signer_elsewhere_keeps_the_city_for_one_click(client):
+    petition = make_petition()
+    client.post(
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition, name="Tom Smith", country="GB", locality=OTHER_CITY),
+    )
+    assert remembered(client)["locality"] == OTHER_CITY
