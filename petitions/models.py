@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
 from django.db.models.functions import Greatest, Now
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import Signature, forget_counts
+from signatures.models import AuditRecord, Signature, forget_counts
 from signatures.normalise import clean_text
 
 from .goals import next_goal
@@ -113,6 +113,39 @@ class PetitionQuerySet(models.QuerySet):
         return self.filter(starter_email_canonical=email_canonical).exclude(
             starter_email_canonical=""
         )
+
+    def forget_starter(self, *, by) -> tuple[int, int]:
+        """A starter asked for their data to be removed (the admin's erasure, with their
+        signatures). Petitions of theirs that never went public are deleted: nobody else has a
+        stake in them. Public ones keep their text, signatures and the name shown on them (what
+        people signed), but lose the address and its language: no email reaches the starter any
+        more, and their starter's links stop working, since each signs the address. Returns
+        (deleted, kept without the address); the audit records say that it happened, never
+        whose address it was."""
+        with transaction.atomic():
+            rows = list(self.select_for_update().values_list("pk", "status"))
+            private = [pk for pk, status in rows if status not in Petition.Status.PUBLIC]
+            public = [pk for pk, status in rows if status in Petition.Status.PUBLIC]
+            Petition.objects.filter(pk__in=public).update(
+                starter_email="", starter_email_canonical="", starter_language=""
+            )
+            for pk in public:
+                AuditRecord.record(
+                    by,
+                    AuditRecord.Action.ERASE_SIGNER,
+                    0,
+                    petition_id=pk,
+                    detail="the starter's address removed on request",
+                )
+            if private:
+                Petition.objects.filter(pk__in=private).delete()
+                AuditRecord.record(
+                    by,
+                    AuditRecord.Action.ERASE_SIGNER,
+                    0,
+                    detail=f"{len(private)} unpublished petition(s) of a starter deleted",
+                )
+        return len(private), len(public)
 
     def unfinished(self):
         """A starter's petitions that still count against their limit: not confirmed yet, waiting

@@ -332,25 +332,50 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         if not self.has_delete_permission(request):
             raise PermissionDenied
         form = EraseSignerForm(request.POST or None)
+
+        def started():
+            return Petition.objects.started_by(form.cleaned_data["email"])
+
+        def erase(queryset):
+            # The record says that a signer was erased, never who: keeping the address would
+            # undo the erasure. A starter's petitions lose the address in the same request.
+            deleted, kept = started().forget_starter(by=request.user)
+            if deleted or kept:
+                self.message_user(
+                    request,
+                    _(
+                        "Petitions started with this address: %(deleted)s unpublished deleted, "
+                        "%(kept)s public kept without the address."
+                    )
+                    % {"deleted": local_number(deleted), "kept": local_number(kept)},
+                )
+            return queryset.erase(by=request.user, signer_request=True)
+
         return self._preview_then_act(
             request,
             form,
             matching=lambda: Signature.objects.filter(email_canonical=form.cleaned_data["email"]),
-            # The record says that a signer was erased, never who: keeping the address would
-            # undo the erasure.
-            act=lambda queryset: queryset.erase(by=request.user, signer_request=True),
+            act=erase,
             done=lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
             title=_("Delete a signer's data on request"),
             template="admin/signatures/erase_signer.html",
+            found=lambda: {
+                "started": list(started().only("slug", "title_en", "title_fa", "status"))
+            },
         )
 
-    def _preview_then_act(self, request, form, *, matching, act, done, title, template):
-        """A bulk action in two steps: say how many rows match, then act only on a POST that
-        confirms (the action writes an audit record per petition)."""
+    def _preview_then_act(
+        self, request, form, *, matching, act, done, title, template, found=lambda: {}
+    ):
+        """A bulk action in two steps: say how many rows match (and what else `found` finds),
+        then act only on a POST that confirms (the action writes an audit record per
+        petition)."""
         matches = None
+        extra = {}
         if form.is_bound and form.is_valid():
             queryset = matching()
             matches = queryset.count()
+            extra = found()
             if request.method == "POST" and request.POST.get("confirm") == "yes":
                 self._act(request, lambda: act(queryset), done)
                 return redirect("admin:signatures_signature_changelist")
@@ -360,6 +385,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             "form": form,
             "matches": matches,
             "opts": self.model._meta,
+            **extra,
         }
         return TemplateResponse(request, template, context)
 

@@ -2,14 +2,16 @@ import getpass
 
 from django.core.management.base import BaseCommand
 
-from signatures.models import Signature
+from signatures.models import Signature, petition_model
 from signatures.normalise import canonical_email
 
 
 class Command(BaseCommand):
     help = (
         "Delete every signature made with an email address, on every petition, at the signer's "
-        "request. The counts follow; the audit trail records the deletion but not the address."
+        "request. The counts follow; the audit trail records the deletion but not the address. "
+        "Petitions started with the address are deleted if never published, and otherwise kept "
+        "without it."
     )
 
     def add_arguments(self, parser):
@@ -17,11 +19,24 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="only say how many would go")
 
     def handle(self, email, dry_run, **options):
-        queryset = Signature.objects.filter(email_canonical=canonical_email(email))
+        email = canonical_email(email)
+        queryset = Signature.objects.filter(email_canonical=email)
+        # Reached through the signature's foreign key: signatures never import petitions.
+        started = petition_model().objects.started_by(email)
         if dry_run:
-            self.stdout.write(f"{queryset.count()} signature(s) would be deleted.")
+            self.stdout.write(
+                f"{queryset.count()} signature(s) would be deleted; "
+                f"{started.count()} petition(s) were started with this address."
+            )
             return
-        changed = queryset.erase(by=f"{getpass.getuser()} (command line)", signer_request=True)
+        by = f"{getpass.getuser()} (command line)"
+        deleted, kept = started.forget_starter(by=by)
+        changed = queryset.erase(by=by, signer_request=True)
         self.stdout.write(
             f"Deleted {sum(changed.values())} signature(s) from {len(changed)} petition(s)."
         )
+        if deleted or kept:
+            self.stdout.write(
+                f"Petitions started with this address: {deleted} unpublished deleted, "
+                f"{kept} public kept without the address."
+            )
