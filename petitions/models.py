@@ -13,7 +13,7 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from signatures.models import AuditRecord, Signature, forget_counts
+from signatures.models import ActorRecord, AuditRecord, Signature, forget_counts
 from signatures.normalise import clean_text
 
 from .goals import next_goal
@@ -743,7 +743,7 @@ class DeliveryPack(models.Model):
         return min(99, self.names_done * 100 // self.names_total)
 
 
-class Decision(models.Model):
+class Decision(ActorRecord):
     """A moderator's decision on a petition started by a member of the public: who published it
     or sent it back, why, and when. Written in the transaction that changes the petition
     (petitions/moderation.py); read-only for everyone."""
@@ -755,28 +755,15 @@ class Decision(models.Model):
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("petition")
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("who"),
-    )
-    # Kept as text too, so the record still names someone after their account is deleted.
-    actor_name = models.CharField(_("who (name)"), max_length=150)
     action = models.CharField(_("what"), max_length=10, choices=Action.choices)
     reason = models.CharField(
         _("reason"), max_length=20, choices=Petition.RejectionReason.choices, blank=True
     )
     note = models.TextField(_("note to the starter"), max_length=2000, blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(ActorRecord.Meta):
         verbose_name = _("moderation decision")
         verbose_name_plural = _("moderation decisions")
-        ordering = ["-created_at"]
-        default_permissions = ("view",)
 
     def __str__(self) -> str:
         return (

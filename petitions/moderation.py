@@ -41,11 +41,9 @@ def decide(petition: Petition, action: str, *, by, reason: str = "", note: str =
         # The same rules as an organiser's save in the admin (one complete language at least).
         locked.full_clean()
         locked.save()
-        user = by if getattr(by, "pk", None) else None
         Decision.objects.create(
+            **Decision.who(by),
             petition=locked,
-            actor=user,
-            actor_name=by.get_username() if user else str(by or "system"),
             action=action,
             reason=reason,
             note=note.strip(),

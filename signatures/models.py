@@ -343,7 +343,36 @@ class SignatureCount(models.Model):
 DETAIL_LENGTH = 500
 
 
-class AuditRecord(models.Model):
+class ActorRecord(models.Model):
+    """Who did something and when: the part every record of a staff action shares (the audit
+    trail here, a moderator's decision on a started petition in petitions)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    # Kept as text too, so the record still names someone after their account is deleted.
+    actor_name = models.CharField(_("who (name)"), max_length=150)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+        default_permissions = ("view",)
+
+    @staticmethod
+    def who(actor) -> dict:
+        """The actor fields for `actor`: a user, or a string naming a command-line operator."""
+        user = actor if getattr(actor, "pk", None) else None
+        name = actor.get_username() if user else str(actor or "system")
+        return {"actor": user, "actor_name": name}
+
+
+class AuditRecord(ActorRecord):
     """Who did what to which signatures, and when. Written by every moderation action and export;
     read-only for everyone, in the admin and in the database's permissions alike."""
 
@@ -358,16 +387,6 @@ class AuditRecord(models.Model):
         REJECT_UPDATE = "reject_update", _("Rejected an update")
         SEND_UPDATE = "send_update", _("Paused, resumed or cancelled an update's email")
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("who"),
-    )
-    # Kept as text too, so the record still names someone after their account is deleted.
-    actor_name = models.CharField(_("who (name)"), max_length=150)
     action = models.CharField(_("what"), max_length=20, choices=Action.choices)
     petition = models.ForeignKey(
         "petitions.Petition",
@@ -379,13 +398,10 @@ class AuditRecord(models.Model):
     )
     rows = models.PositiveIntegerField(_("rows"))
     detail = models.CharField(_("detail"), max_length=DETAIL_LENGTH, blank=True)
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(ActorRecord.Meta):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
-        ordering = ["-created_at"]
-        default_permissions = ("view",)
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.rows}"
@@ -394,7 +410,7 @@ class AuditRecord(models.Model):
     def record(cls, actor, action: str, rows: int, *, petition_id=None, detail: str = ""):
         """Write one record; `actor` is a user, or a string naming a command-line operator."""
         return cls.objects.create(
-            **cls._who(actor),
+            **cls.who(actor),
             action=action,
             petition_id=petition_id,
             rows=rows,
@@ -404,7 +420,7 @@ class AuditRecord(models.Model):
     @classmethod
     def record_per_petition(cls, actor, action: str, changed: Counter, detail: str = ""):
         """One record for each petition in `changed` (petition id: rows), in one statement."""
-        who = cls._who(actor)
+        who = cls.who(actor)
         cls.objects.bulk_create(
             cls(
                 **who,
@@ -415,12 +431,6 @@ class AuditRecord(models.Model):
             )
             for petition_id, rows in sorted(changed.items())
         )
-
-    @staticmethod
-    def _who(actor) -> dict:
-        user = actor if getattr(actor, "pk", None) else None
-        name = actor.get_username() if user else str(actor or "system")
-        return {"actor": user, "actor_name": name}
 
 
 class BlockedAttempt(models.Model):
