@@ -1,7 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from signatures.history import rebuild
-from signatures.models import Signature, petition_model
+from signatures.management.selection import petitions_named
+from signatures.models import Signature
 
 
 class Command(BaseCommand):
@@ -11,12 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", help="petitions to rebuild (default: all)")
 
     def handle(self, *args, slugs, **options):
-        petitions = petition_model().objects.all()
-        if slugs:
-            petitions = petitions.filter(slug__in=slugs)
-            missing = set(slugs) - set(petitions.values_list("slug", flat=True))
-            if missing:
-                raise CommandError(f"No petition with the address {', '.join(sorted(missing))}")
+        petitions = petitions_named(slugs)
         for pk, slug in petitions.values_list("pk", "slug"):
             hours = rebuild(pk)
             total = Signature.objects.counted().filter(petition_id=pk).count()

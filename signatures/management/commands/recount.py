@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from signatures.counting import recount
-from signatures.models import petition_model
+from signatures.management.selection import petitions_named
 
 
 class Command(BaseCommand):
@@ -14,12 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("slugs", nargs="*", help="petitions to recount (default: all)")
 
     def handle(self, slugs, **options):
-        petitions = petition_model().objects.all()
-        if slugs:
-            petitions = petitions.filter(slug__in=slugs)
-            missing = set(slugs) - set(petitions.values_list("slug", flat=True))
-            if missing:
-                raise CommandError(f"No petition with slug: {', '.join(sorted(missing))}")
+        petitions = petitions_named(slugs)
         repaired = 0
         for petition in petitions.order_by("pk"):
             drift = recount(petition)

@@ -1,0 +1,18 @@
+"""Which petitions a management command acts on, from the addresses (slugs) on its command line."""
+
+from django.core.management.base import CommandError
+
+from signatures.models import petition_model
+
+
+def petitions_named(slugs: list[str]):
+    """The petitions at `slugs`, or every petition when none is given. An address that matches
+    nothing stops the command before it does anything: a typo must not pass for done."""
+    petitions = petition_model().objects.all()
+    if not slugs:
+        return petitions
+    petitions = petitions.filter(slug__in=slugs)
+    missing = set(slugs) - set(petitions.values_list("slug", flat=True))
+    if missing:
+        raise CommandError(f"No petition with the address {', '.join(sorted(missing))}")
+    return petitions
