@@ -337,7 +337,7 @@ class Link:
             results = [streams[0].run(deadline)]
         else:
             # Rendered before the threads share them.
-            for language in ("en", "fa"):
+            for language, _name in settings.LANGUAGES:
                 self.language_parts(language)
             with ThreadPoolExecutor(len(streams), thread_name_prefix="update-send") as pool:
                 results = list(pool.map(lambda stream: stream.run_in_thread(deadline), streams))
@@ -484,7 +484,8 @@ class Link:
         return self.parts[language]
 
     def message(self, recipient: Recipient) -> EmailMultiAlternatives:
-        language = recipient.language if recipient.language in ("en", "fa") else "en"
+        languages = dict(settings.LANGUAGES)
+        language = recipient.language if recipient.language in languages else "en"
         return self.language_parts(language).for_signer(recipient)
 
 
