@@ -8,6 +8,10 @@ import multiprocessing
 import os
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
+from config.redaction import Redact
+
 bind = os.environ.get(
     "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
@@ -24,9 +28,9 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
-# The access log never carries the client address: supporters of a petition against a regime must
-# not be traceable from our logs.
-access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+# The access log never carries the client's address, the query string, the Referer or an emailed
+# link's token: supporters of a petition against a regime must not be traceable from our logs.
+access_log_format = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # The app is imported once, in the master, and every worker is a fork of it that answers at once:
@@ -37,6 +41,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = True
 # The reload script finds the master here; the new master writes PIDFILE.2 until the old one exits.
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with the site's redaction on its access and error lines: the path of an
+    emailed link (an error names the request), the peer of a malformed request."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            if not any(isinstance(f, Redact) for f in log.filters):  # setup runs again on HUP
+                log.addFilter(Redact())
+
+
+logger_class = RedactingLogger
 
 
 def when_ready(server):

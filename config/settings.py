@@ -359,12 +359,19 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# No emailed token, email address or client address in any line (config/redaction.py). Django's
+# own loggers go to the same handler instead of Django's defaults, which would not redact.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.redaction.Redact"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }
 
 # Proof and delivery (issue 22). Delivery packs (PDF and CSV of a petition's signers) are written
@@ -376,4 +383,4 @@ DELIVERY_SMALL_COUNTRY = env.int("DELIVERY_SMALL_COUNTRY", default=10)
 # The share image and the count-over-time chart are made again at most this often (seconds).
 SHARE_IMAGE_SECONDS = env.int("SHARE_IMAGE_SECONDS", default=300)
 # fontTools, which fpdf2 uses to embed the font, logs every glyph it keeps at INFO.
-LOGGING["loggers"] = {"fontTools": {"level": "WARNING"}}
+LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}

@@ -75,7 +75,11 @@ def unsubscribe_token(signature_id: int, email_canonical: str) -> str:
 
 def read_unsubscribe_token(token: str) -> tuple[int, str]:
     # No expiry: an unsubscribe link must work in an email read a year later.
-    return links.read_token(token, salt=UNSUBSCRIBE_SALT)
+    return links.read_token(token, salt=UNSUBSCRIBE_SALT, email_of=signer_email)
+
+
+def signer_email(pk: int) -> str | None:
+    return Signature.objects.filter(pk=pk).values_list("email_canonical", flat=True).first()
 
 
 def unsubscribe(signature_id: int, email_canonical: str) -> bool:

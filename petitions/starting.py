@@ -109,7 +109,13 @@ def make_token(petition: Petition) -> str:
 
 
 def read_token(token: str) -> tuple[int, str]:
-    return links.read_token(token, salt=TOKEN_SALT, max_age=settings.START_LINK_MAX_AGE)
+    return links.read_token(
+        token, salt=TOKEN_SALT, email_of=starter_email, max_age=settings.START_LINK_MAX_AGE
+    )
+
+
+def starter_email(pk: int) -> str | None:
+    return Petition.objects.filter(pk=pk).values_list("starter_email_canonical", flat=True).first()
 
 
 def petition_for_token(token: str) -> Petition | None:

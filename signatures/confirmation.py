@@ -35,7 +35,13 @@ def make_token(signature) -> str:
 
 
 def read_token(token: str) -> tuple[int, str]:
-    return links.read_token(token, salt=TOKEN_SALT, max_age=settings.CONFIRMATION_MAX_AGE)
+    return links.read_token(
+        token, salt=TOKEN_SALT, email_of=signature_email, max_age=settings.CONFIRMATION_MAX_AGE
+    )
+
+
+def signature_email(pk: int) -> str | None:
+    return Signature.objects.filter(pk=pk).values_list("email_canonical", flat=True).first()
 
 
 def confirmation_url(signature) -> str:
