@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class OnionMiddleware:
-    """The onion address (settings.ONION_URL), which Tor serves over plain HTTP, kept out of the
+    """Requests through the onion service (settings.ONION_URL, as petitions.addresses.on_onion
+    decides: the proxy says so, never the Host), which Tor serves over plain HTTP, kept out of the
     HTTPS rules of the clear-web site (issue 20): there, no redirect to an https:// that does not
     exist, no HSTS, and no cookie marked Secure, which a browser would drop over HTTP (the
     remembered supporter for one-click signing, the admin's session and CSRF cookies, messages).

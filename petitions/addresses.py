@@ -6,7 +6,6 @@ and the page stays the same bytes on every host (issue 20)."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost
 
 
 def site_url(path: str) -> str:
@@ -22,10 +21,12 @@ def own_hosts(request) -> set[str]:
 
 
 def on_onion(request) -> bool:
-    """Whether this request came in on the site's Tor onion address (settings.ONION_URL)."""
-    if not settings.ONION_HOST:
-        return False
-    try:
-        return request.get_host() == settings.ONION_HOST
-    except DisallowedHost:
-        return False
+    """Whether this request came through the site's Tor onion service (settings.ONION_URL).
+
+    Only the proxy knows: its onion listener sends `X-Via-Onion: 1` and its public one drops any
+    a client sent (deploy/nginx/petitions.conf). The Host header is the client's to choose, so it
+    decides nothing, and without a proxy in front (NUM_PROXIES=0) nothing would drop the header.
+    """
+    return bool(
+        settings.ONION_HOST and settings.NUM_PROXIES and request.headers.get("X-Via-Onion") == "1"
+    )

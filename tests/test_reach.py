@@ -15,6 +15,7 @@ from django.test import Client
 from signatures.models import Signature
 from tests.factories import make_petition, make_staff, sign_form_data
 from tests.html import elements
+from tests.nginx import shipped_nginx
 
 SITE = "https://petitions.example.org"
 MIRROR = "mirror.example.net"
@@ -39,6 +40,7 @@ def hosts(settings):
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SECURE_COOKIES = True
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.NUM_PROXIES = 1  # nginx, which alone says whether a request came through Tor
     return settings
 
 
@@ -55,7 +57,8 @@ def on_mirror(**extra) -> Client:
 
 
 def on_onion(**extra) -> Client:
-    return Client(HTTP_HOST=ONION, **extra)
+    """A Tor Browser through the onion service's listener, which nginx marks (deploy/nginx)."""
+    return Client(HTTP_HOST=ONION, HTTP_X_VIA_ONION="1", **extra)
 
 
 def test_mirror_and_onion_hosts_are_allowed_and_trusted():
@@ -285,3 +288,66 @@ def test_signers_on_the_onion_address_share_their_own_larger_limit(hosts):
         for _n in range(3)
     ]
     assert codes == [302, 302, 429]
+
+
+@pytest.mark.django_db
+def test_a_clear_web_request_naming_the_onion_host_gets_the_clear_web_rules(hosts):
+    """Only nginx's onion listener says a request came through Tor; the Host header is the
+    client's to choose."""
+    hosts.SIGN_RATE_PER_IP = "2/10m"
+    hosts.SIGN_RATE_ONION = "50/10m"
+    petition = make_petition()
+    plain = Client(HTTP_HOST=ONION)
+    assert plain.get("/en/").status_code == 301
+
+    pretender = HttpsClient(HTTP_HOST=ONION, REMOTE_ADDR="198.51.100.8")
+    page = pretender.get("/en/")
+    assert page["Strict-Transport-Security"].startswith("max-age=31536000")
+    codes = []
+    for _n in range(3):
+        response = pretender.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
+        codes.append(response.status_code)
+        if response.status_code == 302:
+            assert response.cookies["supporter"]["secure"]
+    assert codes == [302, 302, 429]
+
+
+@pytest.mark.django_db
+def test_the_onion_mark_counts_only_from_behind_the_proxy(hosts):
+    """Without a proxy in front (NUM_PROXIES=0) nothing strips a client's own X-Via-Onion."""
+    hosts.NUM_PROXIES = 0
+    response = HttpsClient(HTTP_HOST=ONION, HTTP_X_VIA_ONION="1").get("/en/")
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert Client(HTTP_HOST=ONION, HTTP_X_VIA_ONION="1").get("/en/").status_code == 301
+
+
+ONION_SITE = {
+    "upstream.conf": "server 127.0.0.1:{app};\n",
+    "listen.conf": (
+        "listen 127.0.0.1:{port_public};\nlisten 127.0.0.1:{port_onion};\n"
+        f"server_name petitions.example.org {ONION};\n"
+    ),
+    "onion.map": "127.0.0.1:{port_onion} 1;\n",
+    "cache-path.conf": "proxy_cache_path {tmp}/cache keys_zone=petitions:1m;\n",
+}
+
+
+def test_nginx_marks_only_the_onion_listeners_requests_and_refuses_the_onion_host_elsewhere():
+    with shipped_nginx(ONION_SITE, listeners=("public", "onion")) as nginx:
+        status, sent = nginx.request("onion", "GET", "/en/", Host=ONION)
+        assert status == 200
+        assert sent.get("X-Via-Onion") == "1"
+        assert sent["Host"] == ONION
+
+        status, sent = nginx.request("public", "GET", "/en/", Host="petitions.example.org")
+        assert status == 200
+        assert "X-Via-Onion" not in sent
+        # A client's own mark never reaches the app from the public listener.
+        status, sent = nginx.request(
+            "public", "GET", "/en/", Host="petitions.example.org", **{"X-Via-Onion": "1"}
+        )
+        assert (status, "X-Via-Onion" in sent) == (200, False)
+
+        for host in (ONION, ONION.upper(), f"{ONION}:80", "www." + ONION):
+            status, sent = nginx.request("public", "GET", "/en/", Host=host)
+            assert (status, sent) == (421, {}), host
