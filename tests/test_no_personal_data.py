@@ -229,3 +229,20 @@ def test_an_emailed_token_does_not_carry_the_address():
             raw = zlib.decompress(raw)
         assert b"sara" not in raw.lower()
         assert b"@" not in raw
+
+
+def test_a_link_mailed_before_tokens_were_opaque_still_works_for_its_own_address(client):
+    from django.core import signing
+
+    from petitions.mailing import UNSUBSCRIBE_SALT
+
+    petition = make_petition()
+    signature = make_signature(petition, email="sara@example.net", consent_contact=True)
+    other = make_signature(petition, email="reza@example.net", consent_contact=True)
+    old = signing.dumps([signature.pk, "sara@example.net"], salt=UNSUBSCRIBE_SALT, compress=True)
+    forged = signing.dumps([other.pk, "sara@example.net"], salt=UNSUBSCRIBE_SALT, compress=True)
+    assert client.post(f"/en/unsubscribe/{forged}/").status_code == 400
+    assert client.post(f"/en/unsubscribe/{old}/").status_code == 200
+    signature.refresh_from_db()
+    other.refresh_from_db()
+    assert (signature.consent_contact, other.consent_contact) == (False, True)
