@@ -218,9 +218,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # their page works this long. An address may have this many petitions unconfirmed, waiting for
 # review or open at once. The start form (and "email me my links") is limited per address like
 # signing, in the same shared cache, and takes a person at least START_MIN_FILL_SECONDS to write.
+# Previews and going back to edit have a looser limit of their own, since a starter previews
+# several times.
 START_LINK_MAX_AGE = env.int("START_LINK_MAX_AGE_HOURS", default=72) * 3600
 START_OPEN_PER_EMAIL = env.int("START_OPEN_PER_EMAIL", default=3)
 START_RATE_PER_IP = env.str("START_RATE_PER_IP", default="10/h")
+START_PREVIEW_RATE_PER_IP = env.str("START_PREVIEW_RATE_PER_IP", default="60/h")
 START_MIN_FILL_SECONDS = env.float("START_MIN_FILL_SECONDS", default=15.0)
 
 # Updates emailed to signers (issue 19, petitions/mailing.py), on the same task queue as the

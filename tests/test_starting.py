@@ -5,8 +5,10 @@ import re
 
 import pytest
 from django.core import signing
+from django.utils import translation
 
 from petitions.models import Petition
+from petitions.start_views import too_many_message
 from petitions.starting import TOKEN_SALT
 from tests.factories import make_petition, start_form_data
 
@@ -277,3 +279,17 @@ def test_the_language_fields_are_not_marked_optional_but_one_language_may_stay_e
     html = client.get("/en/start/").content.decode()
     assert "(optional)" not in html
     assert " required" not in html
+
+
+def test_previews_and_edits_count_against_a_limit_per_connection(client, settings):
+    settings.START_PREVIEW_RATE_PER_IP = "2/h"
+    data = start_form_data()
+    assert client.post("/fa/start/", {**data, "action": "preview"}).status_code == 200
+    assert client.post("/fa/start/", {**data, "action": "edit"}).status_code == 200
+    response = client.post("/fa/start/", {**data, "action": "preview"})
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "private" in response["Cache-Control"]
+    with translation.override("fa"):
+        assert too_many_message() in response.content.decode()
+    assert not Petition.objects.exists()
