@@ -104,8 +104,9 @@ def start(request):
     if retry_after:
         return too_many(request, "petitions/start.html", form, retry_after)
     starting.submit(form.fill(Petition()), email=form.cleaned_data["email"], language=language)
-    # The same answer whether the petition was saved or the address had too many already (the
-    # email says which): the page never tells whether an address started anything.
+    # The same answer whether the petition was saved, the address had too many already (the
+    # email says which) or had its email this hour (none is sent): the page never tells whether
+    # an address started anything.
     return redirect("petitions:start_sent")
 
 
@@ -265,13 +266,15 @@ def links(request):
     retry_after = over_the_limit(request)
     if retry_after:
         return too_many(request, "petitions/start_links.html", form, retry_after)
+    email_canonical = canonical_email(form.cleaned_data["email"])
     ids = list(
-        Petition.objects.started_by(canonical_email(form.cleaned_data["email"]))
+        Petition.objects.started_by(email_canonical)
+        .without_expired_drafts()
         .exclude(status=Petition.Status.CLOSED)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if ids:
+    if ids and starting.may_email(email_canonical):
         with transaction.atomic():
             starting.queue_links(ids, translation.get_language(), "again")
     return redirect("petitions:start_sent")
