@@ -91,3 +91,9 @@ bench-updates: compilemessages
 .PHONY: faults
 faults: compilemessages
 	$(PY) bench/faults.py $(FAULTS_ARGS)
+
+# Letter rendering (docs/performance.md): ordinary and crafted letters at the 30,000-character
+# limit through the shipped renderer; prints the median and slowest CPU time. No database.
+.PHONY: bench-render
+bench-render: $(VENV)/.synced
+	$(PY) bench/render_bench.py $(BENCH_ARGS)

@@ -218,9 +218,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # their page works this long. An address may have this many petitions unconfirmed, waiting for
 # review or open at once. The start form (and "email me my links") is limited per address like
 # signing, in the same shared cache, and takes a person at least START_MIN_FILL_SECONDS to write.
+# Previews and going back to edit have a looser limit of their own, since a starter previews
+# several times; and one recipient gets at most START_EMAIL_RATE_PER_ADDRESS start or links emails.
 START_LINK_MAX_AGE = env.int("START_LINK_MAX_AGE_HOURS", default=72) * 3600
 START_OPEN_PER_EMAIL = env.int("START_OPEN_PER_EMAIL", default=3)
 START_RATE_PER_IP = env.str("START_RATE_PER_IP", default="10/h")
+START_PREVIEW_RATE_PER_IP = env.str("START_PREVIEW_RATE_PER_IP", default="60/h")
+START_EMAIL_RATE_PER_ADDRESS = env.str("START_EMAIL_RATE_PER_ADDRESS", default="1/h")
 START_MIN_FILL_SECONDS = env.float("START_MIN_FILL_SECONDS", default=15.0)
 
 # Updates emailed to signers (issue 19, petitions/mailing.py), on the same task queue as the

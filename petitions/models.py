@@ -1,3 +1,4 @@
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -148,10 +149,20 @@ class PetitionQuerySet(models.QuerySet):
         return len(private), len(public)
 
     def unfinished(self):
-        """A starter's petitions that still count against their limit: not confirmed yet, waiting
-        for review, or open (issue 18)."""
-        return self.filter(
+        """A starter's petitions that still count against their limit: not confirmed yet (and
+        not expired), waiting for review, or open (issue 18)."""
+        return self.without_expired_drafts().filter(
             status__in=(Petition.Status.DRAFT, Petition.Status.PENDING, *Petition.Status.SIGNABLE)
+        )
+
+    def without_expired_drafts(self):
+        """Without the drafts started on the site whose email was never confirmed within the
+        emailed link's life. Whoever typed that address may not own it, so such drafts neither
+        count against the address nor are mailed to it again."""
+        cutoff = timezone.now() - datetime.timedelta(seconds=settings.START_LINK_MAX_AGE)
+        return self.exclude(
+            Q(status=Petition.Status.DRAFT, email_confirmed_at__isnull=True, created_at__lt=cutoff)
+            & ~Q(starter_email_canonical="")
         )
 
     def similar_to(self, *texts: str, limit: int = 5) -> list["Petition"]:

@@ -42,18 +42,28 @@ def too_many_message() -> str:
     )
 
 
-def over_the_limit(request) -> bool:
-    """Count this attempt against the start form's limit per address (in the cache every app
-    server shares, as signing's). A cache that cannot count lets the starter through: a
-    moderator reads every petition before anyone else does."""
+def over_the_limit(request, rate: str | None = None, bucket: str = "ip") -> int:
+    """Count this attempt against a limit per address of the start pages (`rate`, by default
+    START_RATE_PER_IP; in the cache every app server shares, as signing's). Returns 0 when it
+    may go on, else the seconds until the limit's window ends. A cache that cannot count lets
+    the starter through: a moderator reads every petition before anyone else does."""
     ip_hash = signing.hash_ip(client_ip(request))
-    allowed, seconds = abuse.parse_rate(settings.START_RATE_PER_IP)
+    allowed, seconds = abuse.parse_rate(rate or settings.START_RATE_PER_IP)
     now = int(timezone.now().timestamp())
-    key = f"start-limit:ip:{ip_hash}:{now - now % seconds}"
+    start = now - now % seconds
+    key = f"start-limit:{bucket}:{ip_hash}:{start}"
     try:
-        return abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed
+        over = abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed
     except caching.CacheUnavailable:
-        return False
+        return 0
+    return start + seconds - now if over else 0
+
+
+def too_many(request, template: str, form, retry_after: int):
+    form.add_error(None, too_many_message())
+    response = render(request, template, {"form": form}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return private(response)
 
 
 @csrf_exempt
@@ -71,6 +81,13 @@ def start(request):
         return render(request, "403.html", status=403)
 
     action = request.POST.get("action", "preview")
+    # Every POST counts, before any work: a preview renders the whole petition page and searches
+    # for similar titles. Looser than submitting, since a starter previews several times.
+    retry_after = over_the_limit(request, settings.START_PREVIEW_RATE_PER_IP, "post")
+    if retry_after:
+        form = StartForm(request.POST, language=language)
+        form.is_valid()  # the page shows what was written, and the refusal with it
+        return too_many(request, "petitions/start.html", form, retry_after)
     if action == "edit":
         form = StartForm(language=language, initial=request.POST.dict())
         return private(render(request, "petitions/start.html", {"form": form}))
@@ -83,14 +100,13 @@ def start(request):
     if action != "submit":
         return preview(request, form)
 
-    if over_the_limit(request):
-        form.add_error(None, too_many_message())
-        response = render(request, "petitions/start.html", {"form": form}, status=429)
-        response["Retry-After"] = "3600"
-        return private(response)
+    retry_after = over_the_limit(request)
+    if retry_after:
+        return too_many(request, "petitions/start.html", form, retry_after)
     starting.submit(form.fill(Petition()), email=form.cleaned_data["email"], language=language)
-    # The same answer whether the petition was saved or the address had too many already (the
-    # email says which): the page never tells whether an address started anything.
+    # The same answer whether the petition was saved, the address had too many already (the
+    # email says which) or had its email this hour (none is sent): the page never tells whether
+    # an address started anything.
     return redirect("petitions:start_sent")
 
 
@@ -247,16 +263,18 @@ def links(request):
     form = LinksForm(request.POST)
     if not form.is_valid():
         return private(render(request, "petitions/start_links.html", {"form": form}, status=400))
-    if over_the_limit(request):
-        form.add_error(None, too_many_message())
-        return private(render(request, "petitions/start_links.html", {"form": form}, status=429))
+    retry_after = over_the_limit(request)
+    if retry_after:
+        return too_many(request, "petitions/start_links.html", form, retry_after)
+    email_canonical = canonical_email(form.cleaned_data["email"])
     ids = list(
-        Petition.objects.started_by(canonical_email(form.cleaned_data["email"]))
+        Petition.objects.started_by(email_canonical)
+        .without_expired_drafts()
         .exclude(status=Petition.Status.CLOSED)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if ids:
+    if ids and starting.may_email(email_canonical):
         with transaction.atomic():
             starting.queue_links(ids, translation.get_language(), "again")
     return redirect("petitions:start_sent")

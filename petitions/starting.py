@@ -18,10 +18,11 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django_tasks import task
 
-from signatures import links
+from signatures import abuse, caching, links
 from signatures.links import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
 from signatures.normalise import canonical_email
 
@@ -51,8 +52,11 @@ def submit(petition: Petition, *, email: str, language: str) -> tuple[Petition |
     already has `START_OPEN_PER_EMAIL` petitions unconfirmed, waiting or open, save nothing and
     email them their links instead. The caller answers both cases the same way, so the page never
     says whether an address has started anything. Returns the saved petition (or None) and the
-    ids the email is about."""
+    ids the email is about. Nothing at all when the address had its email this hour: the form
+    must not be a way to fill a stranger's mailbox."""
     email_canonical = canonical_email(email)
+    if not may_email(email_canonical):
+        return None, []
     with transaction.atomic():
         unfinished = list(
             Petition.objects.started_by(email_canonical)
@@ -151,6 +155,20 @@ def started_here(request, petition: Petition) -> bool:
 # -- the emails -----------------------------------------------------------------------------------
 
 
+def may_email(email_canonical: str) -> bool:
+    """Count a start or links email to this address against START_EMAIL_RATE_PER_ADDRESS, in
+    the cache every app server shares; False when it is over. A cache that cannot count lets
+    the email go, as the limits per connection do: a starter must not lose their link to it."""
+    allowed, seconds = abuse.parse_rate(settings.START_EMAIL_RATE_PER_ADDRESS)
+    recipient = salted_hmac("petitions.start-recipient", email_canonical).hexdigest()[:32]
+    now = int(timezone.now().timestamp())
+    key = f"start-limit:to:{recipient}:{now - now % seconds}"
+    try:
+        return abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) <= allowed
+    except caching.CacheUnavailable:
+        return True
+
+
 def queue_links(petition_ids: list[int], language: str, reason: str) -> None:
     transaction.on_commit(lambda: send_links.enqueue(list(petition_ids), language, reason, 1))
 
@@ -184,6 +202,9 @@ def links_email(petitions: list[Petition], language: str, reason: str) -> EmailM
             "petition": petition,
             "text": petition.in_language(petition.page_language(language)),
             "url": link_url(petition, language),
+            # Until the mailbox's owner confirms, the title is whatever anyone typed with their
+            # address: it stays out of the email.
+            "confirmed": petition.email_confirmed_at is not None,
         }
         for petition in petitions
     ]

@@ -1,3 +1,10 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
 from petitions.text import render_letter
 
 
@@ -31,3 +38,64 @@ def test_javascript_links_lose_their_target():
 def test_persian_text_and_zwnj_survive_rendering():
     text = "آیت\u200cالله خامنه\u200cای"
     assert text in render_letter(text)
+
+
+# Inputs that make a backtracking Markdown parser take seconds to minutes, each at most the
+# letter's 30,000 characters.
+CRAFTED_LETTERS = {
+    "unclosed links": "[" * 15000 + "a" + "](" * 7000,
+    "bracket pairs": "[a" * 15000,
+    "unclosed tags": "<a " * 10000,
+    "reference links": "[x][" * 7500,
+    "images": "![" * 15000,
+    "emphasis": "*a" * 15000,
+    "strong emphasis": "**a" * 10000,
+    "backticks": "`a" * 15000,
+    "nested quotes": ">" * 30000,
+    "nested quotes and lists": "> - " * 7500,
+    "nested raw lists": "<ul><li>" * 3750,
+    "nested raw blocks": "<div>" * 6000,
+    "link definitions": "".join(f"[r{i}]: http://x.example/{i}\n" for i in range(800))
+    + "[r1] " * 1000,
+}
+RENDER_IN_A_CHILD = """
+import json, sys, time
+from petitions.text import render_letter
+letters = json.load(sys.stdin)
+for name, text in letters.items():
+    started = time.perf_counter()
+    render_letter(text)
+    print(f"{time.perf_counter() - started:.3f} {name}", flush=True)
+"""
+
+
+def test_crafted_letters_render_in_well_under_a_second():
+    # A child process, so that a slow renderer fails the test in seconds instead of hanging it.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", RENDER_IN_A_CHILD],
+            input=json.dumps(CRAFTED_LETTERS),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+            cwd=settings.BASE_DIR,
+        ).stdout
+    except subprocess.TimeoutExpired as exc:
+        finished = (exc.stdout or b"").decode()
+        pytest.fail(f"rendering took over 20 s; finished: {finished!r}")
+    timings = [line.split(" ", 1) for line in done.splitlines()]
+    assert len(timings) == len(CRAFTED_LETTERS)
+    slow = [(name, float(seconds)) for seconds, name in timings if float(seconds) > 1]
+    assert slow == []
+
+
+def test_text_nested_too_deeply_is_shown_as_written():
+    html = render_letter(">" * 40 + " <b>deep</b>\nnext")
+    assert html == "<p>" + "&gt;" * 40 + " &lt;b&gt;deep&lt;/b&gt;<br>\nnext</p>"
+
+
+def test_a_few_levels_of_quotes_and_lists_still_render():
+    html = render_letter("> quoted\n>\n> - one\n>   - two")
+    assert html.startswith("<blockquote>")
+    assert "<li>two</li>" in html

@@ -1,12 +1,16 @@
 """Starting a petition without an account (issue 18): the form, its defences, the emailed link
 against a real SMTP server (aiosmtpd), and the starter's own page."""
 
+import datetime
 import re
 
 import pytest
 from django.core import signing
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from petitions.models import Petition
+from petitions.start_views import too_many_message
 from petitions.starting import TOKEN_SALT
 from tests.factories import make_petition, start_form_data
 
@@ -204,6 +208,7 @@ def test_an_address_with_too_many_unfinished_petitions_gets_an_email_not_a_new_p
     client, mailbox, settings
 ):
     settings.START_OPEN_PER_EMAIL = 2
+    settings.START_EMAIL_RATE_PER_ADDRESS = "10/h"
     answers = [submit(client, email="busy@example.com") for _ in range(3)]
     # The third answer is the same as the first two: the page never says what the address did.
     assert {(a.status_code, a.url) for a in answers} == {(302, "/fa/start/sent/")}
@@ -214,8 +219,9 @@ def test_an_address_with_too_many_unfinished_petitions_gets_an_email_not_a_new_p
 
 
 def test_asking_for_links_answers_the_same_whether_or_not_the_address_started_anything(
-    client, mailbox
+    client, mailbox, settings
 ):
+    settings.START_EMAIL_RATE_PER_ADDRESS = "10/h"
     submit(client, email="sara@example.com")
     mailbox.messages.clear()
     answers = []
@@ -277,3 +283,75 @@ def test_the_language_fields_are_not_marked_optional_but_one_language_may_stay_e
     html = client.get("/en/start/").content.decode()
     assert "(optional)" not in html
     assert " required" not in html
+
+
+def test_previews_and_edits_count_against_a_limit_per_connection(client, settings):
+    settings.START_PREVIEW_RATE_PER_IP = "2/h"
+    data = start_form_data()
+    assert client.post("/fa/start/", {**data, "action": "preview"}).status_code == 200
+    assert client.post("/fa/start/", {**data, "action": "edit"}).status_code == 200
+    response = client.post("/fa/start/", {**data, "action": "preview"})
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert "private" in response["Cache-Control"]
+    with translation.override("fa"):
+        assert too_many_message() in response.content.decode()
+    assert not Petition.objects.exists()
+
+
+SPAM_TITLE = "Your bank account is locked - call +1 555 0100"
+
+
+def test_the_first_email_carries_no_title_the_starter_has_not_confirmed(client, mailbox):
+    submit(client, title_fa=SPAM_TITLE, email="victim@example.com")
+    [message] = mailbox.messages
+    with translation.override("fa"):
+        generic = _("Confirm your email to send your petition for review")
+    assert message["Subject"].strip() == generic
+    assert SPAM_TITLE not in message.get_body(preferencelist=("plain",)).get_content()
+    assert SPAM_TITLE not in message.get_body(preferencelist=("html",)).get_content()
+    assert link_in(message).startswith("/fa/start/link/")
+
+
+def test_once_confirmed_the_links_email_names_the_petition(client, mailbox, settings):
+    settings.START_EMAIL_RATE_PER_ADDRESS = "5/h"
+    submit(client, title_fa="نجات دریاچه", email="sara@example.com")
+    open_link(client, mailbox.messages[0])
+    data = {"email": "sara@example.com", "started": start_form_data()["started"]}
+    client.post("/fa/start/links/", data)
+    assert "نجات دریاچه" in mailbox.messages[-1].get_body(preferencelist=("plain",)).get_content()
+
+
+def test_one_address_gets_at_most_one_start_email_an_hour(client, mailbox):
+    first = submit(client, email="victim@example.com")
+    again = submit(client, email="victim@example.com")
+    data = {"email": "victim@example.com", "started": start_form_data()["started"]}
+    links = client.post("/fa/start/links/", data)
+    # Every answer is the same: the page never says that an email was held back.
+    assert {(r.status_code, r.url) for r in (first, again, links)} == {(302, "/fa/start/sent/")}
+    assert [m["To"] for m in mailbox.messages] == ["victim@example.com"]
+    assert Petition.objects.count() == 1
+    submit(client, email="someone.else@example.com")
+    assert len(mailbox.messages) == 2
+
+
+def test_unconfirmed_drafts_stop_counting_once_their_link_has_expired(client, mailbox, settings):
+    settings.START_OPEN_PER_EMAIL = 1
+    old = make_petition(
+        status=Petition.Status.DRAFT,
+        starter_email="sara@example.com",
+        starter_email_canonical="sara@example.com",
+    )
+    expired = timezone.now() - datetime.timedelta(seconds=settings.START_LINK_MAX_AGE + 60)
+    Petition.objects.filter(pk=old.pk).update(created_at=expired)
+
+    submit(client, email="sara@example.com")
+
+    assert Petition.objects.count() == 2
+    [message] = mailbox.messages
+    assert len(re.findall(r"/fa/start/link/", link_text(message))) == 1
+    assert Petition.objects.get(pk=open_link(client, message).pk) != old
+
+
+def link_text(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
