@@ -61,6 +61,9 @@ PRIVACY_CONTACT = env.str("PRIVACY_CONTACT", default="")
 # Countries with fewer signers than this are counted together as "other" in the public breakdown
 # by country, so that no small group can be singled out.
 COUNTRY_COUNT_MINIMUM = env.int("COUNTRY_COUNT_MINIMUM", default=10)
+# The public breakdown changes at most this often, and only after at least COUNTRY_COUNT_MINIMUM
+# more signatures: read between two signatures, it must not say where the second signer is.
+COUNTRY_RELEASE_HOURS = env.int("COUNTRY_RELEASE_HOURS", default=24)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

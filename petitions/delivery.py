@@ -5,9 +5,11 @@ calendars, and the names of the signers who agreed to be shown) and the same con
 made by a background task, off the request path, writing its progress on the DeliveryPack row for
 the admin to show.
 
-Signers in Iran are listed by first name and initial only, and never with a city; no city is
-listed for anyone. Countries with fewer than DELIVERY_SMALL_COUNTRY signers are counted, and their
-signers listed, under "other countries".
+Signers are listed as the public list may name them (SignatureQuerySet.listed): by first name and
+initial only, never with a city, and signers in a country of PLACE_NEVER_SHOWN (Iran) are counted
+but never named, so no heading places a named signer there. Countries with fewer than
+DELIVERY_SMALL_COUNTRY signers are counted, and their signers listed, under "other countries".
+Every CSV cell is defused as the signature export's are.
 
 Speed: fpdf2 shapes each call's text with HarfBuzz and its own Python bidi, which costs most per
 call rather than per letter, so names are set a line of several at a time, each line in one
@@ -36,6 +38,7 @@ from django_tasks import task
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from signatures.export import defused
 from signatures.models import AuditRecord, Signature
 from signatures.supporter import short_name
 
@@ -46,7 +49,6 @@ from .text import render_letter
 log = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
-IRAN = "IR"
 OTHER = "other"
 CHUNK = 5000
 # Progress is written to the row this often (names), each time in its own short transaction.
@@ -57,10 +59,9 @@ RTL_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]"
 BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote)>|<br\s*/?>|<hr\s*/?>")
 
 
-def shown_name(name: str, country: str) -> str:
-    """The name as the pack lists it: first name and initial for a signer in Iran."""
-    name = " ".join(name.split())
-    return short_name(name) if country == IRAN else name
+def shown_name(name: str) -> str:
+    """The name as the pack lists it: first name and initial, what the signer agreed to show."""
+    return short_name(" ".join(name.split()))
 
 
 def is_rtl(text: str) -> bool:
@@ -110,7 +111,7 @@ def gather_facts(petition: Petition) -> Facts:
         countries_.append((OTHER, by_country.other))
     return Facts(
         total=span["total"],
-        named=Signature.objects.public().filter(petition_id=petition.pk).count(),
+        named=Signature.objects.listed().filter(petition_id=petition.pk).count(),
         countries=countries_,
         first_signed=span["first"],
         last_signed=span["last"],
@@ -129,23 +130,23 @@ def named_signers(petition: Petition, facts: Facts) -> Iterator[tuple[str, list[
         output_field=IntegerField(),
     )
     names = (
-        Signature.objects.public()
+        Signature.objects.listed()
         .filter(petition_id=petition.pk)
         .annotate(group=group)
         .order_by("group", "created_at", "pk")
-        .values_list("group", "name", "country")
+        .values_list("group", "name")
     )
     # Outside a transaction, so that progress written meanwhile is seen at once; Django then
     # holds the server-side cursor WITH HOLD and PostgreSQL keeps the rows, not us.
     iterator = names.iterator(chunk_size=CHUNK)
     codes = [*listed, OTHER]
     current, batch = None, []
-    for rank, name, country in iterator:
+    for rank, name in iterator:
         if rank != current or len(batch) >= CHUNK:
             if batch:
                 yield codes[current], batch
             current, batch = rank, []
-        batch.append(shown_name(name, country))
+        batch.append(shown_name(name))
     if batch:
         yield codes[current], batch
 
@@ -339,7 +340,10 @@ def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
             style="B",
         )
         pdf.paragraph(
-            _("Signers in Iran are named by first name and initial only, for their safety."),
+            _(
+                "Signers are named by first name and initial only. Signers in Iran are counted "
+                "but not named, for their safety."
+            ),
             size=9,
         )
 
@@ -376,6 +380,10 @@ def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
         yield ("country", code, country_name(code, "en"), n)
 
 
+def defused_row(row: tuple) -> tuple:
+    return tuple(defused(cell) if isinstance(cell, str) else cell for cell in row)
+
+
 def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | None = None):
     """Make the pack's PDF and CSV, writing progress on `pack` as the names are set."""
     petition = pack.petition
@@ -402,14 +410,14 @@ def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | 
         writer = csv.writer(out)
         out.write("\ufeff")  # a byte-order mark, so that a spreadsheet reads the Persian as UTF-8
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_front_rows(petition, facts))
+        writer.writerows(map(defused_row, csv_front_rows(petition, facts)))
         for code, names in named_signers(petition, facts):
             if code != current:
                 country_heading(pdf, code)
                 current = code
             pdf.name_lines(names)
             label = country_name(code, "en")
-            writer.writerows(("name", code, label, name) for name in names)
+            writer.writerows(("name", code, label, defused(name)) for name in names)
             done += len(names)
             if done - reported >= PROGRESS_EVERY:
                 DeliveryPack.objects.filter(pk=pack.pk).update(names_done=done)

@@ -37,7 +37,7 @@ from django_countries import countries
 
 from signatures import abuse, counting, links, signing, supporter
 from signatures.forms import SignForm
-from signatures.models import BlockedAttempt, Signature, SignatureCount
+from signatures.models import UNFOLD_FACTOR, BlockedAttempt, Signature, SignatureCount
 from signatures.normalise import canonical_email, clean_source
 
 from . import mailing
@@ -594,6 +594,8 @@ def privacy(request):
         "onion_url": settings.ONION_URL,
         "contact": settings.PRIVACY_CONTACT,
         "minimum": settings.COUNTRY_COUNT_MINIMUM,
+        "release_hours": settings.COUNTRY_RELEASE_HOURS,
+        "unfold": UNFOLD_FACTOR * settings.COUNTRY_COUNT_MINIMUM,
     }
     return render(request, "petitions/privacy.html", context)
 

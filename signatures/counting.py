@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from . import caching
 from .models import (
     CountryCounts,
+    CountryRelease,
     Signature,
     SignatureCount,
     count_cache_key,
@@ -37,10 +39,9 @@ COUNT_CACHE_SECONDS = 1
 LAST_COUNT_SECONDS = 3600
 RECENT_CACHE_SECONDS = 2
 RECENT_SIGNERS = 8
-# The breakdown by country moves slowly and costs a scan of the petition's signatures: counted
-# once a minute, by one process at a time, the last one kept for the others meanwhile.
+# The released breakdown by country is read from the database at most once a minute; a new one is
+# counted (a scan of the petition's signatures) by one process at a time.
 COUNTRY_CACHE_SECONDS = 60
-COUNTRY_LAST_SECONDS = 24 * 3600
 COUNTING_LOCK_SECONDS = 30
 
 
@@ -105,55 +106,88 @@ def exact_count(petition) -> CountSnapshot:
 
 
 def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
-    """The latest signers who agreed to be shown, as the petition lets them be listed: first name
-    and initial, the city where Signature.shown_place allows it, when. No email, ever; nothing
-    at all for a petition without a public list. Only what may be shown is cached."""
+    """The latest signers who may be listed (SignatureQuerySet.listed), as both the petition and
+    the listing they signed under let them be: first name and initial, the city where
+    Signature.listed_place allows it, and the hour they signed (a time to the second could be
+    matched to someone's connection). No email, ever; nothing at all for a petition without a
+    public list. Only what may be shown is cached."""
     if not petition.lists_signers:
         return []
     key = recent_cache_key(petition.pk)
     signers = caching.get(key) if limit == RECENT_SIGNERS else None
     if signers is None:
         rows = (
-            Signature.objects.public()
+            Signature.objects.listed()
             .filter(petition_id=petition.pk)
             .order_by("-created_at")
-            .values_list("name", "country", "locality", "created_at")[:limit]
+            .values_list("name", "country", "locality", "listing", "created_at")[:limit]
         )
         signers = [
             {
                 "name": short_name(name),
-                "locality": Signature.shown_place(country, locality)
-                if petition.lists_places
-                else "",
-                "signed_at": created_at,
+                "locality": Signature.listed_place(
+                    petition.lists_places, listing, country, locality
+                ),
+                "signed_at": created_at.replace(minute=0, second=0, microsecond=0),
             }
-            for name, country, locality, created_at in rows
+            for name, country, locality, listing, created_at in rows
         ]
         caching.set(key, signers, RECENT_CACHE_SECONDS)
     return signers
 
 
 def country_counts(petition) -> CountryCounts | None:
-    """The petition's public breakdown by country (Signature.objects.counts_by_country), at most
-    COUNTRY_CACHE_SECONDS old. Counting scans the petition's signatures (0.6 s for a million on
-    PostgreSQL, docs/performance.md), so one process counts while the others keep answering with
-    the last breakdown; without the cache there is none (None), rather than a scan per reader."""
+    """The petition's public breakdown by country as last released. A new release is counted only
+    when the last is COUNTRY_RELEASE_HOURS old and at least the minimum of signatures have been
+    counted since, so that any change in it adds up many signers and never points to one; a
+    country once folded into "other" stays folded until well above the minimum
+    (counts_by_country). Without the cache there is none (None), rather than a read per reader."""
     minimum = settings.COUNTRY_COUNT_MINIMUM
-    key = f"petition-countries:v1:{petition.pk}:{minimum}"
+    key = f"petition-countries:v2:{petition.pk}:{minimum}"
     try:
         counts = caching.call("default", "get", key)
-        if counts is not None:
-            return counts
-        if not caching.call("default", "add", f"{key}:counting", 1, COUNTING_LOCK_SECONDS):
-            counts = caching.call("default", "get", f"{key}:last")
     except caching.CacheUnavailable:
         return None
-    if counts is None:
-        counts = Signature.objects.filter(petition_id=petition.pk).counts_by_country(minimum)
-        caching.set(key, counts, COUNTRY_CACHE_SECONDS)
-        caching.set(f"{key}:last", counts, COUNTRY_LAST_SECONDS)
-        caching.delete_many([f"{key}:counting"])
-    return counts
+    if counts is not None:
+        return counts
+    release = CountryRelease.objects.filter(petition_id=petition.pk).first()
+    if release is None or due(release, minimum):
+        try:
+            counting = caching.call("default", "add", f"{key}:counting", 1, COUNTING_LOCK_SECONDS)
+        except caching.CacheUnavailable:
+            counting = False
+        if counting:
+            release = release_countries(petition.pk, minimum, release)
+            caching.delete_many([f"{key}:counting"])
+    if release is None:
+        return None  # another process is counting the very first release
+    caching.set(key, release.counts, COUNTRY_CACHE_SECONDS)
+    return release.counts
+
+
+def due(release: CountryRelease, minimum: int) -> bool:
+    age = timezone.now() - release.released_at
+    if release.minimum != minimum:
+        return True
+    if age < datetime.timedelta(hours=settings.COUNTRY_RELEASE_HOURS):
+        return False
+    return SignatureCount.objects.total_for(release.petition_id) - release.signatures >= minimum
+
+
+def release_countries(petition_id: int, minimum: int, last: CountryRelease | None):
+    named = None if last is None else {code for code, _signers in last.countries}
+    counts = Signature.objects.filter(petition_id=petition_id).counts_by_country(minimum, named)
+    release, _created = CountryRelease.objects.update_or_create(
+        petition_id=petition_id,
+        defaults={
+            "released_at": timezone.now(),
+            "signatures": sum(n for _code, n in counts.countries) + counts.other,
+            "countries": [[str(code), n] for code, n in counts.countries],
+            "other": counts.other,
+            "minimum": minimum,
+        },
+    )
+    return release
 
 
 def recount(petition) -> int:

@@ -27,6 +27,10 @@ def recent_cache_key(petition_id: int) -> str:
 # someone (issue 20).
 PLACE_NEVER_SHOWN = frozenset({"IR"})
 
+# Once the public breakdown has folded a country into "other", naming it takes this many times the
+# minimum: named at the minimum, the drop in "other" would say who was in it all along.
+UNFOLD_FACTOR = 2
+
 
 @dataclass(frozen=True)
 class CountryCounts:
@@ -59,8 +63,19 @@ class SignatureQuerySet(models.QuerySet):
         """Signatures whose signers agreed to be named on the page."""
         return self.counted().filter(show_name=True)
 
-    def counts_by_country(self, minimum: int) -> CountryCounts:
-        """The counted signatures among these, by country (see CountryCounts)."""
+    def listed(self):
+        """Signatures the public list and the delivery pack may name: shown by choice, under a
+        listing that names signers, and never from a country of PLACE_NEVER_SHOWN."""
+        return (
+            self.public()
+            .exclude(listing=Signature.Listing.NONE)
+            .exclude(country__in=PLACE_NEVER_SHOWN)
+        )
+
+    def counts_by_country(self, minimum: int, named=None) -> CountryCounts:
+        """The counted signatures among these, by country (see CountryCounts). With `named`, the
+        countries a previous breakdown named, any other country needs UNFOLD_FACTOR times the
+        minimum to be named."""
         rows = (
             self.counted()
             .values_list("country")
@@ -69,7 +84,8 @@ class SignatureQuerySet(models.QuerySet):
         )
         countries, other = [], 0
         for country, signers in rows:
-            if signers >= minimum:
+            needed = minimum if named is None or country in named else UNFOLD_FACTOR * minimum
+            if signers >= needed:
                 countries.append((country, signers))
             else:
                 other += signers
@@ -150,6 +166,14 @@ class Signature(models.Model):
         ENGLISH = "en", _("English")
         PERSIAN = "fa", _("Persian")
 
+    class Listing(models.TextChoices):
+        """The petition's public list when the signature was made (Petition.SignerList): what the
+        signer was promised, so a later, looser setting never shows them more."""
+
+        NAMES_AND_PLACES = "full", _("First name, initial and city")
+        NAMES = "names", _("First name and initial only")
+        NONE = "none", _("No public list of signers")
+
     class Status(models.TextChoices):
         COUNTED = "counted", _("Counted")
         PENDING = "pending", _("Awaiting confirmation")
@@ -168,6 +192,14 @@ class Signature(models.Model):
     locality = models.CharField(_("city or postcode"), max_length=80, blank=True)
     comment = models.TextField(_("why I'm signing"), max_length=500, blank=True)
     show_name = models.BooleanField(_("show my name on the petition"), default=True)
+    # The strictest that still lists for rows inserted without it (the benchmark's plain SQL).
+    listing = models.CharField(
+        _("listed under"),
+        max_length=5,
+        choices=Listing.choices,
+        db_default=Listing.NAMES,
+        editable=False,
+    )
     consent_contact = models.BooleanField(_("the organiser may email me"), default=False)
     language = models.CharField(
         _("signed in"), max_length=2, choices=Language.choices, default=Language.ENGLISH
@@ -224,6 +256,14 @@ class Signature(models.Model):
     def __str__(self) -> str:
         # The admin's heading: the petition is shown beside it, by name (issue 21).
         return self.name
+
+    @staticmethod
+    def listed_place(petition_lists_places: bool, listing: str, country: str, locality: str):
+        """The place beside a listed name: only where both the petition now and the listing the
+        signer signed under show places."""
+        if not petition_lists_places or listing != Signature.Listing.NAMES_AND_PLACES:
+            return ""
+        return Signature.shown_place(country, locality)
 
     @staticmethod
     def shown_place(country: str, locality: str) -> str:
@@ -478,6 +518,34 @@ class BlockedAttempt(models.Model):
                 cls.objects.create(petition=petition, reason=reason, ip_hash=ip_hash, minute=minute)
         except IntegrityError:  # another process opened the bucket first
             bucket.update(attempts=F("attempts") + 1)
+
+
+class CountryRelease(models.Model):
+    """The breakdown by country the public sees, released anew only in coarse steps (see
+    counting.country_counts), so that no change in it follows one signature. Kept in the database
+    so that a restart or a flushed cache cannot release early."""
+
+    petition = models.OneToOneField(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    released_at = models.DateTimeField(_("released at"))
+    # The counted signatures the breakdown adds up.
+    signatures = models.PositiveIntegerField(_("signatures"))
+    countries = models.JSONField(_("countries"))  # [[code, signers], ...], largest first
+    other = models.PositiveIntegerField(_("other countries"))
+    minimum = models.PositiveIntegerField(_("minimum"))
+
+    class Meta:
+        verbose_name = _("breakdown by country")
+        verbose_name_plural = _("breakdowns by country")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.released_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def counts(self) -> CountryCounts:
+        return CountryCounts([tuple(pair) for pair in self.countries], self.other, self.minimum)
 
 
 class HourlyCount(models.Model):

@@ -76,6 +76,7 @@ def sign(
                 locality=locality,
                 comment=comment,
                 show_name=show_name,
+                listing=petition.signer_list,
                 consent_contact=consent_contact,
                 language=language,
                 ip_hash=ip_hash,

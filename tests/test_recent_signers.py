@@ -21,7 +21,7 @@ def test_recent_signers_show_first_name_initial_city_and_when(client):
     html = client.get(f"/en/p/{petition.slug}/").content.decode()
     assert '<bdi class="recent__name">Sara R.</bdi>' in html
     assert "<bdi>Tehran</bdi>" in html
-    assert "5\u00a0minutes ago" in html
+    assert "ago" in html or "this hour" in html
     assert "sara.secret" not in html
     assert "Rostami" not in html
 
@@ -60,3 +60,26 @@ def test_invalidated_signatures_are_not_listed(client):
     petition = make_petition()
     make_signature(petition, name="Spam Bot", status=Signature.Status.INVALIDATED)
     assert "Spam" not in client.get(f"/en/p/{petition.slug}/").content.decode()
+
+
+def test_recent_signers_say_the_hour_they_signed_not_the_second(client):
+    """A time to the second lets someone who watches the connections to the site match a
+    listed name to a connection."""
+    petition = make_petition()
+    signed_at = timezone.now() - datetime.timedelta(hours=3)
+    make_signature(petition, name="Sara Rostami", created_at=signed_at)
+    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    (time,) = elements(html, "time", class_="recent__when")
+    hour = signed_at.astimezone(datetime.UTC).replace(minute=0, second=0, microsecond=0)
+    assert time["datetime"] == hour.isoformat()
+    assert ("3\u00a0hours ago" in html) or ("4\u00a0hours ago" in html)
+    assert "minute" not in html.split("recent__when")[1].split("</time>")[0]
+
+
+def test_a_signer_just_signed_shows_as_this_hour(client):
+    petition = make_petition()
+    make_signature(petition, name="Sara Rostami")
+    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    assert "this hour" in html
+    html = client.get(f"/fa/p/{petition.slug}/").content.decode()
+    assert "همین ساعت" in html

@@ -84,6 +84,7 @@ def _add_demo_signers(petition: Petition, how_many: int, since: datetime.datetim
                 country=country,
                 locality=city,
                 show_name=rng.random() < 0.8,
+                listing=petition.signer_list,
                 language=language,
                 created_at=since + step * (n + 1),
             )

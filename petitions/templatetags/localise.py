@@ -67,6 +67,19 @@ def localtimesince(value) -> str:
     return persian.persian_digits(text) if translation.get_language() == "fa" else text
 
 
+@register.filter
+def localhoursince(value) -> str:
+    """'3 hours ago' for a time kept only to the hour, counted in whole hours; 'this hour' for
+    the current one."""
+    if not value:
+        return ""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    if value >= hour:
+        return _("this hour")
+    text = _("%(time)s ago") % {"time": timesince(value, hour, depth=1)}
+    return persian.persian_digits(text) if translation.get_language() == "fa" else text
+
+
 @register.simple_tag
 def local_paginator_number(changelist, i):
     """The admin's page link (Django's paginator_number) with the page number in the reader's
