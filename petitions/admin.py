@@ -517,6 +517,8 @@ class DecisionForm(forms.Form):
         max_length=Decision._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
+    # The petition's reviewed_version when the page was shown: the decision is on that text.
+    version = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean(self):
         cleaned = super().clean()
@@ -575,10 +577,31 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         petition = get_object_or_404(Petition, pk=pk)
-        form = DecisionForm(request.POST or None)
+        form = DecisionForm(request.POST or None, initial={"version": petition.reviewed_version})
         waiting = petition.status == Petition.Status.PENDING
+        status = 200
         if request.method == "POST" and waiting and form.is_valid():
-            return self.decide(request, petition, form.cleaned_data)
+            try:
+                return self.decide(request, petition, form.cleaned_data)
+            except moderation.ChangedSinceRead:
+                messages.error(
+                    request,
+                    _(
+                        "This petition was changed since you read it. "
+                        "Read it again before deciding."
+                    ),
+                )
+                petition.refresh_from_db()
+                waiting = petition.status == Petition.Status.PENDING
+                # The reason and note are kept; the decision itself is taken again, on this text.
+                form = DecisionForm(
+                    initial={
+                        "reason": form.cleaned_data["reason"],
+                        "note": form.cleaned_data["note"],
+                        "version": petition.reviewed_version,
+                    }
+                )
+                status = 409
         texts = [
             {
                 "code": code,
@@ -606,16 +629,22 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
             "decisions": petition.decisions.all(),
             "waiting": waiting,
         }
-        return TemplateResponse(request, "admin/petitions/reviewqueue/decide.html", context)
+        return TemplateResponse(
+            request, "admin/petitions/reviewqueue/decide.html", context, status=status
+        )
 
     def decide(self, request, petition, data):
         try:
             if data["action"] == Decision.Action.PUBLISH:
-                moderation.publish(petition, by=request.user)
+                moderation.publish(petition, by=request.user, read=data["version"])
                 messages.success(request, _("Published. The starter has been emailed."))
             else:
                 moderation.reject(
-                    petition, by=request.user, reason=data["reason"], note=data["note"]
+                    petition,
+                    by=request.user,
+                    reason=data["reason"],
+                    note=data["note"],
+                    read=data["version"],
                 )
                 messages.success(request, _("Sent back. The starter has been emailed."))
         except moderation.NotWaiting:
@@ -680,15 +709,17 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
         "email_progress",
         "cap_overridden",
     )
+    # Approval is on the update's own page, which shows the text and carries its version; the
+    # list shows only titles, so it offers no approval. Rejecting (which sends nothing) stays here.
     actions = (
-        "approve",
-        "approve_overriding_pause",
         "reject",
         "pause_email",
         "resume_email",
         "cancel_email",
         "resend_uncertain",
     )
+
+    change_form_template = "admin/petitions/update/change_form.html"
 
     class Media:
         css = {"all": ("admin-extra/petition-admin.css",)}
@@ -710,7 +741,65 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.author = request.user
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # A conditional UPDATE, so that a form read before a moderator approved cannot replace
+        # the approved text (or put the update back to awaiting approval).
+        obj.arrived_late = not Update.objects.filter(
+            pk=obj.pk, status=Update.Status.SUBMITTED
+        ).update(**{name: getattr(obj, name) for name in Update.REVIEWED_FIELDS})
+
+    def log_change(self, request, obj, message):
+        if not getattr(obj, "arrived_late", False):
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_change(self, request, obj):
+        if not getattr(obj, "arrived_late", False):
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            _(
+                "This update was approved or rejected before your changes arrived, so they "
+                "were not saved."
+            ),
+            messages.ERROR,
+        )
+        return redirect("admin:petitions_update_change", obj.pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (
+            obj is not None
+            and obj.status == Update.Status.SUBMITTED
+            and self.has_moderate_permission(request)
+        ):
+            # The version of the very text this page shows.
+            context["approval"] = {
+                "url": reverse("admin:petitions_update_approve", args=[obj.pk]),
+                "version": obj.reviewed_version,
+                "emails": obj.email_signers,
+            }
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="petitions_update_approve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def approve_view(self, request, pk):
+        if request.method != "POST":
+            return redirect("admin:petitions_update_change", pk)
+        if not self.has_moderate_permission(request):
+            raise PermissionDenied
+        update = get_object_or_404(Update, pk=pk)
+        override = "override" in request.POST
+        self._approve(request, update, override=override, read=request.POST.get("version", ""))
+        return redirect("admin:petitions_update_change", pk)
 
     @admin.display(description=_("email progress"))
     def email_progress(self, obj):
@@ -732,51 +821,50 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
             counts[Delivery.State.UNCERTAIN],
         )
 
-    @admin.action(
-        description=_("Approve and publish (and email, if asked)"), permissions=["moderate"]
-    )
-    def approve(self, request, queryset):
-        self._approve(request, queryset, override=False)
-
-    @admin.action(
-        description=_("Approve and email even within the pause between emails"),
-        permissions=["moderate"],
-    )
-    def approve_overriding_pause(self, request, queryset):
-        self._approve(request, queryset, override=True)
-
-    def _approve(self, request, queryset, *, override: bool):
-        for update in queryset.filter(status=Update.Status.SUBMITTED).order_by("created_at"):
-            try:
-                recipients = mailing.approve(update, by=request.user, override_cap=override)
-            except mailing.CapReached as exc:
-                self.message_user(
-                    request,
-                    _(
-                        "“%(update)s” was not approved: this petition emailed its signers on "
-                        "%(date)s, and emails go out at most every %(days)s days. Untick its "
-                        "email, or approve it with the override."
-                    )
-                    % {
-                        "update": update,
-                        "date": timezone.localtime(exc.last).strftime("%Y-%m-%d %H:%M"),
-                        "days": settings.UPDATE_EMAIL_MIN_DAYS,
-                    },
-                    messages.ERROR,
-                )
-                continue
+    def _approve(self, request, update, *, override: bool, read: str):
+        try:
+            recipients = mailing.approve(update, by=request.user, override_cap=override, read=read)
+        except mailing.ChangedSinceRead:
             self.message_user(
                 request,
-                ngettext(
-                    "“%(update)s” is published and going to %(n)d signer.",
-                    "“%(update)s” is published and going to %(n)d signers.",
-                    recipients,
-                )
-                % {"update": update, "n": recipients}
-                if update.email_signers
-                else _("“%(update)s” is published.") % {"update": update},
-                messages.SUCCESS,
+                _("This update was changed since you read it. Read it again before approving."),
+                messages.ERROR,
             )
+            return
+        except mailing.CapReached as exc:
+            self.message_user(
+                request,
+                _(
+                    "“%(update)s” was not approved: this petition emailed its signers on "
+                    "%(date)s, and emails go out at most every %(days)s days. Untick its "
+                    "email, or approve it with the override."
+                )
+                % {
+                    "update": update,
+                    "date": timezone.localtime(exc.last).strftime("%Y-%m-%d %H:%M"),
+                    "days": settings.UPDATE_EMAIL_MIN_DAYS,
+                },
+                messages.ERROR,
+            )
+            return
+        update.refresh_from_db()
+        if update.approved_by_id != request.user.pk or update.status != Update.Status.PUBLISHED:
+            self.message_user(
+                request, _("Someone else decided on this update first."), messages.ERROR
+            )
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "“%(update)s” is published and going to %(n)d signer.",
+                "“%(update)s” is published and going to %(n)d signers.",
+                recipients,
+            )
+            % {"update": update, "n": recipients}
+            if update.email_signers
+            else _("“%(update)s” is published.") % {"update": update},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Reject"), permissions=["moderate"])
     def reject(self, request, queryset):

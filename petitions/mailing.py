@@ -104,16 +104,24 @@ def last_emailed(update: Update) -> datetime.datetime | None:
     )
 
 
-def approve(update: Update, *, by, override_cap: bool = False) -> int:
+class ChangedSinceRead(Exception):
+    """The update is not what the moderator read: its text or its email choice changed."""
+
+
+def approve(update: Update, *, by, override_cap: bool = False, read: str | None = None) -> int:
     """Publish the update and, if its author asked, start emailing it. Raises CapReached when the
-    petition emailed an update within UPDATE_EMAIL_MIN_DAYS, unless `override_cap`. Returns how
-    many signers it is going to."""
+    petition emailed an update within UPDATE_EMAIL_MIN_DAYS, unless `override_cap`, and
+    ChangedSinceRead when `read` (the `reviewed_version` the moderator was shown; only callers
+    that show nothing leave it out) is not the update's now. Returns how many signers it is going
+    to."""
     with transaction.atomic():
         # The petition's row lock makes two approvals on one petition take turns over the cap.
         Petition.objects.select_for_update().filter(pk=update.petition_id).first()
         update = Update.objects.select_for_update().get(pk=update.pk)
         if update.status != Update.Status.SUBMITTED:
             return 0  # approved already (a double click), or rejected
+        if read is not None and update.reviewed_version != read:
+            raise ChangedSinceRead
         recipients = 0
         overridden = False
         if update.email_signers:

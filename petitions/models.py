@@ -1,4 +1,6 @@
 import datetime
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -26,6 +28,13 @@ RTL_LANGUAGES = frozenset({"fa"})
 LIGHT_MARKDOWN = _("Plain text or light Markdown. A blank line starts a new paragraph.")
 # Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
+
+
+def version_of(instance: models.Model, fields: tuple[str, ...]) -> str:
+    """A digest of these fields as they are now. A moderator's decision carries the version of
+    what they read, and is refused if the row no longer has it."""
+    values = [getattr(instance, name) for name in fields]
+    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
 
 
 # A site that may frame the widget, as CSP's frame-ancestors takes it: a scheme and a host (ASCII,
@@ -450,6 +459,19 @@ class Petition(models.Model):
     objects = PetitionQuerySet.as_manager()
     # What signing reads of a petition: not its letters, which are most of its row.
     SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation", "signer_list")
+    # What a starter's form writes, and so what a moderator must have read before publishing.
+    STARTER_FIELDS = (
+        "starter_name",
+        "goal",
+        "original_language",
+        "single_language",
+        *(
+            f"{name}_{code}"
+            for code in LANGUAGE_CODES
+            for name in ("addressed_to", *TRANSLATED_FIELDS)
+        ),
+    )
+    REVIEWED_FIELDS = (*STARTER_FIELDS, "starter_name_fa")
 
     class Meta:
         verbose_name = _("petition")
@@ -566,6 +588,10 @@ class Petition(models.Model):
     @property
     def is_started_by_public(self) -> bool:
         return bool(self.starter_email_canonical)
+
+    @property
+    def reviewed_version(self) -> str:
+        return version_of(self, self.REVIEWED_FIELDS)
 
     def is_complete_in(self, language: str) -> bool:
         return all(getattr(self, f"{name}_{language}").strip() for name in TRANSLATED_FIELDS)
@@ -908,6 +934,13 @@ class Update(models.Model):
 
     def __str__(self) -> str:
         return self.title_en or self.title_fa
+
+    # What an organiser writes and a moderator approves: its text and whether it is emailed.
+    REVIEWED_FIELDS = ("petition_id", "title_en", "title_fa", "body_en", "body_fa", "email_signers")
+
+    @property
+    def reviewed_version(self) -> str:
+        return version_of(self, self.REVIEWED_FIELDS)
 
     def clean(self):
         complete = [

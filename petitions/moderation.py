@@ -15,22 +15,42 @@ class NotWaiting(Exception):
     """Someone decided first, or the starter has not confirmed their email yet."""
 
 
-def publish(petition: Petition, *, by) -> Petition:
-    return decide(petition, Decision.Action.PUBLISH, by=by)
+class ChangedSinceRead(Exception):
+    """The petition is not what the moderator read: the starter (or an organiser) changed it."""
 
 
-def reject(petition: Petition, *, by, reason: str, note: str = "") -> Petition:
+def publish(petition: Petition, *, by, read: str | None = None) -> Petition:
+    return decide(petition, Decision.Action.PUBLISH, by=by, read=read)
+
+
+def reject(
+    petition: Petition, *, by, reason: str, note: str = "", read: str | None = None
+) -> Petition:
     if reason not in Petition.RejectionReason.values:
         raise ValueError(f"Not a reason: {reason!r}")
-    return decide(petition, Decision.Action.REJECT, by=by, reason=reason, note=note)
+    return decide(petition, Decision.Action.REJECT, by=by, reason=reason, note=note, read=read)
 
 
-def decide(petition: Petition, action: str, *, by, reason: str = "", note: str = "") -> Petition:
+def decide(
+    petition: Petition,
+    action: str,
+    *,
+    by,
+    reason: str = "",
+    note: str = "",
+    read: str | None = None,
+) -> Petition:
+    """`read` is the petition's `reviewed_version` on the page the moderator decided from; a
+    petition changed since then is not decided. Only callers that show no text (scripts, tests)
+    leave it out."""
     with transaction.atomic():
-        # Locked, so two moderators deciding at once cannot both act (or both email).
+        # Locked, so two moderators deciding at once cannot both act (or both email), and a
+        # starter's edit (a conditional UPDATE of the same row) lands wholly before or not at all.
         locked = Petition.objects.select_for_update().filter(pk=petition.pk).first()
         if locked is None or locked.status != Petition.Status.PENDING:
             raise NotWaiting
+        if read is not None and locked.reviewed_version != read:
+            raise ChangedSinceRead
         if action == Decision.Action.PUBLISH:
             locked.status = Petition.Status.OPEN
             locked.opened_at = timezone.now()

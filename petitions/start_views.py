@@ -233,7 +233,15 @@ def edit(request, slug):
         form = StartForm(request.POST, language=language, editing=True)
         if form.is_valid():
             was_rejected = petition.status == Petition.Status.REJECTED
-            starting.resubmit(form.fill(petition))
+            if not starting.resubmit(form.fill(petition)):
+                messages.error(
+                    request,
+                    _(
+                        "Your petition was published before your changes arrived, so they "
+                        "were not saved."
+                    ),
+                )
+                return redirect("petitions:mine", slug=slug)
             messages.success(
                 request,
                 _("Your changes are saved and your petition is waiting for review again.")

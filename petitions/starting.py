@@ -15,6 +15,7 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -97,11 +98,17 @@ def confirm_email(petition: Petition) -> Petition:
     return petition
 
 
-def resubmit(petition: Petition) -> None:
-    """A starter saved changes to a petition that was sent back: it waits for review again."""
-    if petition.status == Petition.Status.REJECTED:
-        petition.status = Petition.Status.PENDING
-    petition.save()
+def resubmit(petition: Petition) -> bool:
+    """Save the starter's changes to `petition` if it is still theirs to change; one that was sent
+    back waits for review again. One conditional UPDATE: an edit that read the petition before a
+    moderator published it does nothing once it is published. Returns whether it was saved."""
+    rejected, pending = Petition.Status.REJECTED, Petition.Status.PENDING
+    saved = Petition.objects.filter(pk=petition.pk, status__in=Petition.Status.EDITABLE).update(
+        **{name: getattr(petition, name) for name in Petition.STARTER_FIELDS},
+        status=Case(When(status=rejected, then=Value(pending)), default=F("status")),
+        updated_at=timezone.now(),
+    )
+    return bool(saved)
 
 
 # -- the link --------------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ import re
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.utils import translation
 
 from petitions import moderation
 from petitions.models import Decision, Petition
-from tests.factories import make_petition, make_staff
+from tests.factories import make_petition, make_staff, start_form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,9 +60,9 @@ def test_publishing_from_the_admin_opens_it_audits_it_and_emails_the_starter(
     client, moderator, mailbox
 ):
     petition = waiting()
-    response = client.post(
-        f"/admin/petitions/reviewqueue/{petition.pk}/decide/", {"action": "publish"}
-    )
+    decide_url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    read = version_read(client.get(decide_url).content.decode())
+    response = client.post(decide_url, {"action": "publish", "version": read})
     assert response.status_code == 302
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN and petition.opened_at
@@ -76,9 +78,16 @@ def test_publishing_from_the_admin_opens_it_audits_it_and_emails_the_starter(
 
 def test_rejection_with_a_reason_reaches_the_starter_in_their_language(client, moderator, mailbox):
     petition = waiting()
+    decide_url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    read = version_read(client.get(decide_url).content.decode())
     response = client.post(
-        f"/admin/petitions/reviewqueue/{petition.pk}/decide/",
-        {"action": "reject", "reason": "duplicate", "note": "کارزار مشابهی باز است."},
+        decide_url,
+        {
+            "action": "reject",
+            "reason": "duplicate",
+            "note": "کارزار مشابهی باز است.",
+            "version": read,
+        },
     )
     assert response.status_code == 302
     petition.refresh_from_db()
@@ -202,3 +211,93 @@ def test_an_organisers_own_petition_in_the_queue_is_decided_without_an_email(mod
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN
     assert Decision.objects.count() == 1 and not mailbox.messages
+
+
+# What the moderator read travels with their decision: the starter may edit while the petition
+# waits, so a decision on text that changed since the page was shown must not take effect.
+
+
+def version_read(html: str) -> str:
+    found = re.search(r'name="version" value="([0-9a-f]+)"', html)
+    return found.group(1) if found else ""
+
+
+def starter_of(petition: Petition):
+    from django.test import Client
+
+    from petitions import starting
+
+    starter = Client()
+    assert starter.post(f"/fa/start/link/{starting.make_token(petition)}/").status_code == 302
+    return starter
+
+
+def edit_data(**overrides) -> dict:
+    data = start_form_data(letter_fa="نامه‌ای دیگر، با پیوند https://evil.example/login")
+    data.pop("email")
+    return data | overrides
+
+
+@pytest.mark.parametrize(
+    "decision",
+    [{"action": "publish"}, {"action": "reject", "reason": "unclear", "note": ""}],
+    ids=["publish", "send-back"],
+)
+def test_a_moderator_cannot_decide_on_text_changed_since_they_read_it(
+    client, moderator, mailbox, decision
+):
+    petition = waiting(letter_fa="نامه‌ای بی‌آزار.")
+    decide_url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    read = version_read(client.get(decide_url).content.decode())
+
+    starter = starter_of(petition)
+    assert starter.post(f"/fa/my/{petition.slug}/edit/", edit_data()).status_code == 302
+
+    response = client.post(decide_url, decision | {"version": read})
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.PENDING
+    assert not Decision.objects.exists() and not mailbox.messages
+    html = response.content.decode()
+    assert "This petition was changed since you read it." in html
+    assert "https://evil.example/login" in html  # the current text, to read again
+
+    response = client.post(decide_url, decision | {"version": version_read(html)})
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status != Petition.Status.PENDING
+
+
+def test_the_refusal_is_in_persian_in_the_persian_admin(client, moderator):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    petition = waiting()
+    decide_url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    read = version_read(client.get(decide_url).content.decode())
+    Petition.objects.filter(pk=petition.pk).update(goal=10)
+    html = client.post(decide_url, {"action": "publish", "version": read}).content.decode()
+    assert "این کارزار پس از خواندن شما تغییر کرده است" in html
+    assert Petition.objects.get(pk=petition.pk).status == Petition.Status.PENDING
+
+
+def test_a_starters_edit_cannot_land_after_the_moderator_published(client, moderator, mailbox):
+    """The moderator publishes after the starter's request read the petition but before it saved:
+    the starter's save must not overwrite what was published (nor undo the publishing)."""
+    from petitions.forms import StartForm
+
+    petition = waiting(letter_fa="نامه‌ای بی‌آزار.")
+    starter = starter_of(petition)
+    decide_url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    read = version_read(client.get(decide_url).content.decode())
+    is_valid = StartForm.is_valid
+
+    def moderator_publishes_meanwhile(form):
+        with translation.override(translation.get_language()):  # the admin's request sets its own
+            client.post(decide_url, {"action": "publish", "version": read})
+        return is_valid(form)
+
+    with mock.patch.object(StartForm, "is_valid", moderator_publishes_meanwhile):
+        response = starter.post(f"/fa/my/{petition.slug}/edit/", edit_data(), follow=True)
+
+    petition.refresh_from_db()
+    assert petition.status == Petition.Status.OPEN and petition.opened_at
+    assert petition.letter_fa == "نامه‌ای بی‌آزار."
+    assert "تغییرها ذخیره نشد" in response.content.decode()  # told it was published

@@ -1,15 +1,31 @@
 """Updates in the admin (issue 19): an organiser writes one, a moderator approves it, which
 publishes it and starts its email, and follows its progress; the organiser cannot approve."""
 
+import re
+from unittest import mock
+
 import pytest
+from django.conf import settings
 
 from petitions.models import Delivery, Update
 from signatures.models import AuditRecord
-from tests.factories import make_petition, make_signature, make_staff_in
+from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 # The roles are made by a data migration, which a transactional test would flush away; the
 # approval's email is queued on commit, so those callbacks are run by hand.
 pytestmark = pytest.mark.django_db
+
+
+def approve_from_its_page(client, update, **kwargs):
+    """What a moderator does: read the update's page, then press its approval button."""
+    page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
+    version = re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+    follow = kwargs.pop("follow", False)
+    return client.post(
+        f"/admin/petitions/update/{update.pk}/approve/",
+        {"version": version, **kwargs},
+        follow=follow,
+    )
 
 
 def staff_in(group_name, client, username):
@@ -41,7 +57,11 @@ def test_an_organiser_writes_an_update_that_waits_for_a_moderator(client):
 
     changelist = client.get("/admin/petitions/update/").content.decode()
     assert 'value="approve"' not in changelist  # only moderators approve
-    client.post("/admin/petitions/update/", {"action": "approve", "_selected_action": [update.pk]})
+    page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
+    assert "/approve/" not in page
+    version = update.reviewed_version
+    response = client.post(f"/admin/petitions/update/{update.pk}/approve/", {"version": version})
+    assert response.status_code == 403
     assert Update.objects.get().status == Update.Status.SUBMITTED
 
 
@@ -70,11 +90,7 @@ def test_a_moderator_approves_and_sees_the_email_progress(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            "/admin/petitions/update/",
-            {"action": "approve", "_selected_action": [update.pk]},
-            follow=True,
-        )
+        response = approve_from_its_page(client, update, follow=True)
     assert "is published and going to 3 signers." in response.content.decode()
     update.refresh_from_db()
     assert update.status == Update.Status.PUBLISHED
@@ -98,20 +114,11 @@ def test_the_pause_between_emails_is_explained_to_the_moderator(
         for t in ("One", "Two")
     )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/admin/petitions/update/", {"action": "approve", "_selected_action": [first.pk]}
-        )
-    refused = client.post(
-        "/admin/petitions/update/",
-        {"action": "approve", "_selected_action": [second.pk]},
-        follow=True,
-    ).content.decode()
+        approve_from_its_page(client, first)
+    refused = approve_from_its_page(client, second, follow=True).content.decode()
     assert "was not approved" in refused and "at most every 3 days" in refused
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            "/admin/petitions/update/",
-            {"action": "approve_overriding_pause", "_selected_action": [second.pk]},
-        )
+        approve_from_its_page(client, second, override="on")
     assert Update.objects.get(pk=second.pk).cap_overridden
     assert len(mailbox.messages) == 2
 
@@ -135,3 +142,120 @@ def test_an_approved_update_is_no_longer_editable_by_its_organiser(client):
     assert response.status_code == 403
     update.refresh_from_db()
     assert update.title_en == "Approved"
+
+
+# A moderator approves what they read: the update's own page carries the version of its text and
+# of its "email it to the signers" choice, and an approval of anything else is refused.
+
+
+def approval_version(html: str) -> str:
+    found = re.search(r'name="version" value="([0-9a-f]+)"', html)
+    return found.group(1) if found else ""
+
+
+def test_a_moderator_approves_an_update_from_its_own_page(
+    client, mailbox, django_capture_on_commit_callbacks
+):
+    staff_in("Moderators", client, "mo")
+    petition = make_petition()
+    make_signature(petition, consent_contact=True)
+    update = Update.objects.create(
+        petition=petition, title_en="Hearing set", body_en="Monday.", email_signers=True
+    )
+    page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
+    approve_url = f"/admin/petitions/update/{update.pk}/approve/"
+    assert f'action="{approve_url}"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(approve_url, {"version": approval_version(page)}, follow=True)
+    assert "is published and going to 1 signer." in response.content.decode()
+    update.refresh_from_db()
+    assert update.status == Update.Status.PUBLISHED
+    assert len(mailbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"body_en": "Monday. Also: https://evil.example/login"}, {"email_signers": True}],
+    ids=["text", "email-choice"],
+)
+def test_a_moderator_cannot_approve_an_update_changed_since_they_read_it(
+    client, mailbox, django_capture_on_commit_callbacks, change
+):
+    staff_in("Moderators", client, "mo")
+    petition = make_petition()
+    make_signature(petition, consent_contact=True)
+    update = Update.objects.create(petition=petition, title_en="Hearing set", body_en="Monday.")
+    page_url = f"/admin/petitions/update/{update.pk}/change/"
+    read = approval_version(client.get(page_url).content.decode())
+    assert read
+
+    Update.objects.filter(pk=update.pk).update(**change)  # the organiser saves a change
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/petitions/update/{update.pk}/approve/", {"version": read}, follow=True
+        )
+    update.refresh_from_db()
+    assert update.status == Update.Status.SUBMITTED and not mailbox.messages
+    assert "This update was changed since you read it." in response.content.decode()
+    assert response.redirect_chain[-1][0] == page_url  # the current text, to read again
+
+
+def test_an_update_changed_after_the_list_was_shown_is_not_approved_from_the_list(
+    client, mailbox, django_capture_on_commit_callbacks
+):
+    staff_in("Moderators", client, "mo")
+    petition = make_petition()
+    make_signature(petition, consent_contact=True)
+    update = Update.objects.create(petition=petition, title_en="Hearing set", body_en="Monday.")
+    client.get("/admin/petitions/update/")
+    Update.objects.filter(pk=update.pk).update(body_en="Changed.", email_signers=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/petitions/update/", {"action": "approve", "_selected_action": [update.pk]}
+        )
+    update.refresh_from_db()
+    assert update.status == Update.Status.SUBMITTED and not mailbox.messages
+
+
+def test_the_approval_button_and_its_refusal_are_in_persian_in_the_persian_admin(client):
+    staff_in("Moderators", client, "mo")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    update = Update.objects.create(petition=make_petition(), title_fa="جلسه", body_fa="دوشنبه.")
+    page_url = f"/admin/petitions/update/{update.pk}/change/"
+    page = client.get(page_url).content.decode()
+    assert "تأیید و انتشار" in page
+    Update.objects.filter(pk=update.pk).update(body_fa="دوشنبه، ساعت ده.")
+    response = client.post(
+        f"/admin/petitions/update/{update.pk}/approve/",
+        {"version": approval_version(page)},
+        follow=True,
+    )
+    assert "این خبر پس از خواندن شما تغییر کرده است" in response.content.decode()
+
+
+def test_an_organisers_stale_edit_does_not_land_after_the_update_was_approved(client):
+    """The moderator approves after the organiser's save read the update but before it wrote:
+    the organiser's text must not replace what was approved (nor undo the approval)."""
+    from petitions import mailing
+
+    organiser = staff_in("Organisers", client, "olga")
+    update = Update.objects.create(
+        petition=make_petition(), title_en="Hearing set", body_en="Monday.", author=organiser
+    )
+    clean = Update.clean
+
+    def moderator_approves_meanwhile(instance):
+        mailing.approve(Update.objects.get(pk=update.pk), by=make_staff("mo"))
+        return clean(instance)
+
+    with mock.patch.object(Update, "clean", moderator_approves_meanwhile):
+        response = client.post(
+            f"/admin/petitions/update/{update.pk}/change/",
+            {"petition": update.petition_id, "title_en": "Hearing set", "body_en": "Rewritten."},
+            follow=True,
+        )
+    update.refresh_from_db()
+    assert update.status == Update.Status.PUBLISHED and update.published_at
+    assert update.body_en == "Monday."
+    assert "before your changes arrived, so they were not saved" in response.content.decode()
