@@ -72,3 +72,25 @@ def test_overlong_usernames_are_still_locked_out(client):
     for _ in range(4):
         assert_login_form_with_error(login(client, "wrong", username="a" * 300))
     assert login(client, "wrong", username="a" * 300).status_code == 429
+
+
+def test_a_stranger_behind_the_proxy_cannot_lock_a_moderator_out(client, settings):
+    """Behind nginx every request comes from nginx's address: the lockout must count the client's
+    own address, as nginx reports it in X-Forwarded-For."""
+    settings.NUM_PROXIES = 1
+    make_staff(username="organiser")
+    for _ in range(5):
+        client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "organiser", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.5",
+        )
+    moderator = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "organiser", "password": "a-long-test-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert moderator.status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
