@@ -247,7 +247,7 @@ def sign(request, slug):
 
     # Every signer on the onion address comes from the Tor daemon's address: its own limit.
     onion_rate = settings.SIGN_RATE_ONION if on_onion(request) else None
-    limited = abuse.broken_limit(petition, ip_hash, onion_rate)
+    limited = abuse.broken_limit(petition, ip_hash, onion_rate, valid=valid)
     if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:

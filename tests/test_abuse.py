@@ -202,3 +202,47 @@ def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(set
         count_hit("hung", "test-limit:hung", 60)
     assert "timeout" in repr(failure.value.__cause__).lower()
     assert time.monotonic() - started < 2
+
+
+def test_one_ipv6_64_counts_as_one_address(client, settings):
+    """Every IPv6 host has at least a /64 to itself: its addresses are one source to a limit."""
+    settings.SIGN_RATE_PER_IP = "20/10m"
+    petition = make_petition()
+    statuses = [
+        sign(client, petition, ip=f"2001:db8:1:2:{n:x}::1", email=f"p{n}@example.org").status_code
+        for n in range(60)
+    ]
+    assert statuses == [302] * 20 + [429] * 40
+    # Another /64 is another source.
+    assert sign(client, petition, ip="2001:db8:1:3::1", email="q@example.org").status_code == 302
+
+
+def test_an_ipv4_mapped_ipv6_address_is_its_ipv4_address(client):
+    petition = make_petition()
+    for n in range(3):
+        sign(client, petition, ip="198.51.100.7", email=f"p{n}@example.org")
+    refused = sign(client, petition, ip="::ffff:198.51.100.7", email="q@example.org")
+    assert refused.status_code == 429
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "1.2.3", "::ffff:zz", "fe80::1%eth0", "x" * 500])
+def test_a_malformed_forwarded_address_signs_without_crashing(client, settings, forwarded):
+    settings.NUM_PROXIES = 1
+    petition = make_petition()
+    response = client.post(
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition),
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 302
+
+
+def test_junk_posts_do_not_lock_a_petition_for_real_signers(client, settings):
+    settings.SIGN_RATE_PER_PETITION = "5/m"
+    settings.SIGN_RATE_PER_IP = "100/m"
+    petition = make_petition()
+    for n in range(10):
+        junk = client.post(f"/en/p/{petition.slug}/sign/", {}, REMOTE_ADDR=f"203.0.113.{n}")
+        assert junk.status_code == 400
+    assert sign(client, petition, ip="198.51.100.50").status_code == 302
