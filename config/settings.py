@@ -155,9 +155,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "default" holds short-lived copies (the count, recent signers): per-process memory will do on
 # one machine. "shared" holds what every app server must agree on (rate limits): never
-# per-process memory, so the database cache table when there is no Redis. With CACHE_URL (Redis,
-# e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a pool of
-# connections per process where Django's own backend builds a client for every call.
+# per-process memory, so the database when there is no Redis, where signatures.abuse counts the
+# limits in a table of their own, atomically (the database cache's incr is not). With CACHE_URL
+# (Redis, e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a
+# pool of connections per process where Django's own backend builds a client for every call.
 if env.str("CACHE_URL", default=""):
     CACHES = {
         "default": {

@@ -15,9 +15,12 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import DatabaseError
 
 from . import caching
-from .models import BlockedAttempt
+from .models import BlockedAttempt, RateCounter
 
 log = logging.getLogger("signatures.abuse")
 
@@ -85,9 +88,14 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def count_hit(alias: str, key: str, seconds: int) -> int:
     """Add one to the counter at `key` in the cache `alias`, starting it at one for `seconds` if it
     is new; return its value. incr fails on a missing key, and add succeeds for exactly one of
-    several processes starting the same counter. Exact in Redis, whose incr is one command; the
-    database cache's incr reads and then writes, so there two processes at the same instant may
-    count one hit. Raises caching.CacheUnavailable when the cache does not answer."""
+    several processes starting the same counter; Redis's incr is one command and keeps the
+    expiry. When `alias` is the database cache, the counter is a row of RateCounter instead,
+    counted in one statement. Raises caching.CacheUnavailable when the cache does not answer."""
+    if isinstance(caches[alias], DatabaseCache):
+        try:
+            return RateCounter.hit(key, seconds + WINDOW_GRACE_SECONDS)
+        except DatabaseError as exc:
+            raise caching.CacheUnavailable(alias) from exc
     try:
         return caching.call(alias, "incr", key)
     except ValueError:

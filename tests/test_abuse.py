@@ -5,7 +5,7 @@ import time
 import pytest
 
 from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
-from signatures.models import BlockedAttempt, Signature
+from signatures.models import BlockedAttempt, RateCounter, Signature
 from tests.factories import make_petition, sign_form_data
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,9 @@ def test_a_window_that_expired_starts_again_at_one():
 
     shared = settings.SIGN_RATE_CACHE
     assert count_hit(shared, "test-limit:expiring", 60) == 1
-    caches[shared].delete("test-limit:expiring")  # what its expiry does
+    # What its expiry does, in Redis and in the database.
+    caches[shared].delete("test-limit:expiring")
+    RateCounter.objects.filter(key="test-limit:expiring").update(expires_at=0)
     assert count_hit(shared, "test-limit:expiring", 60) == 1
 
 
@@ -246,3 +248,66 @@ def test_junk_posts_do_not_lock_a_petition_for_real_signers(client, settings):
         junk = client.post(f"/en/p/{petition.slug}/sign/", {}, REMOTE_ADDR=f"203.0.113.{n}")
         assert junk.status_code == 400
     assert sign(client, petition, ip="198.51.100.50").status_code == 302
+
+
+@pytest.fixture
+def database_cache(settings):
+    """The shared cache as it is without Redis, whatever this run's CACHE_URL."""
+    settings.CACHES = settings.CACHES | {
+        "limits-db": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shared_cache",
+        }
+    }
+    return "limits-db"
+
+
+def test_a_limit_without_redis_keeps_its_window_however_often_it_is_hit(
+    database_cache, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatures.abuse import WINDOW_GRACE_SECONDS, count_hit
+
+    start = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: start)
+    assert [count_hit(database_cache, "test-limit:window", 600) for _ in range(30)][-1] == 30
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=400))
+    assert count_hit(database_cache, "test-limit:window", 600) == 31
+    later = start + timedelta(seconds=600 + WINDOW_GRACE_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert count_hit(database_cache, "test-limit:window", 600) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_limit_without_redis_counts_every_one_of_concurrent_hits(database_cache):
+    from django.db import connection
+
+    from signatures.abuse import count_hit
+
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def hits():
+        try:
+            barrier.wait()
+            mine = [count_hit(database_cache, "test-limit:race", 600) for _ in range(25)]
+            with lock:
+                seen.extend(mine)
+        except BaseException as exc:  # reported below, in the test's own thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hits) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(seen) == list(range(1, 201))
