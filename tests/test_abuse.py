@@ -311,3 +311,18 @@ def test_a_limit_without_redis_counts_every_one_of_concurrent_hits(database_cach
         thread.join(timeout=60)
     assert not errors, errors
     assert sorted(seen) == list(range(1, 201))
+
+
+def test_a_limit_the_database_cannot_count_is_unchecked_not_refused(
+    database_cache, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from signatures.abuse import UNCHECKED, broken_limit
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    settings.SIGN_RATE_CACHE = database_cache
+    monkeypatch.setattr(RateCounter, "hit", down)
+    assert broken_limit(make_petition(), "somehash") == UNCHECKED
