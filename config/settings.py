@@ -158,9 +158,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "default" holds short-lived copies (the count, recent signers): per-process memory will do on
 # one machine. "shared" holds what every app server must agree on (rate limits): never
-# per-process memory, so the database cache table when there is no Redis. With CACHE_URL (Redis,
-# e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a pool of
-# connections per process where Django's own backend builds a client for every call.
+# per-process memory, so the database when there is no Redis, where signatures.abuse counts the
+# limits in a table of their own, atomically (the database cache's incr is not). With CACHE_URL
+# (Redis, e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a
+# pool of connections per process where Django's own backend builds a client for every call.
 if env.str("CACHE_URL", default=""):
     CACHES = {
         "default": {
@@ -252,13 +253,14 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords lock that username from that address for an hour.
+# Five wrong passwords lock that username from that address for an hour. The address is the
+# client's, read as the rate limits read it (NUM_PROXIES; an IPv6 /64 is one address): keyed on
+# username and address, a stranger locks a username out from their own address only.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "petitions.views.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 

@@ -201,13 +201,16 @@ def other_site_host(request) -> str:
 
 
 def client_ip(request) -> str:
-    """The signer's address as seen by the first proxy we trust, or the connection's."""
+    """The client's address as seen by the first proxy we trust, or the connection's, as every
+    limit counts it (signing.source_address: an IPv6 /64 is one client). The admin's lockout
+    (AXES_CLIENT_IP_CALLABLE) reads it here too."""
+    address = request.META.get("REMOTE_ADDR", "")
     if settings.NUM_PROXIES:
         forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [ip for ip in forwarded if ip]
         if len(forwarded) >= settings.NUM_PROXIES:
-            return forwarded[-settings.NUM_PROXIES]
-    return request.META.get("REMOTE_ADDR", "")
+            address = forwarded[-settings.NUM_PROXIES]
+    return signing.source_address(address)
 
 
 TOO_MANY = gettext_lazy(
@@ -244,7 +247,7 @@ def sign(request, slug):
 
     # Every signer on the onion address comes from the Tor daemon's address: its own limit.
     onion_rate = settings.SIGN_RATE_ONION if on_onion(request) else None
-    limited = abuse.broken_limit(petition, ip_hash, onion_rate)
+    limited = abuse.broken_limit(petition, ip_hash, onion_rate, valid=valid)
     if limited and limited != abuse.UNCHECKED:
         abuse.record_blocked(petition, limited, ip_hash)
         if form is None:

@@ -15,9 +15,12 @@ import time
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import DatabaseError
 
 from . import caching
-from .models import BlockedAttempt
+from .models import BlockedAttempt, RateCounter
 
 log = logging.getLogger("signatures.abuse")
 
@@ -85,9 +88,14 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def count_hit(alias: str, key: str, seconds: int) -> int:
     """Add one to the counter at `key` in the cache `alias`, starting it at one for `seconds` if it
     is new; return its value. incr fails on a missing key, and add succeeds for exactly one of
-    several processes starting the same counter. Exact in Redis, whose incr is one command; the
-    database cache's incr reads and then writes, so there two processes at the same instant may
-    count one hit. Raises caching.CacheUnavailable when the cache does not answer."""
+    several processes starting the same counter; Redis's incr is one command and keeps the
+    expiry. When `alias` is the database cache, the counter is a row of RateCounter instead,
+    counted in one statement. Raises caching.CacheUnavailable when the cache does not answer."""
+    if isinstance(caches[alias], DatabaseCache):
+        try:
+            return RateCounter.hit(key, seconds + WINDOW_GRACE_SECONDS)
+        except DatabaseError as exc:
+            raise caching.CacheUnavailable(alias) from exc
     try:
         return caching.call(alias, "incr", key)
     except ValueError:
@@ -96,24 +104,31 @@ def count_hit(alias: str, key: str, seconds: int) -> int:
         return caching.call(alias, "incr", key)
 
 
-def broken_limit(petition, ip_hash: str, ip_rate: str | None = None) -> str | None:
+def broken_limit(
+    petition, ip_hash: str, ip_rate: str | None = None, *, valid: bool = True
+) -> str | None:
     """Count this attempt against the limits and say which one it breaks, if any; UNCHECKED when
     the cache cannot count it: the signature is then let through rather than refused because our
     cache is down, and stored as not checked (Signature.rate_checked). `ip_rate` replaces
     SIGN_RATE_PER_IP for an address that many people share (the onion service's).
 
+    Every attempt counts against its address; only a `valid` one (the form passed its checks)
+    within its address's limit counts against the petition, so that junk posts cannot use up a
+    petition's budget and keep real signers out.
+
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
     shared cache never holds a raw IP either."""
     now = int(time.time())
+    limits = [
+        (BlockedAttempt.Reason.RATE_IP, f"ip:{ip_hash}", ip_rate or settings.SIGN_RATE_PER_IP),
+        (
+            BlockedAttempt.Reason.RATE_PETITION,
+            f"petition:{petition.pk}",
+            settings.SIGN_RATE_PER_PETITION,
+        ),
+    ]
     try:
-        for reason, subject, rate in (
-            (BlockedAttempt.Reason.RATE_IP, f"ip:{ip_hash}", ip_rate or settings.SIGN_RATE_PER_IP),
-            (
-                BlockedAttempt.Reason.RATE_PETITION,
-                f"petition:{petition.pk}",
-                settings.SIGN_RATE_PER_PETITION,
-            ),
-        ):
+        for reason, subject, rate in limits if valid else limits[:1]:
             allowed, seconds = parse_rate(rate)
             key = f"sign-limit:{subject}:{now - now % seconds}"
             if count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed:

@@ -5,6 +5,8 @@ neither does. The unique (email, petition) constraint is what stops a second sig
 email, however many requests race: the loser's transaction rolls back whole.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +27,21 @@ class AlreadyConfirmed(Exception):
 
 class CannotConfirm(Exception):
     """The signature is gone or was invalidated by a moderator."""
+
+
+def source_address(ip: str | None) -> str:
+    """The address a client is counted by: an IPv6 address as its /64, which every IPv6 host has
+    to itself at least, written as the network's first address; an IPv4-mapped IPv6 address as
+    the IPv4 one. "" for anything that is not an address, so junk in a header is one source."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return ""
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address), 64), strict=False).network_address)
 
 
 def hash_ip(ip: str | None) -> str:

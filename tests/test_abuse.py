@@ -5,7 +5,7 @@ import time
 import pytest
 
 from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
-from signatures.models import BlockedAttempt, Signature
+from signatures.models import BlockedAttempt, RateCounter, Signature
 from tests.factories import make_petition, sign_form_data
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,9 @@ def test_a_window_that_expired_starts_again_at_one():
 
     shared = settings.SIGN_RATE_CACHE
     assert count_hit(shared, "test-limit:expiring", 60) == 1
-    caches[shared].delete("test-limit:expiring")  # what its expiry does
+    # What its expiry does, in Redis and in the database.
+    caches[shared].delete("test-limit:expiring")
+    RateCounter.objects.filter(key="test-limit:expiring").update(expires_at=0)
     assert count_hit(shared, "test-limit:expiring", 60) == 1
 
 
@@ -202,3 +204,125 @@ def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(set
         count_hit("hung", "test-limit:hung", 60)
     assert "timeout" in repr(failure.value.__cause__).lower()
     assert time.monotonic() - started < 2
+
+
+def test_one_ipv6_64_counts_as_one_address(client, settings):
+    """Every IPv6 host has at least a /64 to itself: its addresses are one source to a limit."""
+    settings.SIGN_RATE_PER_IP = "20/10m"
+    petition = make_petition()
+    statuses = [
+        sign(client, petition, ip=f"2001:db8:1:2:{n:x}::1", email=f"p{n}@example.org").status_code
+        for n in range(60)
+    ]
+    assert statuses == [302] * 20 + [429] * 40
+    # Another /64 is another source.
+    assert sign(client, petition, ip="2001:db8:1:3::1", email="q@example.org").status_code == 302
+
+
+def test_an_ipv4_mapped_ipv6_address_is_its_ipv4_address(client):
+    petition = make_petition()
+    for n in range(3):
+        sign(client, petition, ip="198.51.100.7", email=f"p{n}@example.org")
+    refused = sign(client, petition, ip="::ffff:198.51.100.7", email="q@example.org")
+    assert refused.status_code == 429
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "1.2.3", "::ffff:zz", "fe80::1%eth0", "x" * 500])
+def test_a_malformed_forwarded_address_signs_without_crashing(client, settings, forwarded):
+    settings.NUM_PROXIES = 1
+    petition = make_petition()
+    response = client.post(
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition),
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 302
+
+
+def test_junk_posts_do_not_lock_a_petition_for_real_signers(client, settings):
+    settings.SIGN_RATE_PER_PETITION = "5/m"
+    settings.SIGN_RATE_PER_IP = "100/m"
+    petition = make_petition()
+    for n in range(10):
+        junk = client.post(f"/en/p/{petition.slug}/sign/", {}, REMOTE_ADDR=f"203.0.113.{n}")
+        assert junk.status_code == 400
+    assert sign(client, petition, ip="198.51.100.50").status_code == 302
+
+
+@pytest.fixture
+def database_cache(settings):
+    """The shared cache as it is without Redis, whatever this run's CACHE_URL."""
+    settings.CACHES = settings.CACHES | {
+        "limits-db": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shared_cache",
+        }
+    }
+    return "limits-db"
+
+
+def test_a_limit_without_redis_keeps_its_window_however_often_it_is_hit(
+    database_cache, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signatures.abuse import WINDOW_GRACE_SECONDS, count_hit
+
+    start = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: start)
+    assert [count_hit(database_cache, "test-limit:window", 600) for _ in range(30)][-1] == 30
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(seconds=400))
+    assert count_hit(database_cache, "test-limit:window", 600) == 31
+    later = start + timedelta(seconds=600 + WINDOW_GRACE_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert count_hit(database_cache, "test-limit:window", 600) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_limit_without_redis_counts_every_one_of_concurrent_hits(database_cache):
+    from django.db import connection
+
+    from signatures.abuse import count_hit
+
+    seen: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def hits():
+        try:
+            barrier.wait()
+            mine = [count_hit(database_cache, "test-limit:race", 600) for _ in range(25)]
+            with lock:
+                seen.extend(mine)
+        except BaseException as exc:  # reported below, in the test's own thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hits) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(seen) == list(range(1, 201))
+
+
+def test_a_limit_the_database_cannot_count_is_unchecked_not_refused(
+    database_cache, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    from signatures.abuse import UNCHECKED, broken_limit
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    settings.SIGN_RATE_CACHE = database_cache
+    monkeypatch.setattr(RateCounter, "hit", down)
+    assert broken_limit(make_petition(), "somehash") == UNCHECKED

@@ -1,8 +1,12 @@
+import re
+
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import make_staff
+from tests.test_scale_out import Browser, behind_nginx  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +76,44 @@ def test_overlong_usernames_are_still_locked_out(client):
     for _ in range(4):
         assert_login_form_with_error(login(client, "wrong", username="a" * 300))
     assert login(client, "wrong", username="a" * 300).status_code == 429
+
+
+def test_a_stranger_behind_the_proxy_cannot_lock_a_moderator_out(client, settings):
+    """Behind nginx every request comes from nginx's address: the lockout must count the client's
+    own address, as nginx reports it in X-Forwarded-For."""
+    settings.NUM_PROXIES = 1
+    make_staff(username="organiser")
+    for _ in range(5):
+        client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "organiser", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR="203.0.113.5",
+        )
+    moderator = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "organiser", "password": "a-long-test-password"},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="198.51.100.1",
+    )
+    assert moderator.status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.5"}
+
+
+def sign_in_through(browser, username: str, password: str) -> int:
+    page = browser.get(f"/{settings.ADMIN_URL}login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body.decode()).group(1)
+    form = {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    return browser.request("POST", f"/{settings.ADMIN_URL}login/", form).status
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_stranger_cannot_lock_a_moderator_out_through_the_shipped_nginx(behind_nginx):  # noqa: F811
+    port, _ = behind_nginx
+    make_staff(username="moderator")
+    stranger, moderator = Browser(port, "127.0.0.66"), Browser(port, "127.0.0.77")
+    assert [sign_in_through(stranger, "moderator", "wrong") for _ in range(5)] == [200] * 4 + [429]
+    assert sign_in_through(moderator, "moderator", "a-long-test-password") == 302
+    # The stranger stays locked out, from their own address.
+    assert sign_in_through(stranger, "moderator", "a-long-test-password") == 429
