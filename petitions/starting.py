@@ -116,7 +116,7 @@ def petition_for_token(token: str) -> Petition | None:
     """The petition a link opens, if it still exists and still belongs to the same address."""
     pk, email = read_token(token)
     return (
-        Petition.objects.filter(pk=pk, starter_email_canonical=email)
+        Petition.objects.filter(pk=pk, starter_email_canonical__in=links.stored_forms(email))
         .exclude(starter_email_canonical="")
         .first()
     )

@@ -611,7 +611,7 @@ def unsubscribe(request, token):
     else:
         signature = (
             Signature.objects.select_related("petition")
-            .filter(pk=signature_id, email_canonical=email)
+            .filter(pk=signature_id, email_canonical__in=links.stored_forms(email))
             .first()
         )
     if signature is None:

@@ -6,6 +6,8 @@ another."""
 
 from django.core import signing
 
+from .normalise import canonical_email
+
 
 class InvalidToken(Exception):
     pass
@@ -28,3 +30,9 @@ def read_token(token: str, *, salt: str, max_age: float | None = None) -> tuple[
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise InvalidToken from exc
     return int(pk), str(email)
+
+
+def stored_forms(email_canonical: str) -> list[str]:
+    """The forms a token's address may be stored under: as it was signed, and as canonical_email
+    makes it now, for a link emailed before the canonical form last changed."""
+    return list({email_canonical, canonical_email(email_canonical)})

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from . import links
 from .confirmation import queue_confirmation
 from .models import Signature, SignatureCount, forget_counts
 from .normalise import canonical_email
@@ -110,7 +111,7 @@ def confirm(signature_id: int, email_canonical: str) -> Signature:
         signature = (
             Signature.objects.select_for_update()
             .select_related("petition")
-            .filter(pk=signature_id, email_canonical=email_canonical)
+            .filter(pk=signature_id, email_canonical__in=links.stored_forms(email_canonical))
             .first()
         )
         if signature is None or signature.status == Signature.Status.INVALIDATED:

@@ -2,7 +2,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
-from . import confirmation, signing, supporter
+from . import confirmation, links, signing, supporter
 from .models import Signature
 
 
@@ -19,7 +19,7 @@ def confirm(request, token):
 
     signature = (
         Signature.objects.select_related("petition")
-        .filter(pk=signature_id, email_canonical=email)
+        .filter(pk=signature_id, email_canonical__in=links.stored_forms(email))
         .first()
     )
     if signature is None or signature.status == Signature.Status.INVALIDATED:
