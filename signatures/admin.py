@@ -4,7 +4,6 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
@@ -23,6 +22,7 @@ from django_countries import countries
 
 from config.admin_i18n import CalendarAdminMixin, NormalisedSearchMixin, local_number
 
+from . import caching
 from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
 from .normalise import canonical_email, collation_key
 
@@ -85,12 +85,12 @@ class OccurringCountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = cache.get(COUNTRY_FILTER_CACHE_KEY)
+        codes = caching.get(COUNTRY_FILTER_CACHE_KEY)
         if codes is None:
             codes = sorted(
                 Signature.objects.order_by().values_list("country", flat=True).distinct()
             )
-            cache.set(COUNTRY_FILTER_CACHE_KEY, codes, COUNTRY_FILTER_SECONDS)
+            caching.set(COUNTRY_FILTER_CACHE_KEY, codes, COUNTRY_FILTER_SECONDS)
         named = [(code, countries.name(code) or code) for code in codes]
         return sorted(named, key=lambda pair: collation_key(pair[1]))
 

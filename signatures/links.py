@@ -12,6 +12,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core import signing
 
+from .normalise import canonical_email
+
 
 class InvalidToken(Exception):
     pass
@@ -62,5 +64,9 @@ def proves(proof: str, email_canonical: str, salt: str) -> bool:
     ):
         return True
     # Links mailed before tokens were opaque carry the address itself; an unsubscribe link never
-    # expires, so they are honoured (they are signed with the same salt all the same).
-    return "@" in proof and hmac.compare_digest(proof.encode(), email_canonical.encode())
+    # expires, so they are honoured (they are signed with the same salt all the same), also when
+    # the canonical form has changed since they were mailed.
+    return "@" in proof and any(
+        hmac.compare_digest(form.encode(), email_canonical.encode())
+        for form in (proof, canonical_email(proof))
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from . import caching
+from .normalise import DOTS_IGNORED
 
 
 def count_cache_key(slug: str) -> str:
@@ -93,7 +94,9 @@ class SignatureQuerySet(models.QuerySet):
         return CountryCounts(countries, other, minimum)
 
     def email_domain(self, domain: str):
-        return self.filter(email_canonical__endswith="@" + domain.lower().lstrip("@"))
+        domain = domain.lower().lstrip("@")
+        # Googlemail addresses are stored under gmail.com (normalise.canonical_email).
+        return self.filter(email_canonical__endswith="@" + DOTS_IGNORED.get(domain, domain))
 
     # Each change below writes its audit record, one per petition, inside the transaction that
     # makes the change: if the record cannot be written, nothing changes. `by` is a user, or a

@@ -67,9 +67,25 @@ def clean_code(value: str) -> str:
     return ascii_digits(clean_text(value))
 
 
+# Providers known to deliver every dotted spelling of a local part to one mailbox, and the one
+# domain their addresses are compared under. Elsewhere a dot may be a real letter of the name.
+DOTS_IGNORED = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
 def canonical_email(value: str) -> str:
-    """The form duplicates are judged by: one address, however it was typed."""
-    return clean_code(value).replace(" ", "").lower()
+    """The form duplicates are judged by: one mailbox, however it was typed. Never an address to
+    write to. A "+tag" is dropped for every domain (most providers deliver it to the mailbox
+    before the "+", and elsewhere it still lets one person make endless addresses); dots are
+    dropped only where the provider ignores them (DOTS_IGNORED)."""
+    email = clean_code(value).replace(" ", "").lower()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    local = local.split("+", 1)[0] or local
+    if domain in DOTS_IGNORED:
+        domain = DOTS_IGNORED[domain]
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"
 
 
 def name_problem(value: str) -> str | None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from petitions.models import Petition
 from signatures.abuse import form_token
 from signatures.models import Signature, SignatureCount
+from signatures.normalise import canonical_email
 
 _seq = itertools.count(1)
 
@@ -44,7 +45,7 @@ def make_signature(petition: Petition, **overrides) -> Signature:
         "country": "GB",
     }
     fields.update(overrides)
-    fields.setdefault("email_canonical", fields["email"].lower())
+    fields.setdefault("email_canonical", canonical_email(fields["email"]))
     fields.setdefault("listing", petition.signer_list)  # as signing records it
     signature = Signature.objects.create(petition=petition, **fields)
     if signature.status == Signature.Status.COUNTED:

@@ -140,3 +140,14 @@ def test_the_cache_is_tried_again_after_the_breaker_opens(redis_down, settings, 
     monkeypatch.setattr(caching.time, "monotonic", lambda: later)
     caching.set("key", "value", 60)
     assert caching.get("key") == "value"
+
+
+def test_the_signature_list_and_its_country_filter_work_without_redis(admin_client, redis_down):
+    petition = make_petition()
+    make_signature(petition, country="GB", name="Sara Karimi")
+    make_signature(petition, country="DE", name="Lena Vogel")
+    listed = admin_client.get("/admin/signatures/signature/")
+    assert listed.status_code == 200
+    assert "?country=DE" in listed.content.decode()
+    filtered = admin_client.get("/admin/signatures/signature/?country=DE").content.decode()
+    assert "Lena Vogel" in filtered and "Sara Karimi" not in filtered

@@ -1,11 +1,16 @@
+import re
 import threading
+from importlib import import_module
 
 import pytest
 from django.db import connection
 from django.test import Client
 
+from petitions import mailing, starting
+from petitions.models import Petition
+from signatures import confirmation
 from signatures.models import Signature, SignatureCount
-from tests.factories import make_petition, sign_form_data
+from tests.factories import make_petition, make_signature, sign_form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +52,37 @@ def test_a_repeat_gets_the_same_answer_as_a_first_signature(client):
     assert first.cookies["supporter"]["max-age"] == repeat.cookies["supporter"]["max-age"]
 
 
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ("sara+a@example.net", "sara+b@example.net", "sara@example.net"),
+        ("s.ara@gmail.com", "sara@googlemail.com", "S.A.R.A+x@gmail.com"),
+    ],
+)
+def test_one_mailbox_signs_once_whatever_its_plus_tag_or_gmail_dots(client, mailbox, addresses):
+    petition = make_petition(requires_confirmation=True)
+    for email in addresses:
+        client.cookies.clear()
+        client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email=email))
+    [signature] = Signature.objects.all()
+    assert signature.email == addresses[0]
+    client.post(re.search(r"http://testserver(/\S+/confirm/\S+/)", body(mailbox)).group(1))
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def test_the_confirmation_email_goes_to_the_address_typed(client, mailbox):
+    petition = make_petition(requires_confirmation=True)
+    typed = "S.Ara+petitions@GoogleMail.com"
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email=typed))
+    [message] = mailbox.messages
+    assert message["To"] == typed
+    assert Signature.objects.get().email == typed
+
+
+def body(mailbox) -> str:
+    return mailbox.messages[0].get_body(preferencelist=("plain",)).get_content()
+
+
 def test_a_retried_request_never_makes_two_rows(client):
     petition = make_petition()
     data = sign_form_data(petition)
@@ -79,3 +115,57 @@ def test_concurrent_duplicates_make_one_row():
     assert statuses == [302] * 6
     assert Signature.objects.filter(email_canonical="double@example.com").count() == 1
     assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+def recompute_canonical_forms():
+    from django.apps import apps
+
+    import_module("signatures.migrations.0016_one_canonical_email_per_mailbox").recompute(
+        apps, None
+    )
+    import_module("petitions.migrations.0011_starter_canonical_email_per_mailbox").recompute(
+        apps, None
+    )
+
+
+def test_existing_rows_take_the_mailbox_form_and_their_emailed_links_still_work(client):
+    """Rows stored before the canonical form dropped "+tags" and Gmail's dots: where the new form
+    is free in its petition the row takes it; where another row of that petition already has it,
+    the row keeps its old form. Links emailed before the change still act on their row."""
+    petition, other = make_petition(requires_confirmation=True), make_petition()
+
+    def stored_before(petition, email, **fields):
+        return make_signature(petition, email=email, email_canonical=email.lower(), **fields)
+
+    first = stored_before(petition, "sara+a@example.net", consent_contact=True)
+    later = stored_before(petition, "sara+b@example.net", status="pending")
+    gmail = stored_before(petition, "s.ara@gmail.com")
+    elsewhere = stored_before(other, "Sara+x@Example.net")
+    started = make_petition(
+        starter_email="S.Ara+x@gmail.com", starter_email_canonical="s.ara+x@gmail.com"
+    )
+    old_links = [
+        f"/en/confirm/{confirmation.make_token(later)}/",
+        f"/en/unsubscribe/{mailing.unsubscribe_token(first.pk, first.email_canonical)}/",
+        f"/en/start/link/{starting.make_token(started)}/",
+    ]
+
+    recompute_canonical_forms()
+
+    stored = dict(Signature.objects.values_list("pk", "email_canonical"))
+    assert stored == {
+        first.pk: "sara@example.net",
+        later.pk: "sara+b@example.net",
+        gmail.pk: "sara@gmail.com",
+        elsewhere.pk: "sara@example.net",
+    }
+    assert Petition.objects.get(pk=started.pk).starter_email_canonical == "sara@gmail.com"
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email="sara@example.net"))
+    assert Signature.objects.filter(petition=petition).count() == 3
+
+    confirm, unsubscribe, starter = old_links
+    assert client.post(confirm).status_code == 302
+    assert Signature.objects.get(pk=later.pk).status == Signature.Status.COUNTED
+    assert client.post(unsubscribe).status_code == 200
+    assert not Signature.objects.get(pk=first.pk).consent_contact
+    assert client.post(starter).status_code == 302

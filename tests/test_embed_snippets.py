@@ -4,6 +4,7 @@ each of them pointing at something that answers."""
 
 import re
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,7 +13,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 from petitions.snippets import snippets
-from tests.factories import make_petition
+from tests.factories import make_petition, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,66 @@ def test_the_starters_page_shows_the_same_snippets_once_published(client, settin
     assert f'<iframe src="https://petitions.example/fa/p/{petition.slug}/embed/"' in html
     assert f'src="https://petitions.example/fa/p/{petition.slug}/badge/"' in html
     assert "/en/p/" not in html.split("embed-snippets", 1)[1]
+
+
+HOSTILE_TITLE = (
+    'Save the "Green" park\'s <script>alert(1)</script><img src=x onerror=alert(2)> & co 🌳'
+)
+
+
+class Textareas(HTMLParser):
+    """Each textarea's value as a browser gives it: its content with character references
+    decoded once (html.parser treats textarea content as RCDATA, as browsers do)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._open: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "textarea":
+            self._open = dict(attrs)["id"]
+            self.values[self._open] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._open = None
+
+    def handle_data(self, data):
+        if self._open:
+            self.values[self._open] += data
+
+
+def textarea_values(html: str) -> dict[str, str]:
+    parser = Textareas()
+    parser.feed(html)
+    return parser.values
+
+
+@pytest.mark.parametrize("where", ["admin", "starter"])
+def test_every_copied_snippet_is_the_intended_html_with_a_hostile_title(client, settings, where):
+    settings.SITE_URL = "http://testserver"
+    petition = make_petition(
+        title_en=HOSTILE_TITLE,
+        title_fa='پارک «سبز» <script>alert(3)</script> & "ما"',
+        starter_email="starter@example.com",
+        starter_email_canonical="starter@example.com",
+    )
+    if where == "admin":
+        client.force_login(make_staff())
+        html = client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    else:
+        from petitions import starting
+
+        opened = client.post(f"/en/start/link/{starting.make_token(petition)}/")
+        html = client.get(opened.url).content.decode()
+    copied = textarea_values(html)
+    found = snippets(petition)
+    assert [s.language for s in found] == ["en", "fa"]
+    for snippet in found:
+        for kind in ("iframe", "loader", "badge"):
+            assert copied[f"embed-{snippet.language}-{kind}"] == str(getattr(snippet, kind))
+        oembed = Client().get("/oembed", {"url": snippet.page_url, "format": "json"}).json()
+        assert copied[f"embed-{snippet.language}-iframe"] == oembed["html"]
+    assert "<script>alert" not in copied["embed-en-iframe"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in copied["embed-en-loader"]

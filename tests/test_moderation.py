@@ -329,3 +329,12 @@ def test_privacy_page_in_both_languages(client):
     fa = client.get("/fa/privacy/").content.decode()
     assert 'lang="fa" dir="rtl"' in fa
     assert "اطلاعات شما هنگام امضا" in fa
+
+
+def test_a_googlemail_domain_finds_the_signatures_compared_under_gmail():
+    petition = make_petition()
+    make_signature(petition, email="sara@googlemail.com")
+    make_signature(petition, email="reza@gmail.com")
+    make_signature(petition, email="lena@example.com")
+    assert Signature.objects.email_domain("GoogleMail.com").count() == 2
+    assert Signature.objects.email_domain("@gmail.com").count() == 2

@@ -95,3 +95,18 @@ def test_plain_ascii_comes_out_as_the_full_rules_make_it(typed, multiline):
     from signatures.normalise import _clean_any_text
 
     assert clean_text(typed, multiline=multiline) == _clean_any_text(typed, multiline=multiline)
+
+
+@pytest.mark.parametrize(
+    ("typed", "compared"),
+    [
+        ("sara+a@example.net", "sara@example.net"),
+        ("Sara+News+2026@Example.NET", "sara@example.net"),
+        ("s.ara@example.net", "s.ara@example.net"),  # a dot is a letter elsewhere
+        ("s.ara@gmail.com", "sara@gmail.com"),
+        ("S.Ara+petitions@GoogleMail.com", "sara@gmail.com"),
+        ("+sara@example.net", "+sara@example.net"),  # nothing before the tag: kept whole
+    ],
+)
+def test_the_canonical_email_is_one_per_mailbox(typed, compared):
+    assert canonical_email(typed) == compared

@@ -56,3 +56,14 @@ def test_without_mirrors_or_onion_the_page_does_not_mention_them(client, setting
     assert "Tor Browser" not in html
     assert "can also be reached at" not in html
     assert elements(html, "a", href=f"mailto:{settings.PRIVACY_CONTACT}")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "without anything from a “+” to the @, and for Gmail without dots"),
+        ("fa", "بدون آنچه از «+» تا @ آمده، و در جیمیل بدون نقطه‌های پیش از @"),
+    ],
+)
+def test_the_privacy_page_says_how_addresses_are_compared(client, language, words):
+    assert words in client.get(f"/{language}/privacy/").content.decode()

@@ -1,6 +1,7 @@
 // Copy buttons for the petition's embed code in the admin (issue 17; templates/petitions/_embed_snippets.html); without a clipboard the
 // buttons stay hidden and the code is selected by hand.
-(function () {
+// The admin puts its media in the <head>, before the buttons exist: start once the page is parsed.
+document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   if (!navigator.clipboard) return;
   var buttons = document.querySelectorAll("[data-copy]");
@@ -15,4 +16,4 @@
       });
     });
   }
-})();
+});

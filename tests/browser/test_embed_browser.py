@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from petitions.snippets import snippets
 from signatures.models import Signature
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
-from tests.factories import make_petition
+from tests.factories import make_petition, make_staff
 
 
 @pytest.fixture(autouse=True)
@@ -239,3 +239,48 @@ def test_a_returning_reader_signs_with_one_click_in_the_widget_on_the_same_site_
         widget = page.frame_locator("iframe")
         expect(widget.locator("#id_name")).to_be_visible()
         expect(widget.get_by_role("button", name="Sign now with a click")).to_have_count(0)
+
+
+HOSTILE_TITLES = {
+    "en": 'Save the "Green" park\'s <script>alert(1)</script><img src=x onerror=alert(2)> & co 🌳',
+    "fa": 'پارک «سبز» را نجات دهید "<script>alert(3)</script><img src=x onerror=alert(4)> & 🌳',
+}
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_embed_code_copied_from_the_admin_shows_a_hostile_title_as_text(
+    cookieless_page, live_server, transactional_db, language
+):
+    """What the Copy buttons put on the clipboard, pasted into another site's page, is the
+    widget with the title as text: no script of the title runs there."""
+    petition = make_petition(title_en=HOSTILE_TITLES["en"], title_fa=HOSTILE_TITLES["fa"])
+    make_staff()
+    page = cookieless_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page.goto(
+        f"{live_server.url}/admin/login/?next=/admin/petitions/petition/{petition.pk}/change/"
+    )
+    page.fill("#id_username", "organiser")
+    page.fill("#id_password", "a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    copied = []
+    for kind in ("iframe", "loader", "badge"):
+        page.locator(f'[data-copy="#embed-{language}-{kind}"]').click()
+        copied.append(page.evaluate("() => navigator.clipboard.readText()"))
+        assert copied[-1] == page.locator(f"#embed-{language}-{kind}").input_value()
+
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    with host_site(blog_post("\n".join(copied))) as host:
+        page.goto(host)
+        frames = page.locator("iframe")
+        expect(frames).to_have_count(3)  # the frame, the one the loader makes, the badge
+        for n in range(3):
+            expect(frames.nth(n)).to_have_attribute("title", HOSTILE_TITLES[language])
+        for n in (0, 1):
+            expect(page.frame_locator(f"iframe >> nth={n}").locator("#id_name")).to_be_visible()
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)  # time for an injected onerror to fire
+        assert page.locator("img").count() == 0
+        assert page.locator("script").count() == 1  # the loader's own
+    assert dialogs == []
