@@ -3,6 +3,7 @@ import threading
 from importlib import import_module
 
 import pytest
+from django.core import signing
 from django.db import connection
 from django.test import Client
 
@@ -144,11 +145,16 @@ def test_existing_rows_take_the_mailbox_form_and_their_emailed_links_still_work(
     started = make_petition(
         starter_email="S.Ara+x@gmail.com", starter_email_canonical="s.ara+x@gmail.com"
     )
-    old_links = [
-        f"/en/confirm/{confirmation.make_token(later)}/",
-        f"/en/unsubscribe/{mailing.unsubscribe_token(first.pk, first.email_canonical)}/",
-        f"/en/start/link/{starting.make_token(started)}/",
-    ]
+
+    def mailed_before(pk, email_canonical, salt):
+        # Links mailed before this change signed the address itself, in its old canonical form.
+        return signing.dumps([pk, email_canonical], salt=salt, compress=True)
+
+    confirm = mailed_before(later.pk, later.email_canonical, confirmation.TOKEN_SALT)
+    unsubscribe = mailed_before(first.pk, first.email_canonical, mailing.UNSUBSCRIBE_SALT)
+    starter = mailed_before(started.pk, started.starter_email_canonical, starting.TOKEN_SALT)
+    old_links = [f"/en/confirm/{confirm}/", f"/en/unsubscribe/{unsubscribe}/"]
+    old_links.append(f"/en/start/link/{starter}/")
 
     recompute_canonical_forms()
 
