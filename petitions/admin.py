@@ -79,8 +79,40 @@ class BilingualFields:
         return field
 
 
+class PetitionAdminForm(forms.ModelForm):
+    """The petition as the organiser read it: a save is refused when someone else (a starter, a
+    moderator's decision, another organiser) changed the petition since the form was shown, so
+    that a form left open never writes old text or an old status over theirs."""
+
+    read_version = forms.CharField(
+        label=_("version you read"), widget=forms.HiddenInput, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["read_version"].initial = self.instance.edit_version
+
+    def clean(self):
+        cleaned = super().clean()
+        read = cleaned.get("read_version")
+        if self.instance.pk and read:
+            # The admin saves inside a transaction: the lock holds until this save is written.
+            current = Petition.objects.select_for_update().filter(pk=self.instance.pk).first()
+            if current is not None and current.edit_version != read:
+                raise ValidationError(
+                    _(
+                        "This petition was changed by someone else since you opened it. Open it "
+                        "again to see the current text before you save."
+                    ),
+                    code="changed",
+                )
+        return cleaned
+
+
 @admin.register(Petition)
 class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
+    form = PetitionAdminForm
     list_display = (
         "title_en",
         "title_fa",
@@ -112,7 +144,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     # Each row puts the English and Persian versions of one field side by side, so an organiser
     # can check one against the other line by line.
     fieldsets = (
-        (None, {"fields": ("status", "slug", "preview_links")}),
+        (None, {"fields": ("status", "slug", "preview_links", "read_version")}),
         (
             _("Who and to whom"),
             {

@@ -593,6 +593,11 @@ class Petition(models.Model):
     def reviewed_version(self) -> str:
         return version_of(self, self.REVIEWED_FIELDS)
 
+    @property
+    def edit_version(self) -> str:
+        """What an organiser's form must not overwrite unseen: the reviewed text and the state."""
+        return version_of(self, (*self.REVIEWED_FIELDS, "status", "slug"))
+
     def is_complete_in(self, language: str) -> bool:
         return all(getattr(self, f"{name}_{language}").strip() for name in TRANSLATED_FIELDS)
 

@@ -76,3 +76,42 @@ def test_admin_refuses_to_open_a_petition_with_half_its_persian_text(admin_clien
     assert response.status_code == 302
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN
+
+
+def test_an_organisers_form_left_open_does_not_overwrite_a_later_change(admin_client):
+    """The form was read, then the petition changed (here: a moderator published a new title);
+    saving the old form is refused and changes nothing. Opened again, it saves."""
+    petition = make_petition(status=Petition.Status.DRAFT, title_en="Read title")
+    html = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
+    read_version = elements(html, "input", name="read_version")[0]["value"]
+    data = {
+        field: getattr(petition, field)
+        for field in (
+            "slug",
+            "starter_name",
+            "addressed_to_en",
+            "addressed_to_fa",
+            "title_en",
+            "title_fa",
+            "summary_en",
+            "summary_fa",
+            "letter_en",
+            "letter_fa",
+        )
+    } | {"status": "draft", "original_language": "en", "goal": "1000", "signer_list": "full"}
+    Petition.objects.filter(pk=petition.pk).update(
+        title_en="Changed meanwhile", status=Petition.Status.OPEN
+    )
+
+    url = f"/admin/petitions/petition/{petition.pk}/change/"
+    response = admin_client.post(url, data | {"read_version": read_version})
+    assert response.status_code == 200
+    assert "changed by someone else since you opened it" in response.content.decode()
+    petition.refresh_from_db()
+    assert (petition.title_en, petition.status) == ("Changed meanwhile", Petition.Status.OPEN)
+
+    html = admin_client.get(url).content.decode()
+    fresh = elements(html, "input", name="read_version")[0]["value"]
+    assert admin_client.post(url, data | {"read_version": fresh}).status_code == 302
+    petition.refresh_from_db()
+    assert petition.title_en == "Read title"
