@@ -91,34 +91,12 @@ def show_name_box(html: str) -> dict:
     return box
 
 
-def test_show_my_name_starts_unticked_on_a_persian_page(client):
-    petition = make_petition()
-    box = show_name_box(client.get(f"/fa/p/{petition.slug}/").content.decode())
-    assert "checked" not in box
-    box = show_name_box(client.get(f"/fa/p/{petition.slug}/embed/").content.decode())
-    assert "checked" not in box
-
-
-def test_show_my_name_starts_ticked_on_an_english_page_but_says_it_is_off_for_iran(client):
+def test_show_my_name_says_why_it_starts_unticked(client):
     petition = make_petition()
     html = client.get(f"/en/p/{petition.slug}/").content.decode()
     box = show_name_box(html)
-    assert "checked" in box
-    # The page script unticks it when Iran is chosen (tests/browser/test_slow_connection_browser).
-    assert box["data-untick-for"] == "IR"
     assert elements(html, "p", id=box["aria-describedby"])
-    assert "This starts unticked for anyone in Iran" in html
-
-
-def test_show_my_name_is_off_whenever_the_form_starts_with_iran():
-    from signatures.forms import SignForm
-
-    assert SignForm(petition_id=1, language="fa")["show_name"].value() is False
-    assert (
-        SignForm(petition_id=1, language="en", initial={"country": "IR"})["show_name"].value()
-        is False
-    )
-    assert SignForm(petition_id=1, language="en")["show_name"].value() is True
+    assert "Left unticked, you are counted but not named" in html
 
 
 def test_unticked_means_not_shown(client):
@@ -208,3 +186,19 @@ def test_the_cookie_of_a_signer_elsewhere_keeps_the_city_for_one_click(client):
         sign_form_data(petition, name="Tom Smith", country="GB", locality=OTHER_CITY),
     )
     assert remembered(client)["locality"] == OTHER_CITY
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_show_my_name_starts_unticked_until_the_signer_ticks_it_without_javascript(
+    client, language
+):
+    """Without the page's script nothing unticks the box when Iran is chosen (Tor Browser's
+    "Safest" mode): so it starts unticked for everyone, and a signer in Iran who leaves it is
+    not listed."""
+    petition = make_petition()
+    for path in ("", "embed/"):
+        box = show_name_box(client.get(f"/{language}/p/{petition.slug}/{path}").content.decode())
+        assert "checked" not in box
+    data = sign_form_data(petition, name="Zohreh Bahadori", country="IR", show_name=None)
+    assert client.post(f"/{language}/p/{petition.slug}/sign/", data).status_code == 302
+    assert Signature.objects.get(petition=petition).show_name is False
