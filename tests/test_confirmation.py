@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from signatures.confirmation import TOKEN_SALT
 from signatures.models import Signature, SignatureCount
-from tests.factories import make_petition, sign_form_data
+from tests.factories import make_petition, one_click_data, sign_form_data
 
 # Emails are queued when the signature commits, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -173,7 +173,7 @@ def test_a_confirmed_supporter_signs_the_next_petition_in_one_click(client, mail
     other = make_petition(requires_confirmation=True)
     html = client.get(f"/en/p/{other.slug}/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
-    response = client.post(f"/en/p/{other.slug}/sign/", {"one_click": "1"})
+    response = client.post(f"/en/p/{other.slug}/sign/", one_click_data(client, other))
     assert not response.url.endswith("?check=email")
     assert counted(other) == 1
     assert len(mailbox.messages) == 1  # no second email

@@ -7,7 +7,7 @@ from django.core.cache import caches
 
 from signatures import supporter
 from signatures.models import Signature, recent_cache_key
-from tests.factories import make_petition, make_signature, sign_form_data
+from tests.factories import make_petition, make_signature, one_click_data, sign_form_data
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,9 @@ def test_a_signer_in_iran_signing_with_one_click_is_listed_without_a_city(client
         f"/en/p/{first.slug}/sign/",
         sign_form_data(first, name="Sara Karimi", country="IR", locality=IRAN_CITY),
     )
-    assert client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"}).status_code == 302
+    assert (
+        client.post(f"/en/p/{second.slug}/sign/", one_click_data(client, second)).status_code == 302
+    )
     signature = Signature.objects.get(petition=second)
     # The first signature keeps the city for the moderators; the cookie, and so one click, none.
     assert Signature.objects.get(petition=first).locality == IRAN_CITY
@@ -155,7 +157,10 @@ def test_one_click_from_a_cookie_older_than_the_choice_does_not_show_the_name(cl
     petition = make_petition()
     old = {"name": "Zohreh Bahadori", "email": "z@example.com", "country": "IR", "locality": ""}
     client.cookies[supporter.COOKIE_NAME] = signing.dumps(old, salt=supporter.COOKIE_SALT)
-    assert client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"}).status_code == 302
+    assert (
+        client.post(f"/en/p/{petition.slug}/sign/", one_click_data(client, petition)).status_code
+        == 302
+    )
     assert Signature.objects.get(petition=petition).show_name is False
 
 
@@ -175,7 +180,7 @@ def test_the_cookie_of_a_signer_in_iran_keeps_no_city(client):
 
     # One click on the next petition signs without a city too.
     other = make_petition()
-    client.post(f"/fa/p/{other.slug}/sign/", {"one_click": "1"})
+    client.post(f"/fa/p/{other.slug}/sign/", one_click_data(client, other))
     assert Signature.objects.get(petition=other).locality == ""
 
 
