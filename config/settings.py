@@ -191,6 +191,9 @@ SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
 # The full form must take a person at least this long to fill in (seconds).
 SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)
+# A one-click button must have been shown this long before it signs (seconds): the second click
+# of a double click on a window opened under the pointer comes sooner.
+SIGN_MIN_CLICK_SECONDS = env.float("SIGN_MIN_CLICK_SECONDS", default=1.0)
 
 # Console by default so that nothing leaves a development machine; smtp://user:pass@host:587
 # in production.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("p/<slug:slug>/", views.detail, name="detail"),
     path("p/<slug:slug>/sign/", views.sign, name="sign"),
+    path("p/<slug:slug>/not-you/", views.not_you, name="not_you"),
     path("p/<slug:slug>/thanks/", views.thanks, name="thanks"),
     path("p/<slug:slug>/count.json", views.count_json, name="count"),
     path("p/<slug:slug>/countries.json", views.countries_json, name="countries"),

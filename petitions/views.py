@@ -107,8 +107,11 @@ def only_in(request, petition: Petition):
     return cache_like_the_page(response, not petition.is_public)
 
 
-def render_petition(request, petition: Petition, *, form=None, status: int = 200):
-    """The petition page; also what a sign form with errors is answered with."""
+def render_petition(
+    request, petition: Petition, *, form=None, status: int = 200, click_error: str = ""
+):
+    """The petition page; also what a sign form with errors, or a refused one click, is
+    answered with."""
     language = translation.get_language()
     remembered = supporter.recall(request)
     # "Not you?" asks for the full form; so does a form that came back with errors.
@@ -130,6 +133,8 @@ def render_petition(request, petition: Petition, *, form=None, status: int = 200
         "last_signed_at": snapshot.last_signed_at,
         "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
+        "one_click_token": one_click_token(petition, remembered) if one_click else "",
+        "click_error": click_error,
         "already_signed": one_click and remembered.has_signed(petition.pk),
         "recent_signers": counting.recent_signers(petition),
         "country_counts": by_country(counting.country_counts(petition)),
@@ -218,6 +223,8 @@ TOO_MANY = gettext_lazy(
     "Please wait a few minutes and try again."
 )
 CLOSED = gettext_lazy("This petition is closed and no longer takes signatures.")
+PRESS_AGAIN = gettext_lazy("Please check the name and press the button again.")
+TYPE_FIRST_NAME = gettext_lazy("Please type your first name to sign.")
 
 
 # No CSRF cookie: the form is protected by the browser's own word on where it was sent from
@@ -242,6 +249,11 @@ def sign(request, slug):
     ip_hash = signing.hash_ip(client_ip(request))
     remembered = supporter.recall(request)
     one_click = remembered is not None and bool(request.POST.get("one_click"))
+    if one_click:
+        refusal = one_click_refusal(request, petition, remembered, embed)
+        if refusal:
+            # The button again, with a new token: a person presses it again; nothing is signed.
+            return show_again(request, page_again(petition), click_error=refusal, status=400)
     form = None if one_click else sign_form(petition, language, request.POST)
     valid = one_click or form.is_valid()
 
@@ -321,6 +333,40 @@ def sign(request, slug):
     return response
 
 
+def one_click_token(petition: Petition, remembered) -> str:
+    return abuse.one_click_token(petition.pk, remembered.email)
+
+
+def one_click_refusal(request, petition: Petition, remembered, embed: bool) -> str:
+    """Why this one click does not sign, or "". It must carry the token of a button shown to
+    this supporter, on this petition, long enough ago for a person to have seen it. In the
+    widget the reader also types their first name: a site that frames the widget unseen can
+    steer a reader's clicks onto it, but cannot type for them."""
+    age = abuse.one_click_token_age(request.POST["one_click"], petition.pk, remembered.email)
+    if age is None or age < settings.SIGN_MIN_CLICK_SECONDS:
+        return PRESS_AGAIN
+    if embed and not remembered.is_first_name(request.POST.get("first_name", "")):
+        return TYPE_FIRST_NAME
+    return ""
+
+
+# No CSRF cookie, like sign: a widget's frame gets none. At worst another site makes a reader
+# type their details again; from_another_site still refuses what browsers say came from one.
+@csrf_exempt
+@require_POST
+def not_you(request, slug):
+    """ "Not you?": this browser forgets the supporter (both cookies), then shows the form."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    if abuse.from_another_site(request):
+        return render(request, "403.html", status=403)
+    if request.POST.get("embed") == "1":
+        response = HttpResponseRedirect(petition.get_embed_url())
+    else:
+        response = HttpResponseRedirect(petition.get_absolute_url() + "#sign")
+    supporter.forget(response)
+    return response
+
+
 def closed(request, petition: Petition, embed: bool):
     if embed:
         # The widget says so itself; an iframe of another site keeps no message cookie.
@@ -371,7 +417,9 @@ def embed(request, slug):
     return render_widget(request, petition)
 
 
-def render_widget(request, petition: Petition, *, form=None, status: int = 200):
+def render_widget(
+    request, petition: Petition, *, form=None, status: int = 200, click_error: str = ""
+):
     """The widget; also what a sign form posted from it with errors is answered with. Cached as
     the petition page is: the same bytes for every reader, whichever site frames it (its script
     fills in that site's host), and private once it shows one reader's errors or offers a
@@ -387,6 +435,8 @@ def render_widget(request, petition: Petition, *, form=None, status: int = 200):
         "goal": snapshot.goal,
         "form": form or sign_form(petition, language),
         "remembered": remembered if one_click else None,
+        "one_click_token": one_click_token(petition, remembered) if one_click else "",
+        "click_error": click_error,
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
         "page_url": site_url(petition.get_absolute_url()),

@@ -18,13 +18,16 @@ from django.core import signing
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError
+from django.utils.crypto import salted_hmac
 
 from . import caching
 from .models import BlockedAttempt, RateCounter
+from .normalise import canonical_email
 
 log = logging.getLogger("signatures.abuse")
 
 FORM_TOKEN_SALT = "signatures.form-token"  # noqa: S105 - a namespace, not a secret
+ONE_CLICK_SALT = "signatures.one-click"
 # A page left open for up to a week still signs; an older token is treated as forged, and the
 # form asks to press Sign again, with everything typed kept.
 FORM_TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -69,6 +72,36 @@ def form_token_age(token: str, petition_id: int) -> float | None:
     if token_petition != petition_id or age > FORM_TOKEN_MAX_AGE:
         return None
     return max(age, 0.0)
+
+
+def one_click_token(petition_id: int, email: str, issued_at: float | None = None) -> str:
+    """The one-click form's token: which petition, for whose cookie (a keyed digest of its
+    address) and when the button was shown. Only the private page that offers one click carries
+    it, so a page of another site cannot post one click for a reader whose browser sends neither
+    Origin nor Sec-Fetch-Site, and a click on a button shown a moment ago can be told apart."""
+    issued_ms = round(1000 * (time.time() if issued_at is None else issued_at))
+    return signing.Signer(salt=ONE_CLICK_SALT).sign_object(
+        [petition_id, _supporter_digest(email), issued_ms]
+    )
+
+
+def one_click_token_age(token: str, petition_id: int, email: str) -> float | None:
+    """Seconds since the one-click button with this token was shown; None unless it was shown
+    for this petition to the supporter with this address, within FORM_TOKEN_MAX_AGE."""
+    try:
+        token_petition, digest, issued_ms = signing.Signer(salt=ONE_CLICK_SALT).unsign_object(token)
+        age = time.time() - issued_ms / 1000
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if token_petition != petition_id or digest != _supporter_digest(email):
+        return None
+    if age > FORM_TOKEN_MAX_AGE:
+        return None
+    return max(age, 0.0)
+
+
+def _supporter_digest(email: str) -> str:
+    return salted_hmac(ONE_CLICK_SALT, canonical_email(email), algorithm="sha256").hexdigest()[:16]
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")

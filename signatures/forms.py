@@ -19,9 +19,6 @@ from .normalise import canonical_email, clean_code, clean_text, collation_key, n
 # Where the page's language makes a fair guess at the signer's country. English is spoken in too
 # many places to guess.
 COUNTRY_GUESS = {"fa": "IR"}
-# Pages whose readers are mostly in Iran or have family there: "show my name" starts unticked.
-# The page's script unticks it too whenever Iran is chosen (static/js/petition.js; issue 20).
-NAME_HIDDEN_FIRST = frozenset({"fa"})
 
 NAME_PROBLEMS = {
     "formula": _("Please write your name without a leading = + - or @."),
@@ -124,12 +121,13 @@ class SignForm(forms.Form):
     show_name = forms.BooleanField(
         label=_("Show my first name and initial on this petition"),
         help_text=_(
-            "This starts unticked for anyone in Iran, because a name on a public list can put "
-            "you or your family in danger."
+            "Left unticked, you are counted but not named: a name on a public list can put "
+            "someone in Iran, or their family, in danger."
         ),
         required=False,
-        initial=True,
-        widget=forms.CheckboxInput(attrs={"data-untick-for": "IR"}),
+        # Unticked for everyone, not only once Iran is chosen: that takes the page's script, which
+        # Tor Browser's "Safest" mode does not run (issue 20).
+        initial=False,
     )
     consent_contact = forms.BooleanField(
         label=_("Email me about this campaign. The organiser will see my name and email."),
@@ -160,8 +158,6 @@ class SignForm(forms.Form):
             self.initial["started"] = form_token(petition_id, now - now % FORM_TOKEN_STEP_SECONDS)
             if language in COUNTRY_GUESS:
                 self.initial.setdefault("country", COUNTRY_GUESS[language])
-            if language in NAME_HIDDEN_FIRST or self.initial.get("country") == "IR":
-                self.initial.setdefault("show_name", False)
 
     @property
     def started_token(self) -> str:

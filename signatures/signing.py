@@ -73,7 +73,9 @@ def sign(
     """Add a signature and count it, both or neither.
 
     On a petition that needs email confirmation the signature waits, uncounted, for the signer
-    to confirm, unless `confirmed` says this browser already proved the address.
+    to confirm, unless `confirmed` says this browser already proved the address. Signing again
+    while it waits replaces its details: whoever typed the address first may not be its owner,
+    and the owner confirms what they typed last.
     Returns False when this email had already signed: the caller must answer exactly as for a new
     signature, so that the form cannot be used to find out who signed.
     """
@@ -82,23 +84,26 @@ def sign(
     canonical = canonical_email(email)
     pending = petition.requires_confirmation and not confirmed
     now = timezone.now()
+    details = {
+        "name": name,
+        "email": email,
+        "country": country,
+        "locality": locality,
+        "comment": comment,
+        "show_name": show_name,
+        "consent_contact": consent_contact,
+        "language": language,
+        "source": source,
+        "listing": petition.signer_list,
+    }
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
                 petition_id=petition.pk,
-                name=name,
-                email=email,
                 email_canonical=canonical,
-                country=country,
-                locality=locality,
-                comment=comment,
-                show_name=show_name,
-                listing=petition.signer_list,
-                consent_contact=consent_contact,
-                language=language,
                 ip_hash=ip_hash,
                 rate_checked=rate_checked,
-                source=source,
+                **details,
                 status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
                 created_at=now,
                 confirmed_at=now if confirmed else None,
@@ -114,11 +119,36 @@ def sign(
         if existing is None:
             raise
         if existing.status == Signature.Status.PENDING:
-            queue_confirmation(existing)  # lost the email? here it is again, within reason
+            existing = replace_pending(existing, details, confirmed=confirmed, now=now)
+            if existing.status == Signature.Status.PENDING:
+                queue_confirmation(existing)  # lost the email? here it is again, within reason
         return False
     # The cached count is left to expire within its second rather than dropped here: under load
     # it is counted again once a second whatever we do.
     return True
+
+
+def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now) -> Signature:
+    """A pending signature takes the details of a new submission for its address, and is counted
+    if that browser already proved the address. Unchanged if it stopped waiting meanwhile."""
+    with transaction.atomic():
+        locked = (
+            Signature.objects.select_for_update()
+            .filter(pk=signature.pk, status=Signature.Status.PENDING)
+            .first()
+        )
+        if locked is None:
+            return signature
+        for field, value in details.items():
+            setattr(locked, field, value)
+        fields = list(details)
+        if confirmed:
+            locked.status = Signature.Status.COUNTED
+            locked.confirmed_at = now
+            fields += ["status", "confirmed_at"]
+            SignatureCount.add(locked.petition_id, 1)
+        locked.save(update_fields=fields)
+    return locked
 
 
 def confirm(signature_id: int, email_canonical: str) -> Signature:

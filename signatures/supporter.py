@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 
 from .models import PLACE_NEVER_SHOWN
+from .normalise import clean_text
 
 COOKIE_NAME = "supporter"
 # The widget's copy, kept by a browser inside another site's frame (issue 17). A SameSite=Lax
@@ -48,6 +49,13 @@ class Supporter:
     def short_name(self) -> str:
         """'Sara Karimi' -> 'Sara K.': enough for the button, not a full identity."""
         return short_name(self.name)
+
+    def is_first_name(self, typed: str) -> bool:
+        """Whether `typed` starts with the first name this browser signed with, in any case and
+        however its letters were keyed (Arabic or Persian Yeh)."""
+        typed_words = clean_text(typed).casefold().split()
+        own_words = clean_text(self.name).casefold().split()
+        return bool(typed_words and own_words) and typed_words[0] == own_words[0]
 
     def has_signed(self, petition_id: int) -> bool:
         return petition_id in self.signed
@@ -107,4 +115,7 @@ def embed_cookie(value: str, max_age: int) -> str:
 
 
 def forget(response) -> None:
+    """Both copies: the page's, and the widget's, which only a Set-Cookie with its own attributes
+    (Partitioned) from inside the same frame's partition deletes."""
     response.delete_cookie(COOKIE_NAME, samesite="Lax")
+    response["Set-Cookie"] = embed_cookie("", 0)

@@ -1,9 +1,12 @@
+from dataclasses import replace
+
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
 from . import confirmation, signing, supporter
 from .models import Signature
+from .normalise import canonical_email
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -40,14 +43,9 @@ def confirm(request, token):
     except signing.CannotConfirm:
         return render(request, "signatures/confirm.html", {"state": "invalid"}, status=400)
     response = redirect(signature.petition.get_thanks_url() + "?confirmed=1")
-    supporter.remember(
-        response,
-        supporter.Supporter(
-            name=signature.name,
-            email=signature.email,
-            country=str(signature.country),
-            locality=signature.locality,
-            confirmed=True,
-        ),
-    )
+    # Remembered as what this browser typed for the address, never as the row: someone else may
+    # have signed with this address first. A browser that typed nothing for it remembers no one.
+    remembered = supporter.recall(request)
+    if remembered and canonical_email(remembered.email) == signature.email_canonical:
+        supporter.remember(response, replace(remembered, confirmed=True))
     return response

@@ -6,7 +6,7 @@ import pytest
 
 from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from signatures.models import BlockedAttempt, RateCounter, Signature
-from tests.factories import make_petition, sign_form_data
+from tests.factories import make_petition, one_click_data, sign_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ def test_repeated_refusals_are_tallied_not_stored_one_by_one(client, settings):
 def test_one_click_is_protected_by_its_signed_cookie_not_the_timer(client):
     first, second = make_petition(), make_petition()
     sign(client, first)
-    response = client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"})
+    response = client.post(f"/en/p/{second.slug}/sign/", one_click_data(client, second))
     assert response.status_code == 302
     assert Signature.objects.filter(petition=second).count() == 1
 

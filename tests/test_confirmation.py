@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from signatures.confirmation import TOKEN_SALT
 from signatures.models import Signature, SignatureCount
-from tests.factories import make_petition, sign_form_data
+from tests.factories import make_petition, one_click_data, sign_form_data
 
 # Emails are queued when the signature commits, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -173,7 +173,7 @@ def test_a_confirmed_supporter_signs_the_next_petition_in_one_click(client, mail
     other = make_petition(requires_confirmation=True)
     html = client.get(f"/en/p/{other.slug}/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
-    response = client.post(f"/en/p/{other.slug}/sign/", {"one_click": "1"})
+    response = client.post(f"/en/p/{other.slug}/sign/", one_click_data(client, other))
     assert not response.url.endswith("?check=email")
     assert counted(other) == 1
     assert len(mailbox.messages) == 1  # no second email
@@ -195,3 +195,52 @@ def test_one_click_petitions_need_no_email(client, mailbox):
     sign(client, open_petition)
     assert mailbox.messages == []
     assert counted(open_petition) == 1
+
+
+def test_the_owner_signing_after_a_squatter_confirms_their_own_details(client, mailbox, petition):
+    from django.test import Client
+
+    from signatures import supporter
+
+    squatter = Client()
+    sign(squatter, petition, name="Attacker Chosen", email="target@example.com", country="KP")
+    sign(client, petition, name="Sara Karimi", email="target@example.com", country="DE")
+    link = link_in(mailbox.messages[-1])
+    assert "Sara Karimi" in client.get(link).content.decode()
+
+    client.post(link)
+
+    signature = Signature.objects.get(petition=petition)
+    assert (signature.name, signature.country.code) == ("Sara Karimi", "DE")
+    assert signature.status == Signature.Status.COUNTED
+    kept = signing.loads(client.cookies["supporter"].value, salt=supporter.COOKIE_SALT)
+    assert (kept["name"], kept["country"], kept["confirmed"]) == ("Sara Karimi", "DE", True)
+
+
+def test_confirming_remembers_what_this_browser_typed_never_the_rows_name(
+    client, mailbox, petition
+):
+    from django.test import Client
+
+    from signatures import supporter
+
+    sign(client, petition, name="Sara Karimi", email="target@example.com", country="DE")
+    sign(Client(), petition, name="Attacker Chosen", email="target@example.com", country="KP")
+
+    client.post(link_in(mailbox.messages[-1]))
+
+    kept = signing.loads(client.cookies["supporter"].value, salt=supporter.COOKIE_SALT)
+    assert (kept["name"], kept["country"], kept["confirmed"]) == ("Sara Karimi", "DE", True)
+
+
+def test_confirming_in_a_browser_that_typed_nothing_remembers_no_one(client, mailbox, petition):
+    from django.test import Client
+
+    sign(Client(), petition, name="Attacker Chosen", email="target@example.com", country="KP")
+
+    response = client.post(link_in(mailbox.messages[-1]))
+
+    assert response.status_code == 302
+    assert "supporter" not in response.cookies
+    other = make_petition()
+    assert "Sign as" not in client.get(f"/en/p/{other.slug}/").content.decode()

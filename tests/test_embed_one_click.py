@@ -1,7 +1,7 @@
 """One click in the widget for a returning reader (issue 17): after signing inside another site's
 frame, the browser may keep a partitioned cookie (SameSite=None; Secure; Partitioned) for that
-site, and the widget then offers "Sign now with a click" there. Without it the widget is the same
-public form for everyone."""
+site, and the widget then offers to sign as them there once they type their first name. Without
+it the widget is the same public form for everyone."""
 
 from http.cookies import SimpleCookie
 
@@ -65,29 +65,30 @@ def test_a_returning_reader_is_offered_one_click_in_the_widget_privately():
     petition = make_petition()
     _reader, response = widget_with_cookie(petition)
     html = response.content.decode()
-    assert "Sign now with a click" in html
-    assert "Sara K." in html
+    assert "To sign as <bdi>Sara K.</bdi>, type your first name" in html
+    assert elements(html, "input", name="first_name")
     assert 'name="email"' not in html
     assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
-    # "Not you?" shows the full form in the same frame.
-    assert elements(html, "a", href="?form=full")
+    # "Not you?" forgets the reader in the same frame.
+    assert [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
 
 
-def test_the_persian_widget_says_sign_now_with_a_click_in_persian():
+def test_the_persian_widget_asks_for_the_first_name_in_persian():
     petition = make_petition()
     _reader, response = widget_with_cookie(petition, language="fa")
-    assert "اکنون با یک کلیک امضا کنید" in response.content.decode()
+    assert "نام کوچک خود را بنویسید" in response.content.decode()
 
 
 def test_not_you_shows_the_full_form_in_the_widget():
     petition = make_petition()
     _reader, response = widget_with_cookie(petition, form="full")
     html = response.content.decode()
-    assert 'name="email"' in html and "Sign now with a click" not in html
+    assert 'name="email"' in html and 'name="first_name"' not in html
     assert "private" in response["Cache-Control"]
 
 
-def test_one_click_in_the_widget_signs_and_shows_the_widgets_thanks():
+def test_one_click_in_the_widget_signs_and_shows_the_widgets_thanks(settings):
+    settings.SIGN_MIN_CLICK_SECONDS = 0
     petition = make_petition()
     reader, response = widget_with_cookie(petition)
     html = response.content.decode()
@@ -97,7 +98,8 @@ def test_one_click_in_the_widget_signs_and_shows_the_widgets_thanks():
         for field in elements(html, "input", type="hidden")
         if field.get("name")
     }
-    assert hidden["embed"] == "1" and hidden["one_click"] == "1"
+    assert hidden["embed"] == "1" and hidden["one_click"]
+    hidden["first_name"] = "Sara"
     hidden["source"] = "widget:blog.example.net"  # what the widget's script fills in
     signed = reader.post(form["action"], hidden, headers=BROWSER)
     assert signed.status_code == 302
@@ -110,7 +112,7 @@ def test_a_widget_without_the_cookie_stays_public_and_offers_the_form():
     petition = make_petition()
     response = Client().get(f"/en/p/{petition.slug}/embed/")
     assert "public" in response["Cache-Control"]
-    assert "Sign now with a click" not in response.content.decode()
+    assert 'name="first_name"' not in response.content.decode()
 
 
 def test_a_reader_who_signed_in_this_frame_is_told_so_with_the_share_links():
@@ -121,5 +123,59 @@ def test_a_reader_who_signed_in_this_frame_is_told_so_with_the_share_links():
     reader.cookies = SimpleCookie({name: value})
     html = reader.get(f"/en/p/{petition.slug}/embed/").content.decode()
     assert "You signed this petition." in html
-    assert "Sign now with a click" not in html
+    assert 'name="first_name"' not in html
     assert "https://t.me/share/url?url=" in html
+
+
+def one_click_fields(html: str) -> dict:
+    return {
+        field["name"]: field.get("value") or ""
+        for field in elements(html, "input")
+        if field.get("name") and field.get("type") != "submit"
+    }
+
+
+def test_a_blind_click_on_the_widget_signs_nothing(settings):
+    """A site that frames the widget invisibly over a bait button gets the reader's clicks, and
+    double clicks, but cannot type the reader's first name for them."""
+    settings.SIGN_MIN_CLICK_SECONDS = 0
+    victim = make_petition()
+    reader, response = widget_with_cookie(victim)
+    html = response.content.decode()
+    (form,) = elements(html, "form", class_="one-click")
+    fields = {k: v for k, v in one_click_fields(html).items() if k != "first_name"}
+
+    for _click in range(2):
+        signed = reader.post(form["action"], fields, headers=BROWSER)
+        assert signed.status_code == 400
+
+    assert not Signature.objects.filter(petition=victim).exists()
+
+
+def test_the_widget_signs_once_the_reader_types_their_first_name(settings):
+    settings.SIGN_MIN_CLICK_SECONDS = 0
+    petition = make_petition()
+    reader, response = widget_with_cookie(petition)
+    html = response.content.decode()
+    (form,) = elements(html, "form", class_="one-click")
+    fields = one_click_fields(html) | {"first_name": " sara "}
+
+    signed = reader.post(form["action"], fields, headers=BROWSER)
+
+    assert signed.status_code == 302
+    assert Signature.objects.get(petition=petition).name == "Sara Karimi"
+
+
+def test_not_you_in_the_widget_deletes_the_partitioned_cookie():
+    petition = make_petition()
+    reader, response = widget_with_cookie(petition)
+    html = response.content.decode()
+    (form,) = [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
+
+    forgotten = reader.post(form["action"], one_click_fields(html), headers=BROWSER)
+
+    assert forgotten.status_code == 302
+    assert forgotten.url == f"/en/p/{petition.slug}/embed/"
+    name, value, flags = attributes(forgotten["Set-Cookie"])
+    assert (name, value) == (supporter.EMBED_COOKIE_NAME, "")
+    assert {"partitioned", "secure", "max-age"} <= flags and "Max-Age=0" in forgotten["Set-Cookie"]

@@ -3,7 +3,7 @@
 import pytest
 
 from signatures.models import Signature
-from tests.factories import make_petition, sign_form_data
+from tests.factories import make_petition, one_click_data, sign_form_data
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ def test_after_signing_other_petitions_offer_one_click(client):
 
     html = client.get(f"/en/p/{second.slug}/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
-    assert elements(html, "a", href="?form=full#sign")
+    assert [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
     assert not elements(html, "input", name="email")
 
 
@@ -27,7 +27,7 @@ def test_one_click_signs_with_the_remembered_details(client):
             first, name="Sara Karimi", email="sara@example.com", country="DE", locality="Berlin"
         ),
     )
-    response = client.post(f"/fa/p/{second.slug}/sign/", {"one_click": "1"})
+    response = client.post(f"/fa/p/{second.slug}/sign/", one_click_data(client, second))
 
     assert response.status_code == 302
     signature = Signature.objects.get(petition=second)
@@ -92,3 +92,82 @@ def test_a_supporter_cookie_edited_by_hand_is_not_recalled(client):
     edited = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + ":" + ":".join(rest)
     request = type("Request", (), {"COOKIES": {"supporter": edited}})
     assert supporter.recall(request) is None
+
+
+def one_click_page(client, petition, language="en") -> dict:
+    """The hidden fields of the page's one-click form, as the browser would post them."""
+    html = client.get(f"/{language}/p/{petition.slug}/").content.decode()
+    (form,) = elements(html, "form", class_="one-click")
+    fields = {
+        f["name"]: f["value"] for f in elements(html, "input", type="hidden") if f.get("name")
+    }
+    return {"action": form["action"], "fields": fields}
+
+
+def test_a_one_click_post_without_the_pages_token_signs_nothing(client):
+    """A browser that sends neither Origin nor Sec-Fetch-Site (an old one, or behind a proxy that
+    strips them) still sends the Lax cookie on a top-level form POST from another site."""
+    first, victim = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+
+    response = client.post(f"/en/p/{victim.slug}/sign/", {"one_click": "1"})
+
+    assert response.status_code == 400
+    assert not Signature.objects.filter(petition=victim).exists()
+
+
+def test_a_one_click_token_made_for_another_supporter_signs_nothing(client, settings):
+    from django.test import Client
+
+    settings.SIGN_MIN_CLICK_SECONDS = 0
+    first, victim = make_petition(), make_petition()
+    stranger = Client()
+    stranger.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Reza Tehrani"))
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    page = one_click_page(stranger, victim)
+
+    response = client.post(page["action"], page["fields"])
+
+    assert response.status_code == 400
+    assert not Signature.objects.filter(petition=victim).exists()
+
+
+def test_a_click_landing_as_the_page_appears_signs_nothing(client):
+    """A double click whose second click lands on a window just opened under the pointer."""
+    first, victim = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    page = one_click_page(client, victim)
+
+    response = client.post(page["action"], page["fields"])
+
+    assert response.status_code == 400
+    assert not Signature.objects.filter(petition=victim).exists()
+    assert "Sign as <bdi>Sara K.</bdi>" in response.content.decode()
+
+
+def test_a_deliberate_one_click_signs(client, settings):
+    settings.SIGN_MIN_CLICK_SECONDS = 0
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    page = one_click_page(client, second)
+
+    assert client.post(page["action"], page["fields"]).status_code == 302
+    assert Signature.objects.get(petition=second).name == "Sara Karimi"
+
+
+def test_not_you_forgets_the_supporter_without_javascript(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    html = client.get(f"/en/p/{first.slug}/").content.decode()
+    assert "You signed this petition." in html
+    (form,) = [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
+
+    response = client.post(form["action"])
+
+    assert response.status_code == 302
+    assert client.cookies["supporter"].value == ""
+    for petition in (first, second):
+        html = client.get(f"/en/p/{petition.slug}/").content.decode()
+        assert "You signed this petition." not in html
+        assert "Sign as" not in html
+        assert elements(html, "input", name="email")

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from signatures.models import Signature
-from tests.factories import make_petition, make_staff, sign_form_data
+from tests.factories import make_petition, make_staff, one_click_data, sign_form_data
 from tests.html import elements
 from tests.nginx import shipped_nginx
 
@@ -239,7 +239,9 @@ def test_signing_on_the_onion_address_sets_no_secure_only_cookie_and_one_click_w
 
     page = onion.get(f"/fa/p/{second.slug}/").content.decode()
     assert "<bdi>Sara K.</bdi>" in page
-    response = onion.post(f"/fa/p/{second.slug}/sign/", {"one_click": "1"}, headers=headers)
+    response = onion.post(
+        f"/fa/p/{second.slug}/sign/", one_click_data(onion, second), headers=headers
+    )
     assert response.status_code == 302
     assert Signature.objects.filter(petition=second, name="Sara Karimi").exists()
 

@@ -7,7 +7,7 @@ from django.core.cache import caches
 
 from signatures import supporter
 from signatures.models import Signature, recent_cache_key
-from tests.factories import make_petition, make_signature, sign_form_data
+from tests.factories import make_petition, make_signature, one_click_data, sign_form_data
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,9 @@ def test_a_signer_in_iran_signing_with_one_click_is_listed_without_a_city(client
         f"/en/p/{first.slug}/sign/",
         sign_form_data(first, name="Sara Karimi", country="IR", locality=IRAN_CITY),
     )
-    assert client.post(f"/en/p/{second.slug}/sign/", {"one_click": "1"}).status_code == 302
+    assert (
+        client.post(f"/en/p/{second.slug}/sign/", one_click_data(client, second)).status_code == 302
+    )
     signature = Signature.objects.get(petition=second)
     # The first signature keeps the city for the moderators; the cookie, and so one click, none.
     assert Signature.objects.get(petition=first).locality == IRAN_CITY
@@ -92,34 +94,12 @@ def show_name_box(html: str) -> dict:
     return box
 
 
-def test_show_my_name_starts_unticked_on_a_persian_page(client):
-    petition = make_petition()
-    box = show_name_box(client.get(f"/fa/p/{petition.slug}/").content.decode())
-    assert "checked" not in box
-    box = show_name_box(client.get(f"/fa/p/{petition.slug}/embed/").content.decode())
-    assert "checked" not in box
-
-
-def test_show_my_name_starts_ticked_on_an_english_page_but_says_it_is_off_for_iran(client):
+def test_show_my_name_says_why_it_starts_unticked(client):
     petition = make_petition()
     html = client.get(f"/en/p/{petition.slug}/").content.decode()
     box = show_name_box(html)
-    assert "checked" in box
-    # The page script unticks it when Iran is chosen (tests/browser/test_slow_connection_browser).
-    assert box["data-untick-for"] == "IR"
     assert elements(html, "p", id=box["aria-describedby"])
-    assert "This starts unticked for anyone in Iran" in html
-
-
-def test_show_my_name_is_off_whenever_the_form_starts_with_iran():
-    from signatures.forms import SignForm
-
-    assert SignForm(petition_id=1, language="fa")["show_name"].value() is False
-    assert (
-        SignForm(petition_id=1, language="en", initial={"country": "IR"})["show_name"].value()
-        is False
-    )
-    assert SignForm(petition_id=1, language="en")["show_name"].value() is True
+    assert "Left unticked, you are counted but not named" in html
 
 
 def test_unticked_means_not_shown(client):
@@ -178,7 +158,10 @@ def test_one_click_from_a_cookie_older_than_the_choice_does_not_show_the_name(cl
     petition = make_petition()
     old = {"name": "Zohreh Bahadori", "email": "z@example.com", "country": "IR", "locality": ""}
     client.cookies[supporter.COOKIE_NAME] = signing.dumps(old, salt=supporter.COOKIE_SALT)
-    assert client.post(f"/en/p/{petition.slug}/sign/", {"one_click": "1"}).status_code == 302
+    assert (
+        client.post(f"/en/p/{petition.slug}/sign/", one_click_data(client, petition)).status_code
+        == 302
+    )
     assert Signature.objects.get(petition=petition).show_name is False
 
 
@@ -198,7 +181,7 @@ def test_the_cookie_of_a_signer_in_iran_keeps_no_city(client):
 
     # One click on the next petition signs without a city too.
     other = make_petition()
-    client.post(f"/fa/p/{other.slug}/sign/", {"one_click": "1"})
+    client.post(f"/fa/p/{other.slug}/sign/", one_click_data(client, other))
     assert Signature.objects.get(petition=other).locality == ""
 
 
@@ -229,3 +212,19 @@ def test_a_stricter_list_at_signing_holds_after_the_petition_lists_more(client):
     unlisted.signer_list = "names"
     unlisted.save()
     assert "Mina" not in client.get(f"/en/p/{unlisted.slug}/").content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_show_my_name_starts_unticked_until_the_signer_ticks_it_without_javascript(
+    client, language
+):
+    """Without the page's script nothing unticks the box when Iran is chosen (Tor Browser's
+    "Safest" mode): so it starts unticked for everyone, and a signer in Iran who leaves it is
+    not listed."""
+    petition = make_petition()
+    for path in ("", "embed/"):
+        box = show_name_box(client.get(f"/{language}/p/{petition.slug}/{path}").content.decode())
+        assert "checked" not in box
+    data = sign_form_data(petition, name="Zohreh Bahadori", country="IR", show_name=None)
+    assert client.post(f"/{language}/p/{petition.slug}/sign/", data).status_code == 302
+    assert Signature.objects.get(petition=petition).show_name is False

@@ -265,28 +265,9 @@
     if (window.ResizeObserver) new ResizeObserver(send).observe(document.body);
   }
 
-  // "Show my name" starts unticked for anyone in Iran (issue 20). The server unticks it on Persian
-  // pages; here, choosing Iran unticks it, and choosing another country brings back the page's
-  // own default, unless the signer has ticked or unticked it themselves.
-  function untickForCountry(box) {
-    var select = box.form && box.form.elements.country;
-    if (!select) return;
-    var touched = false;
-    box.addEventListener("change", function () {
-      touched = true;
-    });
-    function follow() {
-      if (touched) return;
-      box.checked = box.defaultChecked && select.value !== box.getAttribute("data-untick-for");
-    }
-    select.addEventListener("change", follow);
-  }
-
   errorSummary();
   embedSource();
   reportHeight();
-  var untickBoxes = document.querySelectorAll("input[data-untick-for]");
-  for (var u = 0; u < untickBoxes.length; u++) untickForCountry(untickBoxes[u]);
   var boxes = document.querySelectorAll(".counter[data-count-url]");
   for (var i = 0; i < boxes.length; i++) liveCounter(boxes[i]);
   guardForms();

@@ -22,6 +22,7 @@ from tests.factories import make_petition, make_staff
 @pytest.fixture(autouse=True)
 def _fill_as_fast_as_a_robot(settings):
     settings.SIGN_MIN_FILL_SECONDS = 0  # see test_signing_browser.py
+    settings.SIGN_MIN_CLICK_SECONDS = 0
 
 
 @contextmanager
@@ -222,10 +223,10 @@ def test_a_returning_reader_signs_with_one_click_in_the_widget_on_the_same_site_
     with host_site(blog_post(embed_html(live_server, second))) as same_site:
         page.goto(same_site)
         widget = page.frame_locator("iframe")
-        button = widget.get_by_role("button", name="Sign now with a click")
-        expect(button).to_be_visible()
-        expect(widget.locator(".one-click__other")).to_contain_text("Sara K.")
-        button.click()
+        first_name = widget.get_by_label("To sign as Sara K., type your first name")
+        expect(first_name).to_be_visible()
+        first_name.fill("Sara")
+        widget.get_by_role("button", name="Sign this petition").click()
         expect(widget.locator("h1")).to_have_text("Thank you for signing")
         expect(widget.locator(".counter__meter")).to_have_attribute("value", "1")
 
@@ -238,7 +239,7 @@ def test_a_returning_reader_signs_with_one_click_in_the_widget_on_the_same_site_
         page.goto(elsewhere)
         widget = page.frame_locator("iframe")
         expect(widget.locator("#id_name")).to_be_visible()
-        expect(widget.get_by_role("button", name="Sign now with a click")).to_have_count(0)
+        expect(widget.locator("#id_first_name")).to_have_count(0)
 
 
 HOSTILE_TITLES = {
@@ -284,3 +285,60 @@ def test_the_embed_code_copied_from_the_admin_shows_a_hostile_title_as_text(
         assert page.locator("img").count() == 0
         assert page.locator("script").count() == 1  # the loader's own
     assert dialogs == []
+
+
+def sign_once_in_a_widget_on(page, host: str) -> None:
+    page.goto(host)
+    widget = page.frame_locator("iframe")
+    widget.locator("#id_name").fill("Sara Karimi")
+    widget.locator("#id_email").fill("sara.clickjack@example.com")
+    widget.locator("#id_country").select_option("IR")
+    widget.locator("form[data-sign-form] button[type=submit]").click()
+    expect(widget.locator("h1")).to_have_text("Thank you for signing")
+
+
+def bait_page(widget_html: str) -> str:
+    """A game whose button lies under the victim petition's widget, made all but invisible."""
+    return f"""<!doctype html><title>A game</title>
+<style>
+  #bait {{ position: absolute; inset-block-start: 0; inset-inline-start: 0; inline-size: 400px;
+          block-size: 560px; font-size: 2rem; }}
+  iframe {{ position: absolute; inset-block-start: 0; inset-inline-start: 0; opacity: 0.0001;
+           z-index: 2; border: 0; }}
+</style>
+<button id="bait">▶ Play the game</button>
+{widget_html}"""
+
+
+def test_an_invisible_widget_over_a_bait_button_signs_nothing_for_a_returning_reader(
+    cookieless_page, live_server, transactional_db, settings
+):
+    """The clickjacking replay: a reader signed once in a widget on the attacker's site (another
+    origin: 127.0.0.1, the petition is at localhost), which then lays the widget of a petition
+    they never chose over its own button, at opacity 0.0001. Clicks and double clicks all over
+    the bait land in the frame, and sign nothing."""
+    settings.SIGN_MIN_CLICK_SECONDS = 0  # the typed first name alone must hold
+    chosen, victim = make_petition(), make_petition()
+    page = cookieless_page
+    with host_site(blog_post(embed_html(live_server, chosen))) as attacker:
+        sign_once_in_a_widget_on(page, attacker)
+    with host_site(bait_page(embed_html(live_server, victim))) as attacker:
+        page.goto(attacker)
+        widget = page.frame_locator("iframe")
+        expect(widget.locator("form.one-click")).to_be_attached()
+        frame = page.locator("iframe").bounding_box()
+        for y in range(20, int(frame["height"]) - 10, 25):
+            point = {"x": frame["x"] + frame["width"] / 2, "y": frame["y"] + y}
+            # The element under the pointer is the invisible frame, not the bait.
+            assert (
+                page.evaluate(
+                    "([x, y]) => document.elementFromPoint(x, y).tagName", [point["x"], point["y"]]
+                )
+                == "IFRAME"
+            )
+            page.mouse.click(point["x"], point["y"])
+            page.mouse.dblclick(point["x"], point["y"])
+        page.wait_for_load_state("load")
+
+    assert not Signature.objects.filter(petition=victim).exists()
+    assert Signature.objects.filter(petition=chosen).count() == 1

@@ -14,6 +14,7 @@ LANGUAGES = ["en", "fa"]
 @pytest.fixture(autouse=True)
 def _fill_as_fast_as_a_robot(settings):
     settings.SIGN_MIN_FILL_SECONDS = 0
+    settings.SIGN_MIN_CLICK_SECONDS = 0
 
 
 @pytest.mark.parametrize(
