@@ -14,8 +14,8 @@ from django.utils.safestring import SafeString
 from .models import Petition
 
 # The widget's size and the badge's, unless the page around them says otherwise.
-WIDGET_WIDTH, WIDGET_HEIGHT = 420, 560
-BADGE_WIDTH, BADGE_HEIGHT = 320, 200
+WIDGET_WIDTH, WIDGET_HEIGHT = 420, 1000
+BADGE_WIDTH, BADGE_HEIGHT = 320, 360
 
 
 def iframe_html(src: str, page_url: str, title: str, width: int, height: int) -> SafeString:

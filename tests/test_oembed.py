@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from petitions.models import Petition
+from petitions.snippets import WIDGET_HEIGHT, WIDGET_WIDTH
 from tests.factories import make_petition
 from tests.html import elements
 
@@ -27,10 +28,10 @@ def test_a_petition_page_address_gets_a_rich_answer_with_the_widgets_iframe():
     assert answer["title"] == "Free the press"
     assert answer["provider_name"] == "Petitions"
     assert answer["provider_url"] == "http://testserver/en/"
-    assert (answer["width"], answer["height"]) == (420, 560)
+    assert (answer["width"], answer["height"]) == (WIDGET_WIDTH, WIDGET_HEIGHT)
     iframe = elements(answer["html"], "iframe")[0]
     assert iframe["src"] == "http://testserver/en/p/free-press/embed/"
-    assert (iframe["width"], iframe["height"]) == ("420", "560")
+    assert (iframe["width"], iframe["height"]) == (str(WIDGET_WIDTH), str(WIDGET_HEIGHT))
     assert iframe["title"] == "Free the press"
     # A reader that shows no iframe gets a plain link to the petition.
     assert elements(answer["html"], "a", href="http://testserver/en/p/free-press/")
@@ -54,7 +55,7 @@ def test_the_widget_is_made_to_fit_the_consumers_maximum_size():
     assert (answer["width"], answer["height"]) == (300, 400)
     assert 'width="300" height="400"' in answer["html"]
     roomy = oembed(url="http://testserver/en/p/free-press/", maxwidth="2000", maxheight="x").json()
-    assert (roomy["width"], roomy["height"]) == (420, 560)
+    assert (roomy["width"], roomy["height"]) == (WIDGET_WIDTH, WIDGET_HEIGHT)
 
 
 def test_a_shared_links_trackers_do_not_stop_the_page_being_recognised():

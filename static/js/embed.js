@@ -14,7 +14,7 @@
   if (!script || !window.URL) return;
   var origin = new URL(script.src).origin;
   var frames = [];
-  var SIZES = { widget: [420, 560], badge: [320, 200] };
+  var SIZES = { widget: [420, 1000], badge: [320, 360] };
 
   function frameFor(link) {
     var url;

@@ -13,7 +13,7 @@ from urllib.request import urlopen
 import pytest
 from playwright.sync_api import expect
 
-from petitions.snippets import snippets
+from petitions.snippets import WIDGET_HEIGHT, snippets
 from signatures.models import Signature
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.factories import make_petition, make_staff
@@ -156,8 +156,10 @@ def test_the_loader_script_shows_the_widget_sized_to_its_content(
             )
             return round(frame.bounding_box()["height"]), content
 
-        # The frame takes the height the widget reports, not the snippet's 560 px.
-        page.wait_for_function("() => document.querySelector('iframe').style.height !== '560px'")
+        # The frame takes the height the widget reports, not the snippet's.
+        page.wait_for_function(
+            f"() => document.querySelector('iframe').style.height !== '{WIDGET_HEIGHT}px'"
+        )
         outer, content = heights()
         assert abs(outer - content) <= 1, (outer, content)
         # Unfolding the optional fields makes the widget taller, and the frame follows.
@@ -196,7 +198,9 @@ def test_a_frame_of_another_origin_cannot_resize_the_loaders_frame(
         page.goto(host)
         widget = page.frame_locator("iframe >> nth=0")
         expect(widget.locator("#id_name")).to_be_visible()
-        page.wait_for_function("() => document.querySelector('iframe').style.height !== '560px'")
+        page.wait_for_function(
+            f"() => document.querySelector('iframe').style.height !== '{WIDGET_HEIGHT}px'"
+        )
         page.evaluate("() => window.postMessage({petitionEmbed: {height: 999}}, '*')")
         page.wait_for_timeout(300)
         height = page.evaluate("() => document.querySelector('iframe').style.height")
@@ -342,3 +346,15 @@ def test_an_invisible_widget_over_a_bait_button_signs_nothing_for_a_returning_re
 
     assert not Signature.objects.filter(petition=victim).exists()
     assert Signature.objects.filter(petition=chosen).count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_widget_leaves_room_between_the_progress_bar_and_the_form(
+    page, live_server, transactional_db, language
+):
+    petition = make_petition()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/{language}/p/{petition.slug}/embed/")
+    bar = page.locator(".counter__meter").bounding_box()
+    label = page.locator("label[for=id_name]").bounding_box()
+    assert label["y"] - (bar["y"] + bar["height"]) >= 12

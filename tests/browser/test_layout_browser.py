@@ -133,3 +133,15 @@ def test_screenshots_of_the_petition_page(page, live_server, demo_petition, scre
         page.screenshot(path=target, full_page=True, animations="disabled", caret="hide")
         size = target.stat().st_size
         assert size > MIN_SCREENSHOT_BYTES, f"{target} is only {size} bytes"
+
+
+@pytest.mark.parametrize("width", [320, 360, 390])
+def test_a_persian_date_in_the_byline_stays_on_one_line_on_a_phone(
+    page, live_server, demo_petition, width
+):
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/fa/p/{demo_petition.slug}/")
+    _settled(page)
+    date = page.locator(".petition__byline time")
+    lines = date.evaluate("time => new Set([...time.getClientRects()].map(r => r.top)).size")
+    assert lines == 1, f"{date.text_content()!r} is split over {lines} lines"

@@ -108,3 +108,45 @@ def test_a_persian_only_petition_from_start_to_published(
     )
     public.context.close()
     admin.context.close()
+
+
+def open_starters_page(page, live_server, petition, language="en"):
+    from petitions import starting
+
+    page.goto(f"{live_server.url}/{language}/start/link/{starting.make_token(petition)}/")
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/{language}/my/{petition.slug}/$"))
+
+
+def published_by_a_starter():
+    from tests.factories import make_petition
+
+    return make_petition(
+        starter_email="starter@example.com", starter_email_canonical="starter@example.com"
+    )
+
+
+def test_the_starters_page_copies_each_embed_snippet(page, live_server, transactional_db):
+    petition = published_by_a_starter()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    open_starters_page(page, live_server, petition)
+    buttons = page.locator("[data-copy]")
+    expect(buttons).to_have_count(8)  # four snippets in each language
+    for n in range(8):
+        expect(buttons.nth(n)).to_be_visible()
+    page.locator('[data-copy="#embed-fa-badge"]').click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == page.locator("#embed-fa-badge").input_value()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied")
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_starters_page_shows_the_whole_blog_engine_address(
+    page, live_server, transactional_db, width
+):
+    petition = published_by_a_starter()
+    page.set_viewport_size({"width": width, "height": 900})
+    open_starters_page(page, live_server, petition)
+    box = page.locator("#embed-en-page")
+    shown, needed = box.evaluate("input => [input.clientWidth, input.scrollWidth]")
+    assert needed <= shown, f"the address needs {needed}px in a {shown}px box"
