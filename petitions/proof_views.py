@@ -74,8 +74,10 @@ def poster(request, slug):
         "count": counting.current_count(petition).count,
         "page_url": url,
         # segno writes the SVG itself from the URL alone: no user text goes into the markup.
+        # A viewBox without width/height lets the stylesheet scale the code instead of cropping
+        # it; four light modules round it are the quiet zone scanners expect.
         "qr_svg": mark_safe(  # noqa: S308
-            qr.svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=False)
+            qr.svg_inline(scale=8, border=4, dark="#000", light="#fff", omitsize=True)
         ),
     }
     response = render(request, "petitions/poster.html", context)
