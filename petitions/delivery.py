@@ -77,11 +77,10 @@ def letter_paragraphs(text: str) -> list[str]:
 
 
 def languages_of(petition: Petition) -> list[str]:
-    """The languages the petition is published in, the one it was written in first."""
+    """The languages the petition is published in, the one it was written in first: a
+    petition written in one language only gets no copy of it under the other's headings."""
     first = petition.original_language
-    if petition.single_language:
-        return [first]
-    return [first, "fa" if first == "en" else "en"]
+    return [first, *(code for code in petition.languages if code != first)]
 
 
 @dataclass(frozen=True)
@@ -281,7 +280,7 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
         pdf.paragraph(text.title.value, size=20, style="B", gap=4)
         pdf.paragraph(
             _("A petition to %(to)s, started by %(starter)s")
-            % {"to": text.addressed_to.value, "starter": petition.starter_name},
+            % {"to": text.addressed_to.value, "starter": petition.starter},
             size=11,
         )
         pdf.paragraph(
