@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import nh3
@@ -33,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 from django_tasks import task
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -55,6 +57,41 @@ NAME_SEPARATOR = "  ·  "
 # Arabic script, including the Persian letters and presentation forms.
 RTL_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote)>|<br\s*/?>|<hr\s*/?>")
+
+
+# Drawn with the character before them, never alone: variation selectors, the zero-width joiner,
+# skin tones and flag tags.
+CLUSTER_PARTS = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+# A flag is two regional indicators; two flags side by side come out as one mark, which is fine.
+REGIONAL_INDICATOR = re.compile("[\U0001f1e6-\U0001f1ff]")
+MISSING = "\ufffd"
+
+
+@lru_cache(maxsize=1)
+def font_characters() -> frozenset[int]:
+    return frozenset(TTFont(FONT_DIR / "Vazirmatn-Regular.ttf").getBestCmap())
+
+
+def drawable(text: str) -> str:
+    """`text` with every character Vazirmatn lacks (an emoji, mostly) shown as one replacement
+    mark per cluster: a reader sees that something was there, where the font alone leaves a gap."""
+    if text.isascii():
+        return text
+    known = font_characters()
+    out: list[str] = []
+    after_joiner = False
+    for char in text:
+        marked = bool(out) and out[-1] == MISSING
+        if marked and (CLUSTER_PARTS.match(char) or REGIONAL_INDICATOR.match(char)):
+            after_joiner = char == "\u200d"
+        elif ord(char) in known:
+            out.append(char)
+            after_joiner = False
+        else:
+            if not (marked and after_joiner):
+                out.append(MISSING)
+            after_joiner = False
+    return "".join(out)
 
 
 def shown_name(name: str) -> str:
@@ -172,6 +209,9 @@ class PackPDF(FPDF):
         self.direction_shaped = False
         # name -> its width: first names and initials repeat a lot.
         self.widths: dict[str, float] = {}
+
+    def normalize_text(self, text: str) -> str:
+        return super().normalize_text(drawable(text))
 
     def footer(self):
         self.set_text_shaping(False)

@@ -367,3 +367,11 @@ def test_latin_and_persian_signers_share_lines_in_the_order_they_signed(pack_dir
     flat = " ".join(names.split())
     for first, second in itertools.pairwise(shown):
         assert flat.index(first) < flat.index(second)
+
+
+def test_an_emoji_the_font_cannot_draw_is_marked_not_dropped(pack_dir):
+    petition = make_petition(title_en="Save the park 🌳 now", title_fa="پارک 🌳 را نجات دهید")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "Save the park \ufffd now" in text
+    assert "\ufffd" in text.split("Save the park", 2)[-1]
