@@ -54,7 +54,8 @@ def history_json(request, slug):
 @require_safe
 def share_image(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    png = share.share_image(petition, translation.get_language())
+    # A petition in one language only is pictured in it, chrome and all, at either address.
+    png = share.share_image(petition, petition.page_language(translation.get_language()))
     response = HttpResponse(png, content_type="image/png")
     patch_cache_control(response, **proof_cache())
     return response
