@@ -286,7 +286,8 @@ class PackPDF(FPDF):
         height = size * 0.5
         if len(line) == 1 and self._width(text) > self.epw:
             # A one-word name wider than the page: multi_cell breaks it.
-            self.multi_cell(0, height, text, align="R" if self.direction == "rtl" else "L")
+            align = "R" if self.direction == "rtl" else "L"
+            self.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             return
         if is_rtl(text):
             align = "R" if self.direction == "rtl" else "L"

@@ -308,7 +308,7 @@ def persian_only_petition(**overrides):
 
 def test_a_persian_only_petitions_pack_is_in_persian_only(pack_dir):
     petition = persian_only_petition()
-    make_signature(petition, name="Anna Lind", country="DE")
+    make_signature(petition, name="مریم کاظمی", country="DE")
     pack = build(DeliveryPack.objects.create(petition=petition))
     text = pdf_text(Path(pack.pdf.path))
     assert "people signed this petition" not in text
@@ -375,3 +375,22 @@ def test_an_emoji_the_font_cannot_draw_is_marked_not_dropped(pack_dir):
     text = pdf_text(Path(pack.pdf.path))
     assert "Save the park \ufffd now" in text
     assert "\ufffd" in text.split("Save the park", 2)[-1]
+
+
+def test_a_name_longer_than_a_line_wraps_and_the_next_name_starts_at_the_margin(pack_dir):
+    petition = make_petition(opened_at=timezone.now())
+    make_signature(petition, name="B" * 100, country="DE")
+    make_signature(petition, name="مریم کاظمی", country="DE")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    out = subprocess.run(
+        [poppler("pdftotext"), "-layout", "-enc", "UTF-8", pack.pdf.path, "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines = out.split("for their safety.")[1].splitlines()
+    bs = [line for line in lines if "BBBB" in line]
+    after = next(line for line in lines if "مریم" in line)
+    assert len(bs) == 2
+    # An English pack starts every line at the left margin, as the long name's lines do.
+    assert len(after) - len(after.lstrip()) == len(bs[0]) - len(bs[0].lstrip())
