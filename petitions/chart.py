@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from signatures import history
 from signatures.history import Point
@@ -69,22 +70,33 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
     path = "M" + " L".join(coords)
     area = f"{path} L{RIGHT},{BOTTOM} L{LEFT},{BOTTOM} Z"
     busiest = max(points, key=lambda p: p.signatures)
-    summary = _(
-        "%(total)s signatures from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
-        "brought %(busy)s."
-    ) % {
-        "total": format_number(points[-1].total, language),
-        "start": format_date(points[0].hour, language),
-        "end": format_date(points[-1].hour, language),
-        "busy_day": format_date(busiest.hour, language),
-        "busy": format_number(busiest.signatures, language),
-    }
+    start_label = format_date(points[0].hour, language)
+    end_label = format_date(points[-1].hour, language)
+    total = points[-1].total
+    # All on one day: the same date at both ends of the axis and "from X to X" say nothing.
+    one_day = start_label == end_label
+    if one_day:
+        end_label = ""
+        summary = ngettext(
+            "%(total)s signature on %(day)s.", "%(total)s signatures on %(day)s.", total
+        ) % {"total": format_number(total, language), "day": start_label}
+    else:
+        summary = _(
+            "%(total)s signatures from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
+            "brought %(busy)s."
+        ) % {
+            "total": format_number(total, language),
+            "start": start_label,
+            "end": end_label,
+            "busy_day": format_date(busiest.hour, language),
+            "busy": format_number(busiest.signatures, language),
+        }
     return Chart(
         path=path,
         area=area,
         top_label=format_number(points[-1].total, language),
-        start_label=format_date(points[0].hour, language),
-        end_label=format_date(points[-1].hour, language),
+        start_label=start_label,
+        end_label=end_label,
         summary=summary,
         gridlines=(round(y(top / 2), 1), round(y(top), 1)),
         direction=text_direction(language),

@@ -12,8 +12,8 @@ DELIVERY_SMALL_COUNTRY signers are counted, and their signers listed, under "oth
 Every CSV cell is defused as the signature export's are.
 
 Speed: fpdf2 shapes each call's text with HarfBuzz and its own Python bidi, which costs most per
-call rather than per letter, so names are set a line of several at a time, each line in one
-direction (a change of script starts a new line), not one cell per name.
+call rather than per letter, so names are set a full line at a time, Latin and Persian together,
+not one cell per name.
 """
 
 import csv
@@ -23,11 +23,10 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-import arabic_reshaper
 import nh3
-from bidi import get_display
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
@@ -35,6 +34,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_countries import countries
 from django_tasks import task
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
@@ -53,10 +53,45 @@ OTHER = "other"
 CHUNK = 5000
 # Progress is written to the row this often (names), each time in its own short transaction.
 PROGRESS_EVERY = 20000
-NAME_SEPARATOR = "   ·   "
+NAME_SEPARATOR = "  ·  "
 # Arabic script, including the Persian letters and presentation forms.
 RTL_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 BLOCK_END = re.compile(r"</(?:p|li|h2|h3|h4|blockquote)>|<br\s*/?>|<hr\s*/?>")
+
+
+# Drawn with the character before them, never alone: variation selectors, the zero-width joiner,
+# skin tones and flag tags.
+CLUSTER_PARTS = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+# A flag is two regional indicators; two flags side by side come out as one mark, which is fine.
+REGIONAL_INDICATOR = re.compile("[\U0001f1e6-\U0001f1ff]")
+MISSING = "\ufffd"
+
+
+@lru_cache(maxsize=1)
+def font_characters() -> frozenset[int]:
+    return frozenset(TTFont(FONT_DIR / "Vazirmatn-Regular.ttf").getBestCmap())
+
+
+def drawable(text: str) -> str:
+    """`text` with every character Vazirmatn lacks (an emoji, mostly) shown as one replacement
+    mark per cluster: a reader sees that something was there, where the font alone leaves a gap."""
+    if text.isascii():
+        return text
+    known = font_characters()
+    out: list[str] = []
+    after_joiner = False
+    for char in text:
+        marked = bool(out) and out[-1] == MISSING
+        if marked and (CLUSTER_PARTS.match(char) or REGIONAL_INDICATOR.match(char)):
+            after_joiner = char == "\u200d"
+        elif ord(char) in known:
+            out.append(char)
+            after_joiner = False
+        else:
+            if not (marked and after_joiner):
+                out.append(MISSING)
+            after_joiner = False
+    return "".join(out)
 
 
 def shown_name(name: str) -> str:
@@ -77,11 +112,10 @@ def letter_paragraphs(text: str) -> list[str]:
 
 
 def languages_of(petition: Petition) -> list[str]:
-    """The languages the petition is published in, the one it was written in first."""
+    """The languages the petition is published in, the one it was written in first: a
+    petition written in one language only gets no copy of it under the other's headings."""
     first = petition.original_language
-    if petition.single_language:
-        return [first]
-    return [first, "fa" if first == "en" else "en"]
+    return [first, *(code for code in petition.languages if code != first)]
 
 
 @dataclass(frozen=True)
@@ -173,8 +207,11 @@ class PackPDF(FPDF):
         self.set_creator("Petitions")
         self.direction = "ltr"
         self.direction_shaped = False
-        # name -> (as drawn, its width, right to left): first names and initials repeat a lot.
-        self.visuals: dict[str, tuple[str, float, bool]] = {}
+        # name -> its width: first names and initials repeat a lot.
+        self.widths: dict[str, float] = {}
+
+    def normalize_text(self, text: str) -> str:
+        return super().normalize_text(drawable(text))
 
     def footer(self):
         self.set_text_shaping(False)
@@ -183,11 +220,6 @@ class PackPDF(FPDF):
         self.cell(0, 5, str(self.page_no()), align="C")
         if self.direction_shaped:
             self.set_text_shaping(True, direction=self.direction)
-
-    def unshaped(self) -> None:
-        """HarfBuzz off, for text already in its drawn order and forms (`visual`)."""
-        self.direction_shaped = False
-        self.set_text_shaping(False)
 
     def use_direction(self, direction: str) -> None:
         self.direction = direction
@@ -224,52 +256,53 @@ class PackPDF(FPDF):
         self.use_direction(self.direction)
 
     def name_lines(self, names: list[str], size: float = 9) -> None:
-        """Names set as lines of several, each line in one direction (a change of script starts a
-        new line), with HarfBuzz off: see `visual`."""
-        self.unshaped()
+        """Names set as full lines whatever their script, each line shaped and ordered by the
+        bidi algorithm in the pack's direction: one HarfBuzz call a line, not one a name."""
+        self.use_direction(self.direction)
         self.set_font("vazir", "", size)
-        limit = self.epw
+        # Widths are measured a name at a time; the joined line may shape a hair wider.
+        limit = self.epw * 0.98
         gap = self.get_string_width(NAME_SEPARATOR)
         line: list[str] = []
-        line_rtl, used = False, 0.0
+        used = 0.0
         for name in names:
-            shown, width, rtl = self._visual(name)
-            if line and (rtl != line_rtl or used + gap + width > limit):
-                self._name_line(line, line_rtl, used, size)
+            width = self._width(name)
+            if line and used + gap + width > limit:
+                self._name_line(line, size)
                 line, used = [], 0.0
             used += width + (gap if line else 0.0)
-            line_rtl = rtl
-            line.append(shown)
+            line.append(name)
         if line:
-            self._name_line(line, line_rtl, used, size)
+            self._name_line(line, size)
 
-    def _visual(self, name: str) -> tuple[str, float, bool]:
-        cached = self.visuals.get(name)
-        if cached is None:
-            shown = visual(name)
-            cached = self.visuals[name] = (shown, self.get_string_width(shown), is_rtl(name))
-        return cached
+    def _width(self, name: str) -> float:
+        width = self.widths.get(name)
+        if width is None:
+            width = self.widths[name] = self.get_string_width(name)
+        return width
 
-    def _name_line(self, line: list[str], rtl: bool, width: float, size: float) -> None:
-        # text() rather than cell(): several times faster, which a million names need; it
-        # breaks no page by itself.
+    def _name_line(self, line: list[str], size: float) -> None:
+        text = NAME_SEPARATOR.join(line)
         height = size * 0.5
+        if len(line) == 1 and self._width(text) > self.epw:
+            # A one-word name wider than the page: multi_cell breaks it.
+            align = "R" if self.direction == "rtl" else "L"
+            self.multi_cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        if is_rtl(text):
+            align = "R" if self.direction == "rtl" else "L"
+            self.cell(0, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        # Latin alone needs no shaping, and text() is many times faster than a shaped cell():
+        # most of a million names are set here.
         if self.y + height > self.page_break_trigger:
             self.add_page()
-        # A right-to-left line reads from the right: its first name is drawn last.
-        text = NAME_SEPARATOR.join(reversed(line) if rtl else line)
-        x = self.w - self.r_margin - width if rtl else self.l_margin
+        width = sum(map(self._width, line)) + self.get_string_width(NAME_SEPARATOR) * (
+            len(line) - 1
+        )
+        x = self.w - self.r_margin - width if self.direction == "rtl" else self.l_margin
         self.text(x, self.y + height * 0.8, text)
         self.set_y(self.y + height)
-
-
-def visual(text: str) -> str:
-    """`text` in the order and letter forms it is drawn in: Persian letters joined as their
-    neighbours require (arabic-reshaper, to the presentation forms the font carries) and laid out
-    right to left by the Unicode bidi algorithm (python-bidi). For the names only: fpdf2's own
-    HarfBuzz shaping, used for everything else, costs about a millisecond a name, which for a
-    million signers is far longer than the five minutes a pack may take (issue 22)."""
-    return get_display(arabic_reshaper.reshape(text)) if is_rtl(text) else text
 
 
 def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -> None:
@@ -281,7 +314,7 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
         pdf.paragraph(text.title.value, size=20, style="B", gap=4)
         pdf.paragraph(
             _("A petition to %(to)s, started by %(starter)s")
-            % {"to": text.addressed_to.value, "starter": petition.starter_name},
+            % {"to": text.addressed_to.value, "starter": petition.starter},
             size=11,
         )
         pdf.paragraph(
@@ -350,10 +383,11 @@ def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
 
 def country_heading(pdf: PackPDF, code: str) -> None:
     pdf.ln(2)
-    pdf.unshaped()
+    pdf.use_direction(pdf.direction)
     pdf.set_font("vazir", "B", 11)
-    label = f"{country_name(code, 'en')} · {visual(country_name(code, 'fa'))}"
-    pdf.cell(0, 7, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    label = f"{country_name(code, 'en')} · {country_name(code, 'fa')}"
+    align = "R" if pdf.direction == "rtl" else "L"
+    pdf.cell(0, 7, label, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 CSV_COLUMNS = ("section", "country_code", "country", "value")

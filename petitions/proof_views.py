@@ -54,7 +54,8 @@ def history_json(request, slug):
 @require_safe
 def share_image(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    png = share.share_image(petition, translation.get_language())
+    # A petition in one language only is pictured in it, chrome and all, at either address.
+    png = share.share_image(petition, petition.page_language(translation.get_language()))
     response = HttpResponse(png, content_type="image/png")
     patch_cache_control(response, **proof_cache())
     return response
@@ -74,8 +75,10 @@ def poster(request, slug):
         "count": counting.current_count(petition).count,
         "page_url": url,
         # segno writes the SVG itself from the URL alone: no user text goes into the markup.
+        # A viewBox without width/height lets the stylesheet scale the code instead of cropping
+        # it; four light modules round it are the quiet zone scanners expect.
         "qr_svg": mark_safe(  # noqa: S308
-            qr.svg_inline(scale=8, border=2, dark="#000", light="#fff", omitsize=False)
+            qr.svg_inline(scale=8, border=4, dark="#000", light="#fff", omitsize=True)
         ),
     }
     response = render(request, "petitions/poster.html", context)

@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 
 from signatures import caching, counting
 
-from .delivery import FONT_DIR
+from .delivery import FONT_DIR, drawable
 from .models import Petition, text_direction
 from .persian import format_number
 
@@ -80,7 +80,7 @@ def render(petition: Petition, language: str, count: int) -> bytes:
 
     with translation.override(language):
         site = _("Petitions")
-        title = text.title.value
+        title = drawable(text.title.value)
         title_direction = text.title.dir
         for size in TITLE_SIZES:
             face = font(size, bold=True)

@@ -81,3 +81,19 @@ def test_chart_merges_long_series_into_at_most_max_points():
     assert chart.path.count("L") < MAX_POINTS + 2
     # The line ends at the full total, at the top right of the plot.
     assert chart.path.endswith(f"{chart.right:.1f},{chart.top:.1f}")
+
+
+@pytest.mark.parametrize(
+    "language, day, sentence",
+    [
+        ("en", "6 December 2026", "2 signatures on 6 December 2026."),
+        ("fa", "۱۵ آذر ۱۴۰۵", "۲ امضا در ۱۵ آذر ۱۴۰۵."),
+    ],
+)
+def test_signatures_all_in_one_hour_name_their_day_once(language, day, sentence):
+    hour = datetime.datetime(2026, 12, 6, 10, tzinfo=datetime.UTC)
+    with translation.override(language):
+        chart = build_chart([history.Point(hour, 2, 2)], language)
+    assert chart.start_label == day
+    assert chart.end_label == ""
+    assert chart.summary == sentence

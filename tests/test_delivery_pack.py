@@ -5,6 +5,7 @@ admin. The PDF is read back with poppler's pdftotext, and its first pages are re
 with pdftoppm for a person to look at."""
 
 import csv
+import itertools
 import os
 import re
 import shutil
@@ -285,3 +286,111 @@ def test_a_policy_change_after_signing_never_names_more_in_the_pack(pack_dir):
     with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
         names = [row[3] for row in csv.reader(f) if row[0] == "name"]
     assert names == ["Tom S."]
+
+
+def persian_only_petition(**overrides):
+    fields = {
+        "original_language": "fa",
+        "starter_name": "مریم کاظمی",
+        "addressed_to_fa": "وزیر فرهنگ",
+        "title_fa": "هنرمندان زندانی را آزاد کنید",
+        "summary_fa": "هنر جرم نیست.",
+        "letter_fa": "هنرمندان زندانی را فوراً و بی قید و شرط آزاد کنید. هنر جرم نیست.",
+        "addressed_to_en": "",
+        "title_en": "",
+        "summary_en": "",
+        "letter_en": "",
+        "opened_at": timezone.now(),
+    }
+    fields.update(overrides)
+    return make_petition(**fields)
+
+
+def test_a_persian_only_petitions_pack_is_in_persian_only(pack_dir):
+    petition = persian_only_petition()
+    make_signature(petition, name="مریم کاظمی", country="DE")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "people signed this petition" not in text
+    assert "A petition to" not in text and "The letter" not in text
+    assert "هنر جرم نیست." in text
+    with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
+        sections = {row[0] for row in csv.reader(f)}
+    assert {"title_fa", "letter_fa"} <= sections
+    assert not sections & {"title_en", "letter_en"}
+
+
+def test_the_persian_part_names_the_starter_in_persian_script(pack_dir):
+    petition = make_petition(starter_name="Emily Schrader", starter_name_fa="امیلی شریدر")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "started by Emily Schrader" in text
+    assert "به همت امیلی شریدر" in text
+
+
+def test_persian_sentences_in_an_english_part_and_latin_in_a_persian_one_read_in_order(pack_dir):
+    petition = make_petition(
+        starter_name="مریم کاظمی",
+        addressed_to_en="وزیر فرهنگ",
+        letter_en="Dear Minister,\n\nهنرمندان زندانی را آزاد کنید.\n\nThank you.",
+        letter_fa="ما از شرکت Meta و آقای Mark Zuckerberg می‌خواهیم پاسخ دهند.",
+    )
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "A petition to وزیر فرهنگ, started by مریم کاظمی" in text
+    # poppler places a space at a change of direction on either side of it; the words and
+    # their order are what a reader needs.
+    assert "Dear Minister, هنرمندان زندانی را آزاد کنید. Thank you." in text
+    assert letters("ما از شرکت Meta و آقای Mark Zuckerberg می‌خواهیم پاسخ دهند.") in letters(text)
+
+
+def test_latin_and_persian_signers_share_lines_in_the_order_they_signed(pack_dir):
+    petition = make_petition(opened_at=timezone.now())
+    signers = []
+    for n in range(20):
+        signers += [f"Anna{n} Lind", f"مریم{n} کاظمی"]
+    for name in signers:
+        make_signature(petition, name=name, country="DE")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    out = subprocess.run(
+        [poppler("pdftotext"), "-enc", "UTF-8", pack.pdf.path, "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    names = BIDI_CONTROLS.sub("", out.split("for their safety.")[1])
+    lines = [line for line in names.splitlines() if "Lind" in line or "کاظمی" in line]
+    # Forty short names fit a handful of lines, not one a line as script changes.
+    assert len(lines) <= 8
+    shown = [name for n in range(20) for name in (f"Anna{n} L.", f"مریم{n} ک.")]
+    assert [name for name in shown if name.startswith("Anna")] == re.findall(r"Anna\d+ L\.", names)
+    flat = " ".join(names.split())
+    for first, second in itertools.pairwise(shown):
+        assert flat.index(first) < flat.index(second)
+
+
+def test_an_emoji_the_font_cannot_draw_is_marked_not_dropped(pack_dir):
+    petition = make_petition(title_en="Save the park 🌳 now", title_fa="پارک 🌳 را نجات دهید")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    text = pdf_text(Path(pack.pdf.path))
+    assert "Save the park \ufffd now" in text
+    assert "\ufffd" in text.split("Save the park", 2)[-1]
+
+
+def test_a_name_longer_than_a_line_wraps_and_the_next_name_starts_at_the_margin(pack_dir):
+    petition = make_petition(opened_at=timezone.now())
+    make_signature(petition, name="B" * 100, country="DE")
+    make_signature(petition, name="مریم کاظمی", country="DE")
+    pack = build(DeliveryPack.objects.create(petition=petition))
+    out = subprocess.run(
+        [poppler("pdftotext"), "-layout", "-enc", "UTF-8", pack.pdf.path, "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    lines = out.split("for their safety.")[1].splitlines()
+    bs = [line for line in lines if "BBBB" in line]
+    after = next(line for line in lines if "مریم" in line)
+    assert len(bs) == 2
+    # An English pack starts every line at the left margin, as the long name's lines do.
+    assert len(after) - len(after.lstrip()) == len(bs[0]) - len(bs[0].lstrip())

@@ -28,7 +28,7 @@ def test_poster_has_the_title_and_a_qr_code_to_the_page_in_its_language(client, 
     assert html.count("<h1") == 1
     # The code on the page is the one for this page's address, and nothing else.
     expected = segno.make(page_url, error="m").svg_inline(
-        scale=8, border=2, dark="#000", light="#fff", omitsize=False
+        scale=8, border=4, dark="#000", light="#fff", omitsize=True
     )
     assert expected in html
     assert f'href="{page_url}"' in html

@@ -130,3 +130,32 @@ def test_share_image_of_a_draft_is_not_found(client):
         client.get(reverse("petitions:share_image", kwargs={"slug": petition.slug})).status_code
         == 404
     )
+
+
+def ink_in_title_band(png: bytes) -> int:
+    """White (title-coloured) pixels where the title's first line is drawn."""
+    band = Image.open(io.BytesIO(png)).convert("RGB").crop((0, 120, 1200, 215))
+    return sum(1 for pixel in band.get_flattened_data() if pixel == (255, 255, 255))
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_an_emoji_the_font_cannot_draw_leaves_a_visible_mark_not_a_gap(language):
+    petition = Petition(
+        slug="trees", title_en="🌳🌳🌳", title_fa="🌳🌳🌳", summary_en="x", summary_fa="x", goal=10
+    )
+    png = share.render(petition, language, 1)
+    (screenshots() / f"share-image-emoji-{language}.png").write_bytes(png)
+    assert ink_in_title_band(png) > 200
+
+
+@pytest.mark.django_db
+def test_the_share_image_of_a_persian_only_petition_is_persian_at_an_english_address(client):
+    petition = make_petition(
+        original_language="fa", title_en="", summary_en="", letter_en="", addressed_to_en=""
+    )
+    make_signature(petition)
+    with translation.override("en"):
+        url = reverse("petitions:share_image", kwargs={"slug": petition.slug})
+    png = client.get(url).content
+    (screenshots() / "share-image-persian-only-at-en.png").write_bytes(png)
+    assert png == share.render(petition, "fa", 1)

@@ -33,7 +33,6 @@ ARABIC_NAME = "علي كريمي"  # Arabic Yeh and Kaf, as a keyboard in the Gu
 ONION = "http://" + "p" * 56 + ".onion"
 WIDTHS = {390: 844, 1366: 900}
 LANGUAGES = ["en", "fa"]
-MEDIA_BRANCH = "fixed by the media branch"
 
 
 def longest_letter(language: str) -> str:
@@ -319,10 +318,7 @@ def debian_tool(name: str, package: str) -> str:
 
 @pytest.mark.parametrize(
     "language",
-    [
-        pytest.param(language, marks=pytest.mark.xfail(strict=True, reason=MEDIA_BRANCH))
-        for language in LANGUAGES
-    ],
+    LANGUAGES,
 )
 def test_the_posters_qr_code_reads_as_the_petitions_address(
     page, live_server, hostile, screenshot_dir, tmp_path, language
@@ -347,7 +343,7 @@ def words(text: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "language",
-    ["en", pytest.param("fa", marks=pytest.mark.xfail(strict=True, reason=MEDIA_BRANCH))],
+    LANGUAGES,
 )
 def test_the_delivery_pack_has_the_titles_words_in_reading_order(
     hostile, settings, tmp_path, language
@@ -367,10 +363,7 @@ def test_the_delivery_pack_has_the_titles_words_in_reading_order(
 
 @pytest.mark.parametrize(
     "language",
-    [
-        pytest.param(language, marks=pytest.mark.xfail(strict=True, reason=MEDIA_BRANCH))
-        for language in LANGUAGES
-    ],
+    LANGUAGES,
 )
 def test_the_share_image_draws_every_character_of_the_title(hostile, screenshot_dir, language):
     """A character no font has is drawn as the empty box of a private-use character, which no
