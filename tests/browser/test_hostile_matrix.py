@@ -316,10 +316,7 @@ def debian_tool(name: str, package: str) -> str:
     pytest.skip(f"{name} is missing (Debian's {package})")
 
 
-@pytest.mark.parametrize(
-    "language",
-    LANGUAGES,
-)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_posters_qr_code_reads_as_the_petitions_address(
     page, live_server, hostile, screenshot_dir, tmp_path, language
 ):
@@ -341,10 +338,7 @@ def words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s\u200c]+", text) if re.search(r"\w", w)]
 
 
-@pytest.mark.parametrize(
-    "language",
-    LANGUAGES,
-)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_delivery_pack_has_the_titles_words_in_reading_order(
     hostile, settings, tmp_path, language
 ):
@@ -361,10 +355,7 @@ def test_the_delivery_pack_has_the_titles_words_in_reading_order(
     assert expected in flat, f"{expected!r} not in the pack's text: {flat[:600]!r}"
 
 
-@pytest.mark.parametrize(
-    "language",
-    LANGUAGES,
-)
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_share_image_draws_every_character_of_the_title(hostile, screenshot_dir, language):
     """A character no font has is drawn as the empty box of a private-use character, which no
     font has either: a title of that one character makes the same image as the private-use one."""
