@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -285,3 +286,19 @@ def test_a_policy_change_after_signing_never_names_more_in_the_pack(pack_dir):
     with Path(pack.csv.path).open(encoding="utf-8-sig", newline="") as f:
         names = [row[3] for row in csv.reader(f) if row[0] == "name"]
     assert names == ["Tom S."]
+
+
+def test_a_pack_made_during_the_request_is_announced_as_ready(client, pack_dir, monkeypatch):
+    # Under make run no transaction surrounds the action, so the task runs before it returns.
+    monkeypatch.setattr(transaction, "on_commit", lambda callback, **kwargs: callback())
+    petition = make_petition()
+    make_signature(petition)
+    client.force_login(make_staff())
+    response = client.post(
+        reverse("admin:petitions_petition_changelist"),
+        {"action": "make_delivery_pack", "_selected_action": [petition.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert DeliveryPack.objects.get(petition=petition).status == DeliveryPack.Status.DONE
+    assert said == ["The delivery pack is ready: download it below."]
