@@ -33,6 +33,13 @@ def local_number(value) -> str:
     return persian.format_number(int(value), translation.get_language())
 
 
+def local_percent(value) -> str:
+    """'42%' in English, '۴۲٪' in Persian."""
+    if translation.get_language() == "fa":
+        return persian.persian_digits(f"{int(value)}\u066a")
+    return f"{int(value)}%"
+
+
 def datetime_column(model, field: str, description=None):
     """A list column or read-only field showing a date and time in the reader's calendar, sorted
     by the field itself."""

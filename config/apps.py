@@ -8,7 +8,7 @@ Django reads before theirs (LOCALE_PATHS), from the strings listed below.
 
 from axes.apps import AppConfig as BaseAxesConfig
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 from django_tasks_db.apps import TasksAppConfig
 
 
@@ -54,8 +54,20 @@ class TasksDatabaseConfig(TasksAppConfig):
 # Labels of the installed apps that their own catalogues lack in Persian; listed so that
 # `make messages` keeps them in ours.
 THIRD_PARTY_LABELS = (
-    # Django's admin (its Persian catalogue lags behind its templates)
+    # Django's admin and auth (their Persian catalogues lag behind their templates and forms)
     gettext_noop("Model name"),
+    ngettext_lazy("Please correct the error below.", "Please correct the errors below.", 1),
+    gettext_noop("Reset password"),
+    gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
+    gettext_noop("Password-based authentication"),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, "
+        "they may still be able to authenticate using other backends, such as Single Sign-On or "
+        "LDAP."
+    ),
+    gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
     # axes
     gettext_noop("Access Attempt"),
     gettext_noop("Attempt Remaining"),

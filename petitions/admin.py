@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,10 +20,12 @@ from config.admin_i18n import (
     CalendarAdminMixin,
     NormalisedSearchMixin,
     datetime_column,
+    local_datetime,
     local_number,
+    local_percent,
     number_column,
 )
-from signatures.admin import ReadOnlyAdmin
+from signatures.admin import ReadOnlyAdmin, source_label
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
 
@@ -208,7 +210,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if field is not None and db_field.name in FIELD_HELP:
-            field.help_text = FIELD_HELP[db_field.name]
+            # The admin prints help text as HTML; "<address>" is meant as text.
+            field.help_text = escape(FIELD_HELP[db_field.name])
         return field
 
     def get_readonly_fields(self, request, obj=None):
@@ -293,9 +296,13 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         )
         body = format_html_join(
             "",
-            '<tr><td dir="ltr">{}</td><td>{}</td><td>{}</td></tr>',
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (row["source"], local_number(row["counted"]), local_number(row["total"]))
+                (
+                    source_label(row["source"]),
+                    local_number(row["counted"]),
+                    local_number(row["total"]),
+                )
                 for row in rows
             ),
         )
@@ -323,12 +330,24 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     @admin.action(description=_("Make a delivery pack (PDF and CSV)"), permissions=["export"])
     def make_delivery_pack(self, request, queryset):
-        for petition in queryset.order_by("pk"):
-            delivery.request_pack(petition, by=request.user)
-        messages.success(
-            request,
-            _("The delivery pack is being made; its progress shows here. Reload to follow it."),
-        )
+        packs = [
+            delivery.request_pack(petition, by=request.user) for petition in queryset.order_by("pk")
+        ]
+        # Without a worker (make run) the pack is made before this line: say so, not "reload".
+        made = DeliveryPack.objects.filter(
+            pk__in=[pack.pk for pack in packs], status=DeliveryPack.Status.DONE
+        ).count()
+        if made == len(packs):
+            text = ngettext(
+                "The delivery pack is ready: download it below.",
+                "The delivery packs are ready: download them below.",
+                made,
+            )
+        else:
+            text = _(
+                "The delivery pack is being made; its progress shows here. Reload to follow it."
+            )
+        messages.success(request, text)
         return HttpResponseRedirect(reverse("admin:petitions_deliverypack_changelist"))
 
     def get_urls(self):
@@ -437,7 +456,7 @@ def export_response(
 
 
 @admin.register(DeliveryPack)
-class DeliveryPackAdmin(admin.ModelAdmin):
+class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
     """Packs are made by the petitions' "Make a delivery pack" action, never typed in; this list
     shows their progress and lets those who may export signatures download them."""
 
@@ -482,11 +501,11 @@ class DeliveryPackAdmin(admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress(self, obj):
         return format_html(
-            '<progress max="100" value="{}">{}%</progress> {}',
+            '<progress max="100" value="{}">{}</progress> {}',
             obj.percent,
-            obj.percent,
+            local_percent(obj.percent),
             _("%(done)s of %(total)s names")
-            % {"done": f"{obj.names_done:,}", "total": f"{obj.names_total:,}"},
+            % {"done": local_number(obj.names_done), "total": local_number(obj.names_total)},
         )
 
     @admin.display(description=_("download"))
@@ -568,6 +587,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
     list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
     list_display_links = None
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ("title_en", "title_fa", "starter_name")
 
     def get_queryset(self, request):
@@ -579,13 +599,14 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request):
         return self.has_view_permission(request)
 
-    @admin.display(description=_("written in"))
+    # Every language it has text in; the petitions list's "original language" is another thing.
+    @admin.display(description=_("languages it is written in"))
     def written_in(self, obj):
         return ", ".join(str(Petition.Language(code).label) for code in obj.languages)
 
     @admin.display(description=_("email confirmed"), ordering="email_confirmed_at")
     def confirmed(self, obj):
-        return obj.email_confirmed_at
+        return local_datetime(obj.email_confirmed_at)
 
     @admin.display(description=_("decision"))
     def review(self, obj):
@@ -658,7 +679,11 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
             "texts": texts,
             "similar": similar,
             "form": form,
-            "decisions": petition.decisions.all(),
+            "goal": local_number(petition.goal),
+            "decisions": [
+                {"when": local_datetime(d.created_at), "decision": d}
+                for d in petition.decisions.all()
+            ],
             "waiting": waiting,
         }
         return TemplateResponse(
@@ -692,13 +717,14 @@ class DecisionAdmin(ReadOnlyAdmin):
     """Every moderation decision, read-only: who, what, why, when."""
 
     list_display = ("created_at", "actor_name", "action", "reason", "petition")
-    list_filter = ("action", "reason")
+    # Django's date_hierarchy drills down in Gregorian years and months; this filter in the
+    # reader's calendar.
+    list_filter = ("action", "reason", "created_at")
     search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
-    date_hierarchy = "created_at"
 
 
 @admin.register(Update)
-class UpdateAdmin(BilingualFields, admin.ModelAdmin):
+class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
     """Organisers write updates; moderators approve them, which publishes them and starts their
     email, and pause, resume or cancel a send. The progress of a send is read from its
     per-recipient rows."""
@@ -842,15 +868,15 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
         return format_html(
             '<span class="email-progress">{}: {} · {}: {} · {}: {} · {}: {} · {}: {}</span>',
             _("sent"),
-            counts[Delivery.State.SENT],
+            local_number(counts[Delivery.State.SENT]),
             _("to send"),
-            waiting,
+            local_number(waiting),
             _("failed"),
-            counts[Delivery.State.FAILED],
+            local_number(counts[Delivery.State.FAILED]),
             _("skipped"),
-            counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED],
+            local_number(counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED]),
             _("uncertain"),
-            counts[Delivery.State.UNCERTAIN],
+            local_number(counts[Delivery.State.UNCERTAIN]),
         )
 
     def _approve(self, request, update, *, override: bool, read: str):

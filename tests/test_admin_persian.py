@@ -374,3 +374,42 @@ def test_searching_a_whole_address_uses_the_email_index(admin_client):
     searched = [q["sql"] for q in captured if '"email_canonical" =' in q["sql"]]
     assert searched
     assert not [q["sql"] for q in captured if "LIKE" in q["sql"].upper()]
+
+
+def test_the_address_help_shows_its_placeholder_as_text(admin_client):
+    page = admin_client.get(f"{ADMIN}petitions/petition/add/").content.decode()
+    assert "/en/p/&lt;address&gt;/" in page
+
+
+def test_the_two_language_columns_are_named_by_what_they_mean(admin_client):
+    make_petition(status=Petition.Status.PENDING, email_confirmed_at=timezone.now())
+    petitions = admin_client.get(f"{ADMIN}petitions/petition/").content.decode()
+    queue = admin_client.get(f"{ADMIN}petitions/reviewqueue/").content.decode()
+    assert "Original language" in petitions
+    assert "Languages it is written in" in queue
+    assert "Written in" not in petitions + queue
+
+
+def test_persian_review_queue_updates_and_packs_show_solar_hijri_dates(persian_admin, settings):
+    from petitions.models import DeliveryPack, Update
+
+    settings.DELIVERY_PACK_ROOT = "/nonexistent"
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 6, 11, 36))
+    petition = make_petition(status=Petition.Status.PENDING, email_confirmed_at=moment)
+    Update.objects.create(petition=petition, title_fa="خبر", body_fa="متن", created_at=moment)
+    DeliveryPack.objects.create(
+        petition=petition, requested_at=moment, names_total=41780, names_done=41780
+    )
+    expected = persian.format_datetime(moment, "fa")
+    for page in ("petitions/reviewqueue/", "petitions/update/", "petitions/deliverypack/"):
+        html = persian_admin.get(ADMIN + page).content.decode()
+        assert expected in html, page
+        assert "دسامبر" not in html and "2026" not in html, page
+    packs = persian_admin.get(f"{ADMIN}petitions/deliverypack/").content.decode()
+    assert "۴۱٬۷۸۰" in packs
+
+
+def test_a_persian_form_with_an_error_says_so_in_persian(persian_admin):
+    page = persian_admin.post(f"{ADMIN}petitions/update/add/", {}).content.decode()
+    assert "Please correct" not in page
+    assert "Constraint" not in page

@@ -14,6 +14,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -394,3 +395,19 @@ def test_a_name_longer_than_a_line_wraps_and_the_next_name_starts_at_the_margin(
     assert len(bs) == 2
     # An English pack starts every line at the left margin, as the long name's lines do.
     assert len(after) - len(after.lstrip()) == len(bs[0]) - len(bs[0].lstrip())
+
+
+def test_a_pack_made_during_the_request_is_announced_as_ready(client, pack_dir, monkeypatch):
+    # Under make run no transaction surrounds the action, so the task runs before it returns.
+    monkeypatch.setattr(transaction, "on_commit", lambda callback, **kwargs: callback())
+    petition = make_petition()
+    make_signature(petition)
+    client.force_login(make_staff())
+    response = client.post(
+        reverse("admin:petitions_petition_changelist"),
+        {"action": "make_delivery_pack", "_selected_action": [petition.pk]},
+        follow=True,
+    )
+    said = [str(message) for message in response.context["messages"]]
+    assert DeliveryPack.objects.get(petition=petition).status == DeliveryPack.Status.DONE
+    assert said == ["The delivery pack is ready: download it below."]

@@ -301,3 +301,15 @@ def test_a_starters_edit_cannot_land_after_the_moderator_published(client, moder
     assert petition.status == Petition.Status.OPEN and petition.opened_at
     assert petition.letter_fa == "نامه‌ای بی‌آزار."
     assert "تغییرها ذخیره نشد" in response.content.decode()  # told it was published
+
+
+def test_the_decide_form_capitalises_its_labels_and_groups_the_goal(client, settings):
+    client.force_login(make_staff(username="mona"))
+    petition = make_petition(status=Petition.Status.PENDING, goal=75000)
+    url = f"/admin/petitions/reviewqueue/{petition.pk}/decide/"
+    page = client.get(url).content.decode()
+    assert ">Decision</legend>" in page
+    assert ">Reason, if sent back</label>" in page
+    assert "goal 75,000" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    assert "۷۵٬۰۰۰" in client.get(url).content.decode()
