@@ -38,6 +38,7 @@ from .models import (
     Update,
     text_direction,
 )
+from .persian import format_percent
 from .persian_tidy import diff_html, tidy_persian
 from .snippets import snippets
 
@@ -450,11 +451,11 @@ class DeliveryPackAdmin(admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress(self, obj):
         return format_html(
-            '<progress max="100" value="{}">{}%</progress> {}',
+            '<progress max="100" value="{}">{}</progress> {}',
             obj.percent,
-            obj.percent,
-            _("%(done)s of %(total)s names")
-            % {"done": f"{obj.names_done:,}", "total": f"{obj.names_total:,}"},
+            format_percent(obj.percent, translation.get_language()),
+            ngettext("%(done)s of %(total)s name", "%(done)s of %(total)s names", obj.names_total)
+            % {"done": local_number(obj.names_done), "total": local_number(obj.names_total)},
         )
 
     @admin.display(description=_("download"))
@@ -876,7 +877,11 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
 
     def _control(self, request, queryset, action: str):
         done = sum(mailing.control(update, action, by=request.user) for update in queryset)
-        self.message_user(request, _("Done for %(n)d update(s).") % {"n": done})
+        self.message_user(
+            request,
+            ngettext("Done for %(n)s update.", "Done for %(n)s updates.", done)
+            % {"n": local_number(done)},
+        )
 
     @admin.action(description=_("Pause the email"), permissions=["moderate"])
     def pause_email(self, request, queryset):

@@ -5,7 +5,7 @@ what it shows (issue 22)."""
 import datetime
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from signatures import history
 from signatures.history import Point
@@ -69,9 +69,12 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
     path = "M" + " L".join(coords)
     area = f"{path} L{RIGHT},{BOTTOM} L{LEFT},{BOTTOM} Z"
     busiest = max(points, key=lambda p: p.signatures)
-    summary = _(
+    summary = ngettext(
+        "%(total)s signature from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
+        "brought %(busy)s.",
         "%(total)s signatures from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
-        "brought %(busy)s."
+        "brought %(busy)s.",
+        points[-1].total,
     ) % {
         "total": format_number(points[-1].total, language),
         "start": format_date(points[0].hour, language),
