@@ -26,6 +26,7 @@ from config.admin_i18n import (
 from signatures.admin import ReadOnlyAdmin
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
+from signatures.normalise import clean_text
 
 from . import delivery, mailing, moderation
 from .models import (
@@ -666,6 +667,22 @@ class DecisionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+class UpdateForm(forms.ModelForm):
+    """An update's text normalised as the start form normalises a petition's (Persian letter
+    forms, no bidi controls, ZWNJ kept), so its emails and page match what signers typed."""
+
+    class Meta:
+        model = Update
+        fields = ("petition", "email_signers", "title_en", "title_fa", "body_en", "body_fa")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("title_en", "title_fa", "body_en", "body_fa"):
+            if cleaned.get(name):
+                cleaned[name] = clean_text(cleaned[name], multiline=name.startswith("body"))
+        return cleaned
+
+
 @admin.register(Update)
 class UpdateAdmin(BilingualFields, admin.ModelAdmin):
     """Organisers write updates; moderators approve them, which publishes them and starts their
@@ -720,6 +737,7 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
         "resend_uncertain",
     )
 
+    form = UpdateForm
     change_form_template = "admin/petitions/update/change_form.html"
 
     class Media:
