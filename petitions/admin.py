@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -401,7 +402,10 @@ def export_response(
     name = stream.petitions[0].slug if len(stream.petitions) == 1 else "signatures"
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(stream, content_type=stream.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
+    # A Persian address makes a Persian file name, which needs RFC 6266's filename*.
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{name}-{stamp}.{stream.extension}"
+    )
     response["Cache-Control"] = "no-store"
     return response
 
