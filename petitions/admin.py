@@ -879,11 +879,11 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "“%(update)s” is published and going to %(n)d signer.",
-                "“%(update)s” is published and going to %(n)d signers.",
+                "“%(update)s” is published and going to %(n)s signer.",
+                "“%(update)s” is published and going to %(n)s signers.",
                 recipients,
             )
-            % {"update": update, "n": recipients}
+            % {"update": update, "n": local_number(recipients)}
             if update.email_signers
             else _("“%(update)s” is published.") % {"update": update},
             messages.SUCCESS,
@@ -894,7 +894,8 @@ class UpdateAdmin(BilingualFields, admin.ModelAdmin):
         done = sum(mailing.reject(update, by=request.user) for update in queryset)
         self.message_user(
             request,
-            ngettext("Rejected %(n)d update.", "Rejected %(n)d updates.", done) % {"n": done},
+            ngettext("Rejected %(n)s update.", "Rejected %(n)s updates.", done)
+            % {"n": local_number(done)},
         )
 
     def _control(self, request, queryset, action: str):

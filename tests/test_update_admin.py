@@ -280,3 +280,24 @@ def test_an_updates_text_is_normalised_as_the_start_form_normalises_a_petitions(
     assert update.body_en == "Monday.\n\nTuesday."
     assert update.title_fa == "بیش از ۵۲ هزار امضا را تحویل دادیم"  # Persian Yeh, digits kept
     assert update.body_fa == "دادگاه در کرمان\u200cها برگزار می\u200cشود."  # ZWNJ kept
+
+
+def test_the_persian_admin_counts_an_approved_updates_signers_in_persian_digits(
+    client, mailbox, django_capture_on_commit_callbacks
+):
+    staff_in("Moderators", client, "mo")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    petition = make_petition()
+    for _ in range(2):
+        make_signature(petition, consent_contact=True)
+    update = Update.objects.create(
+        petition=petition, title_fa="جلسه", body_fa="دوشنبه.", email_signers=True
+    )
+    page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/petitions/update/{update.pk}/approve/",
+            {"version": approval_version(page)},
+            follow=True,
+        )
+    assert "برای ۲ امضاکننده فرستاده می‌شود" in response.content.decode()
