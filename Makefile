@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where `make run` is reached: the default SITE_URL of the server it starts, so emailed, shared and
+# embedded links lead back to it (a SITE_URL in the environment or .env still wins). A server on
+# every interface is reached on the loopback address.
+RUN_SITE_URL = http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
 .PHONY: run test lint format messages compilemessages serve collectstatic system-deps clean lock
 
@@ -43,7 +47,8 @@ run: compilemessages
 	@DEBUG=true $(PY) manage.py load_demo
 	@DEBUG=true $(PY) manage.py demo_admin --host $(HOST) --port $(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/  (English: /en/  Persian: /fa/)"
-	@DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Emails are printed in this terminal, not sent (unless EMAIL_URL is set)."
+	@DEBUG=true RUN_SITE_URL=$(RUN_SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -35,9 +35,7 @@ def local_number(value) -> str:
 
 def local_percent(value) -> str:
     """'42%' in English, '۴۲٪' in Persian."""
-    if translation.get_language() == "fa":
-        return persian.persian_digits(f"{int(value)}\u066a")
-    return f"{int(value)}%"
+    return persian.format_percent(int(value), translation.get_language())
 
 
 def datetime_column(model, field: str, description=None):

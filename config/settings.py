@@ -38,7 +38,10 @@ NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # -- Reach under filtering, and privacy for signers at risk (issue 20) --------------------------
 # The canonical address of the site: every share link, email link, Open Graph and oEmbed address
 # names it, whichever host a request came in on (a mirror or the onion address).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Without it, `make run` names the host and port it serves on (RUN_SITE_URL, set by the Makefile).
+SITE_URL = env.str(
+    "SITE_URL", default=env.str("RUN_SITE_URL", default="http://127.0.0.1:8000")
+).rstrip("/")
 # Other host names that serve the whole site where the main one is filtered, e.g.
 # MIRROR_HOSTS=mirror-one.example.net,mirror-two.example.org (HTTPS, like the main one).
 MIRROR_HOSTS = env.list("MIRROR_HOSTS", default=[])

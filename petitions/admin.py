@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -28,6 +29,7 @@ from config.admin_i18n import (
 from signatures.admin import ReadOnlyAdmin, source_label
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
+from signatures.normalise import clean_text
 
 from . import delivery, mailing, moderation
 from .models import (
@@ -450,7 +452,10 @@ def export_response(
     name = stream.petitions[0].slug if len(stream.petitions) == 1 else "signatures"
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(stream, content_type=stream.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{stream.extension}"'
+    # A Persian address makes a Persian file name, which needs RFC 6266's filename*.
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{name}-{stamp}.{stream.extension}"
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -504,7 +509,7 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
             '<progress max="100" value="{}">{}</progress> {}',
             obj.percent,
             local_percent(obj.percent),
-            _("%(done)s of %(total)s names")
+            ngettext("%(done)s of %(total)s name", "%(done)s of %(total)s names", obj.names_total)
             % {"done": local_number(obj.names_done), "total": local_number(obj.names_total)},
         )
 
@@ -723,6 +728,22 @@ class DecisionAdmin(ReadOnlyAdmin):
     search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
 
 
+class UpdateForm(forms.ModelForm):
+    """An update's text normalised as the start form normalises a petition's (Persian letter
+    forms, no bidi controls, ZWNJ kept), so its emails and page match what signers typed."""
+
+    class Meta:
+        model = Update
+        fields = ("petition", "email_signers", "title_en", "title_fa", "body_en", "body_fa")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("title_en", "title_fa", "body_en", "body_fa"):
+            if cleaned.get(name):
+                cleaned[name] = clean_text(cleaned[name], multiline=name.startswith("body"))
+        return cleaned
+
+
 @admin.register(Update)
 class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
     """Organisers write updates; moderators approve them, which publishes them and starts their
@@ -777,6 +798,7 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         "resend_uncertain",
     )
 
+    form = UpdateForm
     change_form_template = "admin/petitions/update/change_form.html"
 
     class Media:
@@ -914,11 +936,11 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "“%(update)s” is published and going to %(n)d signer.",
-                "“%(update)s” is published and going to %(n)d signers.",
+                "“%(update)s” is published and going to %(n)s signer.",
+                "“%(update)s” is published and going to %(n)s signers.",
                 recipients,
             )
-            % {"update": update, "n": recipients}
+            % {"update": update, "n": local_number(recipients)}
             if update.email_signers
             else _("“%(update)s” is published.") % {"update": update},
             messages.SUCCESS,
@@ -929,12 +951,17 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         done = sum(mailing.reject(update, by=request.user) for update in queryset)
         self.message_user(
             request,
-            ngettext("Rejected %(n)d update.", "Rejected %(n)d updates.", done) % {"n": done},
+            ngettext("Rejected %(n)s update.", "Rejected %(n)s updates.", done)
+            % {"n": local_number(done)},
         )
 
     def _control(self, request, queryset, action: str):
         done = sum(mailing.control(update, action, by=request.user) for update in queryset)
-        self.message_user(request, _("Done for %(n)d update(s).") % {"n": done})
+        self.message_user(
+            request,
+            ngettext("Done for %(n)s update.", "Done for %(n)s updates.", done)
+            % {"n": local_number(done)},
+        )
 
     @admin.action(description=_("Pause the email"), permissions=["moderate"])
     def pause_email(self, request, queryset):

@@ -5,7 +5,6 @@ what it shows (issue 22)."""
 import datetime
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from signatures import history
@@ -81,9 +80,12 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
             "%(total)s signature on %(day)s.", "%(total)s signatures on %(day)s.", total
         ) % {"total": format_number(total, language), "day": start_label}
     else:
-        summary = _(
+        summary = ngettext(
+            "%(total)s signature from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
+            "brought %(busy)s.",
             "%(total)s signatures from %(start)s to %(end)s. The busiest hour, on %(busy_day)s, "
-            "brought %(busy)s."
+            "brought %(busy)s.",
+            total,
         ) % {
             "total": format_number(total, language),
             "start": start_label,

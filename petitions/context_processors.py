@@ -31,4 +31,7 @@ def site(request):
         "LANGUAGE_DIR": text_direction(language),
         "alternates": alternates,
         "ADMIN_URL": "/" + settings.ADMIN_URL,
+        # `make run` prints emails instead of sending them; its "check your email" pages say so.
+        "MAIL_IN_TERMINAL": settings.DEBUG
+        and settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend",
     }

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_countries import countries
 from django_tasks import task
 from fontTools.ttLib import TTFont
@@ -43,7 +44,7 @@ from signatures.models import AuditRecord, Signature
 from signatures.supporter import short_name
 
 from .models import DeliveryPack, Petition, text_direction
-from .persian import format_date, format_number
+from .persian import format_date, format_number, format_percent
 from .text import render_letter
 
 log = logging.getLogger(__name__)
@@ -318,7 +319,11 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
             size=11,
         )
         pdf.paragraph(
-            _("%(count)s people signed this petition.")
+            ngettext(
+                "%(count)s person signed this petition.",
+                "%(count)s people signed this petition.",
+                facts.total,
+            )
             % {"count": format_number(facts.total, language)},
             size=16,
             style="B",
@@ -351,9 +356,7 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
             (
                 country_name(code, language),
                 format_number(n, language),
-                format_number(round(100 * n / facts.total), language) + "٪"
-                if language == "fa"
-                else f"{round(100 * n / facts.total)}%",
+                format_percent(round(100 * n / facts.total), language),
             )
             for code, n in facts.countries
         ]
@@ -367,7 +370,11 @@ def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
         pdf.add_page()
         pdf.use_direction(text_direction(language))
         pdf.paragraph(
-            _("The %(count)s signers who agreed to be named")
+            ngettext(
+                "The %(count)s signer who agreed to be named",
+                "The %(count)s signers who agreed to be named",
+                facts.named,
+            )
             % {"count": format_number(facts.named, language)},
             size=14,
             style="B",

@@ -313,7 +313,7 @@ class Petition(models.Model):
         DELIVERED = "delivered", _("Delivered")
         CLOSED = "closed", _("Closed without a win")
 
-    slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=False)
+    slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )

@@ -54,6 +54,13 @@ def format_number(value: int, language: str) -> str:
     return grouped
 
 
+def format_percent(value: int, language: str) -> str:
+    """50 -> '50%' in English, '۵۰٪' in Persian."""
+    if language == "fa":
+        return format_number(value, language) + "٪"
+    return f"{format_number(value, language)}%"
+
+
 def format_date(value: datetime.date | datetime.datetime, language: str) -> str:
     """A day as its readers write it: '10 November 2022' or '۱۹ آبان ۱۴۰۱' (Solar Hijri)."""
     if isinstance(value, datetime.datetime):

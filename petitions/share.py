@@ -14,6 +14,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageDraw, ImageFont, features
 
 from signatures import caching, counting
@@ -95,7 +96,9 @@ def render(petition: Petition, language: str, count: int) -> bytes:
             y += int(size * 1.35)
 
         goal = petition.goal_for(count)
-        counted = _("%(count)s signatures") % {"count": format_number(count, language)}
+        counted = ngettext("%(count)s signature", "%(count)s signatures", count) % {
+            "count": format_number(count, language)
+        }
         of_goal = _("Goal: %(goal)s") % {"goal": format_number(goal, language)}
         write(SIZE[1] - MARGIN - 150, counted, font(60, bold=True), INK)
         write(SIZE[1] - MARGIN - 72, of_goal, font(32), MUTED)

@@ -9,6 +9,7 @@ POST from that button confirms the email and remembers the petition in the brows
 
 import datetime
 import logging
+import re
 import secrets
 import smtplib
 
@@ -41,10 +42,20 @@ LINK_REASONS = ("new", "again", "limit")
 # -- saving --------------------------------------------------------------------------------------
 
 
+MARKUP = re.compile(r"<[^>]*>")
+
+
 def new_slug(petition: Petition) -> str:
-    """An address from the English title when there is one, with a random tail: unique, and no
-    one can guess the address of a petition that is not public yet."""
-    stem = slugify(petition.title_en)[:60].strip("-") or "petition"
+    """An address from the English title, else the Persian one (in Persian letters: browsers and
+    messengers show them as typed), with a random tail: unique, and no one can guess the address
+    of a petition that is not public yet. Markup in a title is no word of it."""
+    if petition.title_en.strip():
+        stem = slugify(MARKUP.sub(" ", petition.title_en))
+    else:
+        # A ZWNJ joins two parts of one word; the address shows them apart, not run together.
+        title_fa = MARKUP.sub(" ", petition.title_fa).replace("\u200c", " ")
+        stem = slugify(title_fa, allow_unicode=True)
+    stem = stem[:60].strip("-") or "petition"
     return f"{stem}-{secrets.token_hex(3)}"
 
 

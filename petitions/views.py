@@ -9,7 +9,7 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 
 import time
 from dataclasses import replace
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from csp.decorators import csp_replace
 from django.conf import settings
@@ -536,7 +536,7 @@ def petition_at(request, url: str) -> tuple[Petition, str]:
         raise Http404
     try:
         with translation.override(language):
-            match = resolve(parts.path)
+            match = resolve(unquote(parts.path))
     except Resolver404:
         raise Http404 from None
     if match.view_name != "petitions:detail":

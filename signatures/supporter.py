@@ -66,10 +66,13 @@ class Supporter:
 
 
 def short_name(name: str) -> str:
-    parts = name.split()
-    if len(parts) < 2:
+    """First name and initial, from the words that hold letters: an emoji or a stray digit or
+    bracket is never taken for a name or an initial."""
+    words = [word for word in name.split() if any(ch.isalpha() for ch in word)]
+    if len(words) < 2:
         return name
-    return f"{parts[0]} {parts[-1][0]}."
+    initial = next(ch for ch in words[-1] if ch.isalpha())
+    return f"{words[0]} {initial}."
 
 
 def recall(request) -> Supporter | None:

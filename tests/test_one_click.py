@@ -171,3 +171,28 @@ def test_not_you_forgets_the_supporter_without_javascript(client):
         assert "You signed this petition." not in html
         assert "Sign as" not in html
         assert elements(html, "input", name="email")
+
+
+def test_an_emoji_after_the_surname_is_never_taken_for_the_initial(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi 😀"))
+
+    html = client.get(f"/en/p/{second.slug}/").content.decode()
+    assert "Sign as <bdi>Sara K.</bdi>" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Sara Karimi 😀", "Sara K."),
+        ("😀 Sara Karimi", "Sara K."),
+        ("Sara 😀 Karimi", "Sara K."),
+        ("Sara (Karimi)", "Sara K."),
+        ("علی کریمی 🌳", "علی ک."),
+        ("Sara", "Sara"),
+    ],
+)
+def test_the_initial_is_the_first_letter_of_the_last_word_made_of_letters(name, shown):
+    from signatures.supporter import short_name
+
+    assert short_name(name) == shown

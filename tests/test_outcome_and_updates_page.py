@@ -3,6 +3,7 @@ of the petition page and in count.json, and the campaign's approved updates in a
 in both languages."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -144,3 +145,27 @@ def test_the_page_with_news_stays_publicly_cacheable(client):
     response = client.get(f"/en/p/{petition.slug}/")
     assert "public" in response["Cache-Control"]
     assert not response.cookies
+
+
+@pytest.mark.parametrize(("language", "victory"), [("en", "Victory!"), ("fa", "پیروزی!")])
+def test_a_won_petition_says_victory_on_its_poster_instead_of_asking_to_sign(
+    client, language, victory
+):
+    petition = won_petition()
+    html = client.get(f"/{language}/p/{petition.slug}/poster/").content.decode()
+    kicker = re.search(r'<p class="poster__kicker poster__kicker--won">([^<]*)</p>', html)
+    assert kicker and kicker.group(1) == victory
+
+    open_one = make_petition()
+    html = client.get(f"/{language}/p/{open_one.slug}/poster/").content.decode()
+    assert victory not in html
+
+
+@pytest.mark.parametrize(("language", "victory"), [("en", "Victory!"), ("fa", "پیروزی!")])
+def test_a_won_petition_is_marked_on_its_home_card(client, language, victory):
+    won, still_open = won_petition(), make_petition()
+    html = client.get(f"/{language}/").content.decode()
+    cards = html.split('<li class="petition-card">')[1:]
+    [marked] = [card for card in cards if victory in card]
+    assert won.in_language(language).title.value in marked
+    assert len(cards) == 2 and still_open.in_language(language).title.value not in marked

@@ -3,6 +3,7 @@ against a real SMTP server (aiosmtpd), and the starter's own page."""
 
 import datetime
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.core import signing
@@ -31,7 +32,7 @@ def open_link(client, message) -> Petition:
     link = link_in(message)
     response = client.post(link)
     assert response.status_code == 302
-    return Petition.objects.get(slug=response.url.rstrip("/").rsplit("/", 1)[1])
+    return Petition.objects.get(slug=unquote(response.url.rstrip("/").rsplit("/", 1)[1]))
 
 
 def test_the_start_page_is_linked_from_the_home_page_and_the_footer(client):

@@ -259,3 +259,45 @@ def test_an_organisers_stale_edit_does_not_land_after_the_update_was_approved(cl
     assert update.status == Update.Status.PUBLISHED and update.published_at
     assert update.body_en == "Monday."
     assert "before your changes arrived, so they were not saved" in response.content.decode()
+
+
+def test_an_updates_text_is_normalised_as_the_start_form_normalises_a_petitions(client):
+    staff_in("Organisers", client, "olga")
+    petition = make_petition()
+    response = client.post(
+        "/admin/petitions/update/add/",
+        {
+            "petition": petition.pk,
+            "title_en": "\u202eHearing  set\u202c",
+            "body_en": "Monday.\r\n\r\n\r\n\r\nTuesday.",
+            "title_fa": "بيش از ۵۲ هزار امضا را تحويل داديم",
+            "body_fa": "دادگاه در كرمان\u200cها\u2067 برگزار می\u200cشود.",
+        },
+    )
+    assert response.status_code == 302
+    update = Update.objects.get()
+    assert update.title_en == "Hearing set"
+    assert update.body_en == "Monday.\n\nTuesday."
+    assert update.title_fa == "بیش از ۵۲ هزار امضا را تحویل دادیم"  # Persian Yeh, digits kept
+    assert update.body_fa == "دادگاه در کرمان\u200cها برگزار می\u200cشود."  # ZWNJ kept
+
+
+def test_the_persian_admin_counts_an_approved_updates_signers_in_persian_digits(
+    client, mailbox, django_capture_on_commit_callbacks
+):
+    staff_in("Moderators", client, "mo")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    petition = make_petition()
+    for _ in range(2):
+        make_signature(petition, consent_contact=True)
+    update = Update.objects.create(
+        petition=petition, title_fa="جلسه", body_fa="دوشنبه.", email_signers=True
+    )
+    page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/petitions/update/{update.pk}/approve/",
+            {"version": approval_version(page)},
+            follow=True,
+        )
+    assert "برای ۲ امضاکننده فرستاده می‌شود" in response.content.decode()

@@ -4,6 +4,7 @@ see it waiting for review; a moderator publishes it in the admin; it is public i
 English address says it is only in Persian, and the starter's page shows its count."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -63,7 +64,7 @@ def test_a_persian_only_petition_from_start_to_published(
     assert Petition.objects.get().status == Petition.Status.DRAFT
     page.get_by_role("button", name="ایمیلم را تأیید می‌کنم").click()
     petition = Petition.objects.get()
-    expect(page).to_have_url(re.compile(rf"/fa/my/{petition.slug}/$"))
+    expect(page).to_have_url(re.compile(rf"/fa/my/{quote(petition.slug)}/$"))
     expect(page.locator(".mine__state")).to_contain_text("در انتظار بررسی")
     assert_no_serious_violations(page, axe_source, "starter's page (fa)")
 
@@ -93,7 +94,7 @@ def test_a_persian_only_petition_from_start_to_published(
     public.goto(f"{live_server.url}/en/p/{petition.slug}/")
     expect(public.locator("h1")).to_have_text("This petition is only in Persian")
     public.get_by_role("link", name="Read and sign it in Persian").click()
-    expect(public).to_have_url(re.compile(rf"/fa/p/{petition.slug}/$"))
+    expect(public).to_have_url(re.compile(rf"/fa/p/{quote(petition.slug)}/$"))
 
     # Someone signs, and the starter's page shows the count.
     public.fill("#id_name", "مریم احمدی")
@@ -104,7 +105,7 @@ def test_a_persian_only_petition_from_start_to_published(
     expect(page.locator(".mine__state")).to_contain_text("منتشر شده است")
     expect(page.locator(".progress__count")).to_have_text("۱")
     expect(page.locator("#embed-fa-iframe")).to_have_value(
-        re.compile(rf"/fa/p/{petition.slug}/embed/")
+        re.compile(rf"/fa/p/{quote(petition.slug)}/embed/")
     )
     public.context.close()
     admin.context.close()
