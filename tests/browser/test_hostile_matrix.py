@@ -335,7 +335,9 @@ def test_the_posters_qr_code_reads_as_the_petitions_address(
 
 
 def words(text: str) -> list[str]:
-    return [w for w in re.split(r"[\s\u200c]+", text) if re.search(r"\w", w)]
+    # Letters and digits only: where a PDF reader puts the quotes and brackets between a Latin
+    # run and Persian words is its own guess; the order of the words is what a reader needs.
+    return re.findall(r"\w+", text)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -357,8 +359,8 @@ def test_the_delivery_pack_has_the_titles_words_in_reading_order(
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_share_image_draws_every_character_of_the_title(hostile, screenshot_dir, language):
-    """A character no font has is drawn as the empty box of a private-use character, which no
-    font has either: a title of that one character makes the same image as the private-use one."""
+    """A character the font cannot draw (an emoji) is shown as a visible mark, never silently
+    left out: a title of any one of its characters makes another image than an empty title."""
     (screenshot_dir / f"matrix-share-{language}.png").write_bytes(
         share.render(hostile, language, 4)
     )
@@ -368,6 +370,6 @@ def test_the_share_image_draws_every_character_of_the_title(hostile, screenshot_
         setattr(hostile, field, title)
         return share.render(hostile, language, 4)
 
-    nothing = drawn("\ue000")
+    nothing = drawn("")
     dropped = [c for c in sorted(set(TITLES[language]) - {" ", ZWNJ}) if drawn(c) == nothing]
     assert not dropped, f"the share image drops {dropped}"
