@@ -74,6 +74,13 @@ SELECT %(petition)s,
        now() - ((%(rows)s - n) || ' seconds')::interval, md5((n %% 5000)::text)
 FROM generate_series(1, %(rows)s) AS n
 """
+# The same signers `spacing` seconds apart rather than one (the other benches seed with SEED_SQL).
+SPREAD_SEED_SQL = SEED_SQL.replace(
+    "((%(rows)s - n) || ' seconds')::interval", "(%(rows)s - n) * %(spacing)s * interval '1 second'"
+)
+# The bench petition's signatures are spread over this long, as a petition open for years has them:
+# its chart then costs what an old petition's does.
+SEED_SPAN_SECONDS = 4 * 365 * 86400
 
 
 def log(message: str) -> None:
@@ -462,23 +469,36 @@ def settle(petition_id: int, quiet: float = 0.5, limit: float = 30) -> tuple[int
     return last
 
 
+def seed_signatures(petition_id: int, rows: int, span_seconds: float) -> int:
+    """`rows` signatures spread evenly over the `span_seconds` up to now; returns the petition's
+    signature count."""
+    from django.db import connection
+
+    spacing = span_seconds / max(rows, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(SPREAD_SEED_SQL, {"petition": petition_id, "rows": rows, "spacing": spacing})
+        cursor.execute(
+            "SELECT count(*) FROM signatures_signature WHERE petition_id = %s", [petition_id]
+        )
+        return cursor.fetchone()[0]
+
+
 def seed(rows: int) -> int:
-    """The demo petition with `rows` signatures, its count exact; the floor's table."""
+    """The demo petition with `rows` signatures over four years, its count and hourly counts
+    exact as the app keeps them (manage.py rebuild_hourly_counts); the floor's table."""
     from django.db import connection
 
     from bench.floor_app.views import TABLE_SQL
     from petitions.demo.loader import load_demo
+    from signatures import history
     from signatures.models import SignatureCount
 
     petition = load_demo(0)
+    total = seed_signatures(petition.pk, rows, SEED_SPAN_SECONDS)
     with connection.cursor() as cursor:
-        cursor.execute(SEED_SQL, {"petition": petition.pk, "rows": rows})
-        cursor.execute(
-            "SELECT count(*) FROM signatures_signature WHERE petition_id = %s", [petition.pk]
-        )
-        total = cursor.fetchone()[0]
         cursor.execute(TABLE_SQL)
     SignatureCount.set_total(petition.pk, total)
+    history.rebuild(petition.pk)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return petition.pk
