@@ -101,7 +101,7 @@ def test_a_few_levels_of_quotes_and_lists_still_render():
     assert "<li>two</li>" in html
 
 
-# -- the page keeps the rendering: made once per text, shared by every app server -------------------
+# -- the page keeps the rendering: made once per text, shared by every app server ---------------
 
 
 def petition_page(client, petition, language="en"):
