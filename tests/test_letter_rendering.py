@@ -129,9 +129,7 @@ def count_markdown_renders(monkeypatch) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_a_letter_rendered_by_one_app_server_is_not_rendered_again_by_another(
-    client, monkeypatch
-):
+def test_a_letter_rendered_by_one_app_server_is_not_rendered_again_by_another(client, monkeypatch):
     from tests.factories import make_petition
 
     petition = make_petition(letter_en="Dear Minister,\n\nWe ask **one** thing.")
