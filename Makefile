@@ -102,3 +102,9 @@ faults: compilemessages
 .PHONY: bench-render
 bench-render: $(VENV)/.synced
 	$(PY) bench/render_bench.py $(BENCH_ARGS)
+
+# The petition page's render time for petitions aged 1 day, 1 year and 4 years with the same
+# number of signatures (docs/performance.md): flat figures mean its cost does not grow with age.
+.PHONY: bench-age
+bench-age: compilemessages
+	$(PY) bench/page_age_bench.py $(BENCH_ARGS)

@@ -2,12 +2,12 @@
 without JavaScript, with its numbers and dates in the page's language and a sentence that says
 what it shows (issue 22)."""
 
-import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import ngettext
 
-from signatures import history
+from signatures import caching, history
 from signatures.history import Point
 
 from .models import text_direction
@@ -17,7 +17,9 @@ WIDTH, HEIGHT = 600, 180
 # The plot inside the frame: room on the left for the top value, below for the dates.
 LEFT, RIGHT, TOP, BOTTOM = 56, 592, 12, 150
 # More points than this are merged into longer steps, so the path stays small.
-MAX_POINTS = 240
+MAX_POINTS = history.MAX_STEPS
+# Kept in the cache for a petition nobody has signed yet (None would read as nothing kept).
+NO_CHART = ""
 
 
 @dataclass(frozen=True)
@@ -38,26 +40,19 @@ class Chart:
     bottom: int = BOTTOM
 
 
-def cumulative(points: list[Point]) -> list[tuple[datetime.datetime, int]]:
-    """(time, total so far), starting from nothing an hour before the first signature."""
-    if not points:
-        return []
-    start = points[0].hour
-    steps = [(start, 0)] + [(p.hour + datetime.timedelta(hours=1), p.total) for p in points]
-    if len(steps) > MAX_POINTS:
-        stride = -(-len(steps) // MAX_POINTS)
-        steps = steps[::stride] + ([steps[-1]] if (len(steps) - 1) % stride else [])
-    return steps
-
-
 def build_chart(points: list[Point], language: str) -> Chart | None:
-    """The chart for a series, or None when nobody has signed yet."""
-    steps = cumulative(points)
-    if not steps:
+    """The chart of hours at hand, or None when nobody has signed yet."""
+    return draw(history.overview_of(points), language)
+
+
+def draw(overview: history.Overview | None, language: str) -> Chart | None:
+    """The chart of an overview (at most history.MAX_STEPS steps), or None without one."""
+    if overview is None:
         return None
+    steps = overview.steps
     first, last = steps[0][0], steps[-1][0]
     span = max((last - first).total_seconds(), 1.0)
-    top = max(steps[-1][1], 1)
+    top = max(overview.total, 1)
 
     def x(when):
         return LEFT + (RIGHT - LEFT) * (when - first).total_seconds() / span
@@ -68,10 +63,9 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
     coords = [f"{x(when):.1f},{y(value):.1f}" for when, value in steps]
     path = "M" + " L".join(coords)
     area = f"{path} L{RIGHT},{BOTTOM} L{LEFT},{BOTTOM} Z"
-    busiest = max(points, key=lambda p: p.signatures)
-    start_label = format_date(points[0].hour, language)
-    end_label = format_date(points[-1].hour, language)
-    total = points[-1].total
+    start_label = format_date(overview.first_hour, language)
+    end_label = format_date(overview.last_hour, language)
+    total = overview.total
     # All on one day: the same date at both ends of the axis and "from X to X" say nothing.
     one_day = start_label == end_label
     if one_day:
@@ -90,13 +84,13 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
             "total": format_number(total, language),
             "start": start_label,
             "end": end_label,
-            "busy_day": format_date(busiest.hour, language),
-            "busy": format_number(busiest.signatures, language),
+            "busy_day": format_date(overview.busiest_hour, language),
+            "busy": format_number(overview.busiest, language),
         }
     return Chart(
         path=path,
         area=area,
-        top_label=format_number(points[-1].total, language),
+        top_label=format_number(total, language),
         start_label=start_label,
         end_label=end_label,
         summary=summary,
@@ -106,5 +100,12 @@ def build_chart(points: list[Point], language: str) -> Chart | None:
 
 
 def chart_for(petition, language: str) -> Chart | None:
-    """The petition page's chart, or None before the first signature."""
-    return build_chart(history.series(petition.pk), language)
+    """The petition page's chart, or None before the first signature: drawn at most once every
+    SHARE_IMAGE_SECONDS per petition and language and kept in the cache, so a page view reads a
+    few kilobytes and draws nothing."""
+    key = history.chart_cache_key(petition.pk, language)
+    kept = caching.get(key)
+    if kept is None:
+        kept = draw(history.overview(petition.pk), language) or NO_CHART
+        caching.set(key, kept, settings.SHARE_IMAGE_SECONDS)
+    return kept or None

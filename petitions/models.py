@@ -21,7 +21,7 @@ from signatures.normalise import clean_text
 
 from . import persian
 from .goals import next_goal
-from .text import render_letter
+from .text import kept_letters, render_letter
 
 LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
@@ -702,8 +702,22 @@ class LocalisedPetition:
         return self.petition.text("response", self.language)
 
     @cached_property
+    def kept_html(self) -> tuple[str, ...]:
+        """The letter, the other letter and the response as HTML, in one cache read. A petition
+        not yet public (a draft, a starter's preview) renders them for its one page instead:
+        each preview of a new text would otherwise fill the cache."""
+        texts = (
+            self.letter.value,
+            self.other_letter.value if self.other_letter else "",
+            self.response.value,
+        )
+        if self.petition.is_public:
+            return tuple(kept_letters(*texts))
+        return tuple(render_letter(text) for text in texts)
+
+    @cached_property
     def response_html(self) -> str:
-        return render_letter(self.response.value)
+        return self.kept_html[2]
 
     @cached_property
     def letter(self) -> LocalisedText:
@@ -711,7 +725,7 @@ class LocalisedPetition:
 
     @cached_property
     def letter_html(self) -> str:
-        return render_letter(self.letter.value)
+        return self.kept_html[0]
 
     @cached_property
     def other_letter(self) -> LocalisedText | None:
@@ -724,7 +738,7 @@ class LocalisedPetition:
 
     @cached_property
     def other_letter_html(self) -> str:
-        return render_letter(self.other_letter.value) if self.other_letter else ""
+        return self.kept_html[1]
 
 
 def delivery_storage():
@@ -955,7 +969,7 @@ class Update(models.Model):
         return localised(self, name, language)
 
     def body_html(self, language: str) -> str:
-        return render_letter(self.text("body", language).value)
+        return kept_letters(self.text("body", language).value)[0]
 
 
 class DeliveryQuerySet(models.QuerySet):

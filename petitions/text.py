@@ -6,15 +6,21 @@ text: Python-Markdown took minutes on a letter of unmatched brackets, and anyone
 start form's preview render one. cmark drops raw HTML and unsafe link targets itself; the HTML
 then still goes through nh3 (the Ammonia sanitiser), the one place that decides which tags and
 links a page may carry.
+
+A public page does not render on every view: `kept_letters` keeps each rendering in the cache,
+found by a digest of its text, so it is made once for every app server and an edited text can
+never be shown the rendering of the old one.
 """
 
+import hashlib
 import html
 import re
-from functools import lru_cache
 
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
+
+from signatures import caching
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
@@ -28,9 +34,36 @@ MAX_NESTING = 32
 # A tag in cmark's own output, where text and attribute values have every "<" and ">" escaped.
 TAG = re.compile(r"<(/?)[a-z][^>]*?(/?)>")
 BLANK_LINE = re.compile(r"\n\s*\n")
+# Texts change seldom; a rendering nobody asks for any more leaves the cache after this long.
+KEPT_SECONDS = 24 * 3600
 
 
-@lru_cache(maxsize=256)
+def kept_key(text: str) -> str:
+    # v1: the renderer's version; a change to what it makes (tags, options) takes a new one.
+    return "letter-html:v1:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def kept_letters(*texts: str) -> list[str]:
+    """`render_letter` of each text, from the cache in one read where it was made before, and
+    kept there when not. Without the cache each is rendered every time."""
+    keys = {text: kept_key(text) for text in texts if text.strip()}
+    found = caching.get_many(list(keys.values())) if keys else {}
+    made = {}
+    rendered = []
+    for text in texts:
+        key = keys.get(text)
+        if key is None:
+            rendered.append("")
+        elif key in found:
+            rendered.append(found[key])
+        else:
+            made[key] = found[key] = render_letter(text)
+            rendered.append(made[key])
+    if made:
+        caching.set_many(made, KEPT_SECONDS)
+    return rendered
+
+
 def render_letter(text: str) -> str:
     """Markdown to sanitised HTML. A single line break stays a line break, as pasted text means."""
     if not text.strip():

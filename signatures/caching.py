@@ -53,6 +53,18 @@ def set(key: str, value, timeout: float, alias: str = "default") -> None:
         call(alias, "set", key, value, timeout)
 
 
+def get_many(keys: list[str], alias: str = "default") -> dict:
+    try:
+        return call(alias, "get_many", keys)
+    except CacheUnavailable:
+        return {}
+
+
+def set_many(values: dict, timeout: float, alias: str = "default") -> None:
+    with contextlib.suppress(CacheUnavailable):
+        call(alias, "set_many", values, timeout)
+
+
 def delete_many(keys: list[str], alias: str = "default") -> None:
     with contextlib.suppress(CacheUnavailable):
         call(alias, "delete_many", keys)

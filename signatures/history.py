@@ -6,6 +6,9 @@ always make them again. Signing writes nothing here: a reader whose cached serie
 (at most every SERIES_SECONDS per petition) recounts the last REFRESH_HOURS hours, a range scan
 of the signature_recent index (petition, status, created_at), and the older hours stay as stored.
 A moderation decision about older signatures shows after `manage.py rebuild_hourly_counts`.
+
+The page's chart reads an `overview`: the series in at most MAX_STEPS steps (hours for a young
+petition, then whole days), so drawing it costs the same for a petition open a day or four years.
 """
 
 import datetime
@@ -13,18 +16,28 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Max, Min, Sum
+from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
 from . import caching
 from .models import HourlyCount, Signature
 
 REFRESH_HOURS = 24
+# The most steps an overview has, whatever the petition's age: a four-year petition's in weeks.
+MAX_STEPS = 240
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
 
 
 def series_cache_key(petition_id: int) -> str:
     return f"petition-series:v1:{petition_id}"
+
+
+def chart_cache_key(petition_id: int, language: str) -> str:
+    """Where the page's chart of this series is kept (petitions/chart.py), so that a rebuild
+    forgets it with the series."""
+    return f"petition-chart:v1:{petition_id}:{language}"
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,8 @@ def rebuild(petition_id: int) -> int:
     """Every hour again from the rows; returns how many hours have signatures."""
     hours = counted_by_hour(petition_id)
     _store(petition_id, hours, None)
-    caching.delete_many([series_cache_key(petition_id)])
+    charts = [chart_cache_key(petition_id, code) for code, _ in settings.LANGUAGES]
+    caching.delete_many([series_cache_key(petition_id), *charts])
     return len(hours)
 
 
@@ -104,3 +118,63 @@ def series(petition_id: int) -> list[Point]:
         points = stored_series(petition_id)
         caching.set(key, points, settings.SHARE_IMAGE_SECONDS)
     return points
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The whole series for drawing, in at most MAX_STEPS steps."""
+
+    steps: tuple[tuple[datetime.datetime, int], ...]  # (time, total so far), from (start, 0)
+    first_hour: datetime.datetime
+    last_hour: datetime.datetime
+    # The hour that brought the most signatures (the first of equals), and how many.
+    busiest_hour: datetime.datetime
+    busiest: int
+
+    @property
+    def total(self) -> int:
+        return self.steps[-1][1]
+
+
+def in_steps(counts: list[tuple[datetime.datetime, int]], unit: datetime.timedelta) -> tuple:
+    """(time, total so far) at the end of each stretch of whole `unit`s with signatures, the
+    stretches as short as keeps them within MAX_STEPS, from (the first unit, 0). `counts` are
+    (start of a unit, signatures), oldest first."""
+    start = counts[0][0]
+    units = (counts[-1][0] - start) // unit + 1
+    width = unit * -(-units // MAX_STEPS)
+    steps, total = [(start, 0)], 0
+    for when, signatures in counts:
+        total += signatures
+        end = start + ((when - start) // width + 1) * width
+        if steps[-1][0] == end:
+            steps[-1] = (end, total)
+        else:
+            steps.append((end, total))
+    return tuple(steps)
+
+
+def overview_of(points: list[Point]) -> Overview | None:
+    """The overview of hours already at hand."""
+    if not points:
+        return None
+    busiest = max(points, key=lambda p: p.signatures)
+    steps = in_steps([(p.hour, p.signatures) for p in points], HOUR)
+    return Overview(steps, points[0].hour, points[-1].hour, busiest.hour, busiest.signatures)
+
+
+def overview(petition_id: int) -> Overview | None:
+    """The series, recounted as `series` does, read as at most MAX_STEPS hours or else one row a
+    day: a few small queries, never the whole series."""
+    refresh(petition_id)
+    hours = HourlyCount.objects.filter(petition_id=petition_id)
+    span = hours.aggregate(first=Min("hour"), last=Max("hour"))
+    if span["first"] is None:
+        return None
+    busiest = hours.order_by("-signatures", "hour").values_list("hour", "signatures")[0]
+    if span["last"] - span["first"] < MAX_STEPS * HOUR:
+        counts, unit = list(hours.order_by("hour").values_list("hour", "signatures")), HOUR
+    else:
+        days = hours.annotate(day=TruncDay("hour", tzinfo=datetime.UTC)).values_list("day")
+        counts, unit = list(days.annotate(n=Sum("signatures")).order_by("day")), DAY
+    return Overview(in_steps(counts, unit), span["first"], span["last"], *busiest)

@@ -3,12 +3,16 @@ alternative, Persian digits and Solar Hijri dates on Persian pages, and a senten
 nobody has signed yet."""
 
 import datetime
+import pickle
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone, translation
 
+from petitions import chart
 from petitions.chart import MAX_POINTS, build_chart
-from signatures import history
+from signatures import caching, history
+from signatures.models import Signature, SignatureCount
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +101,86 @@ def test_signatures_all_in_one_hour_name_their_day_once(language, day, sentence)
     assert chart.start_label == day
     assert chart.end_label == ""
     assert chart.summary == sentence
+
+
+FOUR_YEARS = datetime.timedelta(days=4 * 365 + 1)
+
+
+@pytest.fixture
+def four_year_petition():
+    """3,000 signatures, each in an hour of its own, spread over four years."""
+    petition = make_petition()
+    start = timezone.now() - FOUR_YEARS
+    step = FOUR_YEARS / 3000
+    Signature.objects.bulk_create(
+        Signature(
+            petition=petition,
+            name=f"Signer {n}",
+            email=f"old{n}@example.com",
+            email_canonical=f"old{n}@example.com",
+            country="GB",
+            created_at=start + n * step,
+        )
+        for n in range(3000)
+    )
+    SignatureCount.add(petition.pk, 3000)
+    return petition
+
+
+def test_the_chart_of_a_four_year_petition_has_at_most_max_points_and_ends_at_the_count(
+    client, four_year_petition
+):
+    html = page(client, four_year_petition, "en")
+    svg = chart_svg(html)
+    path = svg.split('stroke="none"/>', 1)[1].split('d="', 1)[1].split('"', 1)[0]
+    assert path.count("L") <= MAX_POINTS
+    assert ">3,000<" in svg
+    assert "3,000 signatures from" in html
+
+
+def test_a_page_view_of_a_four_year_petition_reads_only_small_things_from_the_cache(
+    client, monkeypatch, four_year_petition
+):
+    page(client, four_year_petition, "en")
+    read = []
+    real_get = caching.get
+
+    def measured_get(key, *args, **kwargs):
+        value = real_get(key, *args, **kwargs)
+        read.append((key, len(pickle.dumps(value))))
+        return value
+
+    monkeypatch.setattr(caching, "get", measured_get)
+    page(client, four_year_petition, "en")
+    assert read
+    assert max(size for _, size in read) < 16_000, read
+
+
+def test_the_chart_is_made_once_and_kept_not_made_again_for_each_page_view(
+    client, monkeypatch, signed_petition
+):
+    page(client, signed_petition, "en")
+    made = []
+
+    def counting(real):
+        def made_chart(*args, **kwargs):
+            made.append(args)
+            return real(*args, **kwargs)
+
+        return made_chart
+
+    for name in ("build_chart", "draw"):
+        if hasattr(chart, name):
+            monkeypatch.setattr(chart, name, counting(getattr(chart, name)))
+    for _ in range(3):
+        assert ">1,234<" in chart_svg(page(client, signed_petition, "en"))
+    assert made == []
+
+
+def test_rebuilding_the_hourly_counts_draws_the_chart_again(client, signed_petition):
+    assert ">1,234<" in chart_svg(page(client, signed_petition, "en"))
+    Signature.objects.filter(
+        pk__in=Signature.objects.filter(petition=signed_petition).values("pk")[:34]
+    ).invalidate(by="test")
+    call_command("rebuild_hourly_counts", signed_petition.slug)
+    assert ">1,200<" in chart_svg(page(client, signed_petition, "en"))

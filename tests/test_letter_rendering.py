@@ -99,3 +99,70 @@ def test_a_few_levels_of_quotes_and_lists_still_render():
     html = render_letter("> quoted\n>\n> - one\n>   - two")
     assert html.startswith("<blockquote>")
     assert "<li>two</li>" in html
+
+
+# -- the page keeps the rendering: made once per text, shared by every app server ---------------
+
+
+def petition_page(client, petition, language="en"):
+    from django.utils import translation
+
+    with translation.override(language):
+        url = petition.get_absolute_url()
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def count_markdown_renders(monkeypatch) -> list[str]:
+    import cmarkgfm
+
+    renders = []
+    real = cmarkgfm.markdown_to_html
+
+    def counting(text, *args, **kwargs):
+        renders.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(cmarkgfm, "markdown_to_html", counting)
+    return renders
+
+
+@pytest.mark.django_db
+def test_a_letter_rendered_by_one_app_server_is_not_rendered_again_by_another(client, monkeypatch):
+    from tests.factories import make_petition
+
+    petition = make_petition(letter_en="Dear Minister,\n\nWe ask **one** thing.")
+    assert "<strong>one</strong>" in petition_page(client, petition)
+    renders = count_markdown_renders(monkeypatch)
+    # Another app server: none of this process's own memory, only the shared cache.
+    getattr(render_letter, "cache_clear", lambda: None)()
+    for _ in range(3):
+        assert "<strong>one</strong>" in petition_page(client, petition)
+    assert renders == []
+
+
+@pytest.mark.django_db
+def test_an_edited_letter_is_shown_at_once_never_the_kept_rendering_of_the_old_text(client):
+    from tests.factories import make_petition
+
+    petition = make_petition(letter_en="We ask **one** thing.")
+    assert "<strong>one</strong>" in petition_page(client, petition)
+    petition.letter_en = "We ask **two** things."
+    petition.save()
+    html = petition_page(client, petition)
+    assert "<strong>two</strong>" in html and "<strong>one</strong>" not in html
+
+
+@pytest.mark.django_db
+def test_the_letter_renders_without_the_cache(client, settings):
+    from signatures import caching
+    from tests.factories import make_petition
+
+    settings.CACHES = {
+        name: {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+        for name in ("default", "shared")
+    }
+    caching.reset()
+    petition = make_petition(letter_fa="وزیر محترم،\n\nما **یک** چیز می‌خواهیم.")
+    assert "<strong>یک</strong>" in petition_page(client, petition, "fa")
