@@ -8,17 +8,21 @@ petitions.persian instead. Form inputs and URLs stay ASCII, as on the public pag
 """
 
 import datetime
+import re
 
+import jdatetime
+from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin import widgets
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import DateField, DateTimeField, Min
 from django.http import HttpResponseRedirect
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from petitions import persian
-from signatures.normalise import clean_code
+from signatures.normalise import ascii_digits, clean_code
 
 
 def local_datetime(value) -> str:
@@ -58,6 +62,94 @@ def number_column(field: str, description, ordering: str | None = None):
     return admin.display(description=description, ordering=ordering or field)(column)
 
 
+# Years a Solar Hijri date can have in this site's lifetime, and the first Gregorian year a
+# Persian reader's date is taken to be: between the two, a year means nothing certain.
+SOLAR_HIJRI_YEARS = range(1300, 1500)
+FIRST_GREGORIAN_YEAR = 1900
+_YEAR_FIRST = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+class ReaderDateField(forms.DateField):
+    """A date typed in the reader's digits and calendar. In Persian, a year from 1300 to 1499 is
+    Solar Hijri and one from 1900 Gregorian (the calendar widget's "Today" writes Gregorian);
+    in English, a Solar Hijri-looking year is refused rather than stored 621 years early."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = ascii_digits(value).strip()
+            match = _YEAR_FIRST.fullmatch(value)
+            if match:
+                return self._day(*(int(part) for part in match.groups()))
+        day = super().to_python(value)
+        if day is not None and not isinstance(value, datetime.date):
+            return self._day(day.year, day.month, day.day)
+        return day
+
+    def _day(self, year: int, month: int, day: int) -> datetime.date:
+        language = translation.get_language()
+        try:
+            if language == "fa" and year in SOLAR_HIJRI_YEARS:
+                return jdatetime.date(year, month, day).togregorian()
+            if language == "fa" and year < FIRST_GREGORIAN_YEAR:
+                raise ValidationError(
+                    _(
+                        "The year %(year)s is neither Solar Hijri (%(first)s to %(last)s) nor "
+                        "Gregorian (%(gregorian)s onwards). Write the year in full."
+                    ),
+                    code="ambiguous_year",
+                    params={
+                        "year": persian.year_label(year, language),
+                        "first": persian.year_label(SOLAR_HIJRI_YEARS[0], language),
+                        "last": persian.year_label(SOLAR_HIJRI_YEARS[-1], language),
+                        "gregorian": persian.year_label(FIRST_GREGORIAN_YEAR, language),
+                    },
+                )
+            if year in SOLAR_HIJRI_YEARS:
+                raise ValidationError(
+                    _(
+                        "%(year)s looks like a Solar Hijri year: enter the Gregorian date "
+                        "(for example 2026-12-05), or use the Persian admin to type a Solar "
+                        "Hijri one."
+                    ),
+                    code="solar_hijri_year",
+                    params={"year": year},
+                )
+            return datetime.date(year, month, day)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ReaderTimeField(forms.TimeField):
+    def to_python(self, value):
+        return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
+
+
+class ReaderDateWidget(widgets.AdminDateWidget):
+    """Shows a stored day in the reader's calendar, in ASCII digits as every form value is:
+    1405-09-14 in Persian, 2026-12-05 in English. What was typed is shown back as typed."""
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date) and translation.get_language() == "fa":
+            jalali = jdatetime.date.fromgregorian(date=value)
+            return f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d}"
+        return super().format_value(value)
+
+
+class ReaderSplitDateTimeWidget(widgets.AdminSplitDateTime):
+    def __init__(self, attrs=None):
+        forms.MultiWidget.__init__(self, [ReaderDateWidget, widgets.AdminTimeWidget], attrs)
+
+
+class ReaderSplitDateTimeField(forms.SplitDateTimeField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        date, time = self.fields
+        self.fields = (
+            ReaderDateField(error_messages=date.error_messages, required=date.required),
+            ReaderTimeField(error_messages=time.error_messages, required=time.required),
+        )
+
+
 def _field(model, name: str):
     try:
         return model._meta.get_field(name)
@@ -86,7 +178,19 @@ def calendar_column(model, name: str):
 
 class CalendarAdminMixin:
     """For any ModelAdmin, ours or an installed app's: its date-time columns in the reader's
-    calendar and digits, and its date filters the calendar-aware ones below."""
+    calendar and digits, its date inputs reading the reader's digits and calendar, and its date
+    filters the calendar-aware ones below."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, DateTimeField):
+            kwargs = {
+                "form_class": ReaderSplitDateTimeField,
+                "widget": ReaderSplitDateTimeWidget,
+                **kwargs,
+            }
+        elif isinstance(db_field, DateField):
+            kwargs = {"form_class": ReaderDateField, "widget": ReaderDateWidget, **kwargs}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_list_display(self, request):
         return [
