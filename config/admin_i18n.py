@@ -16,9 +16,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import DateField, DateTimeField, Min
+from django.db.models import DateField, DateTimeField, IntegerField, Min
 from django.http import HttpResponseRedirect
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from petitions import persian
@@ -29,6 +30,12 @@ def local_datetime(value) -> str:
     if not value:
         return "—"
     return persian.format_datetime(value, translation.get_language())
+
+
+def local_date(value) -> str:
+    if not value:
+        return "—"
+    return persian.format_date(value, translation.get_language())
 
 
 def local_number(value) -> str:
@@ -160,14 +167,28 @@ def _field(model, name: str):
 _calendar_columns: dict = {}
 
 
+def _shown_as(model, name: str):
+    """How a field's value reads in the reader's calendar and digits, if it needs to."""
+    field = _field(model, name) if isinstance(name, str) else None
+    if isinstance(field, DateTimeField):
+        return local_datetime
+    if isinstance(field, DateField):
+        return local_date
+    if isinstance(field, IntegerField) and not field.choices and not field.primary_key:
+        return local_number
+    return None
+
+
 def calendar_column(model, name: str):
-    """The list column for a date-time field in the reader's calendar, one per field (the admin
-    compares list columns by identity), keeping the field's header, sorting and CSS class."""
+    """The column or read-only field for a date, date-time or number field in the reader's
+    calendar and digits, one per field (the admin compares list columns by identity), keeping
+    the field's header, sorting and CSS class."""
     key = (model, name)
     if key not in _calendar_columns:
+        shown = _shown_as(model, name)
 
         def column(obj):
-            return local_datetime(getattr(obj, name))
+            return shown(getattr(obj, name))
 
         column.__name__ = name
         _calendar_columns[key] = admin.display(
@@ -194,18 +215,42 @@ class CalendarAdminMixin:
 
     def get_list_display(self, request):
         return [
-            calendar_column(self.model, name)
-            if isinstance(name, str) and isinstance(_field(self.model, name), DateTimeField)
-            else name
+            calendar_column(self.model, name) if _shown_as(self.model, name) else name
             for name in super().get_list_display(request)
         ]
 
-    def get_fields(self, request, obj=None):
-        # Read-only date-times only: an editable one keeps its input.
-        shown_only = set(super().get_readonly_fields(request, obj))
+    def _shown_only(self, request, obj):
+        # Read-only fields only: an editable one keeps its input.
         if not self.has_change_permission(request, obj):
-            shown_only = None  # a view-only page shows every field read-only
+            return None  # a view-only page shows every field read-only
+        return set(super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        shown_only = self._shown_only(request, obj)
         return [self._in_calendar(entry, shown_only) for entry in super().get_fields(request, obj)]
+
+    def get_fieldsets(self, request, obj=None):
+        shown_only = self._shown_only(request, obj)
+        return [
+            (name, {**options, "fields": self._in_calendar(options["fields"], shown_only)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            # Django fills in the counts with Latin digits; the same words, in the reader's.
+            changelist = context["cl"]
+            rows, total = len(changelist.result_list), changelist.result_count
+            context["selection_note"] = gettext("%(count)s of %(cnt)s selected") % {
+                "count": local_number(0),
+                "cnt": local_number(rows),
+            }
+            context["selection_note_all"] = ngettext(
+                "%(total_count)s selected", "All %(total_count)s selected", total
+            ) % {"total_count": local_number(total)}
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         return [self._in_calendar(name, None) for name in super().get_readonly_fields(request, obj)]
@@ -216,7 +261,7 @@ class CalendarAdminMixin:
         if (
             isinstance(entry, str)
             and (only is None or entry in only)
-            and isinstance(_field(self.model, entry), DateTimeField)
+            and _shown_as(self.model, entry)
         ):
             return calendar_column(self.model, entry)
         return entry

@@ -448,7 +448,9 @@ class AuditRecord(ActorRecord):
         verbose_name_plural = _("audit records")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.rows}"
+        # The admin's heading, in words only: its page shows the time and rows in the reader's
+        # calendar and digits, which this app cannot format (petitions owns them).
+        return f"{self.actor_name} · {self.get_action_display()}"
 
     @classmethod
     def record(cls, actor, action: str, rows: int, *, petition_id=None, detail: str = ""):
@@ -507,7 +509,8 @@ class BlockedAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.minute:%Y-%m-%d %H:%M} {self.reason} x{self.attempts}"
+        # Words only, like an audit record's heading.
+        return str(self.get_reason_display())
 
     @classmethod
     def tally(cls, petition, reason: str, ip_hash: str) -> None:

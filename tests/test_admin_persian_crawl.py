@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from petitions.models import Decision, Delivery, DeliveryPack, Petition, Update
+from petitions.persian import persian_digits
 from signatures.models import AuditRecord, BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
@@ -183,7 +184,7 @@ def world(tmp_path, settings):
         status: make_petition(
             status=status,
             title_en=f"{HOSTILE_TITLE} {status}",
-            title_fa=f"عنوان {index}",
+            title_fa=f"عنوان {persian_digits(index)}",
             goal=75000,
             starter_name="علي كريمي",
             starter_email="starter@example.com",
@@ -271,6 +272,9 @@ def world(tmp_path, settings):
     for signature in Signature.objects.all():
         typed += [signature.name, signature.email, signature.email_canonical]
     users = {"superuser": superuser, "moderator": moderator, "organiser": organiser}
+    typed += [user.email for user in users.values() if user.email]
+    # The role groups are named in the data (a superuser may rename them), like a username.
+    typed += list(Group.objects.values_list("name", flat=True))
     return {"users": users, "typed": typed, "update": update}
 
 
