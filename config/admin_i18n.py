@@ -284,9 +284,14 @@ def in_reader_calendar(*models, extra: dict | None = None) -> None:
             continue
         installed = type(admin.site.get_model_admin(model))
         admin.site.unregister(model)
+        # Django's date hierarchy names Gregorian years and months; the calendar filter on the
+        # same field (added if missing) drills down in the reader's.
+        attributes = {"date_hierarchy": None, **(extra or {})}
+        if installed.date_hierarchy and installed.date_hierarchy not in installed.list_filter:
+            attributes["list_filter"] = (*installed.list_filter, installed.date_hierarchy)
         admin.site.register(
             model,
-            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), extra or {}),
+            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), attributes),
         )
 
 

@@ -186,7 +186,11 @@ class Signature(models.Model):
     # No index of its own: signature_recent starts with the petition, and every index is written
     # on every signature.
     petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.PROTECT, related_name="signatures", db_index=False
+        "petitions.Petition",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        db_index=False,
+        verbose_name=_("petition"),
     )
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
