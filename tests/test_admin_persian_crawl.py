@@ -352,13 +352,18 @@ def crawl(client: Client, start: list[str]) -> dict[str, str]:
     return seen
 
 
-# Strict: it turns red the day the admin reads as Persian throughout; then drop the mark.
-@pytest.mark.xfail(
+# Strict: it turns red the day the superuser's admin reads as Persian throughout; then drop the
+# mark. The moderator's and organiser's pages already do, and must stay so.
+SUPERUSER_GAPS = pytest.mark.xfail(
     strict=True,
-    reason="still Latin digits in a few list columns, read-only numbers and inputs, facet counts, "
-    "Django's stored permission names, axes' own records and English audit details",
+    reason="Django's auth pages (stored permission names, the password hash summary, the "
+    "username and password help's numbers) and axes' access-log object names",
 )
-@pytest.mark.parametrize("role", ["superuser", "moderator", "organiser"])
+
+
+@pytest.mark.parametrize(
+    "role", [pytest.param("superuser", marks=SUPERUSER_GAPS), "moderator", "organiser"]
+)
 def test_every_persian_admin_page_reads_as_persian(world, role):
     # A server error is a finding on its page, not the end of the crawl.
     client = Client(raise_request_exception=False)
