@@ -8,23 +8,34 @@ petitions.persian instead. Form inputs and URLs stay ASCII, as on the public pag
 """
 
 import datetime
+import re
 
+import jdatetime
+from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist
-from django.db.models import DateField, DateTimeField, Min
+from django.contrib.admin import widgets
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import DateField, DateTimeField, IntegerField, Min
 from django.http import HttpResponseRedirect
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from petitions import persian
-from signatures.normalise import clean_code
+from signatures.normalise import ascii_digits, clean_code
 
 
 def local_datetime(value) -> str:
     if not value:
         return "—"
     return persian.format_datetime(value, translation.get_language())
+
+
+def local_date(value) -> str:
+    if not value:
+        return "—"
+    return persian.format_date(value, translation.get_language())
 
 
 def local_number(value) -> str:
@@ -58,6 +69,94 @@ def number_column(field: str, description, ordering: str | None = None):
     return admin.display(description=description, ordering=ordering or field)(column)
 
 
+# Years a Solar Hijri date can have in this site's lifetime, and the first Gregorian year a
+# Persian reader's date is taken to be: between the two, a year means nothing certain.
+SOLAR_HIJRI_YEARS = range(1300, 1500)
+FIRST_GREGORIAN_YEAR = 1900
+_YEAR_FIRST = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+class ReaderDateField(forms.DateField):
+    """A date typed in the reader's digits and calendar. In Persian, a year from 1300 to 1499 is
+    Solar Hijri and one from 1900 Gregorian (the calendar widget's "Today" writes Gregorian);
+    in English, a Solar Hijri-looking year is refused rather than stored 621 years early."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = ascii_digits(value).strip()
+            match = _YEAR_FIRST.fullmatch(value)
+            if match:
+                return self._day(*(int(part) for part in match.groups()))
+        day = super().to_python(value)
+        if day is not None and not isinstance(value, datetime.date):
+            return self._day(day.year, day.month, day.day)
+        return day
+
+    def _day(self, year: int, month: int, day: int) -> datetime.date:
+        language = translation.get_language()
+        try:
+            if language == "fa" and year in SOLAR_HIJRI_YEARS:
+                return jdatetime.date(year, month, day).togregorian()
+            if language == "fa" and year < FIRST_GREGORIAN_YEAR:
+                raise ValidationError(
+                    _(
+                        "The year %(year)s is neither Solar Hijri (%(first)s to %(last)s) nor "
+                        "Gregorian (%(gregorian)s onwards). Write the year in full."
+                    ),
+                    code="ambiguous_year",
+                    params={
+                        "year": persian.year_label(year, language),
+                        "first": persian.year_label(SOLAR_HIJRI_YEARS[0], language),
+                        "last": persian.year_label(SOLAR_HIJRI_YEARS[-1], language),
+                        "gregorian": persian.year_label(FIRST_GREGORIAN_YEAR, language),
+                    },
+                )
+            if year in SOLAR_HIJRI_YEARS:
+                raise ValidationError(
+                    _(
+                        "%(year)s looks like a Solar Hijri year: enter the Gregorian date "
+                        "(for example 2026-12-05), or use the Persian admin to type a Solar "
+                        "Hijri one."
+                    ),
+                    code="solar_hijri_year",
+                    params={"year": year},
+                )
+            return datetime.date(year, month, day)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class ReaderTimeField(forms.TimeField):
+    def to_python(self, value):
+        return super().to_python(ascii_digits(value) if isinstance(value, str) else value)
+
+
+class ReaderDateWidget(widgets.AdminDateWidget):
+    """Shows a stored day in the reader's calendar, in ASCII digits as every form value is:
+    1405-09-14 in Persian, 2026-12-05 in English. What was typed is shown back as typed."""
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date) and translation.get_language() == "fa":
+            jalali = jdatetime.date.fromgregorian(date=value)
+            return f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d}"
+        return super().format_value(value)
+
+
+class ReaderSplitDateTimeWidget(widgets.AdminSplitDateTime):
+    def __init__(self, attrs=None):
+        forms.MultiWidget.__init__(self, [ReaderDateWidget, widgets.AdminTimeWidget], attrs)
+
+
+class ReaderSplitDateTimeField(forms.SplitDateTimeField):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        date, time = self.fields
+        self.fields = (
+            ReaderDateField(error_messages=date.error_messages, required=date.required),
+            ReaderTimeField(error_messages=time.error_messages, required=time.required),
+        )
+
+
 def _field(model, name: str):
     try:
         return model._meta.get_field(name)
@@ -68,14 +167,28 @@ def _field(model, name: str):
 _calendar_columns: dict = {}
 
 
+def _shown_as(model, name: str):
+    """How a field's value reads in the reader's calendar and digits, if it needs to."""
+    field = _field(model, name) if isinstance(name, str) else None
+    if isinstance(field, DateTimeField):
+        return local_datetime
+    if isinstance(field, DateField):
+        return local_date
+    if isinstance(field, IntegerField) and not field.choices and not field.primary_key:
+        return local_number
+    return None
+
+
 def calendar_column(model, name: str):
-    """The list column for a date-time field in the reader's calendar, one per field (the admin
-    compares list columns by identity), keeping the field's header, sorting and CSS class."""
+    """The column or read-only field for a date, date-time or number field in the reader's
+    calendar and digits, one per field (the admin compares list columns by identity), keeping
+    the field's header, sorting and CSS class."""
     key = (model, name)
     if key not in _calendar_columns:
+        shown = _shown_as(model, name)
 
         def column(obj):
-            return local_datetime(getattr(obj, name))
+            return shown(getattr(obj, name))
 
         column.__name__ = name
         _calendar_columns[key] = admin.display(
@@ -86,22 +199,58 @@ def calendar_column(model, name: str):
 
 class CalendarAdminMixin:
     """For any ModelAdmin, ours or an installed app's: its date-time columns in the reader's
-    calendar and digits, and its date filters the calendar-aware ones below."""
+    calendar and digits, its date inputs reading the reader's digits and calendar, and its date
+    filters the calendar-aware ones below."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, DateTimeField):
+            kwargs = {
+                "form_class": ReaderSplitDateTimeField,
+                "widget": ReaderSplitDateTimeWidget,
+                **kwargs,
+            }
+        elif isinstance(db_field, DateField):
+            kwargs = {"form_class": ReaderDateField, "widget": ReaderDateWidget, **kwargs}
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_list_display(self, request):
         return [
-            calendar_column(self.model, name)
-            if isinstance(name, str) and isinstance(_field(self.model, name), DateTimeField)
-            else name
+            calendar_column(self.model, name) if _shown_as(self.model, name) else name
             for name in super().get_list_display(request)
         ]
 
-    def get_fields(self, request, obj=None):
-        # Read-only date-times only: an editable one keeps its input.
-        shown_only = set(super().get_readonly_fields(request, obj))
+    def _shown_only(self, request, obj):
+        # Read-only fields only: an editable one keeps its input.
         if not self.has_change_permission(request, obj):
-            shown_only = None  # a view-only page shows every field read-only
+            return None  # a view-only page shows every field read-only
+        return set(super().get_readonly_fields(request, obj))
+
+    def get_fields(self, request, obj=None):
+        shown_only = self._shown_only(request, obj)
         return [self._in_calendar(entry, shown_only) for entry in super().get_fields(request, obj)]
+
+    def get_fieldsets(self, request, obj=None):
+        shown_only = self._shown_only(request, obj)
+        return [
+            (name, {**options, "fields": self._in_calendar(options["fields"], shown_only)})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            # Django fills in the counts with Latin digits; the same words, in the reader's.
+            changelist = context["cl"]
+            rows, total = len(changelist.result_list), changelist.result_count
+            context["selection_note"] = gettext("%(count)s of %(cnt)s selected") % {
+                "count": local_number(0),
+                "cnt": local_number(rows),
+            }
+            context["selection_note_all"] = ngettext(
+                "%(total_count)s selected", "All %(total_count)s selected", total
+            ) % {"total_count": local_number(total)}
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         return [self._in_calendar(name, None) for name in super().get_readonly_fields(request, obj)]
@@ -112,7 +261,7 @@ class CalendarAdminMixin:
         if (
             isinstance(entry, str)
             and (only is None or entry in only)
-            and isinstance(_field(self.model, entry), DateTimeField)
+            and _shown_as(self.model, entry)
         ):
             return calendar_column(self.model, entry)
         return entry
@@ -135,9 +284,14 @@ def in_reader_calendar(*models, extra: dict | None = None) -> None:
             continue
         installed = type(admin.site.get_model_admin(model))
         admin.site.unregister(model)
+        # Django's date hierarchy names Gregorian years and months; the calendar filter on the
+        # same field (added if missing) drills down in the reader's.
+        attributes = {"date_hierarchy": None, **(extra or {})}
+        if installed.date_hierarchy and installed.date_hierarchy not in installed.list_filter:
+            attributes["list_filter"] = (*installed.list_filter, installed.date_hierarchy)
         admin.site.register(
             model,
-            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), extra or {}),
+            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), attributes),
         )
 
 

@@ -216,6 +216,15 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
             field.help_text = escape(FIELD_HELP[db_field.name])
         return field
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # A reader who cannot save has no version to send back.
+        first, options = fieldsets[0]
+        kept = tuple(name for name in options["fields"] if name != "read_version")
+        return [(first, {**options, "fields": kept}), *fieldsets[1:]]
+
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
         if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:

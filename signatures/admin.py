@@ -392,11 +392,9 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
 class BulkInvalidateForm(forms.Form):
     petition = forms.ModelChoiceField(
-        Petition.objects.all(), required=False, empty_label=_("All petitions")
+        Petition.objects.all(), label=_("petition"), required=False, empty_label=_("All petitions")
     )
-    email_domain = forms.CharField(
-        label=_("Email domain"), required=False, help_text=_("e.g. spam.example")
-    )
+    email_domain = forms.CharField(label=_("Email domain"), required=False)
     ip_hash = forms.CharField(label=_("IP hash"), required=False, max_length=64)
     since = forms.DateTimeField(
         label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -404,6 +402,13 @@ class BulkInvalidateForm(forms.Form):
     until = forms.DateTimeField(
         label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A domain is a name, not a word of either language.
+        self.fields["email_domain"].help_text = format_html(
+            '{} <code lang="zxx">spam.example</code>', _("For example:")
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -475,9 +480,51 @@ class BlockedAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("petition",)
 
 
+# The details the site writes itself, kept in English in the record (searchable, stable) and
+# read in the reader's language; a moderator's own reason is shown as they typed it.
+AUDIT_DETAILS = (
+    (
+        re.compile(r"downloaded delivery pack (?P<pack>\d+) \((?P<kind>pdf|csv)\)"),
+        _("downloaded delivery pack %(pack)s (%(kind)s)"),
+    ),
+    (
+        re.compile(
+            r"delivery pack (?P<pack>\d+): (?P<signatures>\d+) signatures, (?P<names>\d+) names"
+        ),
+        _("delivery pack %(pack)s: %(signatures)s signatures, %(names)s names"),
+    ),
+    (
+        re.compile(r"the starter's address removed on request"),
+        _("the starter's address removed on request"),
+    ),
+    (
+        re.compile(r"(?P<count>\d+) unpublished petition\(s\) of a starter deleted"),
+        _("unpublished petitions of a starter deleted: %(count)s"),
+    ),
+)
+
+
+def audit_detail(text: str) -> str:
+    for pattern, template in AUDIT_DETAILS:
+        match = pattern.fullmatch(text)
+        if match:
+            values = {
+                key: value.upper() if key == "kind" else local_number(value)
+                for key, value in match.groupdict().items()
+            }
+            return template % values
+    return text
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail")
+    list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail_shown")
     list_filter = ("action", "created_at")
     search_fields = ("actor_name", "detail")
     list_select_related = ("petition",)
+    exclude = ("detail",)
+    readonly_fields = ("detail_shown",)
+
+    @admin.display(description=_("detail"))
+    def detail_shown(self, obj):
+        return audit_detail(obj.detail)

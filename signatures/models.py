@@ -186,7 +186,11 @@ class Signature(models.Model):
     # No index of its own: signature_recent starts with the petition, and every index is written
     # on every signature.
     petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.PROTECT, related_name="signatures", db_index=False
+        "petitions.Petition",
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        db_index=False,
+        verbose_name=_("petition"),
     )
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
@@ -448,7 +452,9 @@ class AuditRecord(ActorRecord):
         verbose_name_plural = _("audit records")
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.rows}"
+        # The admin's heading, in words only: its page shows the time and rows in the reader's
+        # calendar and digits, which this app cannot format (petitions owns them).
+        return f"{self.actor_name} · {self.get_action_display()}"
 
     @classmethod
     def record(cls, actor, action: str, rows: int, *, petition_id=None, detail: str = ""):
@@ -507,7 +513,8 @@ class BlockedAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.minute:%Y-%m-%d %H:%M} {self.reason} x{self.attempts}"
+        # Words only, like an audit record's heading.
+        return str(self.get_reason_display())
 
     @classmethod
     def tally(cls, petition, reason: str, ip_hash: str) -> None:

@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from petitions.models import Decision, Delivery, DeliveryPack, Petition, Update
+from petitions.persian import persian_digits
 from signatures.models import AuditRecord, BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
@@ -183,7 +184,7 @@ def world(tmp_path, settings):
         status: make_petition(
             status=status,
             title_en=f"{HOSTILE_TITLE} {status}",
-            title_fa=f"عنوان {index}",
+            title_fa=f"عنوان {persian_digits(index)}",
             goal=75000,
             starter_name="علي كريمي",
             starter_email="starter@example.com",
@@ -271,6 +272,9 @@ def world(tmp_path, settings):
     for signature in Signature.objects.all():
         typed += [signature.name, signature.email, signature.email_canonical]
     users = {"superuser": superuser, "moderator": moderator, "organiser": organiser}
+    typed += [user.email for user in users.values() if user.email]
+    # The role groups are named in the data (a superuser may rename them), like a username.
+    typed += list(Group.objects.values_list("name", flat=True))
     return {"users": users, "typed": typed, "update": update}
 
 
@@ -348,13 +352,18 @@ def crawl(client: Client, start: list[str]) -> dict[str, str]:
     return seen
 
 
-# Strict: it turns red the day the admin reads as Persian throughout; then drop the mark.
-@pytest.mark.xfail(
+# Strict: it turns red the day the superuser's admin reads as Persian throughout; then drop the
+# mark. The moderator's and organiser's pages already do, and must stay so.
+SUPERUSER_GAPS = pytest.mark.xfail(
     strict=True,
-    reason="still Latin digits in a few list columns, read-only numbers and inputs, facet counts, "
-    "Django's stored permission names, axes' own records and English audit details",
+    reason="Django's auth pages (stored permission names, the password hash summary, the "
+    "username and password help's numbers) and axes' access-log object names",
 )
-@pytest.mark.parametrize("role", ["superuser", "moderator", "organiser"])
+
+
+@pytest.mark.parametrize(
+    "role", [pytest.param("superuser", marks=SUPERUSER_GAPS), "moderator", "organiser"]
+)
 def test_every_persian_admin_page_reads_as_persian(world, role):
     # A server error is a finding on its page, not the end of the crawl.
     client = Client(raise_request_exception=False)

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django import template
 from django.utils import timezone, translation
@@ -18,6 +19,16 @@ def localnumber(value) -> str:
     if value in (None, ""):
         return ""
     return persian.format_number(int(value), translation.get_language())
+
+
+_FACET_COUNT = re.compile(r" \((\d+)\)$")
+
+
+@register.filter
+def facet_count(value) -> str:
+    """A list filter's choice with its count, "Open (12)": Django writes the count in Latin
+    digits, the reader gets theirs."""
+    return _FACET_COUNT.sub(lambda match: f" ({localnumber(match.group(1))})", str(value))
 
 
 @register.filter
