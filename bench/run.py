@@ -620,6 +620,10 @@ def report(results: dict, header: list[str]) -> str:
         met = ratio >= TARGET_PAGE_NGINX and page.errors == 0
         label = f"{kind} {lang} through nginx, {page.connections} clients"
         row(label, page, ratio, TARGET_PAGE_NGINX, met)
+    returning = loads["nginx-supporter-page-en"]
+    ratio = returning.rate / hello.rate
+    met = ratio >= TARGET_PAGE_NGINX and returning.errors == 0
+    row("returning supporter's page view through nginx", returning, ratio, TARGET_PAGE_NGINX, met)
     count = loads["count-json"]
     ratio = count.rate / hello.rate
     met = ratio >= TARGET_COUNT_JSON and count.errors == 0
@@ -689,6 +693,10 @@ def report(results: dict, header: list[str]) -> str:
             f"{kind} {lang} through nginx: {page.from_cache:,} of {page.ok:,} answers from "
             f"nginx's cache, {page.counted:,} rendered by the app (q/req is theirs)"
         )
+    lines.append(
+        f"returning supporter's page view through nginx: {returning.from_cache:,} of "
+        f"{returning.ok:,} answers from nginx's cache ({returning.counted:,} rendered by the app)"
+    )
     cores = os.cpu_count() or 1
     lines += ["", f"CPU during each run, % of one core (the machine has {cores * 100}%):"]
     lines.append(
@@ -729,6 +737,18 @@ def bench_environment(args, tmp: Path) -> dict:
     }
 
 
+def supporter_cookie() -> str:
+    """A returning supporter's signed cookie, as signing leaves it in their browser."""
+    from django.http import HttpResponse
+
+    from signatures import supporter
+
+    response = HttpResponse()
+    who = supporter.Supporter(name="Sara Karimi", email="sara@example.com", country="GB")
+    supporter.remember(response, who)
+    return response.cookies[supporter.COOKIE_NAME].value
+
+
 def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) -> dict:
     """Every figure and its floor, taken in alternating slices (floor, site, floor, site, ...)
     so that both meet the same noise on a shared machine."""
@@ -751,6 +771,8 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     }
     proxied = {f"nginx-{key}": url.replace(site.base, proxy.base) for key, url in pages.items()}
     proxied["nginx-count-json"] = count_url.replace(site.base, proxy.base)
+    supporter_page = proxied["nginx-page-en"]
+    cookie = supporter_cookie()
     rounds, readers = args.rounds, args.read_clients
     slice_s = max(1, round(args.duration / rounds))
 
@@ -806,6 +828,16 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     for _ in range(rounds):
         for key, url in (*reads, *proxied.items()):
             slices.setdefault(key, []).append(wrk(key, url, "get.lua", readers, slice_s))
+        slices.setdefault("nginx-supporter-page-en", []).append(
+            wrk(
+                "nginx-supporter-page-en",
+                supporter_page,
+                "supporter.lua",
+                readers,
+                slice_s,
+                (cookie,),
+            )
+        )
     return {
         "loads": {key: merge(key, parts) for key, parts in slices.items()},
         "recorded": recorded,

@@ -23,6 +23,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("p/<petition_slug:slug>/", views.detail, name="detail"),
     path("p/<petition_slug:slug>/sign/", views.sign, name="sign"),
+    path("p/<petition_slug:slug>/me/", views.personal, name="personal"),
     path("p/<petition_slug:slug>/not-you/", views.not_you, name="not_you"),
     path("p/<petition_slug:slug>/thanks/", views.thanks, name="thanks"),
     path("p/<petition_slug:slug>/count.json", views.count_json, name="count"),

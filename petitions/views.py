@@ -113,11 +113,9 @@ def render_petition(
     """The petition page; also what a sign form with errors, or a refused one click, is
     answered with."""
     language = translation.get_language()
-    remembered = supporter.recall(request)
-    # "Not you?" asks for the full form; so does a form that came back with errors.
-    one_click = remembered is not None and form is None and "form" not in request.GET
+    remembered, one_click = own_sign_box(request, form, click_error)
     personal = (
-        remembered is not None
+        one_click
         or form is not None
         or "form" in request.GET
         or not petition.is_public
@@ -136,6 +134,7 @@ def render_petition(
         "one_click_token": one_click_token(petition, remembered) if one_click else "",
         "click_error": click_error,
         "already_signed": one_click and remembered.has_signed(petition.pk),
+        "personal_url": personal_url(request, petition, form, click_error),
         "recent_signers": counting.recent_signers(petition),
         "country_counts": by_country(counting.country_counts(petition)),
         "page_url": page_url,
@@ -155,6 +154,59 @@ def render_petition(
         context["share_links"] = share_links(page_url, context["text"].title.value)
     response = render(request, "petitions/detail.html", context, status=status)
     return cache_like_the_page(response, personal)
+
+
+def own_sign_box(request, form, click_error: str) -> tuple:
+    """The remembered supporter, and whether the sign box is rendered as theirs (one click, or
+    "You signed this") rather than the public form. Only where asked for, without a script
+    (`?form`; `?form=full` is the full form), or after a refused click: every other page is
+    the same bytes for everyone, and the page's script asks `personal` for the rest."""
+    remembered = supporter.recall(request)
+    asked = request.GET.get("form")
+    own = bool(click_error) or (asked is not None and asked != "full")
+    return remembered, remembered is not None and form is None and own
+
+
+def personal_url(request, petition: Petition, form, click_error: str) -> str:
+    """Where the page's script asks for this browser's own sign box; "" where the page already
+    shows it, or shows a form with errors that must not be swapped away."""
+    if form is not None or click_error or "form" in request.GET or not petition.is_signable:
+        return ""
+    return reverse("petitions:personal", kwargs={"slug": petition.slug})
+
+
+@require_safe
+def personal(request, slug):
+    """A returning supporter's own sign box, as an HTML fragment the page's (or with `?embed=1`
+    the widget's) script puts in place of the public form: "Sign as Sara K." with a one-click
+    token made now (its minimum display time counts from here), or "You signed this". 204 for
+    anyone this browser does not remember. Never stored by any cache."""
+    remembered = supporter.recall(request)
+    response = HttpResponse(status=204)
+    # A page of another site may send the cookie along but cannot read the answer; it gets none.
+    if remembered is not None and not abuse.from_another_site(request):
+        petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+        if petition.is_signable:
+            response = render_personal(request, petition, remembered)
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def render_personal(request, petition: Petition, remembered):
+    embed = request.GET.get("embed") == "1"
+    context = {
+        "petition": petition,
+        "remembered": remembered,
+        "one_click_token": one_click_token(petition, remembered),
+        "embed": embed,
+        "source": "widget",
+        "already_signed": remembered.has_signed(petition.pk),
+    }
+    if context["already_signed"]:
+        title = petition.in_language(translation.get_language()).title.value
+        context["share_links"] = share_links(site_url(petition.get_absolute_url()), title)
+    return render(request, "signatures/_sign_form.html", context)
 
 
 def sign_form(petition: Petition, language: str, data=None) -> SignForm:
@@ -422,11 +474,11 @@ def render_widget(
 ):
     """The widget; also what a sign form posted from it with errors is answered with. Cached as
     the petition page is: the same bytes for every reader, whichever site frames it (its script
-    fills in that site's host), and private once it shows one reader's errors or offers a
-    returning reader one click (the partitioned cookie, supporter.EMBED_COOKIE_NAME)."""
+    fills in that site's host), returning readers included (the partitioned cookie,
+    supporter.EMBED_COOKIE_NAME: its script asks `personal` for their one click), and private
+    once it shows one reader's errors or, on `?form`, their one click."""
     language = translation.get_language()
-    remembered = supporter.recall(request)
-    one_click = remembered is not None and form is None and "form" not in request.GET
+    remembered, one_click = own_sign_box(request, form, click_error)
     snapshot = counting.current_count(petition)
     context = {
         "petition": petition,
@@ -442,12 +494,18 @@ def render_widget(
         "page_url": site_url(petition.get_absolute_url()),
         # Signed from this frame before: the share links, not one click again (issue 21).
         "already_signed": one_click and remembered.has_signed(petition.pk),
+        "personal_url": widget_personal_url(request, petition, form, click_error),
     }
     if context["already_signed"]:
         context["share_links"] = share_links(context["page_url"], context["text"].title.value)
     response = render(request, "petitions/embed.html", context, status=status)
-    personal = form is not None or remembered is not None or "form" in request.GET
+    personal = one_click or form is not None or "form" in request.GET
     return frameable(cache_like_the_page(response, personal), petition)
+
+
+def widget_personal_url(request, petition: Petition, form, click_error: str) -> str:
+    url = personal_url(request, petition, form, click_error)
+    return f"{url}?embed=1" if url else ""
 
 
 @require_safe

@@ -1,5 +1,6 @@
 """A supporter who signed a petition from this browser is told so on its page, with the share
-links, instead of being offered "Sign as …" again (issue 21)."""
+links, instead of being offered "Sign as …" again (issue 21): in the sign box the page's script
+asks `me/` for, or without scripts on the page's `?form`."""
 
 import pytest
 
@@ -14,7 +15,7 @@ def test_after_signing_the_same_petition_says_you_signed_with_share_links(client
     petition = make_petition()
     client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, name="Sara Karimi"))
 
-    html = client.get(f"/en/p/{petition.slug}/").content.decode()
+    html = client.get(f"/en/p/{petition.slug}/me/").content.decode()
     assert "You signed this petition." in html
     assert "Sign as <bdi>" not in html
     # Someone else on this browser can sign, once it forgets the first signer.
@@ -27,8 +28,8 @@ def test_after_signing_the_same_petition_says_you_signed_with_share_links(client
 def test_persian_page_says_you_signed_in_persian(client):
     petition = make_petition()
     client.post(f"/fa/p/{petition.slug}/sign/", sign_form_data(petition))
-    html = client.get(f"/fa/p/{petition.slug}/").content.decode()
-    assert "شما این کارزار را امضا کرده‌اید." in html
+    for own_box in (f"/fa/p/{petition.slug}/me/", f"/fa/p/{petition.slug}/?form"):
+        assert "شما این کارزار را امضا کرده‌اید." in client.get(own_box).content.decode()
 
 
 def test_other_petitions_still_offer_one_click(client):
@@ -38,15 +39,20 @@ def test_other_petitions_still_offer_one_click(client):
     assert Signature.objects.filter(petition=other).exists()
 
     third = make_petition()
-    html = client.get(f"/en/p/{third.slug}/").content.decode()
+    html = client.get(f"/en/p/{third.slug}/me/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
     # Both petitions signed from this browser now say so.
     for petition in (signed, other):
-        assert "You signed this petition." in client.get(f"/en/p/{petition.slug}/").content.decode()
+        said = client.get(f"/en/p/{petition.slug}/me/").content.decode()
+        assert "You signed this petition." in said
 
 
-def test_the_page_is_personal_when_it_says_you_signed(client):
+def test_what_says_you_signed_is_private_and_the_page_public(client):
     petition = make_petition()
     client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
-    response = client.get(f"/en/p/{petition.slug}/")
-    assert "private" in response["Cache-Control"]
+    for own_box in (f"/en/p/{petition.slug}/me/", f"/en/p/{petition.slug}/?form"):
+        response = client.get(own_box)
+        assert "You signed this petition." in response.content.decode()
+        assert "private" in response["Cache-Control"], own_box
+    page = client.get(f"/en/p/{petition.slug}/")
+    assert "You signed" not in page.content.decode() and "public" in page["Cache-Control"]

@@ -171,7 +171,7 @@ def test_a_confirmed_supporter_signs_the_next_petition_in_one_click(client, mail
     client.post(link_in(mailbox.messages[0]))
 
     other = make_petition(requires_confirmation=True)
-    html = client.get(f"/en/p/{other.slug}/").content.decode()
+    html = client.get(f"/en/p/{other.slug}/me/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
     response = client.post(f"/en/p/{other.slug}/sign/", one_click_data(client, other))
     assert not response.url.endswith("?check=email")

@@ -1,7 +1,8 @@
 """One click in the widget for a returning reader (issue 17): after signing inside another site's
 frame, the browser may keep a partitioned cookie (SameSite=None; Secure; Partitioned) for that
-site, and the widget then offers to sign as them there once they type their first name. Without
-it the widget is the same public form for everyone."""
+site, and the widget then offers to sign as them there once they type their first name: in the
+sign box its script asks `me/?embed=1` for, or without scripts on the widget's `?form`. The
+widget itself is the same public form for everyone."""
 
 from http.cookies import SimpleCookie
 
@@ -54,16 +55,23 @@ def test_signing_on_the_page_still_sets_the_lax_cookie_only():
     assert "Set-Cookie" not in response.headers
 
 
-def widget_with_cookie(petition, language="en", **query):
+def returning_reader() -> Client:
     reader = Client()
     cookie = attributes(sign_in_widget(make_petition(), name="Sara Karimi")["Set-Cookie"])
     reader.cookies = SimpleCookie({cookie[0]: cookie[1]})
-    return reader, reader.get(f"/{language}/p/{petition.slug}/embed/", query)
+    return reader
 
 
-def test_a_returning_reader_is_offered_one_click_in_the_widget_privately():
+def widget_with_cookie(petition, language="en"):
+    """A returning reader, and the sign box the widget's script asks for on their behalf."""
+    reader = returning_reader()
+    return reader, reader.get(f"/{language}/p/{petition.slug}/me/", {"embed": "1"})
+
+
+@pytest.mark.parametrize("own_box", ["me/?embed=1", "embed/?form"])
+def test_a_returning_reader_is_offered_one_click_in_the_widget_privately(own_box):
     petition = make_petition()
-    _reader, response = widget_with_cookie(petition)
+    response = returning_reader().get(f"/en/p/{petition.slug}/{own_box}")
     html = response.content.decode()
     assert "To sign as <bdi>Sara K.</bdi>, type your first name" in html
     assert elements(html, "input", name="first_name")
@@ -73,15 +81,24 @@ def test_a_returning_reader_is_offered_one_click_in_the_widget_privately():
     assert [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
 
 
+def test_a_returning_readers_widget_is_the_public_widget():
+    petition = make_petition()
+    response = returning_reader().get(f"/en/p/{petition.slug}/embed/")
+    html = response.content.decode()
+    assert 'name="email"' in html and 'name="first_name"' not in html
+    assert "public" in response["Cache-Control"]
+    assert f'data-personal-url="/en/p/{petition.slug}/me/?embed=1"' in html
+
+
 def test_the_persian_widget_asks_for_the_first_name_in_persian():
     petition = make_petition()
     _reader, response = widget_with_cookie(petition, language="fa")
     assert "نام کوچک خود را بنویسید" in response.content.decode()
 
 
-def test_not_you_shows_the_full_form_in_the_widget():
+def test_the_full_form_asked_for_in_the_widget_is_private():
     petition = make_petition()
-    _reader, response = widget_with_cookie(petition, form="full")
+    response = returning_reader().get(f"/en/p/{petition.slug}/embed/", {"form": "full"})
     html = response.content.decode()
     assert 'name="email"' in html and 'name="first_name"' not in html
     assert "private" in response["Cache-Control"]
@@ -121,7 +138,7 @@ def test_a_reader_who_signed_in_this_frame_is_told_so_with_the_share_links():
     signed = sign_in_widget(petition, name="Sara Karimi")
     name, value, _flags = attributes(signed["Set-Cookie"])
     reader.cookies = SimpleCookie({name: value})
-    html = reader.get(f"/en/p/{petition.slug}/embed/").content.decode()
+    html = reader.get(f"/en/p/{petition.slug}/me/?embed=1").content.decode()
     assert "You signed this petition." in html
     assert 'name="first_name"' not in html
     assert "https://t.me/share/url?url=" in html

@@ -1,4 +1,6 @@
-"""One-click signing without JavaScript: the server side of the remembered supporter."""
+"""One-click signing: the server side of the remembered supporter. The page is the same for
+everyone; a returning supporter's own sign box comes from `me/` (asked for by the page's script)
+or, without scripts, from the page's `?form`."""
 
 import pytest
 
@@ -13,10 +15,15 @@ def test_after_signing_other_petitions_offer_one_click(client):
     first, second = make_petition(), make_petition()
     client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
 
+    for own_box in (f"/en/p/{second.slug}/me/", f"/en/p/{second.slug}/?form"):
+        html = client.get(own_box).content.decode()
+        assert "Sign as <bdi>Sara K.</bdi>" in html, own_box
+        assert [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
+        assert not elements(html, "input", name="email")
+    # The page itself offers the form, and says where to ask for one click without a script.
     html = client.get(f"/en/p/{second.slug}/").content.decode()
-    assert "Sign as <bdi>Sara K.</bdi>" in html
-    assert [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
-    assert not elements(html, "input", name="email")
+    assert elements(html, "input", name="email") and "Sign as" not in html
+    assert elements(html, "a", href="?form#sign")
 
 
 def test_one_click_signs_with_the_remembered_details(client):
@@ -64,8 +71,8 @@ def test_the_remembered_cookie_cannot_be_forged(client):
     petition = make_petition()
     forged = signing.dumps({"name": "X Y", "email": "x@example.com", "country": "GB"}, salt="other")
     client.cookies["supporter"] = forged
-    html = client.get(f"/en/p/{petition.slug}/").content.decode()
-    assert "Sign as" not in html
+    assert client.get(f"/en/p/{petition.slug}/me/").status_code == 204
+    assert "Sign as" not in client.get(f"/en/p/{petition.slug}/?form").content.decode()
 
 
 def test_a_supporter_cookie_older_than_six_months_is_not_recalled(client, monkeypatch):
@@ -95,8 +102,9 @@ def test_a_supporter_cookie_edited_by_hand_is_not_recalled(client):
 
 
 def one_click_page(client, petition, language="en") -> dict:
-    """The hidden fields of the page's one-click form, as the browser would post them."""
-    html = client.get(f"/{language}/p/{petition.slug}/").content.decode()
+    """The hidden fields of the one-click form the page's script puts in, as the browser would
+    post them."""
+    html = client.get(f"/{language}/p/{petition.slug}/me/").content.decode()
     (form,) = elements(html, "form", class_="one-click")
     fields = {
         f["name"]: f["value"] for f in elements(html, "input", type="hidden") if f.get("name")
@@ -145,6 +153,34 @@ def test_a_click_landing_as_the_page_appears_signs_nothing(client):
     assert "Sign as <bdi>Sara K.</bdi>" in response.content.decode()
 
 
+def test_the_one_click_tokens_display_time_counts_from_when_the_sign_box_was_served(
+    client, settings, monkeypatch
+):
+    import time
+
+    settings.SIGN_MIN_CLICK_SECONDS = 1
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    served = time.time()
+    monkeypatch.setattr(time, "time", lambda: served - 3600)  # the page, cached an hour ago
+    client.get(f"/en/p/{second.slug}/")
+    monkeypatch.setattr(time, "time", lambda: served)
+    page = one_click_page(client, second)  # the box, served now
+
+    assert client.post(page["action"], page["fields"]).status_code == 400
+    monkeypatch.setattr(time, "time", lambda: served + 1.5)
+    assert client.post(page["action"], page["fields"]).status_code == 302
+
+
+def test_the_sign_box_is_not_given_to_a_page_of_another_site(client):
+    first, second = make_petition(), make_petition()
+    client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+
+    response = client.get(f"/en/p/{second.slug}/me/", headers={"Sec-Fetch-Site": "cross-site"})
+
+    assert response.status_code == 204 and not response.content
+
+
 def test_a_deliberate_one_click_signs(client, settings):
     settings.SIGN_MIN_CLICK_SECONDS = 0
     first, second = make_petition(), make_petition()
@@ -158,7 +194,7 @@ def test_a_deliberate_one_click_signs(client, settings):
 def test_not_you_forgets_the_supporter_without_javascript(client):
     first, second = make_petition(), make_petition()
     client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
-    html = client.get(f"/en/p/{first.slug}/").content.decode()
+    html = client.get(f"/en/p/{first.slug}/?form").content.decode()
     assert "You signed this petition." in html
     (form,) = [f for f in elements(html, "form", method="post") if "not-you" in f["action"]]
 
@@ -167,7 +203,8 @@ def test_not_you_forgets_the_supporter_without_javascript(client):
     assert response.status_code == 302
     assert client.cookies["supporter"].value == ""
     for petition in (first, second):
-        html = client.get(f"/en/p/{petition.slug}/").content.decode()
+        assert client.get(f"/en/p/{petition.slug}/me/").status_code == 204
+        html = client.get(f"/en/p/{petition.slug}/?form").content.decode()
         assert "You signed this petition." not in html
         assert "Sign as" not in html
         assert elements(html, "input", name="email")
@@ -177,7 +214,7 @@ def test_an_emoji_after_the_surname_is_never_taken_for_the_initial(client):
     first, second = make_petition(), make_petition()
     client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi 😀"))
 
-    html = client.get(f"/en/p/{second.slug}/").content.decode()
+    html = client.get(f"/en/p/{second.slug}/me/").content.decode()
     assert "Sign as <bdi>Sara K.</bdi>" in html
 
 

@@ -98,13 +98,40 @@ def test_share_trackers_in_the_address_get_the_same_page(clock):
     assert "public" in cache_control(tracked)
 
 
-def test_a_returning_supporters_one_click_page_is_private(client):
+def test_a_returning_supporters_page_is_the_anonymous_visitors_public_bytes(clock):
+    first, second = make_petition(), make_petition()
+    supporter = Client()
+    supporter.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
+    assert "supporter" in supporter.cookies
+
+    for petition in (first, second):  # signed from this browser, and not yet
+        for path in (f"/en/p/{petition.slug}/", f"/fa/p/{petition.slug}/embed/"):
+            theirs = supporter.get(path)  # the same instant: the same form token
+            anonymous = Client().get(path)
+            assert theirs.content == anonymous.content, path
+            assert {"public", "max-age=10"} <= cache_control(theirs), path
+            assert "private" not in cache_control(theirs), path
+
+
+def test_the_personal_answer_is_private_and_offers_one_click(client):
     first, second = make_petition(), make_petition()
     client.post(f"/en/p/{first.slug}/sign/", sign_form_data(first, name="Sara Karimi"))
 
-    response = client.get(f"/en/p/{second.slug}/")
+    response = client.get(f"/en/p/{second.slug}/me/")
+    assert response.status_code == 200
     assert "Sign as <bdi>Sara K.</bdi>" in response.content.decode()
-    assert "private" in cache_control(response) and "public" not in cache_control(response)
+    assert {"private", "no-store"} <= cache_control(response)
+    assert "public" not in cache_control(response)
+    assert "Cookie" in response["Vary"]
+
+
+def test_an_anonymous_visitor_gets_an_empty_private_personal_answer(django_assert_num_queries):
+    petition = make_petition()
+    with django_assert_num_queries(0):
+        response = Client().get(f"/en/p/{petition.slug}/me/")
+    assert response.status_code == 204
+    assert not response.content
+    assert {"private", "no-store"} <= cache_control(response)
 
 
 def test_the_full_form_asked_for_by_not_you_is_private(client):

@@ -237,7 +237,7 @@ def test_signing_on_the_onion_address_sets_no_secure_only_cookie_and_one_click_w
     assert cookie["httponly"]
     assert "Strict-Transport-Security" not in response
 
-    page = onion.get(f"/fa/p/{second.slug}/").content.decode()
+    page = onion.get(f"/fa/p/{second.slug}/me/").content.decode()
     assert "<bdi>Sara K.</bdi>" in page
     response = onion.post(
         f"/fa/p/{second.slug}/sign/", one_click_data(onion, second), headers=headers

@@ -179,8 +179,8 @@
   }
 
   // One submission per click: a double click or an impatient second tap sends nothing more.
-  function guardForms() {
-    var forms = document.querySelectorAll("form[data-sign-form]");
+  function guardForms(root) {
+    var forms = root.querySelectorAll("form[data-sign-form]");
     for (var i = 0; i < forms.length; i++) {
       forms[i].addEventListener("submit", function (event) {
         var form = event.currentTarget;
@@ -265,11 +265,43 @@
     if (window.ResizeObserver) new ResizeObserver(send).observe(document.body);
   }
 
+  // The page and the widget are the same bytes for every reader, so any cache can serve them. A
+  // browser that signed before gets its own sign box ("Sign as Sara K.", "You signed this") from
+  // a small private answer, in place of the public form, unless the reader has begun typing.
+  function personalBox() {
+    var box = document.querySelector("[data-personal-url]");
+    if (!box || !window.fetch) return;
+    fetch(box.getAttribute("data-personal-url"), { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) {
+        return response.status === 200 ? response.text() : "";
+      })
+      .then(function (html) {
+        if (!html || typed(box)) return;
+        var template = document.createElement("template");
+        template.innerHTML = html;
+        var own = template.content.querySelector(".sign-form");
+        if (!own) return;
+        box.parentNode.replaceChild(own, box);
+        embedSource();
+        guardForms(own);
+      })
+      .catch(function () {
+        // The public form stays, and signs as well.
+      });
+  }
+
+  function typed(box) {
+    var fields = box.querySelectorAll("input[type=text], input[type=email], textarea");
+    for (var i = 0; i < fields.length; i++) if (fields[i].value) return true;
+    return false;
+  }
+
   errorSummary();
   embedSource();
   reportHeight();
   var boxes = document.querySelectorAll(".counter[data-count-url]");
   for (var i = 0; i < boxes.length; i++) liveCounter(boxes[i]);
-  guardForms();
+  guardForms(document);
+  personalBox();
   copyButtons();
 })();

@@ -331,9 +331,9 @@ def test_an_invisible_widget_over_a_bait_button_signs_nothing_for_a_returning_re
         widget = page.frame_locator("iframe")
         expect(widget.locator("form.one-click")).to_be_attached()
         frame = page.locator("iframe").bounding_box()
-        # Every point of the frame the window shows (the frame is taller than the window).
-        visible = min(frame["height"], page.viewport_size["height"] - frame["y"])
-        for y in range(20, int(visible) - 10, 25):
+        # The whole frame in view (it is taller than the default window), so every point is tried.
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": int(frame["height"]) + 40})
+        for y in range(20, int(frame["height"]) - 10, 25):
             point = {"x": frame["x"] + frame["width"] / 2, "y": frame["y"] + y}
             # The element under the pointer is the invisible frame, not the bait.
             assert (
@@ -360,3 +360,36 @@ def test_the_widget_leaves_room_between_the_progress_bar_and_the_form(
     bar = page.locator(".counter__meter").bounding_box()
     label = page.locator("label[for=id_name]").bounding_box()
     assert label["y"] - (bar["y"] + bar["height"]) >= 12
+
+
+SAVED_DETAILS = {"en": "Sign with your saved details", "fa": "امضا با مشخصات ذخیره‌شده"}
+SIGN = {"en": "Sign this petition", "fa": "این کارزار را امضا کنید"}
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_without_scripts_a_returning_reader_asks_for_the_widgets_one_click_and_types_their_name(
+    browser, live_server, transactional_db, language
+):
+    """The widget is the same public form for everyone; without scripts its link to `?form`
+    brings the returning reader's own box, which still signs only with the first name typed."""
+    first, second = make_petition(), make_petition()
+    context = browser.new_context(java_script_enabled=False, viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/{language}/p/{first.slug}/embed/")
+        page.locator("#id_name").fill("Sara Karimi")
+        page.locator("#id_email").fill("sara.nojs@example.com")
+        page.locator("#id_country").select_option("GB")
+        page.locator("form[data-sign-form] button[type=submit]").click()
+        expect(page).to_have_url(f"{live_server.url}/{language}/p/{first.slug}/embed/thanks/")
+
+        page.goto(f"{live_server.url}/{language}/p/{second.slug}/embed/")
+        expect(page.locator("#id_name")).to_be_visible()
+        page.get_by_role("link", name=SAVED_DETAILS[language]).click()
+        expect(page.locator("#id_email")).to_have_count(0)
+        page.locator("#id_first_name").fill("Sara")
+        page.get_by_role("button", name=SIGN[language]).click()
+        expect(page).to_have_url(f"{live_server.url}/{language}/p/{second.slug}/embed/thanks/")
+    finally:
+        context.close()
+    assert Signature.objects.get(petition=second).email == "sara.nojs@example.com"

@@ -37,7 +37,7 @@ def test_one_click_button_keeps_the_space_before_the_name(
     assert button.inner_text().strip() == sign_as
     # The first petition now says it was signed, with the share links.
     page.goto(f"{live_server.url}/{language}/p/{first.slug}/")
-    assert page.locator(".already-signed").is_visible()
+    expect(page.locator(".already-signed")).to_be_visible()  # once the script has put it in
     assert page.locator(".already-signed .share__links a").count() >= 3
 
 

@@ -53,12 +53,29 @@ def _sign_with_full_form(page, live_server, petition, *, name, email):
     assert page.url == f"{live_server.url}/en/p/{petition.slug}/thanks/"
 
 
-def _expect_one_click_form(page, short_name):
+def _expect_one_click_form(page, short_name, language="en"):
     """The form has collapsed to a single button in the remembered supporter's name."""
-    expect(page.get_by_role("button", name=f"Sign as {short_name}", exact=True)).to_be_visible()
-    expect(page.get_by_role("button", name="Not you?", exact=True)).to_be_visible()
+    sign_as, not_you = SIGN_AS[language].format(short_name), NOT_YOU[language]
+    expect(page.get_by_role("button", name=sign_as, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=not_you, exact=True)).to_be_visible()
     expect(page.locator("#id_name")).to_have_count(0)
     expect(page.locator("#id_email")).to_have_count(0)
+
+
+SIGN_AS = {"en": "Sign as {}", "fa": "امضا به نام {}"}
+NOT_YOU = {"en": "Not you?", "fa": "شما نیستید؟"}
+SAVED_DETAILS = {"en": "Sign with your saved details", "fa": "امضا با مشخصات ذخیره‌شده"}
+
+
+def _open_one_click(page, live_server, petition, language="en", *, scripts=True):
+    """A returning supporter opens a petition's page: with scripts, the page (the same for
+    everyone) puts their own sign box in place of the form; without, the form says where to
+    ask for it (`?form`)."""
+    page.goto(_petition_url(live_server, petition, language))
+    if not scripts:
+        expect(page.locator("#id_name")).to_be_visible()
+        page.get_by_role("link", name=SAVED_DETAILS[language]).click()
+        expect(page).to_have_url(_petition_url(live_server, petition, language) + "?form#sign")
 
 
 def _only_signature(petition) -> Signature:
@@ -67,7 +84,7 @@ def _only_signature(petition) -> Signature:
     return signatures[0]
 
 
-def _one_click_flow(page, live_server):
+def _one_click_flow(page, live_server, *, scripts=True):
     """Sign A with the full form, then B with one click; returns (A's signature, B's)."""
     first, second = make_petition(), make_petition()
 
@@ -75,7 +92,7 @@ def _one_click_flow(page, live_server):
     expect(page.locator(".thanks [data-counter]")).to_have_text("1")
     signed_first = _only_signature(first)
 
-    page.goto(_petition_url(live_server, second))
+    _open_one_click(page, live_server, second, scripts=scripts)
     _expect_one_click_form(page, "Sara K.")
     page.get_by_role("button", name="Sign as Sara K.", exact=True).click()
     expect(page).to_have_url(THANKS_URL)
@@ -97,14 +114,14 @@ def test_one_click_signing_with_javascript(page, live_server, transactional_db):
 
 def test_one_click_signing_without_javascript(page_without_js, live_server, transactional_db):
     page = page_without_js
-    _one_click_flow(page, live_server)
+    _one_click_flow(page, live_server, scripts=False)
     # Only the page script clears the copy button's `hidden`: still set means scripts were off.
     expect(page.locator("[data-copy]")).to_have_js_property("hidden", True)
 
     # "Not you?" on a shared device: the browser forgets Sara, the full form comes back, and
     # signing there signs as the person who typed, not as the remembered one.
     third = make_petition()
-    page.goto(_petition_url(live_server, third))
+    _open_one_click(page, live_server, third, scripts=False)
     _expect_one_click_form(page, "Sara K.")
     page.get_by_role("button", name="Not you?", exact=True).click()
     expect(page).to_have_url(_petition_url(live_server, third) + "#sign")
@@ -125,8 +142,37 @@ def test_one_click_signing_without_javascript(page_without_js, live_server, tran
     )
 
     # From now on this browser offers the new person's button.
-    page.goto(_petition_url(live_server, make_petition()))
+    _open_one_click(page, live_server, make_petition(), scripts=False)
     _expect_one_click_form(page, "Reza A.")
+
+
+@pytest.mark.parametrize("scripts", [True, False], ids=["with-js", "without-js"])
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_a_returning_supporter_is_offered_one_click_and_signs(
+    browser, live_server, transactional_db, language, scripts
+):
+    first, second = make_petition(), make_petition()
+    context = browser.new_context(java_script_enabled=scripts, locale="en-GB")
+    try:
+        page = context.new_page()
+        page.goto(_petition_url(live_server, first, language))
+        _fill_full_form(page, name="Sara Karimi", email="sara@example.com")
+        _sign_button(page).click()
+        expect(page).to_have_url(THANKS_URL)
+
+        _open_one_click(page, live_server, second, language, scripts=scripts)
+        _expect_one_click_form(page, "Sara K.", language)
+        page.get_by_role("button", name=SIGN_AS[language].format("Sara K."), exact=True).click()
+        expect(page).to_have_url(THANKS_URL)
+        assert page.url == f"{live_server.url}/{language}/p/{second.slug}/thanks/"
+        assert _only_signature(second).email == "sara@example.com"
+
+        # The petition just signed says so, in place of the button.
+        _open_one_click(page, live_server, second, language, scripts=scripts)
+        expect(page.locator(".already-signed")).to_be_visible()
+        expect(page.locator("form.one-click")).to_have_count(0)
+    finally:
+        context.close()
 
 
 def test_copy_button_stays_out_of_sight_without_javascript(
