@@ -7,6 +7,7 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 (`Cache-Control: public`); a page that shows anything of one visitor's is `private`.
 """
 
+import hashlib
 import time
 from dataclasses import replace
 from urllib.parse import quote, unquote, urlencode, urlsplit
@@ -35,7 +36,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
-from signatures import abuse, counting, links, signing, supporter
+from signatures import abuse, caching, counting, links, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import UNFOLD_FACTOR, BlockedAttempt, Signature, SignatureCount
 from signatures.normalise import canonical_email, clean_source
@@ -112,7 +113,6 @@ def render_petition(
 ):
     """The petition page; also what a sign form with errors, or a refused one click, is
     answered with."""
-    language = translation.get_language()
     remembered, one_click = own_sign_box(request, form, click_error)
     personal = (
         one_click
@@ -122,6 +122,21 @@ def render_petition(
         or bool(messages.get_messages(request))
     )
     snapshot = counting.current_count(petition)
+
+    def page():
+        return petition_page(
+            request, petition, snapshot, remembered, one_click, form, click_error, status, personal
+        )
+
+    if personal or status != 200:
+        return page()
+    return kept(request, petition, "page", snapshot.count, page)
+
+
+def petition_page(
+    request, petition, snapshot, remembered, one_click, form, click_error, status, personal
+):
+    language = translation.get_language()
     page_url = site_url(petition.get_absolute_url())
     context = {
         "petition": petition,
@@ -213,6 +228,34 @@ def sign_form(petition: Petition, language: str, data=None) -> SignForm:
     return SignForm(
         data, petition_id=petition.pk, language=language, lists_signers=petition.lists_signers
     )
+
+
+def kept(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
+    """A public page as rendered within the last PAGE_CACHE max-age, from the shared cache: what
+    nginx keeps in front, the app keeps for itself, for a server run without nginx and for the
+    visitors nginx passes through. Keyed by everything the bytes depend on: the address asked
+    for, the count (so a signature shows at once), the petition's last edit and the form
+    token's step (so the token is always this step's). With the cache down, rendered each time."""
+    step = int(time.time()) // abuse.FORM_TOKEN_STEP_SECONDS
+    parts = (
+        kind,
+        petition.pk,
+        translation.get_language(),
+        request.get_host(),
+        on_onion(request),
+        form_source(request, "page"),
+        count,
+        petition.updated_at.isoformat() if petition.updated_at else "",
+        step,
+    )
+    key = "kept-page:v1:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    content = caching.get(key)
+    if content is None:
+        response = make()
+        if response.status_code == 200:
+            caching.set(key, response.content, PAGE_CACHE["max_age"])
+        return response
+    return cache_like_the_page(HttpResponse(content), personal=False)
 
 
 def cache_like_the_page(response, personal: bool):
@@ -477,9 +520,24 @@ def render_widget(
     fills in that site's host), returning readers included (the partitioned cookie,
     supporter.EMBED_COOKIE_NAME: its script asks `personal` for their one click), and private
     once it shows one reader's errors or, on `?form`, their one click."""
-    language = translation.get_language()
     remembered, one_click = own_sign_box(request, form, click_error)
     snapshot = counting.current_count(petition)
+    personal = one_click or form is not None or "form" in request.GET
+
+    def widget():
+        return widget_page(
+            request, petition, snapshot, remembered, one_click, form, click_error, status, personal
+        )
+
+    if personal or status != 200:
+        return frameable(widget(), petition)
+    return frameable(kept(request, petition, "widget", snapshot.count, widget), petition)
+
+
+def widget_page(
+    request, petition, snapshot, remembered, one_click, form, click_error, status, personal
+):
+    language = translation.get_language()
     context = {
         "petition": petition,
         "text": petition.in_language(language),
@@ -499,8 +557,7 @@ def render_widget(
     if context["already_signed"]:
         context["share_links"] = share_links(context["page_url"], context["text"].title.value)
     response = render(request, "petitions/embed.html", context, status=status)
-    personal = one_click or form is not None or "form" in request.GET
-    return frameable(cache_like_the_page(response, personal), petition)
+    return cache_like_the_page(response, personal)
 
 
 def widget_personal_url(request, petition: Petition, form, click_error: str) -> str:

@@ -192,3 +192,46 @@ def test_a_response_that_sets_a_cookie_is_never_sent_public(rf):
     response = NeverSharePersonalMiddleware(view)(rf.get("/en/p/x/"))
     assert "public" not in cache_control(response)
     assert "private" in cache_control(response)
+
+
+def rendered_templates(request) -> list[str]:
+    from django.test.signals import template_rendered
+
+    names = []
+
+    def seen(sender, template, **kwargs):
+        names.append(template.name)
+
+    template_rendered.connect(seen)
+    try:
+        request()
+    finally:
+        template_rendered.disconnect(seen)
+    return names
+
+
+@pytest.mark.parametrize("path", ["", "embed/"])
+def test_a_public_page_is_rendered_once_and_kept_for_its_max_age(clock, path):
+    """A server run without nginx, or a visitor nginx passes through, gets the page kept in the
+    shared cache: the same bytes, not a second render, until the form token's next step."""
+    petition = make_petition()
+    url = f"/en/p/{petition.slug}/{path}"
+    first = Client().get(url)
+    assert rendered_templates(lambda: Client().get(url)) == []
+    second = Client().get(url)
+    assert second.content == first.content
+    assert "public" in cache_control(second)
+    clock.at(clock.now + FORM_TOKEN_STEP_SECONDS)
+    assert rendered_templates(lambda: Client().get(url)) != []
+
+
+def test_a_kept_page_shows_a_new_signature_and_an_edit_at_once(clock, client):
+    petition = make_petition(title_en="Before the edit")
+    Client().get(f"/en/p/{petition.slug}/")
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition))
+    clock.at(clock.now + 1.5)  # the count's own cache (COUNT_CACHE_SECONDS) has moved on
+    assert 'data-count="1"' in Client().get(f"/en/p/{petition.slug}/").content.decode()
+
+    petition.title_en = "After the edit"
+    petition.save()
+    assert "After the edit" in Client().get(f"/en/p/{petition.slug}/").content.decode()
