@@ -332,8 +332,9 @@ def sign(request, slug):
 
 # How long signing may take a petition's facts from the cache: only where the statement that
 # inserts reads the petition's row again (PostgreSQL), so that closing it or turning on
-# confirmation holds from the next signature whatever the cache says. A changed slug or list
-# setting shows within this, at once where the cache is shared (Petition.save drops it).
+# confirmation holds from the next signature whatever the cache says. A changed list setting
+# shows within this, at once where the cache is shared (Petition.save drops it); a renamed
+# petition still signs under its old slug for as long.
 SIGNING_FACTS_SECONDS = 10
 
 
