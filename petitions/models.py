@@ -16,6 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from signatures import caching
 from signatures.models import ActorRecord, AuditRecord, Signature, forget_counts
 from signatures.normalise import clean_text
 
@@ -258,6 +259,11 @@ def letter_triples(text: str) -> set[str]:
         for padded in (f"  {word} ",)
         for i in range(len(padded) - 2)
     }
+
+
+def signing_facts_key(slug: str) -> str:
+    """Where petitions.views.sign keeps a petition's SIGNING_FIELDS for a few seconds."""
+    return f"signing-facts:{slug}"
 
 
 def signable_now() -> Q:
@@ -522,6 +528,9 @@ class Petition(models.Model):
         super().save(*args, **kwargs)
         # count.json carries the outcome: its cached copy must not outlive a change.
         forget_counts([self.pk])
+        # After the commit, so that no signer caches the row as it was in between.
+        key = signing_facts_key(self.slug)
+        transaction.on_commit(lambda: caching.delete_many([key]))
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})

@@ -16,7 +16,7 @@ from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import (
     Http404,
     HttpResponse,
@@ -26,7 +26,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,7 +44,7 @@ from signatures.normalise import canonical_email, clean_source
 from . import mailing
 from .addresses import on_onion, own_hosts, site_url
 from .chart import chart_for
-from .models import Petition, Update
+from .models import Petition, Update, signing_facts_key
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
@@ -328,10 +328,7 @@ TYPE_FIRST_NAME = gettext_lazy("Please type your first name to sign.")
 @sensitive_post_parameters("name", "email", "locality", "comment")
 @require_POST
 def sign(request, slug):
-    # Not the letters: a page with errors, the rare case, loads the petition whole (page_again).
-    petition = get_object_or_404(
-        Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug
-    )
+    petition = signing_petition(slug)
     if abuse.from_another_site(request):
         return render(request, "403.html", status=403)
     # Posted from the widget: its errors show the widget again, its thanks are the widget's.
@@ -426,6 +423,35 @@ def sign(request, slug):
         response, replace(who, signed=signed_before).with_signed(petition.pk), embedded=embed
     )
     return response
+
+
+# How long signing may take a petition's facts from the cache: only where the statement that
+# inserts reads the petition's row again (PostgreSQL), so that closing it or turning on
+# confirmation holds from the next signature whatever the cache says. A changed list setting
+# shows within this, at once where the cache is shared (Petition.save drops it); a renamed
+# petition still signs under its old slug for as long.
+SIGNING_FACTS_SECONDS = 10
+
+
+def signing_petition(slug: str) -> Petition:
+    """What signing reads of a petition (not the letters: a page with errors, the rare case,
+    loads it whole with page_again). Whether it takes signatures is worked out here from its
+    status and closing time, and decided again by the database when it inserts."""
+    if connection.vendor != "postgresql":
+        return get_object_or_404(
+            Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug
+        )
+    key = signing_facts_key(slug)
+    petition = caching.get(key)
+    if petition is None:
+        petition = get_object_or_404(
+            Petition.objects.public().only(*Petition.SIGNING_FIELDS), slug=slug
+        )
+        caching.set(key, petition, SIGNING_FACTS_SECONDS)
+    petition.is_signable = petition.status in Petition.Status.SIGNABLE and (
+        petition.closes_at is None or petition.closes_at > timezone.now()
+    )
+    return petition
 
 
 def one_click_token(petition: Petition, remembered) -> str:

@@ -19,6 +19,8 @@ from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError
 from django.utils.crypto import salted_hmac
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 
 from . import caching
 from .models import BlockedAttempt, RateCounter
@@ -120,21 +122,58 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def count_hit(alias: str, key: str, seconds: int) -> int:
     """Add one to the counter at `key` in the cache `alias`, starting it at one for `seconds` if it
-    is new; return its value. incr fails on a missing key, and add succeeds for exactly one of
-    several processes starting the same counter; Redis's incr is one command and keeps the
-    expiry. When `alias` is the database cache, the counter is a row of RateCounter instead,
-    counted in one statement. Raises caching.CacheUnavailable when the cache does not answer."""
-    if isinstance(caches[alias], DatabaseCache):
+    is new; return its value. Raises caching.CacheUnavailable when the cache does not answer."""
+    return count_hits(alias, {key: seconds})[key]
+
+
+def count_hits(alias: str, windows: dict[str, int]) -> dict[str, int]:
+    """count_hit for several counters in one round trip: each key's counter, started for its
+    seconds, and its value. In Redis, SET NX starts a counter with its expiry and INCR adds one,
+    in one MULTI; in the database cache, the counters are rows of RateCounter, counted in one
+    statement. Raises caching.CacheUnavailable when the cache does not answer."""
+    cache = caches[alias]
+    ttl = {key: seconds + WINDOW_GRACE_SECONDS for key, seconds in windows.items()}
+    if isinstance(cache, DatabaseCache):
         try:
-            return RateCounter.hit(key, seconds + WINDOW_GRACE_SECONDS)
+            return RateCounter.hit(ttl)
         except DatabaseError as exc:
             raise caching.CacheUnavailable(alias) from exc
+    if isinstance(cache, RedisCache):
+        return caching.run(alias, _count_in_redis, alias, cache, ttl)
+    return {key: _count_one(alias, key, seconds) for key, seconds in ttl.items()}
+
+
+def _count_in_redis(alias: str, cache, ttl: dict[str, int]) -> dict[str, int]:
+    pipe = get_redis_connection(alias).pipeline()
+    for key, seconds in ttl.items():
+        name = cache.make_key(key)
+        pipe.set(name, 0, ex=seconds, nx=True)
+        pipe.incr(name)
+    answers = pipe.execute()
+    return dict(zip(ttl, answers[1::2], strict=True))
+
+
+def _count_one(alias: str, key: str, seconds: int) -> int:
+    # Any other cache: incr fails on a missing key, and add succeeds for exactly one of several
+    # processes starting the same counter.
     try:
         return caching.call(alias, "incr", key)
     except ValueError:
-        if caching.call(alias, "add", key, 1, seconds + WINDOW_GRACE_SECONDS):
+        if caching.call(alias, "add", key, 1, seconds):
             return 1
         return caching.call(alias, "incr", key)
+
+
+def take_back(alias: str, key: str) -> None:
+    """Undo one hit counted by count_hits, if the cache answers."""
+    cache = caches[alias]
+    try:
+        if isinstance(cache, DatabaseCache):
+            RateCounter.take_back(key)
+        else:
+            caching.call(alias, "decr", key)
+    except (caching.CacheUnavailable, DatabaseError, ValueError):
+        log.warning("Could not take back a hit on %s", key)
 
 
 def broken_limit(
@@ -147,7 +186,9 @@ def broken_limit(
 
     Every attempt counts against its address; only a `valid` one (the form passed its checks)
     within its address's limit counts against the petition, so that junk posts cannot use up a
-    petition's budget and keep real signers out.
+    petition's budget and keep real signers out. Both are counted in one round trip, and the
+    petition's hit is taken back when the address's limit refuses it: one address flooding a
+    petition moves its counter by no more than its requests in flight.
 
     Fixed windows in the cache every app server shares. The key holds the hashed address, so the
     shared cache never holds a raw IP either."""
@@ -160,14 +201,20 @@ def broken_limit(
             settings.SIGN_RATE_PER_PETITION,
         ),
     ]
+    checked = []
+    for reason, subject, rate in limits if valid else limits[:1]:
+        allowed, seconds = parse_rate(rate)
+        checked.append((reason, f"sign-limit:{subject}:{now - now % seconds}", allowed, seconds))
+    alias = settings.SIGN_RATE_CACHE
     try:
-        for reason, subject, rate in limits if valid else limits[:1]:
-            allowed, seconds = parse_rate(rate)
-            key = f"sign-limit:{subject}:{now - now % seconds}"
-            if count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed:
-                return reason
+        counts = count_hits(alias, {key: seconds for _, key, _, seconds in checked})
     except caching.CacheUnavailable:
         return UNCHECKED
+    for position, (reason, key, allowed, _) in enumerate(checked):
+        if counts[key] > allowed:
+            for _, later, _, _ in checked[position + 1 :]:
+                take_back(alias, later)
+            return reason
     return None
 
 

@@ -29,10 +29,16 @@ class CacheUnavailable(Exception):
 def call(alias: str, method: str, *args, **kwargs):
     """`caches[alias].<method>(*args, **kwargs)`, or CacheUnavailable. A ValueError is the
     backend's answer (incr of a missing key), not a failure, and passes through."""
+    return run(alias, lambda: getattr(caches[alias], method)(*args, **kwargs))
+
+
+def run(alias: str, function, *args, **kwargs):
+    """`function(*args, **kwargs)`, which talks to the cache `alias`, under the same breaker and
+    with the same answers as `call`."""
     if _broken_until.get(alias, 0.0) > time.monotonic():
         raise CacheUnavailable(alias)
     try:
-        return getattr(caches[alias], method)(*args, **kwargs)
+        return function(*args, **kwargs)
     except ValueError:
         raise
     except Exception as exc:  # what a backend raises differs: Redis, the database, a socket

@@ -1,0 +1,156 @@
+"""What one signature costs the database and the shared cache: counted, so that a regression shows
+(the figures behind them are in docs/performance.md)."""
+
+import os
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from petitions.models import Petition
+from signatures.abuse import broken_limit
+from signatures.models import RateCounter, Signature, SignatureCount
+from tests.conftest import running_in_ci
+from tests.factories import make_petition, sign_form_data
+
+REDIS_URL = os.environ.get("CACHE_URL", "").strip() or "redis://127.0.0.1:6379/15"
+
+
+def post_signature(client, petition, **fields):
+    response = client.post(
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition, **fields),
+        HTTP_ORIGIN="http://testserver",
+    )
+    client.cookies.clear()
+    return response
+
+
+@pytest.fixture
+def redis_limits(settings):
+    """The signing limits in Redis, under a prefix of this test's own."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping()
+    except redis.RedisError:
+        if running_in_ci():
+            pytest.fail("Redis is needed and CI must provide it")
+        pytest.skip(f"needs Redis at {REDIS_URL}")
+    settings.CACHES = settings.CACHES | {
+        "limits-redis": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
+        }
+    }
+    settings.SIGN_RATE_CACHE = "limits-redis"
+    return "limits-redis"
+
+
+@pytest.fixture
+def database_limits(settings, monkeypatch):
+    """The signing limits as they are without Redis, with the occasional purge of expired rows
+    kept out of the count."""
+    settings.CACHES = settings.CACHES | {
+        "limits-db": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "shared_cache",
+        }
+    }
+    settings.SIGN_RATE_CACHE = "limits-db"
+    monkeypatch.setattr(RateCounter, "PURGE_ONE_IN", 10**9)
+    return "limits-db"
+
+
+@pytest.fixture(params=["redis_limits", "database_limits"])
+def any_limits(request):
+    return request.getfixturevalue(request.param)
+
+
+class RedisRoundTrips:
+    """Counts what redis-py sends: one send per command, or one for a whole pipeline."""
+
+    def __init__(self, monkeypatch):
+        from redis.connection import AbstractConnection
+
+        self.sent = 0
+        send = AbstractConnection.send_packed_command
+
+        def counting(connection, command, check_health=True):
+            self.sent += 1
+            return send(connection, command, check_health)
+
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+
+
+@pytest.mark.django_db
+def test_both_rate_limits_cost_one_redis_round_trip(redis_limits, monkeypatch):
+    petition = make_petition()
+    assert broken_limit(petition, "warm-up") is None  # the pool's connection made
+    trips = RedisRoundTrips(monkeypatch)
+    assert broken_limit(petition, "hash-a") is None
+    assert trips.sent == 1
+    assert broken_limit(petition, "hash-b", valid=False) is None
+    assert trips.sent == 2
+
+
+@pytest.mark.django_db
+def test_both_rate_limits_cost_one_statement_without_redis(database_limits):
+    petition = make_petition()
+    with CaptureQueriesContext(connection) as queries:
+        assert broken_limit(petition, "hash-a") is None
+    # The savepoint around it is the test's transaction's, not production's.
+    statements = [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 1, statements
+    assert sorted(RateCounter.objects.values_list("hits", flat=True)) == [1, 1]
+
+
+@pytest.mark.django_db
+def test_both_rate_limits_still_refuse_past_either_limit_in_one_round_trip(any_limits, settings):
+    settings.SIGN_RATE_PER_IP = "2/m"
+    settings.SIGN_RATE_PER_PETITION = "3/m"
+    petition = make_petition()
+    assert [broken_limit(petition, "same") for _ in range(3)] == [None, None, "rate_ip"]
+    # The attempt the address's limit refused did not use up the petition's.
+    assert broken_limit(petition, "other") is None
+    assert broken_limit(petition, "third") == "rate_petition"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_signature_costs_one_sql_statement_on_postgresql(client, redis_limits):
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302  # the petition's facts cached
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signature(client, petition).status_code == 302
+    assert [query["sql"].split()[0] for query in queries] == ["WITH"], queries.captured_queries
+    assert Signature.objects.filter(petition=petition).count() == 2
+    assert SignatureCount.objects.total_for(petition.pk) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_petition_closed_behind_the_cached_facts_takes_no_signature(client):
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302
+    Petition.objects.filter(pk=petition.pk).update(status=Petition.Status.CLOSED)
+    refused = post_signature(client, petition)
+    assert refused.status_code == 302
+    assert refused.url == f"/en/p/{petition.slug}/"
+    assert Signature.objects.filter(petition=petition).count() == 1
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_confirmation_turned_on_behind_the_cached_facts_holds_the_next_signature(client):
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302
+    Petition.objects.filter(pk=petition.pk).update(requires_confirmation=True)
+    held = post_signature(client, petition, email="late@example.com")
+    assert held.url.endswith("?check=email")
+    assert Signature.objects.get(email="late@example.com").status == Signature.Status.PENDING
+    assert SignatureCount.objects.total_for(petition.pk) == 1
