@@ -27,7 +27,7 @@ def test_the_admin_page_shows_every_snippet_in_both_languages(admin_client, sett
         assert f'<iframe src="https://petitions.example/{language}/p/free-press/embed/"' in code
         assert f'<a href="https://petitions.example/{language}/p/free-press/" data-petition-embed>'
         assert f'src="https://petitions.example/{language}/p/free-press/badge/"' in code
-        assert f'value="https://petitions.example/{language}/p/free-press/"' in html
+        assert f">https://petitions.example/{language}/p/free-press/</textarea>" in html
     assert '<script src="https://petitions.example/static/js/embed.js" async></script>' in code
     assert "admin-extra/embed-snippets.js" in html
 
