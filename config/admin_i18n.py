@@ -8,6 +8,7 @@ petitions.persian instead. Form inputs and URLs stay ASCII, as on the public pag
 """
 
 import datetime
+import json
 import re
 
 import jdatetime
@@ -15,10 +16,19 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import widgets
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    ReadOnlyPasswordHashWidget,
+    UserChangeForm,
+)
+from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import DateField, DateTimeField, IntegerField, Min
 from django.http import HttpResponseRedirect
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -275,10 +285,10 @@ class CalendarAdminMixin:
         ]
 
 
-def in_reader_calendar(*models, extra: dict | None = None) -> None:
-    """Register these models again with the calendar mixin added to the admin an installed app
-    (axes, django-tasks-db) registered them with, which we do not write; `extra` adds or replaces
-    attributes of that admin (a column with a translated header)."""
+def in_reader_calendar(*models, extra: dict | None = None, mixins: tuple = ()) -> None:
+    """Register these models again with the calendar mixin (and `mixins`) added to the admin an
+    installed app (auth, axes, django-tasks-db) registered them with, which we do not write;
+    `extra` adds or replaces attributes of that admin (a column with a translated header)."""
     for model in models:
         if not admin.site.is_registered(model):  # the app's settings can leave some out
             continue
@@ -291,8 +301,146 @@ def in_reader_calendar(*models, extra: dict | None = None) -> None:
             attributes["list_filter"] = (*installed.list_filter, installed.date_hierarchy)
         admin.site.register(
             model,
-            type(f"Calendar{installed.__name__}", (CalendarAdminMixin, installed), attributes),
+            type(
+                f"Calendar{installed.__name__}",
+                (CalendarAdminMixin, *mixins, installed),
+                attributes,
+            ),
         )
+
+
+# Django stores a permission's name in English when it makes the row; the reader gets one built
+# from the action and the model's name in their language.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """'Petitions | petition | Can add petition', in the reader's language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    if model is None:  # a model since removed
+        name = gettext(permission.name)
+    elif action in PERMISSION_ACTIONS and model_name == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:  # the model's own, from its Meta.permissions
+        name = gettext(dict(model._meta.permissions).get(permission.codename, permission.name))
+    return f"{content_type} | {name}"
+
+
+class PermissionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return permission_label(obj)
+
+
+class ReadablePermissionsMixin:
+    """The user and group forms' permission choices in the reader's language."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.remote_field.model is Permission:
+            kwargs["form_class"] = PermissionChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ReaderPasswordHashWidget(ReadOnlyPasswordHashWidget):
+    """The password's summary with its numbers in the reader's digits; the algorithm's name and
+    the masked salt and hash are code, marked as having no language."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for entry in context["summary"]:
+            shown = entry.get("value")
+            if isinstance(shown, int):
+                entry["value"] = local_number(shown)
+            elif shown:
+                entry["value"] = format_html('<span lang="zxx">{}</span>', shown)
+        return context
+
+
+class ReaderUserChangeForm(UserChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "password" in self.fields:
+            self.fields["password"].widget = ReaderPasswordHashWidget()
+
+
+class ReaderAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """Django joins this help text to an English sentence when it loads; the two, translated."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li>'
+                "</ul>",
+                gettext(
+                    "Whether the user will be able to authenticate using a password or not. "
+                    "If disabled, they may still be able to authenticate using other backends, "
+                    "such as Single Sign-On or LDAP."
+                ),
+                gettext("If disabled, the current password for this user will be lost."),
+            )
+
+
+class ObjectNameMixin:
+    """For an installed app's admin whose model names a row in English with an ISO time
+    (axes' "Access Log for root @ 2026-12-06 14:09:14.066749+00:00"): the change and history
+    pages' headings from `object_name` instead, which the admin's templates also use for the
+    breadcrumbs (the `object_name` template filter)."""
+
+    def object_name(self, obj) -> str:
+        return str(obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context = {"subtitle": self.object_name(obj), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            title = gettext("Change history: %s") % self.object_name(obj)
+            extra_context = {"title": title, **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context)
+
+
+def object_name(obj) -> str:
+    """How the admin names a row in headings: its admin's `object_name`, or the row itself."""
+    model = type(obj)
+    if admin.site.is_registered(model):
+        named = getattr(admin.site.get_model_admin(model), "object_name", None)
+        if named:
+            return named(obj)
+    return str(obj)
+
+
+def _field_label(stored: str) -> str:
+    translated = gettext(stored)
+    if translated == stored and stored:
+        # Django stores the form's label, capitalised; the catalogue has the verbose name.
+        translated = capfirst(gettext(stored[0].lower() + stored[1:]))
+    return translated
+
+
+def change_message(entry: LogEntry) -> str:
+    """A history row's message with the changed fields' names in the reader's language."""
+    try:
+        messages = json.loads(entry.change_message)
+    except json.JSONDecodeError:
+        return entry.get_change_message()
+    if not isinstance(messages, list):
+        return entry.get_change_message()
+    for message in messages:
+        changed = message.get("changed") if isinstance(message, dict) else None
+        if isinstance(changed, dict) and isinstance(changed.get("fields"), list):
+            changed["fields"] = [_field_label(name) for name in changed["fields"]]
+    return LogEntry(change_message=json.dumps(messages)).get_change_message()
 
 
 class CalendarDateFilter(admin.DateFieldListFilter):

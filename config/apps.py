@@ -7,6 +7,7 @@ Django reads before theirs (LOCALE_PATHS), from the strings listed below.
 """
 
 from axes.apps import AppConfig as BaseAxesConfig
+from django.contrib.auth.apps import AuthConfig as BaseAuthConfig
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
 from django_tasks_db.apps import TasksAppConfig
@@ -19,10 +20,66 @@ class AxesConfig(BaseAxesConfig):
         super().ready()
         # The admin app, listed first, has registered every installed app's admin by now.
         from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+        from django.conf import settings
+        from django.contrib import admin
+        from django.utils.translation import gettext, ngettext
 
-        from config.admin_i18n import in_reader_calendar
+        from config.admin_i18n import (
+            ObjectNameMixin,
+            in_reader_calendar,
+            local_datetime,
+            local_number,
+        )
 
-        in_reader_calendar(AccessAttempt, AccessLog, AccessFailureLog)
+        # axes writes the attempts left in Latin digits before English words.
+        @admin.display(description=_("status"))
+        def status(model_admin, obj):
+            left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+            if left <= 0:
+                return gettext("Locked Out")
+            return ngettext("%(count)s attempt left", "%(count)s attempts left", left) % {
+                "count": local_number(left)
+            }
+
+        # axes names a row in English with an ISO time.
+        names = {
+            AccessAttempt: _("Attempts by %(username)s, %(time)s"),
+            AccessLog: _("Sign-in by %(username)s, %(time)s"),
+            AccessFailureLog: _("Failed sign-in by %(username)s, %(time)s"),
+        }
+        for model, name in names.items():
+
+            def object_name(model_admin, obj, name=name):
+                return name % {"username": obj.username, "time": local_datetime(obj.attempt_time)}
+
+            extra = {"object_name": object_name}
+            if model is AccessAttempt:
+                extra["status"] = status
+            in_reader_calendar(model, mixins=(ObjectNameMixin,), extra=extra)
+
+
+class AuthConfig(BaseAuthConfig):
+    def ready(self):
+        super().ready()
+        from django.contrib.auth.models import Group, User
+
+        from config.admin_i18n import (
+            ReadablePermissionsMixin,
+            ReaderAdminPasswordChangeForm,
+            ReaderUserChangeForm,
+            in_reader_calendar,
+        )
+
+        # The lists' counters in the reader's digits; permissions named in their language.
+        in_reader_calendar(Group, mixins=(ReadablePermissionsMixin,))
+        in_reader_calendar(
+            User,
+            mixins=(ReadablePermissionsMixin,),
+            extra={
+                "form": ReaderUserChangeForm,
+                "change_password_form": ReaderAdminPasswordChangeForm,
+            },
+        )
 
 
 class TasksDatabaseConfig(TasksAppConfig):
@@ -68,6 +125,9 @@ THIRD_PARTY_LABELS = (
         "LDAP."
     ),
     gettext_noop("Hold down “Control”, or “Command” on a Mac, to select more than one."),
+    gettext_noop("Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only."),
+    gettext_noop("salt"),
+    gettext_noop("hash"),
     # axes
     gettext_noop("Access Attempt"),
     gettext_noop("Attempt Remaining"),

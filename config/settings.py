@@ -70,7 +70,8 @@ COUNTRY_RELEASE_HOURS = env.int("COUNTRY_RELEASE_HOURS", default=24)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
-    "django.contrib.auth",
+    # Django's auth with its admin's permissions and numbers in the reader's language.
+    "config.apps.AuthConfig",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -297,7 +298,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "config.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

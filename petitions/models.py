@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from signatures import caching
 from signatures.models import ActorRecord, AuditRecord, Signature, forget_counts
@@ -484,7 +485,9 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         ordering = ["-opened_at", "-created_at"]
-        permissions = [("moderate_petition", "Can publish or send back submitted petitions")]
+        permissions = [
+            ("moderate_petition", gettext_noop("Can publish or send back submitted petitions"))
+        ]
         indexes = [
             models.Index(
                 fields=["starter_email_canonical"],
@@ -962,7 +965,9 @@ class Update(models.Model):
                 name="update_status_valid",
             ),
         ]
-        permissions = [("moderate_update", "Can approve updates and control their emails")]
+        permissions = [
+            ("moderate_update", gettext_noop("Can approve updates and control their emails"))
+        ]
 
     def __str__(self) -> str:
         return self.title_en or self.title_fa

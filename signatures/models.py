@@ -9,6 +9,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_countries.fields import CountryField
 
 from . import caching
@@ -257,8 +258,8 @@ class Signature(models.Model):
             models.Index(fields=["ip_hash"], name="signature_ip_hash"),
         ]
         permissions = [
-            ("moderate_signature", "Can invalidate and restore signatures"),
-            ("export_signature", "Can export signatures"),
+            ("moderate_signature", gettext_noop("Can invalidate and restore signatures")),
+            ("export_signature", gettext_noop("Can export signatures")),
         ]
 
     def __str__(self) -> str:

@@ -158,3 +158,65 @@ def test_tidy_persian_step_shows_the_change_as_a_diff(page, live_server, desk, s
     page.wait_for_selector("#content-main")
     pasted.refresh_from_db()
     assert "خامنه\u200cای" in pasted.letter_fa and "۴۳" in pasted.letter_fa
+
+
+# The headers and times whose box does not show all their text or lies outside the list's visible
+# area (a column pushed past the list's edge is cut by its scroll box). Names, emails and titles
+# are cut with an ellipsis by design: the full text is one click away.
+CLIPPED_CELLS_JS = """() => {
+    const results = document.querySelector('#changelist .results') || document.body;
+    const box = results.getBoundingClientRect();
+    return [...document.querySelectorAll(
+        '#result_list thead th, #result_list td.field-created_at, #result_list td.field-status'
+    )]
+        .filter((cell) => cell.textContent.trim())
+        .filter((cell) => {
+            const rect = cell.getBoundingClientRect();
+            const inner = cell.querySelector('a, span, div') || cell;
+            return cell.scrollWidth > cell.clientWidth + 1
+                || inner.scrollWidth > inner.clientWidth + 1
+                || rect.left < box.left - 1 || rect.right > box.right + 1;
+        })
+        .map((cell) => cell.textContent.trim().slice(0, 40));
+}"""
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_signature_list_shows_every_header_and_time_whole_at_1366(
+    page, live_server, desk, language
+):
+    from tests.factories import make_signature
+
+    hostile = 'Save the "Green" park\'s <script>alert(1)</script> & co 🌳\u200cها'
+    desk.title_en = desk.title_fa = hostile
+    desk.save(update_fields=["title_en", "title_fa"])
+    make_signature(desk, name="A" * 100, locality="Kerman")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, live_server.url, language)
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}signatures/signature/")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    assert page.evaluate(CLIPPED_CELLS_JS) == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_decide_page_fits_a_phone_with_a_long_name_and_note(
+    page, live_server, transactional_db, language
+):
+    from petitions.models import Decision, Petition
+    from tests.factories import make_petition
+
+    make_staff(username="moderator")
+    pending = make_petition(
+        status=Petition.Status.PENDING, starter_name="B" * 100, starter_email="s@example.com"
+    )
+    Decision.objects.create(
+        petition=pending,
+        action=Decision.Action.REJECT,
+        reason=Petition.RejectionReason.OTHER,
+        note="A" * 100,
+        actor_name="moderator",
+    )
+    sign_in(page, live_server.url, language)
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(f"{live_server.url}/{settings.ADMIN_URL}petitions/reviewqueue/{pending.pk}/decide/")
+    assert overflow(page) <= 0
