@@ -267,6 +267,12 @@ def signing_facts_key(slug: str) -> str:
     return f"signing-facts:{slug}"
 
 
+def edition_key(slug: str) -> str:
+    """Where the petition's last edit is kept by slug, so that its kept page can be found
+    without reading the row (petitions.views.kept_before_reading)."""
+    return f"petition-edition:{slug}"
+
+
 def signable_now() -> Q:
     """The one definition of a petition that takes signatures: open, and not past its closing
     time. Evaluated by the database, whose clock is the one every app server shares."""
@@ -531,9 +537,10 @@ class Petition(models.Model):
         super().save(*args, **kwargs)
         # count.json carries the outcome: its cached copy must not outlive a change.
         forget_counts([self.pk])
-        # After the commit, so that no signer caches the row as it was in between.
-        key = signing_facts_key(self.slug)
-        transaction.on_commit(lambda: caching.delete_many([key]))
+        # Again after the commit, so that no reader keeps the row as it was in between.
+        keys = [signing_facts_key(self.slug), edition_key(self.slug)]
+        caching.delete_many(keys)  # for whoever reads next inside this transaction
+        transaction.on_commit(lambda: caching.delete_many(keys))
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})

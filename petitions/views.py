@@ -44,12 +44,15 @@ from signatures.normalise import canonical_email, clean_source
 from . import mailing
 from .addresses import on_onion, own_hosts, site_url
 from .chart import chart_for
-from .models import Petition, Update, signing_facts_key
+from .models import Petition, Update, edition_key, signing_facts_key
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
 # Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
 # within seconds; the live counter brings the count up to date in the browser.
 PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
+# How long the petition's last edit is kept by slug for kept_before_reading; Petition.save drops
+# it, so this only bounds how long an unused one stays.
+EDITION_SECONDS = 24 * 3600
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = {"public": True, "max_age": 1}
 # The breakdown by country is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
@@ -82,6 +85,9 @@ def home(request):
 
 @require_safe
 def detail(request, slug):
+    found = kept_before_reading(request, "page", slug)
+    if found is not None:
+        return found
     visible = Petition.objects.public()
     if request.user.has_perm("petitions.change_petition") or request.user.has_perm(
         "petitions.moderate_petition"
@@ -230,32 +236,61 @@ def sign_form(petition: Petition, language: str, data=None) -> SignForm:
     )
 
 
-def kept(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
-    """A public page as rendered within the last PAGE_CACHE max-age, from the shared cache: what
-    nginx keeps in front, the app keeps for itself, for a server run without nginx and for the
-    visitors nginx passes through. Keyed by everything the bytes depend on: the address asked
-    for, the count (so a signature shows at once), the petition's last edit and the form
-    token's step (so the token is always this step's). With the cache down, rendered each time."""
+def kept_key(request, kind: str, slug: str, count: int, edition: str) -> str:
+    """Where the public page (or widget) at this address is kept: everything its bytes depend on,
+    the count (so a signature shows at once), the petition's last edit and the form token's step
+    (so its token is always this step's)."""
     step = int(time.time()) // abuse.FORM_TOKEN_STEP_SECONDS
     parts = (
         kind,
-        petition.pk,
+        slug,
         translation.get_language(),
         request.get_host(),
         on_onion(request),
         form_source(request, "page"),
         count,
-        petition.updated_at.isoformat() if petition.updated_at else "",
+        edition,
         step,
     )
-    key = "kept-page:v1:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
-    content = caching.get(key)
-    if content is None:
-        response = make()
-        if response.status_code == 200:
-            caching.set(key, response.content, PAGE_CACHE["max_age"])
-        return response
-    return cache_like_the_page(HttpResponse(content), personal=False)
+    return "kept-page:v2:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def kept(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
+    """A public page as rendered within the last PAGE_CACHE max-age, from the shared cache: what
+    nginx keeps in front, the app keeps for itself, for a server run without nginx and for the
+    visitors nginx passes through. With the cache down, rendered each time."""
+    edition = petition.updated_at.isoformat() if petition.updated_at else ""
+    key = kept_key(request, kind, petition.slug, count, edition)
+    found = caching.get(key)
+    if found is not None:
+        return kept_response(found)
+    response = make()
+    if response.status_code == 200:
+        # A widget keeps the sites that may frame it with it (from the petition's row).
+        ancestors = petition.frame_ancestors() if kind == "widget" else None
+        caching.set(key, (response.content, ancestors), PAGE_CACHE["max_age"])
+        caching.set(edition_key(petition.slug), edition, EDITION_SECONDS)
+    return response
+
+
+def kept_response(found) -> HttpResponse:
+    content, ancestors = found
+    response = cache_like_the_page(HttpResponse(content), personal=False)
+    return response if ancestors is None else framed_by(response, ancestors)
+
+
+def kept_before_reading(request, kind: str, slug: str) -> HttpResponse | None:
+    """The kept page found from the cache alone, without reading the petition: the count and the
+    petition's last edit are both kept by slug (one round trip), then the page (another).
+    None whenever anything is missing, or the page would be one visitor's own."""
+    if "form" in request.GET or messages.get_messages(request):
+        return None
+    found = caching.get_many([counting.count_cache_key(slug), edition_key(slug)])
+    snapshot, edition = found.get(counting.count_cache_key(slug)), found.get(edition_key(slug))
+    if snapshot is None or edition is None:
+        return None
+    found = caching.get(kept_key(request, kind, slug, snapshot.count, edition))
+    return None if found is None else kept_response(found)
 
 
 def cache_like_the_page(response, personal: bool):
@@ -529,6 +564,9 @@ def thanks(request, slug):
 @require_safe
 def embed(request, slug):
     """The widget other sites frame: title, live counter and a compact sign form."""
+    found = kept_before_reading(request, "widget", slug)
+    if found is not None:
+        return found
     petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
     language = petition.page_language(translation.get_language())
     if language != translation.get_language():
@@ -624,9 +662,12 @@ def badge(request, slug):
 def frameable(response, petition: Petition):
     """Let the sites the organiser listed, or any site, frame this response: frame-ancestors
     replaced and no X-Frame-Options. Through django-csp's and Django's own decorators, applied
-    here because the sites depend on the petition; every other page keeps 'none' (issue 17)."""
+    here because the sites depend on the petition; every other page keeps 'none'."""
+    return framed_by(response, petition.frame_ancestors())
 
-    @csp_replace({"frame-ancestors": petition.frame_ancestors()})
+
+def framed_by(response, ancestors: list[str]):
+    @csp_replace({"frame-ancestors": ancestors})
     @xframe_options_exempt
     def framed(request):
         return response
