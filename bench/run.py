@@ -60,7 +60,7 @@ TARGET_SIGNING = 0.60  # x the one-row insert view, zero errors, exact count
 TARGET_COUNT_JSON = 0.90  # x the cached hello-world
 TARGET_PAGE_NGINX = 1.0  # the page through nginx, x the cached hello-world
 TARGET_FRESH_S = 2.0  # count.json exact this soon after the last signature
-# Issue 28's: the page and the widget straight from gunicorn (no nginx), x the cached hello-world,
+# The page and the widget straight from gunicorn (no nginx), x the cached hello-world,
 # for a petition of a million signatures over four years; the median worker's memory after it all.
 TARGET_PAGE_DIRECT = 0.50
 TARGET_WORKER_RSS_MIB = 120

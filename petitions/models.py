@@ -162,7 +162,7 @@ class PetitionQuerySet(models.QuerySet):
 
     def unfinished(self):
         """A starter's petitions that still count against their limit: not confirmed yet (and
-        not expired), waiting for review, or open (issue 18)."""
+        not expired), waiting for review, or open."""
         return self.without_expired_drafts().filter(
             status__in=(Petition.Status.DRAFT, Petition.Status.PENDING, *Petition.Status.SIGNABLE)
         )

@@ -126,7 +126,7 @@ class SignForm(forms.Form):
         ),
         required=False,
         # Unticked for everyone, not only once Iran is chosen: that takes the page's script, which
-        # Tor Browser's "Safest" mode does not run (issue 20).
+        # Tor Browser's "Safest" mode does not run.
         initial=False,
     )
     consent_contact = forms.BooleanField(
