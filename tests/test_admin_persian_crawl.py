@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from petitions import persian
 from petitions.models import Decision, Delivery, DeliveryPack, Petition, Update
 from petitions.persian import persian_digits
 from signatures.models import AuditRecord, BlockedAttempt, Signature
@@ -57,31 +58,11 @@ ALLOWED_WORDS = {
     "Control",
     "Command",
 }
+# The months' names, and the short forms Django's formats use.
 ENGLISH_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
+    *persian.ENGLISH_MONTHS,
+    *(name[:3] for name in persian.ENGLISH_MONTHS if name != "May"),
     "Sept",
-    "Oct",
-    "Nov",
-    "Dec",
 ]
 # Gregorian months as Persian writes them; "مه" (May) is left out: it is also the word for fog.
 GREGORIAN_IN_PERSIAN = [
