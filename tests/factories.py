@@ -121,3 +121,16 @@ def one_click_data(client, petition: Petition, **overrides) -> dict:
     data = {"one_click": one_click_token(petition.pk, remembered.email, time.time() - 60)}
     data.update(overrides)
     return data
+
+
+def petition_admin_form(petition: Petition, **overrides) -> dict:
+    """What the admin's petition form posts for `petition` as it is, with `overrides`."""
+    fields = (
+        "slug",
+        "starter_name",
+        "addressed_to_en",
+        "addressed_to_fa",
+        *(f"{name}_{code}" for code in ("en", "fa") for name in ("title", "summary", "letter")),
+    )
+    data = {field: getattr(petition, field) for field in fields}
+    return data | {"original_language": "en", "goal": "1000", "signer_list": "full"} | overrides

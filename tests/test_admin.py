@@ -1,7 +1,7 @@
 import pytest
 
 from petitions.models import Petition
-from tests.factories import make_petition
+from tests.factories import make_petition, petition_admin_form
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -84,21 +84,7 @@ def test_an_organisers_form_left_open_does_not_overwrite_a_later_change(admin_cl
     petition = make_petition(status=Petition.Status.DRAFT, title_en="Read title")
     html = admin_client.get(f"/admin/petitions/petition/{petition.pk}/change/").content.decode()
     read_version = elements(html, "input", name="read_version")[0]["value"]
-    data = {
-        field: getattr(petition, field)
-        for field in (
-            "slug",
-            "starter_name",
-            "addressed_to_en",
-            "addressed_to_fa",
-            "title_en",
-            "title_fa",
-            "summary_en",
-            "summary_fa",
-            "letter_en",
-            "letter_fa",
-        )
-    } | {"status": "draft", "original_language": "en", "goal": "1000", "signer_list": "full"}
+    data = petition_admin_form(petition, status="draft")
     Petition.objects.filter(pk=petition.pk).update(
         title_en="Changed meanwhile", status=Petition.Status.OPEN
     )

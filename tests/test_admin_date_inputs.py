@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from petitions.models import Petition
-from tests.factories import make_petition
+from tests.factories import make_petition, petition_admin_form
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -18,21 +18,7 @@ ADMIN = "/" + settings.ADMIN_URL
 
 def _post_dates(client, petition, language, **dates):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    data = {
-        field: getattr(petition, field)
-        for field in (
-            "slug",
-            "starter_name",
-            "addressed_to_en",
-            "addressed_to_fa",
-            "title_en",
-            "title_fa",
-            "summary_en",
-            "summary_fa",
-            "letter_en",
-            "letter_fa",
-        )
-    } | {"status": "draft", "original_language": "en", "goal": "1000", "signer_list": "full"}
+    data = petition_admin_form(petition, status="draft")
     data |= {"outcome": "", "outcome_date": "", "response_date": ""} | dates
     return client.post(f"{ADMIN}petitions/petition/{petition.pk}/change/", data)
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from petitions import persian
 from petitions.models import Petition
 from signatures.models import AuditRecord, Signature, SignatureCount
-from tests.factories import make_petition, make_signature
+from tests.factories import make_petition, make_signature, petition_admin_form
 from tests.html import elements, html_root
 
 pytestmark = pytest.mark.django_db
@@ -300,21 +300,7 @@ def test_signature_page_explains_itself_and_invalidates_with_a_reason(admin_clie
 
 def test_opening_a_petition_says_it_is_published(admin_client):
     petition = make_petition(status=Petition.Status.DRAFT)
-    data = {
-        field: getattr(petition, field)
-        for field in (
-            "slug",
-            "starter_name",
-            "addressed_to_en",
-            "addressed_to_fa",
-            "title_en",
-            "title_fa",
-            "summary_en",
-            "summary_fa",
-            "letter_en",
-            "letter_fa",
-        )
-    } | {"status": "open", "original_language": "en", "goal": "1000", "signer_list": "full"}
+    data = petition_admin_form(petition, status="open")
     response = admin_client.post(
         f"{ADMIN}petitions/petition/{petition.pk}/change/", data, follow=True
     )
