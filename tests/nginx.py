@@ -20,16 +20,17 @@ from tests.conftest import free_port, running_in_ci
 
 SHIPPED_CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "petitions.conf"
 
-# Debian's own nginx.conf logs every request in the combined format at the http {} level; the
-# shipped file must override that, so the test keeps it.
-NGINX_CONF = """
+# Only what a site sets in its own nginx.conf; the behaviour is the shipped file's. Debian's own
+# nginx.conf logs every request in the combined format at the http {} level: a test of what is
+# logged keeps that (`access_log`), so that the shipped file must override it.
+MAIN_CONF = """
 worker_processes 1;
 daemon off;
 pid {tmp}/nginx.pid;
-error_log {tmp}/error.log info;
-events {{ worker_connections 64; }}
+error_log {tmp}/error.log {error_level};
+events {{ worker_connections {connections}; }}
 http {{
-  access_log {tmp}/access.log combined;
+  access_log {access_log};
   client_body_temp_path {tmp}/body;
   proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fastcgi;
@@ -38,6 +39,17 @@ http {{
   include {shipped};
 }}
 """
+
+
+def main_conf(tmp: Path, *, access_log="off", error_level="warn", connections=256) -> str:
+    """An nginx.conf around the shipped petitions.conf, everything under `tmp`."""
+    return MAIN_CONF.format(
+        tmp=tmp,
+        shipped=SHIPPED_CONF,
+        access_log=access_log,
+        error_level=error_level,
+        connections=connections,
+    )
 
 
 def nginx_binary() -> str | None:
@@ -103,7 +115,8 @@ def shipped_nginx(site_files: dict[str, str], listeners: tuple[str, ...] = ("pub
     ports = {name: free_port() for name in listeners}
     values = {f"port_{name}": port for name, port in ports.items()}
     values |= {"app": app.server_address[1], "tmp": tmp}
-    (tmp / "nginx.conf").write_text(NGINX_CONF.format(shipped=SHIPPED_CONF, tmp=tmp))
+    conf = main_conf(tmp, access_log=f"{tmp}/access.log combined", error_level="info")
+    (tmp / "nginx.conf").write_text(conf)
     (tmp / "petitions").mkdir()
     for name, text in site_files.items():
         (tmp / "petitions" / name).write_text(text.format(**values))

@@ -17,7 +17,6 @@ import gzip
 import html
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,33 +34,16 @@ from django.conf import settings
 from signatures.models import Signature, SignatureCount
 from tests.conftest import app_server_env, free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
+from tests.nginx import main_conf, nginx_binary
 from tests.test_rate_limit_processes import redis_available
 
 ROOT = Path(settings.BASE_DIR)
-SHIPPED_CONF = ROOT / "deploy" / "nginx" / "petitions.conf"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 LIMIT = 5  # signatures per address; "/d" so that no window boundary falls inside the test
 CLIENTS = 4  # addresses, 127.0.0.11 ...
 THREADS_PER_CLIENT = 2
 ATTEMPTS_PER_THREAD = 4  # 8 attempts per address against a limit of 5
 
-# Only what a site sets in its own nginx.conf; the behaviour is the shipped file's.
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body;
-  proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fastcgi;
-  uwsgi_temp_path {tmp}/uwsgi;
-  scgi_temp_path {tmp}/scgi;
-  include {shipped};
-}}
-"""
 # The per-site files, found by petitions.conf relative to the directory of nginx.conf.
 SITE_FILES = {
     "upstream.conf": "server 127.0.0.1:{app1};\nserver 127.0.0.1:{app2};\n",
@@ -69,12 +51,6 @@ SITE_FILES = {
     "listen.conf": "listen 127.0.0.1:{port};\nadd_header X-Upstream $upstream_addr always;\n",
     "cache-path.conf": "proxy_cache_path {tmp}/cache levels=1:2 keys_zone=petitions:1m;\n",
 }
-
-
-def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
 
 
 def need(what: str) -> None:
@@ -126,7 +102,7 @@ def behind_nginx():
     app_ports = [free_port(), free_port()]
     port = free_port()
     values = {"tmp": tmp, "port": port, "app1": app_ports[0], "app2": app_ports[1]}
-    (tmp / "nginx.conf").write_text(NGINX_CONF.format(shipped=SHIPPED_CONF, **values))
+    (tmp / "nginx.conf").write_text(main_conf(tmp))
     (tmp / "petitions").mkdir()
     for name, text in SITE_FILES.items():
         (tmp / "petitions" / name).write_text(text.format(**values))
