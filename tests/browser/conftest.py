@@ -154,3 +154,23 @@ def _live_server_is_the_site(request):
         return
     settings = request.getfixturevalue("settings")
     settings.SITE_URL = request.getfixturevalue("live_server").url
+
+
+STICKING_OUT = """() => {
+    const width = (document.scrollingElement || document.documentElement).clientWidth, found = [];
+    for (const el of document.body.querySelectorAll('*')) {
+        const box = el.getBoundingClientRect();
+        if (box.width && (box.right > width + 0.5 || box.left < -0.5)
+            && !el.closest('.visually-hidden, .hp, .skip-link')) {
+            found.push(`${el.tagName.toLowerCase()}.${el.className} ` +
+                       `[${Math.round(box.left)}, ${Math.round(box.right)}]`);
+        }
+    }
+    return found.slice(-8);
+}"""
+
+
+def sticking_out(frame) -> list[str]:
+    """The elements of a page or frame whose box pokes out past either side of its window, the
+    innermost last: what a failure about a page too wide for its window names."""
+    return frame.evaluate(STICKING_OUT)

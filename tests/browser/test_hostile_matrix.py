@@ -17,7 +17,7 @@ from petitions import delivery, mailing, share, starting
 from petitions.models import DeliveryPack, Petition, Update
 from petitions.snippets import snippets
 from signatures import confirmation
-from tests.browser.conftest import _under_ci
+from tests.browser.conftest import _under_ci, sticking_out
 from tests.browser.test_embed_browser import blog_post, embed_html, host_site
 from tests.factories import make_petition, make_signature, make_staff
 
@@ -81,17 +81,7 @@ INJECTED = """() => [...document.querySelectorAll('img[src="x"], [onerror], [onl
 
 WIDER = """() => {
     const root = document.scrollingElement || document.documentElement;
-    if (root.scrollWidth <= root.clientWidth) return null;
-    const width = root.clientWidth, found = [];
-    for (const el of document.body.querySelectorAll('*')) {
-        const box = el.getBoundingClientRect();
-        if (box.width && (box.right > width + 0.5 || box.left < -0.5)
-            && !el.closest('.visually-hidden, .hp, .skip-link')) {
-            found.push(`${el.tagName.toLowerCase()}.${el.className} ` +
-                       `[${Math.round(box.left)}, ${Math.round(box.right)}]`);
-        }
-    }
-    return `${root.scrollWidth}px in ${root.clientWidth}px: ${found.slice(-6).join(', ')}`;
+    return root.scrollWidth > root.clientWidth ? [root.scrollWidth, root.clientWidth] : null;
 }"""
 
 
@@ -118,7 +108,9 @@ def check(page, screenshot_dir, name: str, dialogs: list) -> list[str]:
             problems.append(f"{name} {frame.url}: injected {injected}")
         wider = frame.evaluate(WIDER)
         if wider:
-            problems.append(f"{name} {frame.url}: wider than its window, {wider}")
+            widths = "{}px in {}px".format(*wider)
+            problems.append(f"{name} {frame.url}: wider than its window, {widths}: ")
+            problems[-1] += ", ".join(sticking_out(frame))
     return problems
 
 

@@ -7,6 +7,8 @@ the CSS pixels (a 640 px wide viewport), so every length in rem doubles relative
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sticking_out
+
 LANGUAGES = ["en", "fa"]
 # A letter line longer than this is hard to track back to the next line's start.
 MAX_CHARACTERS_PER_LINE = 90
@@ -33,24 +35,6 @@ def _overflow(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
 
 
-def _wider_than_the_screen(page) -> list[str]:
-    """Elements whose box pokes out past either side of the viewport (for the failure message)."""
-    return page.evaluate(
-        """() => {
-            const width = window.innerWidth, found = [];
-            for (const el of document.body.querySelectorAll('*')) {
-                const box = el.getBoundingClientRect();
-                if (box.width && (box.right > width + 0.5 || box.left < -0.5)
-                    && !el.closest('.visually-hidden, .hp, .skip-link')) {
-                    found.push(`${el.tagName.toLowerCase()}.${el.className} ` +
-                               `[${Math.round(box.left)}, ${Math.round(box.right)}]`);
-                }
-            }
-            return found.slice(0, 10);
-        }"""
-    )
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_horizontal_scroll_at_320_px(page, live_server, demo_petition, language):
     page.set_viewport_size({"width": 320, "height": 640})
@@ -67,7 +51,7 @@ def test_no_horizontal_scroll_at_320_px(page, live_server, demo_petition, langua
         _settled(page)
         expect(page.locator("html")).to_have_attribute("dir", "rtl" if language == "fa" else "ltr")
         overflow = _overflow(page)
-        wide = _wider_than_the_screen(page)
+        wide = sticking_out(page)
         assert overflow <= 0, f"{base + path} is {overflow}px wider than 320px: {wide}"
 
     # The form with its errors shown, too.
@@ -77,7 +61,7 @@ def test_no_horizontal_scroll_at_320_px(page, live_server, demo_petition, langua
     expect(page.locator("#form-errors")).to_be_visible()
     page.locator("details.optional-fields summary").click()
     _settled(page)
-    assert _overflow(page) <= 0, _wider_than_the_screen(page)
+    assert _overflow(page) <= 0, sticking_out(page)
 
 
 def _letter_measure(page, selector: str) -> dict:
@@ -109,7 +93,7 @@ def test_letter_reads_well_at_desktop_and_at_200_percent_zoom(
         page.set_viewport_size({"width": width, "height": height})
         page.goto(url)
         _settled(page)
-        assert _overflow(page) <= 0, f"{width}px: {_wider_than_the_screen(page)}"
+        assert _overflow(page) <= 0, f"{width}px: {sticking_out(page)}"
         for selector in (".petition__letter:not(.letter--other)", ".letter--other"):
             measure = _letter_measure(page, selector)
             where = f"{language} {selector} at {zoom * 100}% ({width}px): {measure}"
