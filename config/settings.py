@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "config.apps.TasksDatabaseConfig",
+    "lib",
     "petitions",
     "signatures",
 ]

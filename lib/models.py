@@ -1,0 +1,1 @@
+"""Tables the shared infrastructure keeps for both apps."""
