@@ -1,4 +1,4 @@
-"""Letter rendering benchmark: how long `petitions.text.render_letter` (Markdown to sanitised
+"""Letter rendering benchmark: how long `lib.markdown.render_letter` (Markdown to sanitised
 HTML, as every petition page, update, response, preview and delivery pack uses it) takes on
 ordinary letters at the 30,000-character limit and on letters written to make a parser backtrack.
 
@@ -63,7 +63,7 @@ def main():
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from petitions.text import render_letter
+    from lib.markdown import render_letter
 
     print(f"render_letter, {args.runs} runs each, uncached (CPU ms)")
     print(f"{'letter':48} {'chars':>6} {'median':>8} {'max':>8}")

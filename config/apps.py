@@ -24,7 +24,7 @@ class AxesConfig(BaseAxesConfig):
         from django.contrib import admin
         from django.utils.translation import gettext, ngettext
 
-        from config.admin_i18n import (
+        from lib.admin import (
             ObjectNameMixin,
             in_reader_calendar,
             local_datetime,
@@ -63,7 +63,7 @@ class AuthConfig(BaseAuthConfig):
         super().ready()
         from django.contrib.auth.models import Group, User
 
-        from config.admin_i18n import (
+        from lib.admin import (
             ReadablePermissionsMixin,
             ReaderAdminPasswordChangeForm,
             ReaderUserChangeForm,
@@ -91,7 +91,7 @@ class TasksDatabaseConfig(TasksAppConfig):
         from django.utils.html import format_html
         from django_tasks_db.models import DBTaskResult
 
-        from config.admin_i18n import in_reader_calendar
+        from lib.admin import in_reader_calendar
 
         # Two headers the app gives as plain, untranslatable English.
         @admin.display(description=_("task"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-from config.redaction import Redact
+from lib.redaction import Redact
 
 bind = os.environ.get(
     "GUNICORN_BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -72,11 +72,12 @@ def when_ready(server):
 
 def warm_up_django():
     from django.conf import settings
-    from django.core.cache import caches
     from django.core.files.storage import storages
     from django.template.loader import get_template
     from django.urls import reverse
     from django.utils import translation
+
+    from lib import cache
 
     for language, _ in settings.LANGUAGES:
         with translation.override(language):  # its catalogue, and the URLs in that language
@@ -85,5 +86,4 @@ def warm_up_django():
         for template in Path(directory).rglob("*.html"):
             get_template(str(template.relative_to(directory)))
     storages["staticfiles"]  # reads the manifest of hashed names
-    for alias in settings.CACHES:
-        caches[alias]  # the backend and its client library, not a connection
+    cache.load_backends()

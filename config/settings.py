@@ -47,7 +47,7 @@ SITE_URL = env.str(
 MIRROR_HOSTS = env.list("MIRROR_HOSTS", default=[])
 # The site's Tor onion service, e.g. http://abc...xyz.onion. That host is served over plain HTTP
 # (Tor encrypts it end to end): no HTTPS redirect, no HSTS, no Secure-only cookies there
-# (config.middleware.OnionMiddleware); the clear-web pages point Tor Browser to it with
+# (lib.middleware.OnionMiddleware); the clear-web pages point Tor Browser to it with
 # an Onion-Location header.
 ONION_URL = env.str("ONION_URL", default="").rstrip("/")
 ONION_HOST = urlsplit(ONION_URL).netloc
@@ -91,11 +91,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, to keep the onion address out of the HTTPS rules below it (issue 20).
-    "config.middleware.OnionMiddleware",
+    "lib.middleware.OnionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that may set a cookie, so that it sees them all.
-    "config.middleware.NeverSharePersonalMiddleware",
+    "lib.middleware.NeverSharePersonalMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,10 +104,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "config.middleware.PermissionsPolicyMiddleware",
+    "lib.middleware.PermissionsPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last, so that it sees database errors raised by the views.
-    "config.middleware.DatabaseUnavailableMiddleware",
+    "lib.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -268,7 +268,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "petitions.views.client_ip"
+AXES_CLIENT_IP_CALLABLE = "lib.http.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 
@@ -299,7 +299,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "config.passwords.MinimumLengthValidator"},
+    {"NAME": "lib.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -337,7 +337,7 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 REDIRECT_TO_HTTPS = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Django's redirect covers every host; with an onion address, which has no HTTPS, the redirect of
-# every other host is config.middleware.OnionMiddleware's instead (issue 20), so Django's deploy
+# every other host is lib.middleware.OnionMiddleware's instead (issue 20), so Django's deploy
 # check that SECURE_SSL_REDIRECT is on (W008) does not apply.
 SECURE_SSL_REDIRECT = REDIRECT_TO_HTTPS and not ONION_URL
 SILENCED_SYSTEM_CHECKS = ["security.W008"] if REDIRECT_TO_HTTPS and ONION_URL else []
@@ -377,12 +377,12 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-# No emailed token, email address or client address in any line (config/redaction.py). Django's
+# No emailed token, email address or client address in any line (lib/redaction.py). Django's
 # own loggers go to the same handler instead of Django's defaults, which would not redact.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "config.redaction.Redact"}},
+    "filters": {"redact": {"()": "lib.redaction.Redact"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}

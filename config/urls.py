@@ -5,8 +5,8 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_i18n import admin_in_language
-from config.views import healthz, readyz
+from lib.admin import admin_in_language
+from lib.health import healthz, readyz
 from petitions.sitemaps import PetitionSitemap
 from petitions.views import oembed
 

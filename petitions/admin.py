@@ -17,19 +17,20 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin_i18n import (
+from lib.admin import (
     CalendarAdminMixin,
     NormalisedSearchMixin,
+    ReadOnlyAdmin,
     datetime_column,
     local_datetime,
     local_number,
     local_percent,
     number_column,
+    source_label,
 )
-from signatures.admin import ReadOnlyAdmin, source_label
+from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
 from signatures.models import AuditRecord, Signature, SignatureCount
-from signatures.normalise import clean_text
 
 from . import delivery, mailing, moderation
 from .models import (
@@ -42,7 +43,6 @@ from .models import (
     Update,
     text_direction,
 )
-from .persian_tidy import diff_html, tidy_persian
 from .snippets import snippets
 
 TEXT_FIELDS = ("addressed_to", *TRANSLATED_FIELDS)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import ngettext
 
-from signatures import caching, history
+from lib import cache
+from lib.persian import format_date, format_number
+from signatures import history
 from signatures.history import Point
 
 from .models import text_direction
-from .persian import format_date, format_number
 
 WIDTH, HEIGHT = 600, 180
 # The plot inside the frame: room on the left for the top value, below for the dates.
@@ -103,9 +104,9 @@ def chart_for(petition, language: str) -> Chart | None:
     """The petition page's chart, or None before the first signature: drawn at most once every
     SHARE_IMAGE_SECONDS per petition and language and kept in the cache, so a page view reads a
     few kilobytes and draws nothing."""
-    key = history.chart_cache_key(petition.pk, language)
-    kept = caching.get(key)
+    key = cache.chart_key(petition.pk, language)
+    kept = cache.get(key)
     if kept is None:
         kept = draw(history.overview(petition.pk), language) or NO_CHART
-        caching.set(key, kept, settings.SHARE_IMAGE_SECONDS)
+        cache.set(key, kept, settings.SHARE_IMAGE_SECONDS)
     return kept or None

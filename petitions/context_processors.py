@@ -2,7 +2,8 @@ from django.conf import settings
 from django.urls import translate_url
 from django.utils import translation
 
-from .addresses import site_url
+from lib.urls import site_url
+
 from .models import text_direction
 
 

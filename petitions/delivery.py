@@ -39,13 +39,13 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from lib.markdown import render_letter
+from lib.persian import format_date, format_number, format_percent
 from signatures.export import defused
 from signatures.models import AuditRecord, Signature
 from signatures.supporter import short_name
 
 from .models import DeliveryPack, Petition, text_direction
-from .persian import format_date, format_number, format_percent
-from .text import render_letter
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from lib.persian import ascii_digits, clean_text, format_number
 from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from signatures.forms import SignForm, clean_person_name
-from signatures.normalise import ascii_digits, clean_text
 
 from .models import LANGUAGE_CODES, Petition, other_language, text_direction
-from .persian import format_number
 
 # The start form's token names "form 0", which is no petition: a sign form's token cannot be
 # carried over to it, nor its token to a sign form.

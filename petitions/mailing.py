@@ -47,7 +47,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django_tasks import task
 
-from signatures import links
+from lib import tokens as links
 from signatures.models import AuditRecord, Signature
 
 from .models import Delivery, Petition, Update, text_direction

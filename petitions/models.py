@@ -17,17 +17,16 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from signatures import caching
-from signatures.models import ActorRecord, AuditRecord, Signature, forget_counts
-from signatures.normalise import clean_text
+from lib import cache, persian
+from lib.markdown import kept_letters, render_letter
+from lib.persian import ZWNJ, clean_text
+from signatures.models import ActorRecord, AuditRecord  # the audit log moves to lib
 
-from . import persian
 from .goals import next_goal
-from .text import kept_letters, render_letter
 
 LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
-# What organisers may type in a letter or an update (rendered by text.render_letter).
+# What organisers may type in a letter or an update (rendered by lib.markdown.render_letter).
 LIGHT_MARKDOWN = _("Plain text or light Markdown. A blank line starts a new paragraph.")
 # Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
@@ -225,7 +224,6 @@ class PetitionQuerySet(models.QuerySet):
 # pg_trgm reckons it, at pg_trgm's own default threshold for its `%>` operator (0.6): most of the
 # query's letter triples found in one stretch of the title.
 SIMILAR_TITLE_THRESHOLD = 0.6
-ZWNJ = "\u200c"
 # The database function that folds a title as `search_key` folds a query (migration 0004), so that
 # an index can hold the folded titles.
 FOLD_FUNCTION = "petition_search_fold"
@@ -260,17 +258,6 @@ def letter_triples(text: str) -> set[str]:
         for padded in (f"  {word} ",)
         for i in range(len(padded) - 2)
     }
-
-
-def signing_facts_key(slug: str) -> str:
-    """Where petitions.views.sign keeps a petition's SIGNING_FIELDS for a few seconds."""
-    return f"signing-facts:{slug}"
-
-
-def edition_key(slug: str) -> str:
-    """Where the petition's last edit is kept by slug, so that its kept page can be found
-    without reading the row (petitions.views.kept_before_reading)."""
-    return f"petition-edition:{slug}"
 
 
 def signable_now() -> Q:
@@ -536,11 +523,11 @@ class Petition(models.Model):
             self.outcome_date = timezone.localdate()
         super().save(*args, **kwargs)
         # count.json carries the outcome: its cached copy must not outlive a change.
-        forget_counts([self.pk])
+        counts = [cache.count_key(self.slug), cache.recent_key(self.pk)]
         # Again after the commit, so that no reader keeps the row as it was in between.
-        keys = [signing_facts_key(self.slug), edition_key(self.slug)]
-        caching.delete_many(keys)  # for whoever reads next inside this transaction
-        transaction.on_commit(lambda: caching.delete_many(keys))
+        keys = [cache.signing_facts_key(self.slug), cache.edition_key(self.slug)]
+        cache.delete_many(keys)  # for whoever reads next inside this transaction
+        transaction.on_commit(lambda: cache.delete_many(keys + counts))
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
@@ -1013,6 +1000,7 @@ class DeliveryQuerySet(models.QuerySet):
         One statement written out, because it runs once a message: the ORM's version (two
         UPDATEs, each with joins it turns into subqueries) cost more to build than the database
         takes to run it, and was a third of a message's time."""
+        Signature = Delivery._meta.get_field("signature").related_model
         delivery = connection.ops.quote_name(Delivery._meta.db_table)
         signature = connection.ops.quote_name(Signature._meta.db_table)
         update = connection.ops.quote_name(Update._meta.db_table)
@@ -1077,7 +1065,9 @@ class Delivery(models.Model):
         Update, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     # Erasing a signature deletes its deliveries, sent or pending: no send can reach them after.
-    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    signature = models.ForeignKey(
+        "signatures.Signature", on_delete=models.CASCADE, related_name="+"
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     # The link of the send's chain that claimed this row.
     link = models.PositiveIntegerField(default=0)

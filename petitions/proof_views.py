@@ -13,12 +13,12 @@ from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
+from lib.http import cache_like_the_page
+from lib.urls import site_url
 from signatures import counting, history
 
 from . import share
-from .addresses import site_url
 from .models import Petition
-from .views import cache_like_the_page
 
 
 def proof_cache() -> dict:

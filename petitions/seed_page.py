@@ -7,7 +7,7 @@ as petitions/demo/seed-petition.json, so running the site never needs the origin
 import datetime
 import re
 
-from .persian_tidy import tidy_persian
+from lib.persian import tidy_persian
 
 # The page carries no Persian title or summary; these are our translations of its English ones.
 TITLE_FA = "ایلان ماسک: آیت‌الله خامنه‌ای را از توییتر اخراج کنید"

@@ -1,15 +1,15 @@
-"""The share image of a petition in one language (issue 22): 1200×630 PNG for Open Graph and
-Twitter cards, with the title, the count and the goal.
+"""Sharing a petition: the plain share links, and the share image in one language, a 1200×630 PNG
+for Open Graph and Twitter cards with the title, the count and the goal.
 
 Persian is shaped and laid out right to left by Pillow's Raqm layout (libraqm: FriBiDi and
 HarfBuzz) in Vazirmatn, the site's own font. The image is made at most once every
 SHARE_IMAGE_SECONDS per petition and language, and kept in the cache that long.
 """
 
-import hashlib
 import io
 import time
 from functools import lru_cache
+from urllib.parse import quote
 
 from django.conf import settings
 from django.utils import translation
@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image, ImageDraw, ImageFont, features
 
-from signatures import caching, counting
+from lib import cache
+from lib.persian import format_number
+from signatures import counting
 
 from .delivery import FONT_DIR, drawable
 from .models import Petition, text_direction
-from .persian import format_number
 
 SIZE = (1200, 630)
 MARGIN = 72
@@ -32,6 +33,19 @@ BAR = "#2e5a8a"
 FILL = "#f2b134"
 TITLE_SIZES = (64, 56, 48, 42)  # the largest that fits in TITLE_LINES lines
 TITLE_LINES = 3
+
+
+def share_links(url: str, title: str) -> list[dict]:
+    """Plain links to each network's own share page: no scripts of theirs on our pages."""
+    u, t = quote(url, safe=""), quote(title, safe="")
+    body = quote(f"{title}\n\n{url}", safe="")
+    return [
+        {"name": "X", "url": f"https://twitter.com/intent/tweet?text={t}&url={u}"},
+        {"name": "Facebook", "url": f"https://www.facebook.com/sharer/sharer.php?u={u}"},
+        {"name": "WhatsApp", "url": f"https://wa.me/?text={t}%20{u}"},
+        {"name": "Telegram", "url": f"https://t.me/share/url?url={u}&text={t}"},
+        {"name": _("Email"), "url": f"mailto:?subject={t}&body={body}"},
+    ]
 
 
 class ShapingUnavailable(RuntimeError):
@@ -123,14 +137,13 @@ def cache_key(petition: Petition, language: str, now: float | None = None) -> st
     image follows the count at most that often, and an edited title at once."""
     window = int((now or time.time()) // settings.SHARE_IMAGE_SECONDS)
     edited = petition.updated_at.isoformat() if petition.updated_at else ""
-    digest = hashlib.blake2b(f"{edited}".encode(), digest_size=6).hexdigest()
-    return f"share-image:v1:{petition.pk}:{language}:{digest}:{window}"
+    return cache.share_image_key(petition.pk, language, edited, window)
 
 
 def share_image(petition: Petition, language: str) -> bytes:
     key = cache_key(petition, language)
-    png = caching.get(key)
+    png = cache.get(key)
     if png is None:
         png = render(petition, language, counting.current_count(petition).count)
-        caching.set(key, png, settings.SHARE_IMAGE_SECONDS)
+        cache.set(key, png, settings.SHARE_IMAGE_SECONDS)
     return png

@@ -22,15 +22,18 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from signatures import abuse, caching, counting, signing
+from lib import cache as caching
+from lib.http import cache_like_the_page, client_ip
+from lib.normalise import canonical_email
+from lib.urls import site_url
+from signatures import abuse, counting, signing
 from signatures.forms import SignForm
-from signatures.normalise import canonical_email
 
 from . import starting
 from .forms import LinksForm, StartForm
 from .models import Petition
+from .share import share_links
 from .snippets import snippets
-from .views import cache_like_the_page, client_ip, share_links
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +208,12 @@ def mine(request, slug):
     if petition.is_public:
         snapshot = counting.exact_count(petition)
         with translation.override(page_language):
-            url = settings.SITE_URL + petition.get_absolute_url()
+            url = site_url(petition.get_absolute_url())
         context |= {
             "count": snapshot.count,
             "goal": snapshot.goal,
             "public_urls": [
-                {"code": code, "url": settings.SITE_URL + petition.url_in(code)}
+                {"code": code, "url": site_url(petition.url_in(code))}
                 for code in petition.languages
             ],
             "share_links": share_links(url, text.title.value),

@@ -24,9 +24,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django_tasks import task
 
-from signatures import abuse, caching, links
-from signatures.links import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
-from signatures.normalise import canonical_email
+from lib import cache as caching
+from lib import tokens
+from lib.normalise import canonical_email
+from lib.tokens import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
+from lib.urls import site_url
+from signatures import abuse
 
 from .models import Petition, text_direction
 
@@ -127,11 +130,11 @@ def resubmit(petition: Petition) -> bool:
 
 def make_token(petition: Petition) -> str:
     # The address is signed in too: a link stops working if the petition's starter changes.
-    return links.make_token(petition.pk, petition.starter_email_canonical, salt=TOKEN_SALT)
+    return tokens.make_token(petition.pk, petition.starter_email_canonical, salt=TOKEN_SALT)
 
 
 def read_token(token: str) -> tuple[int, str]:
-    return links.read_token(
+    return tokens.read_token(
         token, salt=TOKEN_SALT, email_of=starter_email, max_age=settings.START_LINK_MAX_AGE
     )
 
@@ -153,7 +156,7 @@ def petition_for_token(token: str) -> Petition | None:
 def link_url(petition: Petition, language: str) -> str:
     with translation.override(language):
         path = reverse("petitions:starter_link", kwargs={"token": make_token(petition)})
-    return settings.SITE_URL + path
+    return site_url(path)
 
 
 def remember(request, petition: Petition) -> None:
@@ -234,7 +237,7 @@ def outcome_email(petition: Petition) -> EmailMultiAlternatives:
     language = petition.starter_language or petition.original_language
     page_language = petition.page_language(language)
     with translation.override(page_language):
-        public_url = settings.SITE_URL + petition.get_absolute_url()
+        public_url = site_url(petition.get_absolute_url())
     context = {
         "petition": petition,
         "text": petition.in_language(page_language),

@@ -7,12 +7,10 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 (`Cache-Control: public`); a page that shows anything of one visitor's is `private`.
 """
 
-import hashlib
 import time
 from dataclasses import replace
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
-from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -30,26 +28,26 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_countries import countries
 
-from signatures import abuse, caching, counting, links, signing, supporter
+from lib import cache
+from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page
+from lib.normalise import canonical_email, clean_source
+from lib.tokens import InvalidToken
+from lib.urls import on_onion, own_hosts, site_url
+from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
 from signatures.models import UNFOLD_FACTOR, BlockedAttempt, Signature, SignatureCount
-from signatures.normalise import canonical_email, clean_source
 
 from . import mailing
-from .addresses import on_onion, own_hosts, site_url
 from .chart import chart_for
-from .models import Petition, Update, edition_key, signing_facts_key
+from .models import Petition, Update
+from .share import share_links
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
-# Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
-# within seconds; the live counter brings the count up to date in the browser.
-PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 # How long the petition's last edit is kept by slug for kept_before_reading; Petition.save drops
 # it, so this only bounds how long an unused one stays.
 EDITION_SECONDS = 24 * 3600
@@ -136,7 +134,7 @@ def render_petition(
 
     if personal or status != 200:
         return page()
-    return kept(request, petition, "page", snapshot.count, page)
+    return kept_petition(request, petition, "page", snapshot.count, page)
 
 
 def petition_page(
@@ -252,31 +250,22 @@ def kept_key(request, kind: str, slug: str, count: int, edition: str) -> str:
         edition,
         step,
     )
-    return "kept-page:v2:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return cache.page_key(parts)
 
 
-def kept(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
-    """A public page as rendered within the last PAGE_CACHE max-age, from the shared cache: what
-    nginx keeps in front, the app keeps for itself, for a server run without nginx and for the
-    visitors nginx passes through. With the cache down, rendered each time."""
+def kept_petition(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
+    """A public page of the petition, kept (lib.http.kept) with its last edit, which is kept by
+    slug too, for kept_before_reading. A widget keeps the sites that may frame it with it."""
     edition = petition.updated_at.isoformat() if petition.updated_at else ""
+
+    def made():
+        response = make()
+        if response.status_code == 200:
+            cache.set(cache.edition_key(petition.slug), edition, EDITION_SECONDS)
+        return response
+
     key = kept_key(request, kind, petition.slug, count, edition)
-    found = caching.get(key)
-    if found is not None:
-        return kept_response(found)
-    response = make()
-    if response.status_code == 200:
-        # A widget keeps the sites that may frame it with it (from the petition's row).
-        ancestors = petition.frame_ancestors() if kind == "widget" else None
-        caching.set(key, (response.content, ancestors), PAGE_CACHE["max_age"])
-        caching.set(edition_key(petition.slug), edition, EDITION_SECONDS)
-    return response
-
-
-def kept_response(found) -> HttpResponse:
-    content, ancestors = found
-    response = cache_like_the_page(HttpResponse(content), personal=False)
-    return response if ancestors is None else framed_by(response, ancestors)
+    return kept(key, made, petition.frame_ancestors if kind == "widget" else None)
 
 
 def kept_before_reading(request, kind: str, slug: str) -> HttpResponse | None:
@@ -285,22 +274,11 @@ def kept_before_reading(request, kind: str, slug: str) -> HttpResponse | None:
     None whenever anything is missing, or the page would be one visitor's own."""
     if "form" in request.GET or messages.get_messages(request):
         return None
-    found = caching.get_many([counting.count_cache_key(slug), edition_key(slug)])
-    snapshot, edition = found.get(counting.count_cache_key(slug)), found.get(edition_key(slug))
+    found = cache.get_many([cache.count_key(slug), cache.edition_key(slug)])
+    snapshot, edition = found.get(cache.count_key(slug)), found.get(cache.edition_key(slug))
     if snapshot is None or edition is None:
         return None
-    found = caching.get(kept_key(request, kind, slug, snapshot.count, edition))
-    return None if found is None else kept_response(found)
-
-
-def cache_like_the_page(response, personal: bool):
-    if personal:
-        patch_cache_control(response, private=True, no_cache=True)
-    else:
-        patch_cache_control(response, **PAGE_CACHE)
-        # A cache must not hand this page to a visitor whose cookies would change it.
-        patch_vary_headers(response, ["Cookie"])
-    return response
+    return kept_page(kept_key(request, kind, slug, snapshot.count, edition))
 
 
 def form_source(request, default: str) -> str:
@@ -333,19 +311,6 @@ def other_site_host(request) -> str:
         if host and host != own:
             return host
     return ""
-
-
-def client_ip(request) -> str:
-    """The client's address as seen by the first proxy we trust, or the connection's, as every
-    limit counts it (signing.source_address: an IPv6 /64 is one client). The admin's lockout
-    (AXES_CLIENT_IP_CALLABLE) reads it here too."""
-    address = request.META.get("REMOTE_ADDR", "")
-    if settings.NUM_PROXIES:
-        forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [ip for ip in forwarded if ip]
-        if len(forwarded) >= settings.NUM_PROXIES:
-            address = forwarded[-settings.NUM_PROXIES]
-    return signing.source_address(address)
 
 
 TOO_MANY = gettext_lazy(
@@ -476,13 +441,13 @@ def signing_petition(slug: str) -> Petition:
         return get_object_or_404(
             Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug
         )
-    key = signing_facts_key(slug)
-    petition = caching.get(key)
+    key = cache.signing_facts_key(slug)
+    petition = cache.get(key)
     if petition is None:
         petition = get_object_or_404(
             Petition.objects.public().only(*Petition.SIGNING_FIELDS), slug=slug
         )
-        caching.set(key, petition, SIGNING_FACTS_SECONDS)
+        cache.set(key, petition, SIGNING_FACTS_SECONDS)
     petition.is_signable = petition.status in Petition.Status.SIGNABLE and (
         petition.closes_at is None or petition.closes_at > timezone.now()
     )
@@ -595,7 +560,7 @@ def render_widget(
 
     if personal or status != 200:
         return frameable(widget(), petition)
-    return frameable(kept(request, petition, "widget", snapshot.count, widget), petition)
+    return frameable(kept_petition(request, petition, "widget", snapshot.count, widget), petition)
 
 
 def widget_page(
@@ -664,15 +629,6 @@ def frameable(response, petition: Petition):
     replaced and no X-Frame-Options. Through django-csp's and Django's own decorators, applied
     here because the sites depend on the petition; every other page keeps 'none'."""
     return framed_by(response, petition.frame_ancestors())
-
-
-def framed_by(response, ancestors: list[str]):
-    @csp_replace({"frame-ancestors": ancestors})
-    @xframe_options_exempt
-    def framed(request):
-        return response
-
-    return framed(None)
 
 
 @require_safe
@@ -756,7 +712,7 @@ def count_json(request, slug):
         except DatabaseError:
             snapshot = counting.last_count(slug)
             if snapshot is None:
-                raise  # a 503 page (config/middleware.py)
+                raise  # a 503 page (lib/middleware.py)
     if snapshot.etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
@@ -808,19 +764,6 @@ def countries_json(request, slug):
     return response
 
 
-def share_links(url: str, title: str) -> list[dict]:
-    """Plain links to each network's own share page: no scripts of theirs on our pages."""
-    u, t = quote(url, safe=""), quote(title, safe="")
-    body = quote(f"{title}\n\n{url}", safe="")
-    return [
-        {"name": "X", "url": f"https://twitter.com/intent/tweet?text={t}&url={u}"},
-        {"name": "Facebook", "url": f"https://www.facebook.com/sharer/sharer.php?u={u}"},
-        {"name": "WhatsApp", "url": f"https://wa.me/?text={t}%20{u}"},
-        {"name": "Telegram", "url": f"https://t.me/share/url?url={u}&text={t}"},
-        {"name": _("Email"), "url": f"mailto:?subject={t}&body={body}"},
-    ]
-
-
 @require_safe
 def privacy(request):
     context = {
@@ -843,7 +786,7 @@ def privacy(request):
 def unsubscribe(request, token):
     try:
         signature_id, email = mailing.read_unsubscribe_token(token)
-    except links.InvalidToken:
+    except InvalidToken:
         signature = None
     else:
         signature = (

@@ -22,9 +22,10 @@ from django.utils.crypto import salted_hmac
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 
-from . import caching
+from lib import cache as caching
+from lib.normalise import canonical_email
+
 from .models import BlockedAttempt, RateCounter
-from .normalise import canonical_email
 
 log = logging.getLogger("signatures.abuse")
 

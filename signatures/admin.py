@@ -20,34 +20,28 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from config.admin_i18n import CalendarAdminMixin, NormalisedSearchMixin, local_number
+from lib import cache
+from lib.admin import (
+    CalendarAdminMixin,
+    NormalisedSearchMixin,
+    ReadOnlyAdmin,
+    local_number,
+    source_label,
+)
+from lib.normalise import canonical_email
+from lib.persian import collation_key
+from petitions.models import Petition
 
-from . import caching
-from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount, petition_model
-from .normalise import canonical_email, collation_key
+from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
 EXACT_COUNT_LIMIT = 20_000
 
-Petition = petition_model()  # not imported: signatures never import petitions (issue 15)
-
 # A search that is a whole email address (not "@example.com", which finds a domain).
 FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-COUNTRY_FILTER_CACHE_KEY = "admin:signature-countries"
 COUNTRY_FILTER_SECONDS = 10 * 60
 # Enough to tell the petitions apart in a column that leaves room for the rest at 1366 px.
 PETITION_LABEL_CHARS = 32
-
-
-def source_label(source: str):
-    """Where a signature came from (Signature.source), in the reader's words; a host or a link's
-    tag stays as it is, isolated left to right."""
-    kind, _colon, detail = source.partition(":")
-    if kind == "widget" and detail:
-        return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
-    if kind == "link" and detail:
-        return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
-    return _("the widget") if kind == "widget" else _("the petition page")
 
 
 def petition_title(petition, language: str) -> str:
@@ -85,12 +79,12 @@ class OccurringCountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = caching.get(COUNTRY_FILTER_CACHE_KEY)
+        codes = cache.get(cache.ADMIN_COUNTRIES_KEY)
         if codes is None:
             codes = sorted(
                 Signature.objects.order_by().values_list("country", flat=True).distinct()
             )
-            caching.set(COUNTRY_FILTER_CACHE_KEY, codes, COUNTRY_FILTER_SECONDS)
+            cache.set(cache.ADMIN_COUNTRIES_KEY, codes, COUNTRY_FILTER_SECONDS)
         named = [(code, countries.name(code) or code) for code in codes]
         return sorted(named, key=lambda pair: collation_key(pair[1]))
 
@@ -457,19 +451,6 @@ class EraseSignerForm(forms.Form):
 
     def clean_email(self):
         return canonical_email(self.cleaned_data["email"])
-
-
-class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
-    """Records nobody may add, edit or delete from the admin, superusers included."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BlockedAttempt)

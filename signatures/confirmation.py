@@ -20,8 +20,10 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language_info
 from django_tasks import task
 
-from . import links
-from .links import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
+from lib import tokens
+from lib.tokens import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
+from lib.urls import site_url
+
 from .models import Signature
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,11 @@ TRANSIENT = (smtplib.SMTPException, OSError)
 
 
 def make_token(signature) -> str:
-    return links.make_token(signature.pk, signature.email_canonical, salt=TOKEN_SALT)
+    return tokens.make_token(signature.pk, signature.email_canonical, salt=TOKEN_SALT)
 
 
 def read_token(token: str) -> tuple[int, str]:
-    return links.read_token(
+    return tokens.read_token(
         token, salt=TOKEN_SALT, email_of=signature_email, max_age=settings.CONFIRMATION_MAX_AGE
     )
 
@@ -47,7 +49,7 @@ def signature_email(pk: int) -> str | None:
 def confirmation_url(signature) -> str:
     with translation.override(signature.language):
         path = reverse("signatures:confirm", kwargs={"token": make_token(signature)})
-    return settings.SITE_URL + path
+    return site_url(path)
 
 
 def build_email(signature) -> EmailMultiAlternatives:

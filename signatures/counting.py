@@ -1,7 +1,7 @@
 """A petition's count as readers see it: counted from the shards, kept in the shared cache for a
 second, so that one count a second serves every reader on every app server. The HTTP cache in
 front (count.json and the page are public) does the rest. Without the cache (Redis down), every
-reader is counted for from the database (caching.py)."""
+reader is counted for from the database (lib/cache.py)."""
 
 import datetime
 import hashlib
@@ -13,23 +13,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import caching
-from .models import (
-    CountryCounts,
-    CountryRelease,
-    Signature,
-    SignatureCount,
-    count_cache_key,
-    forget_counts,
-    recent_cache_key,
-)
+from lib import cache
+
+from .models import CountryCounts, CountryRelease, Signature, SignatureCount, forget_counts
 from .supporter import short_name
 
 log = logging.getLogger(__name__)
-
-
-def last_count_key(slug: str) -> str:
-    return f"petition-last-count:v1:{slug}"
 
 
 # With count.json's own max-age of one second, a reader sees every signature within two.
@@ -75,12 +64,12 @@ class CountSnapshot:
 def cached_count(slug: str) -> CountSnapshot | None:
     """The count counted within the last second, if any: what count.json answers without
     touching the database."""
-    return caching.get(count_cache_key(slug))
+    return cache.get(cache.count_key(slug))
 
 
 def last_count(slug: str) -> CountSnapshot | None:
     """The last count made, however old: what count.json answers while the database is down."""
-    return caching.get(last_count_key(slug))
+    return cache.get(cache.last_count_key(slug))
 
 
 def current_count(petition) -> CountSnapshot:
@@ -100,8 +89,8 @@ def exact_count(petition) -> CountSnapshot:
     )
     snapshot = CountSnapshot.counted(count, petition.goal_for(count), last, petition.outcome)
     if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
-        caching.set(count_cache_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
-        caching.set(last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)
+        cache.set(cache.count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
+        cache.set(cache.last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)
     return snapshot
 
 
@@ -113,8 +102,8 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
     public list. Only what may be shown is cached."""
     if not petition.lists_signers:
         return []
-    key = recent_cache_key(petition.pk)
-    signers = caching.get(key) if limit == RECENT_SIGNERS else None
+    key = cache.recent_key(petition.pk)
+    signers = cache.get(key) if limit == RECENT_SIGNERS else None
     if signers is None:
         rows = (
             Signature.objects.listed()
@@ -132,7 +121,7 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
             }
             for name, country, locality, listing, created_at in rows
         ]
-        caching.set(key, signers, RECENT_CACHE_SECONDS)
+        cache.set(key, signers, RECENT_CACHE_SECONDS)
     return signers
 
 
@@ -143,25 +132,25 @@ def country_counts(petition) -> CountryCounts | None:
     country once folded into "other" stays folded until well above the minimum
     (counts_by_country). Without the cache there is none (None), rather than a read per reader."""
     minimum = settings.COUNTRY_COUNT_MINIMUM
-    key = f"petition-countries:v2:{petition.pk}:{minimum}"
+    key = cache.countries_key(petition.pk, minimum)
     try:
-        counts = caching.call("default", "get", key)
-    except caching.CacheUnavailable:
+        counts = cache.call("default", "get", key)
+    except cache.CacheUnavailable:
         return None
     if counts is not None:
         return counts
     release = CountryRelease.objects.filter(petition_id=petition.pk).first()
     if release is None or due(release, minimum):
         try:
-            counting = caching.call("default", "add", f"{key}:counting", 1, COUNTING_LOCK_SECONDS)
-        except caching.CacheUnavailable:
+            counting = cache.call("default", "add", f"{key}:counting", 1, COUNTING_LOCK_SECONDS)
+        except cache.CacheUnavailable:
             counting = False
         if counting:
             release = release_countries(petition.pk, minimum, release)
-            caching.delete_many([f"{key}:counting"])
+            cache.delete_many([f"{key}:counting"])
     if release is None:
         return None  # another process is counting the very first release
-    caching.set(key, release.counts, COUNTRY_CACHE_SECONDS)
+    cache.set(key, release.counts, COUNTRY_CACHE_SECONDS)
     return release.counts
 
 

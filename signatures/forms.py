@@ -12,9 +12,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from lib.normalise import canonical_email, clean_code, name_problem
+from lib.persian import clean_text, collation_key
+
 from .abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from .models import Signature
-from .normalise import canonical_email, clean_code, clean_text, collation_key, name_problem
 
 # Where the page's language makes a fair guess at the signer's country. English is spoken in too
 # many places to guess.

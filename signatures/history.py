@@ -20,7 +20,8 @@ from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from . import caching
+from lib import cache
+
 from .models import HourlyCount, Signature
 
 REFRESH_HOURS = 24
@@ -28,16 +29,6 @@ REFRESH_HOURS = 24
 MAX_STEPS = 240
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
-
-
-def series_cache_key(petition_id: int) -> str:
-    return f"petition-series:v1:{petition_id}"
-
-
-def chart_cache_key(petition_id: int, language: str) -> str:
-    """Where the page's chart of this series is kept (petitions/chart.py), so that a rebuild
-    forgets it with the series."""
-    return f"petition-chart:v1:{petition_id}:{language}"
 
 
 @dataclass(frozen=True)
@@ -84,8 +75,9 @@ def rebuild(petition_id: int) -> int:
     """Every hour again from the rows; returns how many hours have signatures."""
     hours = counted_by_hour(petition_id)
     _store(petition_id, hours, None)
-    charts = [chart_cache_key(petition_id, code) for code, _ in settings.LANGUAGES]
-    caching.delete_many([series_cache_key(petition_id), *charts])
+    # The page's chart of this series (petitions/chart.py) goes with it.
+    charts = [cache.chart_key(petition_id, code) for code, _ in settings.LANGUAGES]
+    cache.delete_many([cache.series_key(petition_id), *charts])
     return len(hours)
 
 
@@ -111,12 +103,12 @@ def stored_series(petition_id: int) -> list[Point]:
 
 def series(petition_id: int) -> list[Point]:
     """The petition's hours with signatures, oldest first, at most SERIES_SECONDS old."""
-    key = series_cache_key(petition_id)
-    points = caching.get(key)
+    key = cache.series_key(petition_id)
+    points = cache.get(key)
     if points is None:
         refresh(petition_id)
         points = stored_series(petition_id)
-        caching.set(key, points, settings.SHARE_IMAGE_SECONDS)
+        cache.set(key, points, settings.SHARE_IMAGE_SECONDS)
     return points
 
 

@@ -12,18 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_countries.fields import CountryField
 
-from . import caching
-from .normalise import DOTS_IGNORED
-
-
-def count_cache_key(slug: str) -> str:
-    return f"petition-count:v1:{slug}"
-
-
-def recent_cache_key(petition_id: int) -> str:
-    # v2: lists cached before issue 20 could hold the city of a signer in Iran.
-    return f"petition-recent:v2:{petition_id}"
-
+from lib import cache
+from lib.normalise import DOTS_IGNORED
 
 # Countries where being seen to sign can be dangerous: the public list never shows the place of a
 # signer from one of these, since a city beside a first name and initial can be enough to find
@@ -51,11 +41,12 @@ def forget_counts(petition_ids) -> None:
     ids = list(petition_ids)
     if not ids:
         return
-    petitions = petition_model().objects.filter(pk__in=ids)
-    keys = [recent_cache_key(pk) for pk in ids] + [
-        count_cache_key(slug) for slug in petitions.values_list("slug", flat=True)
-    ]
-    transaction.on_commit(lambda: caching.delete_many(keys))
+    # Imported here while petitions.models imports the audit models from this module.
+    from petitions.models import Petition
+
+    slugs = Petition.objects.filter(pk__in=ids).values_list("slug", flat=True)
+    keys = [cache.recent_key(pk) for pk in ids] + [cache.count_key(slug) for slug in slugs]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -96,7 +87,7 @@ class SignatureQuerySet(models.QuerySet):
 
     def email_domain(self, domain: str):
         domain = domain.lower().lstrip("@")
-        # Googlemail addresses are stored under gmail.com (normalise.canonical_email).
+        # Googlemail addresses are stored under gmail.com (lib.normalise.canonical_email).
         return self.filter(email_canonical__endswith="@" + DOTS_IGNORED.get(domain, domain))
 
     # Each change below writes its audit record, one per petition, inside the transaction that
@@ -195,7 +186,7 @@ class Signature(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
-    # What duplicates are judged by: lower-cased, digits folded to ASCII, NFKC. See normalise.py.
+    # What duplicates are judged by: lower-cased, digits folded to ASCII, NFKC (lib/normalise.py).
     email_canonical = models.CharField(_("email as compared"), max_length=254, editable=False)
     country = CountryField(_("country"))
     locality = models.CharField(_("city or postcode"), max_length=80, blank=True)
@@ -229,8 +220,8 @@ class Signature(models.Model):
     # (with its IP hash) and invalidate it afterwards.
     rate_checked = models.BooleanField(_("rate limit checked"), db_default=True, editable=False)
     # Where the signer signed (issue 17): "page", "widget:<host of the site that framed it>" or
-    # "link:<tag>" from a shared link's ?source=; see normalise.clean_source. A database default,
-    # so rows inserted by plain SQL (the benchmark's seed) count as the page's.
+    # "link:<tag>" from a shared link's ?source=; see lib.normalise.clean_source. A database
+    # default, so rows inserted by plain SQL (the benchmark's seed) count as the page's.
     source = models.CharField(_("source"), max_length=80, db_default="page", editable=False)
 
     objects = SignatureQuerySet.as_manager()
@@ -282,12 +273,6 @@ class Signature(models.Model):
         if str(country) in PLACE_NEVER_SHOWN or not any(ch.isalpha() for ch in locality):
             return ""
         return locality
-
-
-def petition_model():
-    """The petition model, reached through the signature's foreign key with the documented Model
-    _meta API rather than imported: signatures never import petitions (issue 15)."""
-    return Signature._meta.get_field("petition").related_model
 
 
 class SignatureCountQuerySet(models.QuerySet):

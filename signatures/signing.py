@@ -5,7 +5,6 @@ neither does. The unique (email, petition) constraint is what stops a second sig
 email, however many requests race: the loser's transaction rolls back whole.
 """
 
-import ipaddress
 import random
 
 from django.conf import settings
@@ -13,9 +12,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from lib.normalise import canonical_email
+from petitions.models import Petition
+
 from .confirmation import queue_confirmation
-from .models import Signature, SignatureCount, forget_counts, petition_model
-from .normalise import canonical_email
+from .models import Signature, SignatureCount, forget_counts
 
 
 class PetitionClosed(Exception):
@@ -28,21 +29,6 @@ class AlreadyConfirmed(Exception):
 
 class CannotConfirm(Exception):
     """The signature is gone or was invalidated by a moderator."""
-
-
-def source_address(ip: str | None) -> str:
-    """The address a client is counted by: an IPv6 address as its /64, which every IPv6 host has
-    to itself at least, written as the network's first address; an IPv4-mapped IPv6 address as
-    the IPv4 one. "" for anything that is not an address, so junk in a header is one source."""
-    try:
-        address = ipaddress.ip_address((ip or "").strip())
-    except ValueError:
-        return ""
-    if address.version == 4:
-        return str(address)
-    if address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.IPv6Network((int(address), 64), strict=False).network_address)
 
 
 def hash_ip(ip: str | None) -> str:
@@ -171,8 +157,8 @@ def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
     confirmation a moment ago takes nothing, and the signature is listed as the petition lists
     now, whatever the caller read of it before. False when
     nothing was written: the email had signed, or the petition did not take it."""
-    petition_table = petition_model()._meta.db_table
-    signable = petition_model().Status.SIGNABLE
+    petition_table = Petition._meta.db_table
+    signable = Petition.Status.SIGNABLE
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in ("petition_id", "listing", *row))
     values = ", ".join(["%s"] * len(row))

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, replace
 from django.conf import settings
 from django.core import signing
 
+from lib.persian import clean_text
+
 from .models import PLACE_NEVER_SHOWN
-from .normalise import clean_text
 
 COOKIE_NAME = "supporter"
 # The widget's copy, kept by a browser inside another site's frame (issue 17). A SameSite=Lax

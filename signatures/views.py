@@ -4,9 +4,10 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.http import require_http_methods
 
+from lib.normalise import canonical_email
+
 from . import confirmation, signing, supporter
 from .models import Signature
-from .normalise import canonical_email
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

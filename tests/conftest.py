@@ -34,9 +34,9 @@ def _empty_cache(request):
     from django.conf import settings
     from django.core.cache import caches
 
-    from signatures import caching
+    from lib import cache
 
-    caching.reset()
+    cache.reset()
     caches["default"].clear()
     # Without Redis the shared cache is a database table, reachable only by tests that may use
     # the database.

@@ -6,10 +6,10 @@ import time
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from lib.normalise import canonical_email
 from petitions.models import Petition
 from signatures.abuse import form_token
 from signatures.models import Signature, SignatureCount
-from signatures.normalise import canonical_email
 
 _seq = itertools.count(1)
 

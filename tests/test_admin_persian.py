@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from petitions import persian
+from lib import persian
 from petitions.models import Petition
 from signatures.models import AuditRecord, Signature, SignatureCount
 from tests.factories import make_petition, make_signature, petition_admin_form

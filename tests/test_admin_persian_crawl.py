@@ -23,9 +23,9 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from petitions import persian
+from lib import persian
+from lib.persian import persian_digits
 from petitions.models import Decision, Delivery, DeliveryPack, Petition, Update
-from petitions.persian import persian_digits
 from signatures.models import AuditRecord, BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from signatures import caching
+from lib import cache
 from signatures.models import BlockedAttempt, Signature, SignatureCount
 from tests.factories import make_petition, make_signature, sign_form_data
 
@@ -48,9 +48,9 @@ class HungRedis(threading.Thread):
 def redis_down(settings):
     down = redis_at(closed_port())
     settings.CACHES = {"default": down, "shared": down}
-    caching.reset()
+    cache.reset()
     yield
-    caching.reset()
+    cache.reset()
 
 
 @pytest.fixture
@@ -59,9 +59,9 @@ def redis_hung(settings):
     redis.start()
     hung = redis_at(redis.port)
     settings.CACHES = {"default": hung, "shared": hung}
-    caching.reset()
+    cache.reset()
     yield redis
-    caching.reset()
+    cache.reset()
 
 
 def test_the_page_and_count_json_are_served_from_the_database_without_redis(client, redis_down):
@@ -129,17 +129,17 @@ def test_a_hung_redis_costs_one_timeout_then_nothing(client, redis_hung):
 
 
 def test_the_cache_is_tried_again_after_the_breaker_opens(redis_down, settings, monkeypatch):
-    assert caching.get("anything") is None  # fails, and opens the breaker
+    assert cache.get("anything") is None  # fails, and opens the breaker
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     }
-    caching.set("key", "value", 60)
-    assert caching.get("key") is None  # still left alone
-    later = time.monotonic() + caching.BREAKER_SECONDS + 0.1
-    monkeypatch.setattr(caching.time, "monotonic", lambda: later)
-    caching.set("key", "value", 60)
-    assert caching.get("key") == "value"
+    cache.set("key", "value", 60)
+    assert cache.get("key") is None  # still left alone
+    later = time.monotonic() + cache.BREAKER_SECONDS + 0.1
+    monkeypatch.setattr(cache.time, "monotonic", lambda: later)
+    cache.set("key", "value", 60)
+    assert cache.get("key") == "value"
 
 
 def test_the_signature_list_and_its_country_filter_work_without_redis(admin_client, redis_down):

@@ -10,10 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
 
+from lib import cache
+from lib.http import PAGE_CACHE
 from petitions import chart
 from petitions.chart import MAX_POINTS, build_chart
-from petitions.views import PAGE_CACHE
-from signatures import caching, history
+from signatures import history
 from signatures.models import Signature, SignatureCount
 from tests.factories import make_petition, make_signature
 
@@ -145,14 +146,14 @@ def test_a_page_view_of_a_four_year_petition_reads_only_small_things_from_the_ca
 ):
     page(client, four_year_petition, "en")
     read = []
-    real_get = caching.get
+    real_get = cache.get
 
     def measured_get(key, *args, **kwargs):
         value = real_get(key, *args, **kwargs)
         read.append((key, len(pickle.dumps(value))))
         return value
 
-    monkeypatch.setattr(caching, "get", measured_get)
+    monkeypatch.setattr(cache, "get", measured_get)
     html = page(client, four_year_petition, "en")
     assert read
     # The page itself, kept whole for its max-age, and nothing else of any size.
@@ -188,7 +189,7 @@ def test_rebuilding_the_hourly_counts_draws_the_chart_again(client, monkeypatch,
         pk__in=Signature.objects.filter(petition=signed_petition).values("pk")[:34]
     ).invalidate(by="test")
     call_command("rebuild_hourly_counts", signed_petition.slug)
-    # Once the page any cache may keep has aged out (views.PAGE_CACHE).
+    # Once the page any cache may keep has aged out (lib.http.PAGE_CACHE).
     later = time.time() + PAGE_CACHE["max_age"]
     monkeypatch.setattr(time, "time", lambda: later)
     assert ">1,200<" in chart_svg(page(client, signed_petition, "en"))

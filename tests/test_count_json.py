@@ -89,7 +89,7 @@ def test_the_thanks_page_counts_the_signer_at_once(client):
 def test_the_first_reader_after_a_quiet_spell_sees_the_exact_count(client):
     """No copy of the count outlives its second: after any quiet spell, an hour or a second, the
     next reader is counted for afresh."""
-    from signatures.models import count_cache_key
+    from lib.cache import count_key
 
     petition = make_petition()
     make_signature(petition)
@@ -98,5 +98,5 @@ def test_the_first_reader_after_a_quiet_spell_sees_the_exact_count(client):
     make_signature(petition)
     time.sleep(COUNT_CACHE_SECONDS + 0.05)
 
-    assert cache.get(count_cache_key(petition.slug)) is None
+    assert cache.get(count_key(petition.slug)) is None
     assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 3

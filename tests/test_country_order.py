@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from signatures.normalise import PERSIAN_ALPHABET, collation_key
+from lib.persian import PERSIAN_ALPHABET, collation_key
 from tests.factories import make_petition
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lib.persian import BIDI_CONTROLS, OTHER_CONTROLS
 from signatures.models import Signature
-from signatures.normalise import BIDI_CONTROLS, OTHER_CONTROLS
 from tests.factories import make_petition, sign_form_data
 
 pytestmark = pytest.mark.django_db

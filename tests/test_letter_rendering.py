@@ -5,7 +5,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from petitions.text import render_letter
+from lib.markdown import render_letter
 
 
 def test_plain_paragraphs_become_paragraphs_and_single_breaks_stay():
@@ -60,7 +60,7 @@ CRAFTED_LETTERS = {
 }
 RENDER_IN_A_CHILD = """
 import json, sys, time
-from petitions.text import render_letter
+from lib.markdown import render_letter
 letters = json.load(sys.stdin)
 for name, text in letters.items():
     started = time.perf_counter()
@@ -156,13 +156,13 @@ def test_an_edited_letter_is_shown_at_once_never_the_kept_rendering_of_the_old_t
 
 @pytest.mark.django_db
 def test_the_letter_renders_without_the_cache(client, settings):
-    from signatures import caching
+    from lib import cache
     from tests.factories import make_petition
 
     settings.CACHES = {
         name: {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
         for name in ("default", "shared")
     }
-    caching.reset()
+    cache.reset()
     petition = make_petition(letter_fa="وزیر محترم،\n\nما **یک** چیز می‌خواهیم.")
     assert "<strong>یک</strong>" in petition_page(client, petition, "fa")

@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from petitions.persian import format_date, format_number, persian_digits
+from lib.persian import format_date, format_number, persian_digits
 
 
 def test_numbers_are_grouped_in_each_language():

@@ -5,13 +5,8 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 
-from signatures.models import (
-    AuditRecord,
-    Signature,
-    SignatureCount,
-    count_cache_key,
-    recent_cache_key,
-)
+from lib.cache import count_key, recent_key
+from signatures.models import AuditRecord, Signature, SignatureCount
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -316,12 +311,12 @@ def test_invalidating_forgets_the_cached_count_and_recent_signers(
 ):
     petition = make_petition(slug="cached")
     signature = make_signature(petition)
-    cache.set(count_cache_key("cached"), "stale", 300)
-    cache.set(recent_cache_key(petition.pk), "stale", 300)
+    cache.set(count_key("cached"), "stale", 300)
+    cache.set(recent_key(petition.pk), "stale", 300)
     with django_capture_on_commit_callbacks(execute=True):
         Signature.objects.filter(pk=signature.pk).invalidate(by="mo")
-    assert cache.get(count_cache_key("cached")) is None
-    assert cache.get(recent_cache_key(petition.pk)) is None
+    assert cache.get(count_key("cached")) is None
+    assert cache.get(recent_key(petition.pk)) is None
 
 
 def test_privacy_page_in_both_languages(client):

@@ -190,7 +190,7 @@ def test_every_emailed_link_is_redacted_in_the_logs():
     """A new kind of emailed link must be added to the redaction."""
     from django.urls import URLResolver, get_resolver
 
-    from config.redaction import redact
+    from lib.redaction import redact
 
     def with_a_token(patterns, namespace=""):
         for pattern in patterns:

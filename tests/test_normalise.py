@@ -1,12 +1,7 @@
 import pytest
 
-from signatures.normalise import (
-    ascii_digits,
-    canonical_email,
-    clean_code,
-    clean_text,
-    name_problem,
-)
+from lib.normalise import canonical_email, clean_code, name_problem
+from lib.persian import ascii_digits, clean_text
 
 
 def test_persian_and_arabic_indic_digits_become_ascii_in_a_postcode():
@@ -92,7 +87,7 @@ def test_names_that_are_links_or_formulas_are_refused(name, problem):
 def test_plain_ascii_comes_out_as_the_full_rules_make_it(typed, multiline):
     """Printable ASCII takes a shorter road through clean_text; it must end where the long one
     does."""
-    from signatures.normalise import _clean_any_text
+    from lib.persian import _clean_any_text
 
     assert clean_text(typed, multiline=multiline) == _clean_any_text(typed, multiline=multiline)
 

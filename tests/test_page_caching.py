@@ -184,7 +184,7 @@ def test_a_response_that_sets_a_cookie_is_never_sent_public(rf):
     from django.http import HttpResponse
     from django.utils.cache import patch_cache_control
 
-    from config.middleware import NeverSharePersonalMiddleware
+    from lib.middleware import NeverSharePersonalMiddleware
 
     def view(request):
         response = HttpResponse("page")

@@ -4,8 +4,8 @@ that shows the change as a diff for the organiser to accept."""
 import pytest
 from django.conf import settings
 
+from lib.persian import diff_html, tidy_persian
 from petitions.demo.loader import load_seed_data
-from petitions.persian_tidy import diff_html, tidy_persian
 from tests.factories import make_petition
 from tests.html import elements
 

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from lib.normalise import clean_source
 from signatures.models import Signature
-from signatures.normalise import clean_source
 from tests.factories import make_petition, make_signature, sign_form_data
 
 pytestmark = pytest.mark.django_db

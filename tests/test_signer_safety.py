@@ -5,8 +5,9 @@ import pytest
 from django.core import signing
 from django.core.cache import caches
 
+from lib.cache import recent_key
 from signatures import supporter
-from signatures.models import Signature, recent_cache_key
+from signatures.models import Signature
 from tests.factories import make_petition, make_signature, one_click_data, sign_form_data
 from tests.html import elements
 
@@ -47,7 +48,7 @@ def test_a_signer_in_iran_is_never_listed_by_any_path(client):
     assert f"<bdi>{OTHER_CITY}</bdi>" in page
 
     # The cached list holds only what may be shown.
-    cached = caches["default"].get(recent_cache_key(petition.pk))
+    cached = caches["default"].get(recent_key(petition.pk))
     assert cached is not None
     assert [signer["name"] for signer in cached] == ["Tom S."]
 

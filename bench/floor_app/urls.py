@@ -2,7 +2,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from config.views import healthz
+from lib.health import healthz
 
 from . import views
 

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from petitions import persian
+from lib import persian
 
 register = template.Library()
 

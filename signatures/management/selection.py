@@ -2,13 +2,13 @@
 
 from django.core.management.base import CommandError
 
-from signatures.models import petition_model
+from petitions.models import Petition
 
 
 def petitions_named(slugs: list[str]):
     """The petitions at `slugs`, or every petition when none is given. An address that matches
     nothing stops the command before it does anything: a typo must not pass for done."""
-    petitions = petition_model().objects.all()
+    petitions = Petition.objects.all()
     if not slugs:
         return petitions
     petitions = petitions.filter(slug__in=slugs)

@@ -1,7 +1,7 @@
 from django.db import migrations
 from django.db.models import Q
 
-from signatures.normalise import canonical_email
+from lib.normalise import canonical_email
 
 BATCH = 1000
 

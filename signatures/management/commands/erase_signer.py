@@ -2,8 +2,9 @@ import getpass
 
 from django.core.management.base import BaseCommand
 
-from signatures.models import Signature, petition_model
-from signatures.normalise import canonical_email
+from lib.normalise import canonical_email
+from petitions.models import Petition
+from signatures.models import Signature
 
 
 class Command(BaseCommand):
@@ -21,8 +22,7 @@ class Command(BaseCommand):
     def handle(self, email, dry_run, **options):
         email = canonical_email(email)
         queryset = Signature.objects.filter(email_canonical=email)
-        # Reached through the signature's foreign key: signatures never import petitions.
-        started = petition_model().objects.started_by(email)
+        started = Petition.objects.started_by(email)
         if dry_run:
             self.stdout.write(
                 f"{queryset.count()} signature(s) would be deleted; "

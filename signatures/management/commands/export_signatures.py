@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from petitions.models import Petition
 from signatures.export import FORMATS, Export
-from signatures.models import Signature, petition_model
+from signatures.models import Signature
 
 
 def parse_since(value: str):
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
 
     def handle(self, slug, status, since, format, output, **options):
-        petition = petition_model().objects.filter(slug=slug).first()
+        petition = Petition.objects.filter(slug=slug).first()
         if petition is None:
             raise CommandError(f"No petition with slug {slug!r}")
         stream = Export(

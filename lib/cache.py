@@ -1,4 +1,5 @@
-"""The cache as a convenience, never a single point of failure (issue 16).
+"""The one way to the cache, which is a convenience, never a single point of failure, and the one
+list of what is kept there.
 
 Every cache call has a short timeout (settings.CACHES) and, through this module, a decided answer
 when it fails: a read finds nothing (the caller counts from the database), a write is skipped, and
@@ -8,9 +9,11 @@ call tries it again.
 """
 
 import contextlib
+import hashlib
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 
 log = logging.getLogger(__name__)
@@ -88,3 +91,70 @@ def available(alias: str = "default") -> bool:
     except CacheUnavailable:
         return False
     return True
+
+
+def load_backends() -> None:
+    """Import every cache's backend and its client library, without connecting (the gunicorn
+    master, before it forks)."""
+    for alias in settings.CACHES:
+        caches[alias]
+
+
+# -- what is kept: every key family, with a version to bump when what it holds changes -----------
+# The rate limiters' counters (sign-limit:…, start-limit:…) are theirs to name.
+
+
+def count_key(slug: str) -> str:
+    """A petition's count, for a second (signatures.counting)."""
+    return f"petition-count:v1:{slug}"
+
+
+def last_count_key(slug: str) -> str:
+    """The last count made, for count.json while the database is down."""
+    return f"petition-last-count:v1:{slug}"
+
+
+def recent_key(petition_id: int) -> str:
+    # v2: a v1 list could hold the city of a signer in Iran.
+    return f"petition-recent:v2:{petition_id}"
+
+
+def countries_key(petition_id: int, minimum: int) -> str:
+    """The released breakdown by country; `…:counting` is the lock of whoever counts a new one."""
+    return f"petition-countries:v2:{petition_id}:{minimum}"
+
+
+def series_key(petition_id: int) -> str:
+    return f"petition-series:v1:{petition_id}"
+
+
+def chart_key(petition_id: int, language: str) -> str:
+    return f"petition-chart:v1:{petition_id}:{language}"
+
+
+def share_image_key(petition_id: int, language: str, edition: str, window: int) -> str:
+    digest = hashlib.blake2b(edition.encode(), digest_size=6).hexdigest()
+    return f"share-image:v1:{petition_id}:{language}:{digest}:{window}"
+
+
+def letter_key(text: str) -> str:
+    # v1: the renderer's version; a change to what it makes (tags, options) takes a new one.
+    return "letter-html:v1:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def page_key(parts: tuple) -> str:
+    """A public page as rendered, found by everything its bytes depend on (lib.http.kept)."""
+    return "kept-page:v2:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def edition_key(slug: str) -> str:
+    """A petition's last edit by slug, so that its kept page is found without reading the row."""
+    return f"petition-edition:{slug}"
+
+
+def signing_facts_key(slug: str) -> str:
+    """What signing reads of a petition, for a few seconds."""
+    return f"signing-facts:{slug}"
+
+
+ADMIN_COUNTRIES_KEY = "admin:signature-countries"

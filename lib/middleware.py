@@ -13,15 +13,15 @@ from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
-from petitions.addresses import on_onion
+from .urls import on_onion
 
 log = logging.getLogger(__name__)
 
 
 class OnionMiddleware:
-    """Requests through the onion service (settings.ONION_URL, as petitions.addresses.on_onion
+    """Requests through the onion service (settings.ONION_URL, as lib.urls.on_onion
     decides: the proxy says so, never the Host), which Tor serves over plain HTTP, kept out of the
-    HTTPS rules of the clear-web site (issue 20): there, no redirect to an https:// that does not
+    HTTPS rules of the clear-web site: there, no redirect to an https:// that does not
     exist, no HSTS, and no cookie marked Secure, which a browser would drop over HTTP (the
     remembered supporter for one-click signing, the admin's session and CSRF cookies, messages).
     Tor encrypts that connection end to end, so the flag adds nothing there. Django's

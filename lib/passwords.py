@@ -3,7 +3,7 @@
 from django.contrib.auth import password_validation
 from django.utils import translation
 
-from petitions.persian import persian_digits
+from .persian import persian_digits
 
 
 def _in_reader_digits(text: str) -> str:

@@ -1,7 +1,7 @@
 """The site's own addresses in full. Anything that leaves the page (a shared link, an Open Graph
 or oEmbed address, an email) names the canonical site, SITE_URL, whichever host the request came
 in on: a link shared from a mirror or from the onion address must still open for everyone else,
-and the page stays the same bytes on every host (issue 20)."""
+and the page stays the same bytes on every host."""
 
 from urllib.parse import urlsplit
 

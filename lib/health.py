@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from signatures import caching
+from . import cache
 
 
 def database_answers() -> bool:
@@ -19,11 +19,11 @@ def database_answers() -> bool:
 
 
 def checks() -> dict:
-    database, cache = database_answers(), caching.available()
+    database, cached = database_answers(), cache.available()
     return {
-        "status": "ok" if database and cache else "degraded" if database else "error",
+        "status": "ok" if database and cached else "degraded" if database else "error",
         "database": "ok" if database else "unreachable",
-        "cache": "ok" if cache else "unreachable",
+        "cache": "ok" if cached else "unreachable",
     }
 
 
@@ -32,7 +32,7 @@ def checks() -> dict:
 def healthz(request):
     """For the load balancer: 200 while this process can reach the database, which it cannot
     serve without. The cache is reported, not required: without it pages are counted from the
-    database and signing goes on (signatures/caching.py)."""
+    database and signing goes on (lib/cache.py)."""
     state = checks()
     return JsonResponse(state, status=200 if state["database"] == "ok" else 503)
 

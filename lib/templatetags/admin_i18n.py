@@ -2,7 +2,7 @@
 
 from django import template
 
-from config import admin_i18n
+from lib import admin as admin_i18n
 
 register = template.Library()
 

@@ -12,7 +12,6 @@ found by a digest of its text, so it is made once for every app server and an ed
 never be shown the rendering of the old one.
 """
 
-import hashlib
 import html
 import re
 
@@ -20,7 +19,7 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
-from signatures import caching
+from . import cache
 
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
@@ -38,16 +37,11 @@ BLANK_LINE = re.compile(r"\n\s*\n")
 KEPT_SECONDS = 24 * 3600
 
 
-def kept_key(text: str) -> str:
-    # v1: the renderer's version; a change to what it makes (tags, options) takes a new one.
-    return "letter-html:v1:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 def kept_letters(*texts: str) -> list[str]:
     """`render_letter` of each text, from the cache in one read where it was made before, and
     kept there when not. Without the cache each is rendered every time."""
-    keys = {text: kept_key(text) for text in texts if text.strip()}
-    found = caching.get_many(list(keys.values())) if keys else {}
+    keys = {text: cache.letter_key(text) for text in texts if text.strip()}
+    found = cache.get_many(list(keys.values())) if keys else {}
     made = {}
     rendered = []
     for text in texts:
@@ -60,7 +54,7 @@ def kept_letters(*texts: str) -> list[str]:
             made[key] = found[key] = render_letter(text)
             rendered.append(made[key])
     if made:
-        caching.set_many(made, KEPT_SECONDS)
+        cache.set_many(made, KEPT_SECONDS)
     return rendered
 
 

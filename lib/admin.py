@@ -1,10 +1,10 @@
-"""The admin in its reader's language (issue 21): a language choice that sticks, dates in the
+"""The admin in its reader's language: a language choice that sticks, dates in the
 reader's calendar, numbers grouped in the reader's digits, and searches normalised the way the
 sign form normalises what supporters type.
 
 Django's admin formats dates through the locale's formats, which know only the Gregorian calendar
 and Latin digits; the columns, filters and detail fields here format them through
-petitions.persian instead. Form inputs and URLs stay ASCII, as on the public pages.
+lib.persian instead. Form inputs and URLs stay ASCII, as on the public pages.
 """
 
 import datetime
@@ -32,8 +32,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from petitions import persian
-from signatures.normalise import ascii_digits, clean_code
+from . import persian
+from .normalise import clean_code
+from .persian import ascii_digits
 
 
 def local_datetime(value) -> str:
@@ -520,6 +521,30 @@ class NormalisedSearchMixin:
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, clean_code(search_term))
+
+
+class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
+    """Records nobody may add, edit or delete from the admin, superusers included."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def source_label(source: str):
+    """Where a signature came from (lib.normalise.clean_source), in the reader's words; a host or
+    a link's tag stays as it is, isolated left to right."""
+    kind, _colon, detail = source.partition(":")
+    if kind == "widget" and detail:
+        return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
+    if kind == "link" and detail:
+        return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
+    return _("the widget") if kind == "widget" else _("the petition page")
 
 
 def admin_in_language(request, rest: str = ""):

@@ -1,0 +1,91 @@
+"""Requests and responses as every view sees them: which client sent a request, and how a public
+page is cached, by any HTTP cache in front and by the app itself."""
+
+import ipaddress
+
+from csp.decorators import csp_replace
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from . import cache
+
+# Long enough for a cache in front to answer a crowd, short enough that an organiser's edit shows
+# within seconds; the live counter brings the count up to date in the browser.
+PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
+
+
+def client_ip(request) -> str:
+    """The client's address as seen by the first proxy we trust, or the connection's, as every
+    limit counts it (source_address: an IPv6 /64 is one client). The admin's lockout
+    (AXES_CLIENT_IP_CALLABLE) reads it here too."""
+    address = request.META.get("REMOTE_ADDR", "")
+    if settings.NUM_PROXIES:
+        forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [ip for ip in forwarded if ip]
+        if len(forwarded) >= settings.NUM_PROXIES:
+            address = forwarded[-settings.NUM_PROXIES]
+    return source_address(address)
+
+
+def source_address(ip: str | None) -> str:
+    """The address a client is counted by: an IPv6 address as its /64, which every IPv6 host has
+    to itself at least, written as the network's first address; an IPv4-mapped IPv6 address as
+    the IPv4 one. "" for anything that is not an address, so junk in a header is one source."""
+    try:
+        address = ipaddress.ip_address((ip or "").strip())
+    except ValueError:
+        return ""
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(address), 64), strict=False).network_address)
+
+
+def cache_like_the_page(response, personal: bool):
+    if personal:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, **PAGE_CACHE)
+        # A cache must not hand this page to a visitor whose cookies would change it.
+        patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def kept(key: str, make, frame_ancestors=None) -> HttpResponse:
+    """The public page kept at `key` (cache.page_key) within the last PAGE_CACHE max-age, from the
+    shared cache: what nginx keeps in front, the app keeps for itself, for a server run without
+    nginx and for the visitors nginx passes through. Otherwise `make()`, kept when it is a 200,
+    with `frame_ancestors()` for a page other sites may frame. With the cache down, made each
+    time."""
+    found = kept_page(key)
+    if found is not None:
+        return found
+    response = make()
+    if response.status_code == 200:
+        ancestors = frame_ancestors() if frame_ancestors else None
+        cache.set(key, (response.content, ancestors), PAGE_CACHE["max_age"])
+    return response
+
+
+def kept_page(key: str) -> HttpResponse | None:
+    found = cache.get(key)
+    if found is None:
+        return None
+    content, ancestors = found
+    response = cache_like_the_page(HttpResponse(content), personal=False)
+    return response if ancestors is None else framed_by(response, ancestors)
+
+
+def framed_by(response, ancestors: list[str]):
+    """Let these sites frame the response: CSP's frame-ancestors replaced and no X-Frame-Options,
+    through django-csp's and Django's own decorators."""
+
+    @csp_replace({"frame-ancestors": ancestors})
+    @xframe_options_exempt
+    def framed(request):
+        return response
+
+    return framed(None)
