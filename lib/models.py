@@ -86,7 +86,7 @@ class AuditEntry(models.Model):
 
     class Meta:
         verbose_name = _("audit log entry")
-        verbose_name_plural = _("audit log")
+        verbose_name_plural = _("audit log entries")
         ordering = ["-created_at", "-pk"]
         default_permissions = ("view",)
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_entry_target")]

@@ -546,6 +546,9 @@ class AuditEntryAdmin(NormalisedSearchMixin, ReadOnlyAdmin):
     readonly_fields = fields
     show_facets = admin.ShowFacets.NEVER
 
+    class Media:
+        css = {"all": ("admin-extra/audit-admin.css",)}
+
     @admin.display(description=_("about"), ordering="target_label")
     def target_shown(self, obj):
         if not obj.target_type_id:

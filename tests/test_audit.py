@@ -332,7 +332,7 @@ def test_the_audit_log_filters_by_action_and_date_and_finds_a_title(admin_client
 def test_the_persian_audit_log_reads_in_persian(admin_client, entry):
     admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
     html = admin_client.get(f"{ADMIN}lib/auditentry/").content.decode()
-    assert "دفتر بازرسی" in html
+    assert "رویدادهای دفتر بازرسی" in html
     assert "امضاها را باطل کرد" in html
     assert "۳ امضا" in html
 

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'audit log entry',
-                'verbose_name_plural': 'audit log',
+                'verbose_name_plural': 'audit log entries',
                 'ordering': ['-created_at', '-pk'],
                 'default_permissions': ('view',),
                 'indexes': [models.Index(fields=['target_type', 'target_id'], name='audit_entry_target')],
