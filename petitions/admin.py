@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from lib import audit
 from lib.admin import (
     CalendarAdminMixin,
     NormalisedSearchMixin,
@@ -28,14 +29,14 @@ from lib.admin import (
     number_column,
     source_label,
 )
+from lib.models import AuditEntry
 from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
-from signatures.models import AuditRecord, Signature, SignatureCount
+from signatures.models import Signature, SignatureCount
 
 from . import delivery, mailing, moderation
 from .models import (
     TRANSLATED_FIELDS,
-    Decision,
     Delivery,
     DeliveryPack,
     Petition,
@@ -403,9 +404,13 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
             for proposal in applied:
                 setattr(petition, proposal["field"], proposal["after"])
             if applied:
-                petition.save(update_fields=[p["field"] for p in applied] + ["updated_at"])
+                fields = [p["field"] for p in applied]
+                with transaction.atomic():
+                    petition.save(update_fields=[*fields, "updated_at"])
+                    audit.record(
+                        request.user, audit.Action.PETITION_TIDIED, petition, fields=fields
+                    )
                 labels = ", ".join(str(p["label"]) for p in applied)
-                self.log_change(request, petition, f"Tidied Persian spacing: {labels}")
                 self.message_user(request, _("Persian spacing tidied: %s.") % labels)
             return redirect("admin:petitions_petition_change", petition.pk)
         context = {
@@ -548,27 +553,35 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
     def download_view(self, request, pk, kind):
         if not request.user.has_perm("signatures.export_signature"):
             raise PermissionDenied
-        pack = get_object_or_404(DeliveryPack, pk=pk, status=DeliveryPack.Status.DONE)
+        pack = get_object_or_404(
+            DeliveryPack.objects.select_related("petition"), pk=pk, status=DeliveryPack.Status.DONE
+        )
         if kind not in ("pdf", "csv"):
             raise Http404
         stored = getattr(pack, kind)
-        AuditRecord.record(
+        audit.record(
             request.user,
-            AuditRecord.Action.EXPORT,
-            pack.names_done,
-            petition_id=pack.petition_id,
-            detail=f"downloaded delivery pack {pack.pk} ({kind})",
+            audit.Action.PACK_DOWNLOADED,
+            pack.petition,
+            pack=pack.pk,
+            kind=kind,
+            names=pack.names_done,
         )
         response = FileResponse(stored.open("rb"), as_attachment=True, filename=stored.name)
         response["Cache-Control"] = "no-store"
         return response
 
 
+def reason_label(code: str) -> str:
+    """A rejection reason in the reader's words; a reason since retired, as it was stored."""
+    return Petition.RejectionReason(code).label if code in Petition.RejectionReason else code
+
+
 class DecisionForm(forms.Form):
     """A moderator's decision on a petition waiting for review (issue 18)."""
 
     action = forms.ChoiceField(
-        label=_("decision"), choices=Decision.Action.choices, widget=forms.RadioSelect
+        label=_("decision"), choices=moderation.Choice.choices, widget=forms.RadioSelect
     )
     reason = forms.ChoiceField(
         label=_("reason, if sent back"),
@@ -579,7 +592,7 @@ class DecisionForm(forms.Form):
         label=_("note to the starter"),
         help_text=_("Sent to the starter with the reason, and shown on their page."),
         required=False,
-        max_length=Decision._meta.get_field("note").max_length,
+        max_length=Petition._meta.get_field("moderator_note").max_length,
         widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
     # The petition's reviewed_version when the page was shown: the decision is on that text.
@@ -587,7 +600,7 @@ class DecisionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("action") == Decision.Action.REJECT and not cleaned.get("reason"):
+        if cleaned.get("action") == moderation.Choice.REJECT and not cleaned.get("reason"):
             self.add_error("reason", _("Choose the reason the starter will read."))
         if cleaned.get("reason") == Petition.RejectionReason.OTHER and not cleaned.get("note"):
             self.add_error("note", _("Explain the reason in the note."))
@@ -695,8 +708,16 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
             "form": form,
             "goal": local_number(petition.goal),
             "decisions": [
-                {"when": local_datetime(d.created_at), "decision": d}
-                for d in petition.decisions.all()
+                {
+                    "when": local_datetime(entry.created_at),
+                    "who": entry.actor_label,
+                    "what": entry.get_action_display(),
+                    "reason": reason_label(entry.detail.get("reason", "")),
+                    "note": entry.detail.get("note", ""),
+                }
+                for entry in AuditEntry.objects.about(petition).filter(
+                    action__in=moderation.ACTIONS.values()
+                )
             ],
             "waiting": waiting,
         }
@@ -706,7 +727,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
     def decide(self, request, petition, data):
         try:
-            if data["action"] == Decision.Action.PUBLISH:
+            if data["action"] == moderation.Choice.PUBLISH:
                 moderation.publish(petition, by=request.user, read=data["version"])
                 messages.success(request, _("Published. The starter has been emailed."))
             else:
@@ -724,17 +745,6 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
             messages.error(request, " ".join(exc.messages))
             return redirect(request.path)
         return redirect("admin:petitions_reviewqueue_changelist")
-
-
-@admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
-    """Every moderation decision, read-only: who, what, why, when."""
-
-    list_display = ("created_at", "actor_name", "action", "reason", "petition")
-    # Django's date_hierarchy drills down in Gregorian years and months; this filter in the
-    # reader's calendar.
-    list_filter = ("action", "reason", "created_at")
-    search_fields = ("actor_name", "petition__title_en", "petition__title_fa", "note")
 
 
 class UpdateForm(forms.ModelForm):

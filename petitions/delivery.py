@@ -39,10 +39,11 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from lib import audit
 from lib.markdown import render_letter
 from lib.persian import format_date, format_number, format_percent
 from signatures.export import defused
-from signatures.models import AuditRecord, Signature
+from signatures.models import Signature
 from signatures.supporter import short_name
 
 from .models import DeliveryPack, Petition, text_direction
@@ -470,12 +471,13 @@ def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | 
         pack.pdf.name, pack.csv.name = pdf_name, csv_name
         pack.finished_at = timezone.now()
         pack.save()
-        AuditRecord.record(
+        audit.record(
             pack.requested_by or "system",
-            AuditRecord.Action.EXPORT,
-            done,
-            petition_id=petition.pk,
-            detail=f"delivery pack {pack.pk}: {facts.total} signatures, {done} names",
+            audit.Action.PACK_MADE,
+            petition,
+            pack=pack.pk,
+            signatures=facts.total,
+            names=done,
         )
     return pack
 

@@ -47,8 +47,9 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django_tasks import task
 
+from lib import audit
 from lib import tokens as links
-from signatures.models import AuditRecord, Signature
+from signatures.models import Signature
 
 from .models import Delivery, Petition, Update, text_direction
 
@@ -141,17 +142,9 @@ def approve(update: Update, *, by, override_cap: bool = False, read: str | None 
         update.save()
         if update.email_signers:
             recipients = list_recipients(update)
-        detail = f"update {update.pk}: {update}"
-        if update.email_signers:
-            detail += f"; emailing {recipients} signers" + (
-                " (pause between emails overridden)" if overridden else ""
-            )
-        AuditRecord.record(
-            by,
-            AuditRecord.Action.APPROVE_UPDATE,
-            recipients,
-            petition_id=update.petition_id,
-            detail=detail,
+        emailing = {"recipients": recipients, "cap_overridden": overridden}
+        audit.record(
+            by, audit.Action.UPDATE_APPROVED, update, **(emailing if update.email_signers else {})
         )
         if update.email_signers:
             kick(update.pk, update.link + 1)
@@ -181,14 +174,16 @@ def reject(update: Update, *, by) -> bool:
             status=Update.Status.REJECTED
         )
         if changed:
-            AuditRecord.record(
-                by,
-                AuditRecord.Action.REJECT_UPDATE,
-                0,
-                petition_id=update.petition_id,
-                detail=f"update {update.pk}: {update}",
-            )
+            audit.record(by, audit.Action.UPDATE_REJECTED, update)
     return bool(changed)
+
+
+CONTROL_ACTIONS = {
+    "pause": audit.Action.UPDATE_PAUSED,
+    "resume": audit.Action.UPDATE_RESUMED,
+    "cancel": audit.Action.UPDATE_CANCELLED,
+    "resend_uncertain": audit.Action.UPDATE_RESENT,
+}
 
 
 def control(update: Update, action: str, *, by) -> bool:
@@ -229,12 +224,11 @@ def control(update: Update, action: str, *, by) -> bool:
         else:
             raise ValueError(action)
         if changed:
-            AuditRecord.record(
+            audit.record(
                 by,
-                AuditRecord.Action.SEND_UPDATE,
-                changed,
-                petition_id=current.petition_id,
-                detail=f"update {update.pk}: {action}",
+                CONTROL_ACTIONS[action],
+                current,
+                **({"emails": changed} if action == "resend_uncertain" else {}),
             )
             if action in ("resume", "resend_uncertain"):
                 kick(update.pk, current.link + 1)

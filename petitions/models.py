@@ -17,10 +17,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from lib import cache, persian
+from lib import audit, cache, persian
 from lib.markdown import kept_letters, render_letter
 from lib.persian import ZWNJ, clean_text
-from signatures.models import ActorRecord, AuditRecord  # the audit log moves to lib
 
 from .goals import next_goal
 
@@ -141,22 +140,11 @@ class PetitionQuerySet(models.QuerySet):
             Petition.objects.filter(pk__in=public).update(
                 starter_email="", starter_email_canonical="", starter_language=""
             )
-            for pk in public:
-                AuditRecord.record(
-                    by,
-                    AuditRecord.Action.ERASE_SIGNER,
-                    0,
-                    petition_id=pk,
-                    detail="the starter's address removed on request",
-                )
+            for petition in Petition.objects.filter(pk__in=public).order_by("pk"):
+                audit.record(by, audit.Action.PETITION_STARTER_ERASED, petition)
             if private:
                 Petition.objects.filter(pk__in=private).delete()
-                AuditRecord.record(
-                    by,
-                    AuditRecord.Action.ERASE_SIGNER,
-                    0,
-                    detail=f"{len(private)} unpublished petition(s) of a starter deleted",
-                )
+                audit.record(by, audit.Action.PETITION_ERASED, deleted=len(private))
         return len(private), len(public)
 
     def unfinished(self):
@@ -806,33 +794,6 @@ class DeliveryPack(models.Model):
         if not self.names_total:
             return 0
         return min(99, self.names_done * 100 // self.names_total)
-
-
-class Decision(ActorRecord):
-    """A moderator's decision on a petition started by a member of the public: who published it
-    or sent it back, why, and when. Written in the transaction that changes the petition
-    (petitions/moderation.py); read-only for everyone."""
-
-    class Action(models.TextChoices):
-        PUBLISH = "publish", _("Published")
-        REJECT = "reject", _("Sent back")
-
-    petition = models.ForeignKey(
-        Petition, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("petition")
-    )
-    action = models.CharField(_("what"), max_length=10, choices=Action.choices)
-    reason = models.CharField(
-        _("reason"), max_length=20, choices=Petition.RejectionReason.choices, blank=True
-    )
-    note = models.TextField(_("note to the starter"), max_length=2000, blank=True)
-
-    class Meta(ActorRecord.Meta):
-        verbose_name = _("moderation decision")
-        verbose_name_plural = _("moderation decisions")
-
-    def __str__(self) -> str:
-        when = persian.format_datetime(self.created_at, translation.get_language())
-        return f"{when} · {self.actor_name} · {self.get_action_display()} · {self.petition}"
 
 
 class ReviewQueue(Petition):

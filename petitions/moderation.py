@@ -4,11 +4,25 @@ the record is written in the transaction that makes the change, and the email is
 transaction commits, so no caller can forget either.
 """
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lib import audit
 
 from . import starting
-from .models import Decision, Petition
+from .models import Petition
+
+
+class Choice(models.TextChoices):
+    PUBLISH = "publish", _("Published")
+    REJECT = "reject", _("Sent back")
+
+
+ACTIONS = {
+    Choice.PUBLISH: audit.Action.PETITION_PUBLISHED,
+    Choice.REJECT: audit.Action.PETITION_REJECTED,
+}
 
 
 class NotWaiting(Exception):
@@ -20,7 +34,7 @@ class ChangedSinceRead(Exception):
 
 
 def publish(petition: Petition, *, by, read: str | None = None) -> Petition:
-    return decide(petition, Decision.Action.PUBLISH, by=by, read=read)
+    return decide(petition, Choice.PUBLISH, by=by, read=read)
 
 
 def reject(
@@ -28,7 +42,7 @@ def reject(
 ) -> Petition:
     if reason not in Petition.RejectionReason.values:
         raise ValueError(f"Not a reason: {reason!r}")
-    return decide(petition, Decision.Action.REJECT, by=by, reason=reason, note=note, read=read)
+    return decide(petition, Choice.REJECT, by=by, reason=reason, note=note, read=read)
 
 
 def decide(
@@ -51,7 +65,7 @@ def decide(
             raise NotWaiting
         if read is not None and locked.reviewed_version != read:
             raise ChangedSinceRead
-        if action == Decision.Action.PUBLISH:
+        if action == Choice.PUBLISH:
             locked.status = Petition.Status.OPEN
             locked.opened_at = timezone.now()
             locked.rejection_reason, locked.moderator_note = "", ""
@@ -61,13 +75,8 @@ def decide(
         # The same rules as an organiser's save in the admin (one complete language at least).
         locked.full_clean()
         locked.save()
-        Decision.objects.create(
-            **Decision.who(by),
-            petition=locked,
-            action=action,
-            reason=reason,
-            note=note.strip(),
-        )
+        why = {name: value for name, value in (("reason", reason), ("note", note.strip())) if value}
+        audit.record(by, ACTIONS[action], locked, **why)
         if locked.is_started_by_public:  # an organiser's own petition has no one to tell
             starting.queue_outcome_email(locked)
     return locked

@@ -4,35 +4,38 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from lib import cache
+from lib import audit, cache
 from lib.admin import (
     CalendarAdminMixin,
     NormalisedSearchMixin,
     ReadOnlyAdmin,
+    local_datetime,
     local_number,
     source_label,
 )
+from lib.models import AuditEntry
 from lib.normalise import canonical_email
 from lib.persian import collation_key
 from petitions.models import Petition
 
-from .models import AuditRecord, BlockedAttempt, Signature, SignatureCount
+from .models import BlockedAttempt, Signature, SignatureCount
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
 EXACT_COUNT_LIMIT = 20_000
@@ -441,7 +444,7 @@ class BulkInvalidateForm(forms.Form):
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
-        max_length=AuditRecord._meta.get_field("detail").max_length,
+        max_length=audit.NOTE_LENGTH,
         help_text=_("Kept in the audit trail, e.g. “same person, third address”."),
     )
 
@@ -461,50 +464,77 @@ class BlockedAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("petition",)
 
 
-# The details the site writes itself, kept in English in the record (searchable, stable) and
-# read in the reader's language; a moderator's own reason is shown as they typed it.
-AUDIT_DETAILS = (
-    (
-        re.compile(r"downloaded delivery pack (?P<pack>\d+) \((?P<kind>pdf|csv)\)"),
-        _("downloaded delivery pack %(pack)s (%(kind)s)"),
+# How each kind of detail reads, in the order written; a moderator's note is shown as typed.
+EXPORT_FORMATS = {"csv": "CSV", "jsonl": "JSON Lines", "pdf": "PDF"}
+AUDIT_DETAIL = {
+    "signatures": lambda n: (
+        ngettext("%(n)s signature", "%(n)s signatures", n) % {"n": local_number(n)}
     ),
-    (
-        re.compile(
-            r"delivery pack (?P<pack>\d+): (?P<signatures>\d+) signatures, (?P<names>\d+) names"
-        ),
-        _("delivery pack %(pack)s: %(signatures)s signatures, %(names)s names"),
+    "recipients": lambda n: (
+        ngettext("emailing %(n)s signer", "emailing %(n)s signers", n) % {"n": local_number(n)}
     ),
-    (
-        re.compile(r"the starter's address removed on request"),
-        _("the starter's address removed on request"),
+    "cap_overridden": lambda on: _("pause between emails overridden") if on else "",
+    "emails": lambda n: ngettext("%(n)s email", "%(n)s emails", n) % {"n": local_number(n)},
+    "pack": lambda pk: _("delivery pack %(n)s") % {"n": local_number(pk)},
+    "names": lambda n: ngettext("%(n)s name", "%(n)s names", n) % {"n": local_number(n)},
+    "deleted": lambda n: (
+        ngettext("%(n)s unpublished petition deleted", "%(n)s unpublished petitions deleted", n)
+        % {"n": local_number(n)}
     ),
-    (
-        re.compile(r"(?P<count>\d+) unpublished petition\(s\) of a starter deleted"),
-        _("unpublished petitions of a starter deleted: %(count)s"),
+    "kind": lambda kind: EXPORT_FORMATS.get(kind, kind),
+    "format": lambda fmt: EXPORT_FORMATS.get(fmt, fmt),
+    "status": lambda status: (
+        _("only: %(status)s")
+        % {"status": Signature.Status(status).label if status in Signature.Status else status}
     ),
-)
+    "since": lambda since: (
+        _("since %(when)s") % {"when": local_datetime(datetime.datetime.fromisoformat(since))}
+    ),
+    "interrupted": lambda on: _("interrupted") if on else "",
+    "petitions": lambda slugs: format_html(
+        '{} <bdi dir="ltr">{}</bdi>', _("petitions:"), ", ".join(slugs)
+    ),
+    "fields": lambda names: ", ".join(
+        str(Petition._meta.get_field(name).verbose_name) for name in names
+    ),
+    "reason": lambda code: (
+        Petition.RejectionReason(code).label if code in Petition.RejectionReason else code
+    ),
+    "note": lambda note: format_html('<span dir="auto">{}</span>', note),
+}
 
 
-def audit_detail(text: str) -> str:
-    for pattern, template in AUDIT_DETAILS:
-        match = pattern.fullmatch(text)
-        if match:
-            values = {
-                key: value.upper() if key == "kind" else local_number(value)
-                for key, value in match.groupdict().items()
-            }
-            return template % values
-    return text
+def audit_detail(detail: dict) -> str:
+    shown = (
+        AUDIT_DETAIL[key](value) if key in AUDIT_DETAIL else f"{key}: {value}"
+        for key, value in detail.items()
+    )
+    return format_html_join(" · ", "{}", ((part,) for part in shown if part)) or "—"
 
 
-@admin.register(AuditRecord)
-class AuditRecordAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "actor_name", "action", "petition", "rows", "detail_shown")
+@admin.register(AuditEntry)
+class AuditEntryAdmin(NormalisedSearchMixin, ReadOnlyAdmin):
+    list_display = ("created_at", "actor_label", "action", "target_shown", "detail_shown")
     list_filter = ("action", "created_at")
-    search_fields = ("actor_name", "detail")
-    list_select_related = ("petition",)
-    exclude = ("detail",)
-    readonly_fields = ("detail_shown",)
+    search_fields = ("target_label", "actor_label")
+    search_help_text = _("The petition's or update's title when it happened, or who did it.")
+    fields = ("created_at", "actor_label", "action", "target_shown", "detail_shown")
+    readonly_fields = fields
+    show_facets = admin.ShowFacets.NEVER
+
+    class Media:
+        css = {"all": ("admin-extra/audit-admin.css",)}
+
+    @admin.display(description=_("about"), ordering="target_label")
+    def target_shown(self, obj):
+        if not obj.target_type_id:
+            return "—"
+        kind = ContentType.objects.get_for_id(obj.target_type_id)
+        try:
+            url = reverse(f"admin:{kind.app_label}_{kind.model}_change", args=[obj.target_id])
+        except NoReverseMatch:
+            return format_html("<bdi>{}</bdi>", obj.target_label)
+        return format_html('<a href="{}"><bdi>{}</bdi></a>', url, obj.target_label)
 
     @admin.display(description=_("detail"))
     def detail_shown(self, obj):

@@ -15,7 +15,9 @@ from itertools import islice
 from django.db import transaction
 from django.db.models import CharField, Func, Value
 
-from .models import AuditRecord, Signature
+from lib import audit
+
+from .models import Signature
 
 COLUMNS = (
     "petition",
@@ -195,17 +197,17 @@ class Export:
             return
         self.recorded = True
         self._chunks.close()  # ends the read and its transaction before the record is written
-        detail = f"format={self.format} status={self.status or 'any'}"
+        detail = {"signatures": self.rows, "format": self.format}
+        if self.status:
+            detail["status"] = self.status
         if self.since:
-            detail += f" since={self.since.isoformat()}"
+            detail["since"] = self.since.isoformat()
         if not self.finished:
-            detail += " (interrupted)"
-        if len(self.petitions) > 1:
-            detail += " petitions=" + ",".join(petition.slug for petition in self.petitions)
-        only = self.petitions[0].pk if len(self.petitions) == 1 else None
-        AuditRecord.record(
-            self.by, AuditRecord.Action.EXPORT, self.rows, petition_id=only, detail=detail
-        )
+            detail["interrupted"] = True
+        target = self.petitions[0] if len(self.petitions) == 1 else None
+        if target is None:
+            detail["petitions"] = [petition.slug for petition in self.petitions]
+        audit.record(self.by, audit.Action.SIGNATURE_EXPORTED, target, **detail)
 
     @property
     def content_type(self) -> str:

@@ -3,7 +3,6 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -12,8 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django_countries.fields import CountryField
 
-from lib import cache
+from lib import audit, cache
+from lib.audit import Action
 from lib.normalise import DOTS_IGNORED
+from petitions.models import Petition
+
+# What a petition's audit label is made of (Petition.__str__).
+LABEL_FIELDS = ("slug", "title_en", "title_fa")
 
 # Countries where being seen to sign can be dangerous: the public list never shows the place of a
 # signer from one of these, since a city beside a first name and initial can be enough to find
@@ -41,9 +45,6 @@ def forget_counts(petition_ids) -> None:
     ids = list(petition_ids)
     if not ids:
         return
-    # Imported here while petitions.models imports the audit models from this module.
-    from petitions.models import Petition
-
     slugs = Petition.objects.filter(pk__in=ids).values_list("slug", flat=True)
     keys = [cache.recent_key(pk) for pk in ids] + [cache.count_key(slug) for slug in slugs]
     transaction.on_commit(lambda: cache.delete_many(keys))
@@ -98,7 +99,7 @@ class SignatureQuerySet(models.QuerySet):
         """Spam or fraud: stop counting these. The public count drops at once. `bulk` records it
         as a bulk invalidation (a burst found by email domain or IP hash, described in `detail`).
         Returns how many rows each petition had changed."""
-        action = AuditRecord.Action.BULK_INVALIDATE if bulk else AuditRecord.Action.INVALIDATE
+        action = Action.SIGNATURE_BULK_INVALIDATED if bulk else Action.SIGNATURE_INVALIDATED
         return self.exclude(status=Signature.Status.INVALIDATED)._move_to(
             Signature.Status.INVALIDATED, by=by, action=action, detail=detail
         )
@@ -106,14 +107,14 @@ class SignatureQuerySet(models.QuerySet):
     def restore(self, *, by, detail: str = "") -> Counter:
         """Undo an invalidation. Pending signatures stay pending: only the signer confirms them."""
         return self.filter(status=Signature.Status.INVALIDATED)._move_to(
-            Signature.Status.COUNTED, by=by, action=AuditRecord.Action.RESTORE, detail=detail
+            Signature.Status.COUNTED, by=by, action=Action.SIGNATURE_RESTORED, detail=detail
         )
 
     def erase(self, *, by, signer_request: bool = False) -> Counter:
         """Delete these signatures for good, taking the counted ones off their petitions' counts.
         `signer_request` records it as a signer's request to erase their data; the record never
         says whose. Returns how many rows each petition lost."""
-        action = AuditRecord.Action.ERASE_SIGNER if signer_request else AuditRecord.Action.DELETE
+        action = Action.SIGNATURE_ERASED if signer_request else Action.SIGNATURE_DELETED
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
             lost, uncounted = Counter(), Counter()
@@ -125,7 +126,7 @@ class SignatureQuerySet(models.QuerySet):
                 Signature.objects.filter(pk__in=chunk).delete()
             for petition_id, delta in uncounted.items():
                 SignatureCount.add(petition_id, delta)
-            AuditRecord.record_per_petition(by, action, lost)
+            _record_per_petition(by, action, lost)
             forget_counts(lost)
         return lost
 
@@ -146,9 +147,20 @@ class SignatureQuerySet(models.QuerySet):
             for petition_id, delta in deltas.items():
                 if delta:
                     SignatureCount.add(petition_id, delta)
-            AuditRecord.record_per_petition(by, action, changed, detail=detail)
+            _record_per_petition(by, action, changed, note=detail)
             forget_counts(changed)
         return changed
+
+
+def _record_per_petition(by, action: str, changed: Counter, note: str = "") -> None:
+    """One audit entry for each petition in `changed` (petition id: rows)."""
+    petitions = Petition.objects.filter(pk__in=list(changed)).only(*LABEL_FIELDS).order_by("pk")
+    extra = {"note": note} if note else {}
+    audit.record_each(
+        by,
+        action,
+        ((petition, {"signatures": changed[petition.pk], **extra}) for petition in petitions),
+    )
 
 
 def _chunks(items: list, size: int = 5000):
@@ -178,7 +190,7 @@ class Signature(models.Model):
     # No index of its own: signature_recent starts with the petition, and every index is written
     # on every signature.
     petition = models.ForeignKey(
-        "petitions.Petition",
+        Petition,
         on_delete=models.PROTECT,
         related_name="signatures",
         db_index=False,
@@ -299,9 +311,7 @@ class SignatureCount(models.Model):
 
     SHARDS = 32
 
-    petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.CASCADE, related_name="count_shards"
-    )
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="count_shards")
     shard = models.PositiveSmallIntegerField()
     count = models.IntegerField(default=0)
 
@@ -374,101 +384,6 @@ class SignatureCount(models.Model):
         )
 
 
-DETAIL_LENGTH = 500
-
-
-class ActorRecord(models.Model):
-    """Who did something and when: the part every record of a staff action shares (the audit
-    trail here, a moderator's decision on a started petition in petitions)."""
-
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("who"),
-    )
-    # Kept as text too, so the record still names someone after their account is deleted.
-    actor_name = models.CharField(_("who (name)"), max_length=150)
-    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at"]
-        default_permissions = ("view",)
-
-    @staticmethod
-    def who(actor) -> dict:
-        """The actor fields for `actor`: a user, or a string naming a command-line operator."""
-        user = actor if getattr(actor, "pk", None) else None
-        name = actor.get_username() if user else str(actor or "system")
-        return {"actor": user, "actor_name": name}
-
-
-class AuditRecord(ActorRecord):
-    """Who did what to which signatures, and when. Written by every moderation action and export;
-    read-only for everyone, in the admin and in the database's permissions alike."""
-
-    class Action(models.TextChoices):
-        INVALIDATE = "invalidate", _("Invalidated signatures")
-        RESTORE = "restore", _("Restored signatures")
-        DELETE = "delete", _("Deleted signatures")
-        BULK_INVALIDATE = "bulk_invalidate", _("Bulk-invalidated signatures")
-        EXPORT = "export", _("Exported signatures")
-        ERASE_SIGNER = "erase_signer", _("Erased a signer's data on request")
-        APPROVE_UPDATE = "approve_update", _("Approved an update")
-        REJECT_UPDATE = "reject_update", _("Rejected an update")
-        SEND_UPDATE = "send_update", _("Paused, resumed or cancelled an update's email")
-
-    action = models.CharField(_("what"), max_length=20, choices=Action.choices)
-    petition = models.ForeignKey(
-        "petitions.Petition",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("petition"),
-    )
-    rows = models.PositiveIntegerField(_("rows"))
-    detail = models.CharField(_("detail"), max_length=DETAIL_LENGTH, blank=True)
-
-    class Meta(ActorRecord.Meta):
-        verbose_name = _("audit record")
-        verbose_name_plural = _("audit records")
-
-    def __str__(self) -> str:
-        # The admin's heading, in words only: its page shows the time and rows in the reader's
-        # calendar and digits, which this app cannot format (petitions owns them).
-        return f"{self.actor_name} · {self.get_action_display()}"
-
-    @classmethod
-    def record(cls, actor, action: str, rows: int, *, petition_id=None, detail: str = ""):
-        """Write one record; `actor` is a user, or a string naming a command-line operator."""
-        return cls.objects.create(
-            **cls.who(actor),
-            action=action,
-            petition_id=petition_id,
-            rows=rows,
-            detail=detail[:DETAIL_LENGTH],
-        )
-
-    @classmethod
-    def record_per_petition(cls, actor, action: str, changed: Counter, detail: str = ""):
-        """One record for each petition in `changed` (petition id: rows), in one statement."""
-        who = cls.who(actor)
-        cls.objects.bulk_create(
-            cls(
-                **who,
-                action=action,
-                petition_id=petition_id,
-                rows=rows,
-                detail=detail[:DETAIL_LENGTH],
-            )
-            for petition_id, rows in sorted(changed.items())
-        )
-
-
 class BlockedAttempt(models.Model):
     """Signing attempts the site refused as abuse, for moderators. One row per source, reason and
     minute with a running tally, so a flood of refusals cannot itself flood the database."""
@@ -480,7 +395,7 @@ class BlockedAttempt(models.Model):
         TOO_FAST = "too_fast", _("Sent faster than a person can type")
 
     petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.CASCADE, related_name="+", verbose_name=_("petition")
+        Petition, on_delete=models.CASCADE, related_name="+", verbose_name=_("petition")
     )
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True)
@@ -523,7 +438,7 @@ class CountryRelease(models.Model):
     so that a restart or a flushed cache cannot release early."""
 
     petition = models.OneToOneField(
-        "petitions.Petition", on_delete=models.CASCADE, related_name="+", primary_key=True
+        Petition, on_delete=models.CASCADE, related_name="+", primary_key=True
     )
     released_at = models.DateTimeField(_("released at"))
     # The counted signatures the breakdown adds up.
@@ -606,7 +521,7 @@ class HourlyCount(models.Model):
     rebuilt (signatures/history.py); signing never writes it."""
 
     petition = models.ForeignKey(
-        "petitions.Petition", on_delete=models.CASCADE, related_name="+", db_index=False
+        Petition, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     hour = models.DateTimeField(_("hour"))
     signatures = models.PositiveIntegerField(_("signatures"))

@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lib import persian
+from lib.models import AuditEntry
 from petitions.models import Petition
-from signatures.models import AuditRecord, Signature, SignatureCount
+from signatures.models import Signature, SignatureCount
 from tests.factories import make_petition, make_signature, petition_admin_form
 from tests.html import elements, html_root
 
@@ -125,7 +126,7 @@ def test_the_admin_offers_its_own_language_choice_which_persists(admin_client):
         "petitions/petition/",
         "petitions/petition/add/",
         "signatures/signature/",
-        "signatures/auditrecord/",
+        "lib/auditentry/",
         "signatures/blockedattempt/",
         "axes/accessattempt/",
         "axes/accesslog/",
@@ -290,8 +291,8 @@ def test_signature_page_explains_itself_and_invalidates_with_a_reason(admin_clie
     admin_client.post(url, {"reason": "same person, third address"})
     signature.refresh_from_db()
     assert signature.status == Signature.Status.INVALIDATED
-    record = AuditRecord.objects.get(action=AuditRecord.Action.INVALIDATE)
-    assert record.detail == "same person, third address"
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.SIGNATURE_INVALIDATED)
+    assert entry.detail["note"] == "same person, third address"
 
     admin_client.post(url, {"reason": "checked: a real person", "restore": "1"})
     signature.refresh_from_db()

@@ -23,10 +23,11 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from lib import persian
+from lib import audit, persian
+from lib.models import AuditEntry
 from lib.persian import persian_digits
-from petitions.models import Decision, Delivery, DeliveryPack, Petition, Update
-from signatures.models import AuditRecord, BlockedAttempt, Signature
+from petitions.models import Delivery, DeliveryPack, Petition, Update
+from signatures.models import BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 pytestmark = pytest.mark.django_db
@@ -231,22 +232,42 @@ def world(tmp_path, settings):
             pack.pdf.save("pack.pdf", ContentFile(b"%PDF-1.4"), save=False)
             pack.csv.save("pack.csv", ContentFile(b"name\n"), save=False)
             pack.save()
-    Decision.objects.create(
-        petition=petitions[Petition.Status.REJECTED],
-        action=Decision.Action.REJECT,
-        reason=Petition.RejectionReason.OTHER,
-        note="Please add a source.",
-        actor=moderator,
-        actor_name="mod",
+    rejected = petitions[Petition.Status.REJECTED]
+    AuditEntry.objects.create(
         created_at=past,
+        actor=moderator,
+        actor_label="mod",
+        action=AuditEntry.Action.PETITION_REJECTED,
+        target_type=ContentType.objects.get_for_model(Petition),
+        target_id=rejected.pk,
+        target_label=audit.label_of(rejected),
+        detail={"reason": Petition.RejectionReason.OTHER, "note": "Please add a source."},
     )
-    Decision.objects.create(
-        petition=public, action=Decision.Action.PUBLISH, actor=moderator, actor_name="mod"
-    )
-    AuditRecord.record(moderator, AuditRecord.Action.EXPORT, 1200, petition_id=public.pk)
-    AuditRecord.record(
-        moderator, AuditRecord.Action.INVALIDATE, 1, petition_id=public.pk, detail="spam burst"
-    )
+    # Every kind of detail the site writes, read in Persian.
+    for action, target, detail in [
+        (audit.Action.PETITION_PUBLISHED, public, {}),
+        (audit.Action.PETITION_TIDIED, public, {"fields": ["title_fa", "letter_fa"]}),
+        (audit.Action.PETITION_ERASED, None, {"deleted": 2}),
+        (audit.Action.SIGNATURE_EXPORTED, public, {"signatures": 1200, "format": "csv"}),
+        (
+            audit.Action.SIGNATURE_EXPORTED,
+            None,
+            {
+                "signatures": 41780,
+                "format": "jsonl",
+                "status": "counted",
+                "since": past.isoformat(),
+                "interrupted": True,
+                "petitions": [p.slug for p in petitions.values()],
+            },
+        ),
+        (audit.Action.SIGNATURE_INVALIDATED, public, {"signatures": 1, "note": "spam burst"}),
+        (audit.Action.PACK_MADE, public, {"pack": 12, "signatures": 41780, "names": 41780}),
+        (audit.Action.PACK_DOWNLOADED, public, {"pack": 12, "kind": "pdf", "names": 41780}),
+        (audit.Action.UPDATE_APPROVED, update, {"recipients": 3, "cap_overridden": True}),
+        (audit.Action.UPDATE_RESENT, update, {"emails": 2}),
+    ]:
+        audit.record(moderator, action, target, **detail)
     BlockedAttempt.objects.create(
         petition=public, reason=BlockedAttempt.Reason.RATE_IP, ip_hash="ab" * 32, minute=now
     )

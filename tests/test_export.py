@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from lib.models import AuditEntry
 from signatures.export import Export
-from signatures.models import AuditRecord, Signature
+from signatures.models import Signature
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -92,9 +93,13 @@ def test_export_command_writes_a_file_and_an_audit_record(tmp_path):
     out = tmp_path / "out.csv"
     call_command("export_signatures", "free-press", "--status", "counted", "--output", str(out))
     assert len(parse_csv(out.read_text(encoding="utf-8"))) == 3
-    record = AuditRecord.objects.get()
-    assert (record.action, record.rows, record.petition) == ("export", 3, petition)
-    assert "status=counted" in record.detail
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.detail["signatures"], entry.target) == (
+        "signature.exported",
+        3,
+        petition,
+    )
+    assert entry.detail["status"] == "counted"
 
 
 def test_export_command_streams_jsonl_to_stdout(capsys):
@@ -112,8 +117,12 @@ def test_admin_export_streams_and_records_who_exported(admin_client):
     assert response["Content-Disposition"].startswith("attachment;")
     body = b"".join(response.streaming_content).decode()
     assert len(parse_csv(body)) == 1
-    record = AuditRecord.objects.get()
-    assert (record.actor_name, record.action, record.rows) == ("admin", "export", 1)
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_label, entry.action, entry.detail["signatures"]) == (
+        "admin",
+        "signature.exported",
+        1,
+    )
 
 
 def test_admin_export_action_on_the_petition_list(admin_client):
@@ -135,9 +144,9 @@ def test_admin_export_of_several_petitions_names_them_in_one_record(admin_client
     )
     assert 'filename="signatures-' in response["Content-Disposition"]
     assert len(parse_csv(b"".join(response.streaming_content).decode())) == 2
-    record = AuditRecord.objects.get()
-    assert (record.rows, record.petition) == (2, None)
-    assert record.detail == "format=csv status=any petitions=first,second"
+    entry = AuditEntry.objects.get()
+    assert entry.target is None
+    assert entry.detail == {"signatures": 2, "format": "csv", "petitions": ["first", "second"]}
 
 
 def test_admin_export_works_with_debug_sql_logging_on(admin_client, settings):
@@ -158,18 +167,17 @@ def test_export_records_itself_when_its_stream_ends():
     petition = make_petition()
     make_signature(petition)
     stream = Export([petition], "jsonl", by="tester", status="counted")
-    assert not AuditRecord.objects.exists()  # nothing exported yet
+    assert not AuditEntry.objects.exists()  # nothing exported yet
     assert len(list(stream)) >= 1
-    record = AuditRecord.objects.get()
-    assert (record.actor_name, record.action, record.rows, record.petition) == (
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_label, entry.action, entry.target) == (
         "tester",
-        "export",
-        1,
+        "signature.exported",
         petition,
     )
-    assert record.detail == "format=jsonl status=counted"
+    assert entry.detail == {"signatures": 1, "format": "jsonl", "status": "counted"}
     stream.close()  # a server closing the response as well records nothing more
-    assert AuditRecord.objects.count() == 1
+    assert AuditEntry.objects.count() == 1
 
 
 # Outside a test transaction, so that closing the response runs Django's end-of-request handling
@@ -180,11 +188,11 @@ def test_an_interrupted_admin_download_is_recorded_as_interrupted(admin_client):
     make_signature(petition)
     response = admin_client.get(f"/admin/petitions/petition/{petition.pk}/export/?format=csv")
     next(iter(response.streaming_content))  # the first chunk arrives, then the browser goes
-    assert not AuditRecord.objects.exists()
+    assert not AuditEntry.objects.exists()
     response.close()  # what the server does when the connection drops
-    record = AuditRecord.objects.get()
-    assert (record.actor_name, record.action) == ("admin", "export")
-    assert record.detail == "format=csv status=any (interrupted)"
+    entry = AuditEntry.objects.get()
+    assert (entry.actor_label, entry.action) == ("admin", "signature.exported")
+    assert entry.detail == {"signatures": 1, "format": "csv", "interrupted": True}
 
 
 def test_an_interrupted_command_export_is_recorded_as_interrupted():
@@ -192,9 +200,9 @@ def test_an_interrupted_command_export_is_recorded_as_interrupted():
     make_signature(petition, comment="x" * 20_000)  # more than the file buffer holds
     with pytest.raises(OSError):
         call_command("export_signatures", "free-press", "--output", "/dev/full")  # disk full
-    record = AuditRecord.objects.get()
-    assert record.actor_name.endswith("(command line)")
-    assert record.detail == "format=csv status=any (interrupted)"
+    entry = AuditEntry.objects.get()
+    assert entry.actor_label.endswith("(command line)")
+    assert entry.detail == {"signatures": 1, "format": "csv", "interrupted": True}
 
 
 def test_export_must_be_told_who_exports():

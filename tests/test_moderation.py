@@ -6,7 +6,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from lib.cache import count_key, recent_key
-from signatures.models import AuditRecord, Signature, SignatureCount
+from lib.models import AuditEntry
+from signatures.models import Signature, SignatureCount
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -32,10 +33,10 @@ def test_invalidating_drops_the_public_count_at_once(
 
     assert count_json(client, petition) == 1
     assert SignatureCount.objects.total_for(petition.pk) == 1
-    record = AuditRecord.objects.get()
-    assert (record.action, record.rows, record.petition, record.actor_name) == (
-        "invalidate",
-        3,
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.detail, entry.target, entry.actor_label) == (
+        "signature.invalidated",
+        {"signatures": 3},
         petition,
         "admin",
     )
@@ -92,7 +93,7 @@ def test_deleting_takes_counted_signatures_off_the_count(admin_client):
     )
     assert Signature.objects.count() == 1
     assert SignatureCount.objects.total_for(petition.pk) == 1
-    assert AuditRecord.objects.get().action == "delete"
+    assert AuditEntry.objects.get().action == "signature.deleted"
 
 
 def test_bulk_invalidation_by_email_domain_within_a_window(admin_client):
@@ -118,10 +119,10 @@ def test_bulk_invalidation_by_email_domain_within_a_window(admin_client):
     old.refresh_from_db()
     assert old.status == Signature.Status.COUNTED
     assert SignatureCount.objects.total_for(petition.pk) == 2
-    record = AuditRecord.objects.get()
-    assert record.action == "bulk_invalidate"
-    assert record.rows == 5
-    assert "domain=spam.example" in record.detail
+    entry = AuditEntry.objects.get()
+    assert entry.action == "signature.bulk_invalidated"
+    assert entry.detail["signatures"] == 5
+    assert "domain=spam.example" in entry.detail["note"]
 
 
 def test_bulk_invalidation_by_ip_hash(admin_client):
@@ -190,9 +191,9 @@ def test_erasing_a_signer_removes_them_from_every_petition(admin_client):
     assert not Signature.objects.filter(email_canonical="leave.me@example.com").exists()
     assert SignatureCount.objects.total_for(first.pk) == 0
     assert SignatureCount.objects.total_for(second.pk) == 1
-    records = AuditRecord.objects.filter(action="erase_signer")
-    assert records.count() == 2
-    assert not [r for r in records if "leave.me" in r.detail]
+    entries = AuditEntry.objects.filter(action="signature.erased")
+    assert entries.count() == 2
+    assert not [e for e in entries if "leave.me" in str(e.detail)]
 
 
 def test_erase_signer_command(capsys):
@@ -203,7 +204,7 @@ def test_erase_signer_command(capsys):
     call_command("erase_signer", "GONE@example.com")
     assert "Deleted 1 signature(s) from 1 petition(s)." in capsys.readouterr().out
     assert SignatureCount.objects.total_for(petition.pk) == 0
-    assert AuditRecord.objects.get().actor_name.endswith("(command line)")
+    assert AuditEntry.objects.get().actor_label.endswith("(command line)")
 
 
 @pytest.fixture
@@ -213,7 +214,7 @@ def failing_audit(monkeypatch):
     def refuse(*args, **kwargs):
         raise DatabaseError("audit table refused the write")
 
-    monkeypatch.setattr(AuditRecord.objects, "bulk_create", refuse)
+    monkeypatch.setattr(AuditEntry.objects, "bulk_create", refuse)
 
 
 def test_invalidation_writes_its_audit_record_in_the_same_transaction(failing_audit):
@@ -271,15 +272,16 @@ def test_each_operation_records_itself_once_per_petition():
     Signature.objects.all().invalidate(by="mo", detail="from the spam report")
     Signature.objects.all().restore(by="mo")
     Signature.objects.filter(petition=second).erase(by="mo")
-    records = AuditRecord.objects.order_by("pk").values_list(
-        "action", "petition_id", "rows", "detail", "actor_name"
+    entries = AuditEntry.objects.order_by("pk").values_list(
+        "action", "target_id", "detail", "actor_label"
     )
-    assert list(records) == [
-        ("invalidate", first.pk, 1, "from the spam report", "mo"),
-        ("invalidate", second.pk, 2, "from the spam report", "mo"),
-        ("restore", first.pk, 1, "", "mo"),
-        ("restore", second.pk, 2, "", "mo"),
-        ("delete", second.pk, 2, "", "mo"),
+    note = "from the spam report"
+    assert list(entries) == [
+        ("signature.invalidated", first.pk, {"signatures": 1, "note": note}, "mo"),
+        ("signature.invalidated", second.pk, {"signatures": 2, "note": note}, "mo"),
+        ("signature.restored", first.pk, {"signatures": 1}, "mo"),
+        ("signature.restored", second.pk, {"signatures": 2}, "mo"),
+        ("signature.deleted", second.pk, {"signatures": 2}, "mo"),
     ]
 
 
@@ -287,7 +289,7 @@ def test_an_operation_that_changes_nothing_records_nothing():
     petition = make_petition()
     make_signature(petition)
     assert Signature.objects.all().restore(by="mo") == {}
-    assert not AuditRecord.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_erasing_at_a_signers_request_records_no_address(admin_user):
@@ -296,14 +298,14 @@ def test_erasing_at_a_signers_request_records_no_address(admin_user):
     Signature.objects.filter(email_canonical="private.person@example.com").erase(
         by=admin_user, signer_request=True
     )
-    record = AuditRecord.objects.get()
-    assert (record.action, record.rows, record.petition, record.actor) == (
-        "erase_signer",
-        1,
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.detail, entry.target, entry.actor) == (
+        "signature.erased",
+        {"signatures": 1},
         petition,
         admin_user,
     )
-    assert "private.person" not in f"{record.detail} {record}"
+    assert "private.person" not in f"{entry.detail} {entry} {entry.target_label}"
 
 
 def test_invalidating_forgets_the_cached_count_and_recent_signers(

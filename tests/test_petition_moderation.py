@@ -9,8 +9,9 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.utils import translation
 
+from lib.models import AuditEntry
 from petitions import moderation
-from petitions.models import Decision, Petition
+from petitions.models import Petition
 from tests.factories import make_petition, make_staff, start_form_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +43,7 @@ def staff_with(username: str, *codenames: str):
 
 @pytest.fixture
 def moderator(client):
-    user = staff_with("mo", "moderate_petition", "view_decision", "view_petition")
+    user = staff_with("mo", "moderate_petition", "view_auditentry", "view_petition")
     client.force_login(user)
     return user
 
@@ -66,8 +67,12 @@ def test_publishing_from_the_admin_opens_it_audits_it_and_emails_the_starter(
     assert response.status_code == 302
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN and petition.opened_at
-    [decision] = Decision.objects.all()
-    assert (decision.actor, decision.action, decision.petition) == (moderator, "publish", petition)
+    [decision] = AuditEntry.objects.all()
+    assert (decision.actor, decision.action, decision.target) == (
+        moderator,
+        "petition.published",
+        petition,
+    )
     [message] = mailbox.messages
     assert message["To"] == "sara@example.com"
     assert message["Content-Language"] == "fa"
@@ -101,8 +106,11 @@ def test_rejection_with_a_reason_reaches_the_starter_in_their_language(client, m
         assert "کارزاری با همین خواسته از پیش وجود دارد" in body  # the reason, in Persian
         assert "کارزار مشابهی باز است." in body
         assert "/fa/start/link/" in body
-    [decision] = Decision.objects.all()
-    assert (decision.action, decision.reason) == ("reject", "duplicate")
+    [decision] = AuditEntry.objects.all()
+    assert (decision.action, decision.detail) == (
+        "petition.rejected",
+        {"reason": "duplicate", "note": "کارزار مشابهی باز است."},
+    )
 
 
 def test_an_english_starter_reads_the_reason_in_english(moderator, mailbox):
@@ -127,7 +135,7 @@ def test_a_rejection_needs_a_reason_from_the_list(client, moderator, mailbox):
     assert response.status_code == 200
     petition.refresh_from_db()
     assert petition.status == Petition.Status.PENDING
-    assert not Decision.objects.exists() and not mailbox.messages
+    assert not AuditEntry.objects.exists() and not mailbox.messages
     with pytest.raises(ValueError):
         moderation.reject(petition, by=moderator, reason="because")
 
@@ -150,7 +158,7 @@ def test_the_starter_page_shows_the_reason_sent_back(client, moderator, mailbox)
 def test_no_decision_without_its_audit_record(moderator, mailbox):
     petition = waiting()
     with (
-        mock.patch.object(Decision.objects, "create", side_effect=RuntimeError("disk full")),
+        mock.patch.object(AuditEntry, "save", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         moderation.publish(petition, by=moderator)
@@ -164,7 +172,7 @@ def test_a_petition_is_decided_once(moderator, mailbox):
     moderation.publish(petition, by=moderator)
     with pytest.raises(moderation.NotWaiting):
         moderation.reject(petition, by=moderator, reason="duplicate")
-    assert Decision.objects.count() == 1 and len(mailbox.messages) == 1
+    assert AuditEntry.objects.count() == 1 and len(mailbox.messages) == 1
 
 
 def test_an_unconfirmed_petition_cannot_be_published(moderator, mailbox):
@@ -189,9 +197,9 @@ def test_only_moderators_reach_the_queue(client):
 def test_decisions_are_read_only_in_the_admin(client, moderator):
     petition = waiting()
     moderation.publish(petition, by=moderator)
-    decision = Decision.objects.get()
-    assert client.get("/admin/petitions/decision/").status_code == 200
-    assert client.get(f"/admin/petitions/decision/{decision.pk}/delete/").status_code == 403
+    decision = AuditEntry.objects.get()
+    assert client.get("/admin/lib/auditentry/").status_code == 200
+    assert client.get(f"/admin/lib/auditentry/{decision.pk}/delete/").status_code == 403
 
 
 def test_the_petition_form_cannot_publish_a_started_petition_around_the_queue(admin_client):
@@ -210,7 +218,7 @@ def test_an_organisers_own_petition_in_the_queue_is_decided_without_an_email(mod
     moderation.publish(petition, by=moderator)
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN
-    assert Decision.objects.count() == 1 and not mailbox.messages
+    assert AuditEntry.objects.count() == 1 and not mailbox.messages
 
 
 # What the moderator read travels with their decision: the starter may edit while the petition
@@ -256,7 +264,7 @@ def test_a_moderator_cannot_decide_on_text_changed_since_they_read_it(
     response = client.post(decide_url, decision | {"version": read})
     petition.refresh_from_db()
     assert petition.status == Petition.Status.PENDING
-    assert not Decision.objects.exists() and not mailbox.messages
+    assert not AuditEntry.objects.exists() and not mailbox.messages
     html = response.content.decode()
     assert "This petition was changed since you read it." in html
     assert "https://evil.example/login" in html  # the current text, to read again

@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from signatures.models import AuditRecord, Signature
+from lib import audit
+from signatures.models import Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,9 @@ def test_both_roles_exist_with_their_permissions():
         "moderate_signature",
         "delete_signature",
         "export_signature",
-        "view_auditrecord",
+        "view_auditentry",
         "view_blockedattempt",
         "moderate_petition",
-        "view_decision",
         "view_update",
         "moderate_update",
     }
@@ -79,7 +79,7 @@ def test_organiser_sees_no_signer_data(client, organiser, petition_with_signer):
         client.get(f"/admin/petitions/petition/{petition_with_signer.pk}/export/").status_code
         == 403
     )
-    assert client.get("/admin/signatures/auditrecord/").status_code == 403
+    assert client.get("/admin/lib/auditentry/").status_code == 403
     page = client.get(
         f"/admin/petitions/petition/{petition_with_signer.pk}/change/"
     ).content.decode()
@@ -132,24 +132,21 @@ def test_moderator_can_invalidate_but_not_edit_signer_details_or_petitions(
 
 
 def test_moderator_reads_the_audit_trail_but_nobody_edits_it(client, moderator, admin_user):
-    record = AuditRecord.record(admin_user, AuditRecord.Action.EXPORT, 3)
-    assert client.get("/admin/signatures/auditrecord/").status_code == 200
-    change = client.post(f"/admin/signatures/auditrecord/{record.pk}/change/", {"rows": 0})
+    entry = audit.record(admin_user, audit.Action.SIGNATURE_EXPORTED, signatures=3)
+    assert client.get("/admin/lib/auditentry/").status_code == 200
+    change = client.post(f"/admin/lib/auditentry/{entry.pk}/change/", {"detail": "{}"})
     assert change.status_code == 403
     assert (
-        client.post(
-            f"/admin/signatures/auditrecord/{record.pk}/delete/", {"post": "yes"}
-        ).status_code
-        == 403
+        client.post(f"/admin/lib/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     )
-    record.refresh_from_db()
-    assert record.rows == 3
+    entry.refresh_from_db()
+    assert entry.detail == {"signatures": 3}
 
 
 def test_superuser_cannot_edit_the_audit_trail_either(admin_client, admin_user):
-    record = AuditRecord.record(admin_user, AuditRecord.Action.EXPORT, 3)
-    assert admin_client.get(f"/admin/signatures/auditrecord/{record.pk}/delete/").status_code == 403
-    assert admin_client.get("/admin/signatures/auditrecord/add/").status_code == 403
+    entry = audit.record(admin_user, audit.Action.SIGNATURE_EXPORTED, signatures=3)
+    assert admin_client.get(f"/admin/lib/auditentry/{entry.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/lib/auditentry/add/").status_code == 403
 
 
 def test_plain_staff_sees_no_signer_data(client, petition_with_signer):

@@ -5,9 +5,9 @@ email reaches them and their old links stop working; the audit trail never names
 import pytest
 from django.core.management import call_command
 
+from lib.models import AuditEntry
 from petitions import starting
 from petitions.models import Petition
-from signatures.models import AuditRecord
 from tests.factories import make_petition, make_signature
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +60,9 @@ def test_erasing_a_starter_deletes_their_unpublished_petitions_and_strips_the_pu
     assert public.signatures.count() == 1  # the reader's; the starter's own signature is gone
     someone_elses.refresh_from_db()
     assert someone_elses.starter_email == "other@example.com"
-    assert not [r for r in AuditRecord.objects.all() if "starter@" in r.detail]
-    assert AuditRecord.objects.filter(action="erase_signer", petition=public).exists()
+    assert not [e for e in AuditEntry.objects.all() if "starter@" in f"{e.detail} {e.target_label}"]
+    assert AuditEntry.objects.about(public).filter(action="petition.starter_erased").exists()
+    assert AuditEntry.objects.get(action="petition.erased").detail == {"deleted": 2}
 
 
 def test_after_erasure_the_starters_link_stops_working(client, settings):

@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 from django.conf import settings
 
+from lib.models import AuditEntry
 from petitions.models import Delivery, Update
-from signatures.models import AuditRecord
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 
 # The roles are made by a data migration, which a transactional test would flush away; the
@@ -96,7 +96,10 @@ def test_a_moderator_approves_and_sees_the_email_progress(
     assert update.status == Update.Status.PUBLISHED
     assert update.email_state == Update.Email.DONE
     assert len(mailbox.messages) == 3
-    assert AuditRecord.objects.filter(action=AuditRecord.Action.APPROVE_UPDATE, rows=3).exists()
+    assert AuditEntry.objects.about(update).get(action="update.approved").detail == {
+        "recipients": 3,
+        "cap_overridden": False,
+    }
 
     page = client.get(f"/admin/petitions/update/{update.pk}/change/").content.decode()
     assert "sent: 3 · to send: 0 · failed: 0" in page

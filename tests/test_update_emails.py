@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from lib.models import AuditEntry
 from petitions import mailing
 from petitions.models import Delivery, Update
-from signatures.models import AuditRecord, Signature
+from signatures.models import Signature
 from tests.conftest import free_port
 from tests.factories import make_petition, make_signature, make_staff
 
@@ -299,8 +300,8 @@ def test_only_one_emailed_update_per_petition_every_three_days_unless_overridden
     second.refresh_from_db()
     assert second.cap_overridden
     assert len(mailbox.messages) == 2
-    assert AuditRecord.objects.filter(
-        action=AuditRecord.Action.APPROVE_UPDATE, detail__contains="overridden"
+    assert AuditEntry.objects.filter(
+        action=AuditEntry.Action.UPDATE_APPROVED, detail__cap_overridden=True
     ).exists()
 
     # Another petition has its own pause.

@@ -202,19 +202,20 @@ def test_the_signature_list_shows_every_header_and_time_whole_at_1366(
 def test_the_decide_page_fits_a_phone_with_a_long_name_and_note(
     page, live_server, transactional_db, language
 ):
-    from petitions.models import Decision, Petition
+    from lib import audit
+    from petitions.models import Petition
     from tests.factories import make_petition
 
     make_staff(username="moderator")
     pending = make_petition(
         status=Petition.Status.PENDING, starter_name="B" * 100, starter_email="s@example.com"
     )
-    Decision.objects.create(
-        petition=pending,
-        action=Decision.Action.REJECT,
+    audit.record(
+        "moderator",
+        audit.Action.PETITION_REJECTED,
+        pending,
         reason=Petition.RejectionReason.OTHER,
         note="A" * 100,
-        actor_name="moderator",
     )
     sign_in(page, live_server.url, language)
     page.set_viewport_size({"width": 390, "height": 900})

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from django.utils import translation
 
+from lib import audit
 from petitions import delivery, mailing, share, starting
 from petitions.models import DeliveryPack, Petition, Update
 from petitions.snippets import snippets
@@ -171,6 +172,7 @@ ADMIN_PAGES = {
     "signature-list": "signatures/signature/",
     "update-list": "petitions/update/",
     "delivery-pack-list": "petitions/deliverypack/",
+    "audit-log": "lib/auditentry/",
 }
 
 
@@ -186,6 +188,9 @@ def test_the_admin_shows_hostile_content_as_text_within_the_window(
         body_fa=TITLES["fa"],
     )
     DeliveryPack.objects.create(petition=hostile)
+    audit.record(
+        LONG_NAME, audit.Action.PETITION_REJECTED, hostile, reason="other", note=TITLES["en"]
+    )
     make_staff()
     page.goto(f"{live_server.url}/{language}/admin/login/")
     page.fill("#id_username", "organiser")

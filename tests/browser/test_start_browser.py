@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from petitions.models import Decision, Petition
+from lib.models import AuditEntry
+from petitions.models import Petition
 from tests.browser.test_accessibility_browser import assert_no_serious_violations
 from tests.factories import make_staff
 
@@ -85,7 +86,7 @@ def test_a_persian_only_petition_from_start_to_published(
     expect(admin.locator(".messagelist")).to_contain_text("Published")
     petition.refresh_from_db()
     assert petition.status == Petition.Status.OPEN
-    assert Decision.objects.get().actor_name == "moderator"
+    assert AuditEntry.objects.get(action="petition.published").actor_label == "moderator"
     assert "منتشر شد" in mailbox.messages[-1]["Subject"]
 
     # Public in Persian; the English address says it is only in Persian and links there.
