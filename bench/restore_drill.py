@@ -207,18 +207,17 @@ class Host(Postgres):
         own(self.data)
         repository.run(self, "restore")
 
-    def die(self) -> int:
-        """Every process of the cluster and pgBackRest's archiver for it SIGKILLed at once, then
-        the host's directory deleted. Returns how many processes were killed."""
+    def kill(self) -> int:
+        """Every process of the cluster and pgBackRest's archiver for it SIGKILLed at once; how
+        many there were."""
         postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
         victims = [postmaster, *processes(lambda stat: int(stat[1]) == postmaster)]
         victims += self.archivers()
         for pid in victims:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        if not wait_gone(victims, 10):
+        if not wait_gone(victims, 30):
             raise RuntimeError("the cluster's processes outlived SIGKILL")
-        shutil.rmtree(self.dir)
         return len(victims)
 
     def archivers(self) -> list[int]:
@@ -420,7 +419,9 @@ def main() -> None:
         log("The database host dies: SIGKILL, data directory deleted")
         death = figures["death"] = now()
         figures["death_wall"] = datetime.datetime.now().astimezone()
-        figures["killed"] = first.die()
+        figures["killed"] = first.kill()
+        figures["dead"] = now()
+        shutil.rmtree(first.dir)
         figures["gone"] = now()
         watch.stop()
         cpu, ours = CpuSample(), own_cpu()
@@ -442,7 +443,9 @@ def main() -> None:
         site.start()
         wait_healthy(site.port, 90, "gunicorn on the restored database", site.log_path)
         figures["serving"] = now()
-        figures["cpu_restore"] = clients_apart(cpu.stop(), own_cpu() - ours, now() - death)
+        figures["cpu_restore"] = clients_apart(
+            cpu.stop(), own_cpu() - ours, now() - figures["gone"]
+        )
         time.sleep(args.after)
         load.stop()
         figures["loadavg"].append(os.getloadavg()[0])
@@ -608,8 +611,8 @@ def report(args, o: Outcome, f: dict, repository: Repository, details: list[str]
         )
     lines += [
         f"the death: SIGKILL to {f['killed']} processes (the postmaster, its children and "
-        "pgBackRest's archiver), then the host's directory deleted (data, pg_wal, spool): "
-        f"{f['gone'] - death:.1f} s",
+        f"pgBackRest's archiver), all gone after {f['dead'] - death:.1f} s; the host's directory "
+        f"(data, pg_wal, spool) deleted {f['gone'] - f['dead']:.1f} s later",
         f"the restore: pgbackrest restore {f['restored'] - f['gone']:.1f} s; PostgreSQL replayed "
         f"the archived WAL and promoted in {f['promoted'] - f['restored']:.1f} s; the old gunicorn "
         f"stopped in {f['stopped'] - f['promoted']:.1f} s, the new one (DATABASE_URL on the new "
@@ -655,7 +658,7 @@ def report(args, o: Outcome, f: dict, repository: Repository, details: list[str]
     ]
     for label, key in (
         ("signing before the death", "cpu_signing"),
-        ("from the death to serving again", "cpu_restore"),
+        ("restoring (deletion to serving)", "cpu_restore"),
     ):
         cpu = f[key]
         kinds = ("app", "postgres", "redis", "clients", "load", "other")

@@ -152,8 +152,8 @@ def test_archived_cluster_comes_back_whole_after_its_host_is_gone(work):
         time.sleep(0.1)
     expected = sorted(row[0] for row in first.query("SELECT email FROM signed"))
 
-    first.die()
-    assert not first.dir.exists()
+    first.kill()
+    shutil.rmtree(first.dir)
     second = Host(path, "host2", repository)
     hosts.append(second)
     second.restore(repository)
