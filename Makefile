@@ -108,3 +108,10 @@ bench-render: $(VENV)/.synced
 .PHONY: bench-age
 bench-age: compilemessages
 	$(PY) bench/page_age_bench.py $(BENCH_ARGS)
+
+# Restore drill (docs/operations.md): its own PostgreSQL cluster archived with deploy/pgbackrest/,
+# signers through gunicorn, the host killed and deleted, a new one restored from the backups;
+# prints the RPO and RTO and writes them to bench/results/. A measurement, not a test.
+.PHONY: restore-drill
+restore-drill: compilemessages
+	$(PY) bench/restore_drill.py $(DRILL_ARGS)

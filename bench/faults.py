@@ -171,22 +171,26 @@ def as_postgres(command: list[str]) -> list[str]:
 
 
 class Postgres:
-    """A PostgreSQL cluster of our own in a temporary directory, on a free port."""
+    """A PostgreSQL cluster of our own in a temporary directory, on a free port; `env` is the
+    environment its commands and server run with (None: this process's)."""
 
-    def __init__(self, tmp: Path):
-        self.dir = tmp / "pg"
+    def __init__(self, tmp: Path, name: str = "pg", database: str = DB_NAME, env=None):
+        self.dir = tmp / name
         self.data = self.dir / "data"
         self.port = free_port()
         self.log_path = self.dir / "postgres.log"
+        self.database = database
+        self.env: dict | None = env
         self.started = False
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{DB_NAME}"
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
             as_postgres([str(PG_BIN / command[0]), *command[1:]]),
+            env=self.env,
             capture_output=True,
             text=True,
             timeout=120,
@@ -220,7 +224,7 @@ class Postgres:
 
         admin = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
+            conn.execute(f"CREATE DATABASE {self.database}")
 
 
 class Redis:
