@@ -11,7 +11,7 @@ PORT ?= 8000
 # every interface is reached on the loopback address.
 RUN_SITE_URL = http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 
-.PHONY: run test lint format messages compilemessages serve collectstatic system-deps clean lock
+.PHONY: run test test-fast lint format messages compilemessages serve collectstatic system-deps clean lock
 
 # The environment: a virtualenv with exactly the locked versions, rebuilt when the lock changes.
 # requirements.lock pins every package with its hashes; `make lock` rewrites it after a change to
@@ -52,6 +52,10 @@ run: compilemessages
 
 test: compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Only the tests that run inside pytest's own process: no browser, and none marked `system`.
+test-fast: compilemessages
+	$(PY) -m pytest -m "not browser and not system" $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,8 @@
 import email
 import os
+import shlex
 import socket
+import sys
 import threading
 from email import policy
 
@@ -22,6 +24,99 @@ def pytest_runtest_setup(item):
         if running_in_ci():
             pytest.fail("this test needs PostgreSQL, and CI must provide it (DATABASE_URL)")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+# The fast tier (`make test-fast`, `-m "not browser and not system"`) is every test that runs in
+# this process alone. A test that starts one of these is marked `system`; the fast tier refuses
+# to start them, so a new slow test cannot join it unmarked.
+SERVER_PROGRAMS = {
+    "chromium",
+    "gunicorn",
+    "initdb",
+    "java",
+    "make",
+    "nginx",
+    "pg_ctl",
+    "postgres",
+    "redis-server",
+    "wrk",
+}
+SERVER_COMMANDS = {"runserver", "db_worker", "gunicorn"}  # manage.py's, or python -m gunicorn
+SHELLS = {"sh", "bash", "dash"}
+
+
+def server_program(argv) -> str | None:
+    """The server or system tool a command line starts, if it starts one."""
+    words = [os.fsdecode(word) for word in argv]
+    if not words:
+        return None
+    program = os.path.basename(words[0])
+    if program in SHELLS and len(words) > 2 and words[1] == "-c":
+        return server_program(shlex.split(words[2]))
+    if program in SERVER_PROGRAMS:
+        return program
+    if program.startswith("python"):
+        return next((word for word in words[1:] if word in SERVER_COMMANDS), None)
+    return None
+
+
+class FastTier:
+    """Which test is running, if it is a fast one, and what it was refused."""
+
+    test = None
+    refused: list[str] = []
+
+    @classmethod
+    def check(cls):
+        """Fails a fast test that started a server even if it caught the refusal."""
+        if cls.refused:
+            pytest.fail(f"{cls.test} started {', '.join(cls.refused)}: mark it `system`")
+
+
+def _refuse_servers_in_the_fast_tier(event, args):
+    if event != "subprocess.Popen" or FastTier.test is None:
+        return
+    executable, argv = args[0], args[1]
+    program = server_program([executable, *argv[1:]]) or server_program(argv)
+    if program:
+        FastTier.refused.append(program)
+        raise RuntimeError(
+            f"{FastTier.test} starts {program}: mark it @pytest.mark.system, which keeps it out "
+            "of `make test-fast`"
+        )
+
+
+def pytest_configure(config):
+    sys.addaudithook(_refuse_servers_in_the_fast_tier)  # an audit hook stays for the process
+
+
+def is_fast(item) -> bool:
+    return not (item.get_closest_marker("system") or item.get_closest_marker("browser"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    FastTier.test = item.nodeid if is_fast(item) else None
+    FastTier.refused = []
+    try:
+        return (yield)
+    finally:
+        FastTier.test = None
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier(request):
+    """Passwords hashed with MD5 in every test whose servers run in this process: Django's
+    default hasher takes a good part of a second per login, on purpose. A server a `system` test
+    starts reads its own settings, so that test keeps the real hasher, whose hashes it checks."""
+    from django.test import override_settings
+
+    if request.node.get_closest_marker("system"):
+        yield
+        return
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+    FastTier.check()
 
 
 DB_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server"}

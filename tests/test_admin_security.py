@@ -109,6 +109,7 @@ def sign_in_through(browser, username: str, password: str) -> int:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.system
 def test_a_stranger_cannot_lock_a_moderator_out_through_the_shipped_nginx(behind_nginx):  # noqa: F811
     port, _ = behind_nginx
     make_staff(username="moderator")

@@ -41,6 +41,7 @@ def test_demo_admin_prints_the_address_it_is_served_on(settings, tmp_path, monke
     assert f"http://127.0.0.1:8300/{settings.ADMIN_URL}" in capsys.readouterr().out
 
 
+@pytest.mark.system
 def test_make_run_passes_its_port_to_the_admin_address():
     dry_run = subprocess.run(
         ["make", "-n", "run", "PORT=8300"],

@@ -31,12 +31,14 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.system
 def test_check_deploy_is_clean_under_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.system
 def test_production_refuses_to_serve_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = subprocess.run(
@@ -52,6 +54,7 @@ def test_production_refuses_to_serve_without_a_secret_key():
     assert "security.W009" in manage("check", "--deploy", env=env).stderr
 
 
+@pytest.mark.system
 def test_migrations_can_be_checked_without_a_secret_key():
     """Commands that sign nothing run on production settings before a key is set."""
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
@@ -60,11 +63,13 @@ def test_migrations_can_be_checked_without_a_secret_key():
     assert "No changes detected" in result.stdout
 
 
+@pytest.mark.system
 def test_debug_runs_with_the_development_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"} | {"DEBUG": "true"}
     assert manage("check", env=env).returncode == 0
 
 
+@pytest.mark.system
 def test_collectstatic_writes_hashed_and_compressed_files(tmp_path):
     env = PRODUCTION_ENV | {"STATIC_MANIFEST": "true"}
     env["STATIC_ROOT"] = str(tmp_path)
@@ -95,6 +100,7 @@ def test_healthz_answers_503_when_the_database_is_down(client):
     assert response.json()["database"] == "unreachable"
 
 
+@pytest.mark.system
 def test_gunicorn_config_loads():
     result = subprocess.run(
         [

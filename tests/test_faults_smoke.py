@@ -31,7 +31,7 @@ ROOT = Path(settings.BASE_DIR)
 SIGNERS = 4
 BEFORE_S, DOWN_S, AFTER_S = 2.0, 4.0, 2.0
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

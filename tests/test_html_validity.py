@@ -17,6 +17,8 @@ from tests.conftest import running_in_ci
 from tests.factories import make_petition, make_signature
 from tests.npm import npm_install
 
+pytestmark = pytest.mark.system
+
 VNU_DIR = Path(__file__).resolve().parent / "vnu"
 VNU_JAR = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 LANGUAGES = ("en", "fa")

@@ -47,22 +47,26 @@ def site_url(environment: dict[str, str], base_dir: Path = ROOT) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.system
 def test_make_run_builds_every_link_on_the_host_and_port_it_serves():
     environment = runserver_environment("PORT=8101", "HOST=localhost")
     assert site_url(environment) == "http://localhost:8101"
 
 
+@pytest.mark.system
 def test_make_run_on_every_interface_builds_links_on_the_loopback_address():
     environment = runserver_environment("PORT=8101", "HOST=0.0.0.0")
     assert site_url(environment) == "http://127.0.0.1:8101"
 
 
+@pytest.mark.system
 def test_a_site_url_in_the_environment_wins_over_where_make_run_serves():
     environment = runserver_environment("PORT=8101")
     environment["SITE_URL"] = "https://petitions.example.org/"
     assert site_url(environment) == "https://petitions.example.org"
 
 
+@pytest.mark.system
 def test_a_site_url_in_the_env_file_wins_over_where_make_run_serves(tmp_path):
     shutil.copytree(ROOT / "config", tmp_path / "config")
     (tmp_path / ".env").write_text("SITE_URL=https://petitions.example.org\n")

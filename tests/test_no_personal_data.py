@@ -100,6 +100,7 @@ def test_the_shipped_nginx_config_logs_no_request_and_no_client_address():
         assert variable not in code.replace("X-Forwarded-For $proxy_add_x_forwarded_for", "")
 
 
+@pytest.mark.system
 def test_nginx_running_the_shipped_config_writes_no_address_or_token():
     site = {
         "upstream.conf": "server 127.0.0.1:{app};\n",

@@ -16,6 +16,8 @@ from signatures.models import Signature, SignatureCount
 from tests.conftest import app_server_env, free_port, running_in_ci
 from tests.factories import make_petition, sign_form_data
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(settings.BASE_DIR)
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -95,6 +95,7 @@ def test_mirror_and_onion_hosts_are_allowed_and_trusted():
     assert (redirect, djangos_redirect) == (True, False)
 
 
+@pytest.mark.system
 def test_check_deploy_is_clean_with_an_onion_address(tmp_path):
     """Django's deploy checks, SecurityMiddleware's included, still run with an onion address;
     only W008 (SECURE_SSL_REDIRECT off) is silenced, the redirect being OnionMiddleware's."""
@@ -334,6 +335,7 @@ ONION_SITE = {
 }
 
 
+@pytest.mark.system
 def test_nginx_marks_only_the_onion_listeners_requests_and_refuses_the_onion_host_elsewhere():
     with shipped_nginx(ONION_SITE, listeners=("public", "onion")) as nginx:
         status, sent = nginx.request("onion", "GET", "/en/", Host=ONION)

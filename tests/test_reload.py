@@ -36,7 +36,7 @@ THREADS = {"healthz": 2, "page": 2, "sign": 2}
 # some room, so that a gap measures the reload and not a saturated machine.
 PAUSE = 0.05
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def running(pid: int) -> bool:

@@ -218,7 +218,7 @@ class Browser:
         return self.request("POST", f"/en/p/{petition.slug}/sign/", form)
 
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.system, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_app_servers_behind_nginx_count_exactly_and_share_the_limit(behind_nginx):

@@ -21,7 +21,7 @@ from petitions.models import Delivery, Update
 from tests.conftest import app_server_env
 from tests.factories import make_petition, make_signature, make_staff
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 SIGNERS = 60
 CHUNK = 10
