@@ -123,6 +123,7 @@ def work():
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.mark.system
 def test_archived_cluster_comes_back_whole_after_its_host_is_gone(work):
     """Rows from the base backup and rows committed after it (only in the archived WAL) are all
     there on a new host restored from the repository."""
