@@ -11,7 +11,6 @@ from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -45,12 +44,6 @@ FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY_FILTER_SECONDS = 10 * 60
 # Enough to tell the petitions apart in a column that leaves room for the rest at 1366 px.
 PETITION_LABEL_CHARS = 32
-
-
-def petition_title(petition, language: str) -> str:
-    if language == "fa":
-        return petition.title_fa or petition.title_en or petition.slug
-    return petition.title_en or petition.title_fa or petition.slug
 
 
 class EstimatedCountPaginator(Paginator):
@@ -168,7 +161,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("petition"), ordering="petition__title_en")
     def petition_label(self, obj):
-        title = petition_title(obj.petition, translation.get_language())
+        title = str(obj.petition)  # in the reader's language
         return format_html(
             '<span class="petition-label" title="{}">{}</span>',
             title,
@@ -181,7 +174,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("petition"))
     def petition_link(self, obj):
-        title = petition_title(obj.petition, translation.get_language())
+        title = str(obj.petition)  # in the reader's language
         url = reverse("admin:petitions_petition_change", args=[obj.petition_id])
         return format_html('<a href="{}">{}</a>', url, title)
 

@@ -83,19 +83,19 @@ def exact_count(petition) -> CountSnapshot:
     return snapshot
 
 
-def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
+def recent_signers(petition) -> list[dict]:
     """Only the hour they signed: a time to the second could be matched to someone's connection.
     Only what may be shown is cached."""
     if not petition.lists_signers:
         return []
     key = cache.recent_key(petition.pk)
-    signers = cache.get(key) if limit == RECENT_SIGNERS else None
+    signers = cache.get(key)
     if signers is None:
         rows = (
             Signature.objects.listed()
             .filter(petition_id=petition.pk)
             .order_by("-created_at")
-            .values_list("name", "country", "locality", "listing", "created_at")[:limit]
+            .values_list("name", "country", "locality", "listing", "created_at")[:RECENT_SIGNERS]
         )
         signers = [
             {
