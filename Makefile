@@ -84,11 +84,11 @@ bench: compilemessages
 bench-export: $(VENV)/.synced
 	$(PY) bench/export_bench.py
 
-# Delivery pack of 1,000,000 signatures (issue 22): time and peak memory, its own database.
+# Delivery pack of 1,000,000 signatures: time and peak memory, its own database.
 bench-delivery: compilemessages
 	$(PY) bench/delivery_bench.py $(BENCH_ARGS)
 
-# Update send benchmark (issue 19): one update to 100,000 consenting signers through a local SMTP
+# Update send benchmark: one update to 100,000 consenting signers through a local SMTP
 # sink (bench/smtp_sink.py); its own database; prints messages per second and the worker's memory.
 .PHONY: bench-updates
 bench-updates: compilemessages

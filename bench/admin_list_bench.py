@@ -1,4 +1,4 @@
-"""The moderator's signature list on 1,000,000 signatures (issue 21): how long the admin takes to
+"""The moderator's signature list on 1,000,000 signatures: how long the admin takes to
 answer the views a moderator uses most, and how many queries each costs.
 
     .venv/bin/python bench/admin_list_bench.py [--rows 1000000] [--database-url postgres://...]

@@ -1,4 +1,4 @@
-"""Delivery-pack benchmark (issue 22): a petition with 1,000,000 signatures on PostgreSQL, its
+"""Delivery-pack benchmark: a petition with 1,000,000 signatures on PostgreSQL, its
 delivery pack (PDF and CSV) made as the background task makes it, with the time and the peak
 memory of the process that made it.
 

@@ -1,5 +1,5 @@
 """Fault suite: the site as in production, signed and read by browser-like clients while its
-dependencies fail one at a time (issue 16). A measurement, not a CI gate.
+dependencies fail one at a time. A measurement, not a CI gate.
 
     make faults            (or: .venv/bin/python bench/faults.py --help)
 
@@ -115,7 +115,7 @@ function delay()
 end
 """
 
-# Issue 16's targets.
+# The targets.
 TARGET_CACHE_SHARE = 0.90  # signing during a Redis fault, x the baseline
 TARGET_FLOOD_SHARE = 0.80  # signing during 1,000 reads/s through nginx, x the baseline
 TARGET_GAP_S = 1.0  # the longest gap in signing during a reload
@@ -302,7 +302,7 @@ class Site:
         # Its own control socket: gunicorn's default is one path per user (docs/scaling.md).
         command += ["--control-socket", str(self.tmp / "gunicorn.ctl")]
         if "GUNICORN_PIDFILE" not in GUNICORN_CONF.read_text():
-            command += ["--pid", str(self.pidfile)]  # a configuration from before issue 16
+            command += ["--pid", str(self.pidfile)]  # an older configuration without a pidfile
         with open(self.log_path, "ab") as out:
             process = subprocess.Popen(
                 command,
@@ -1048,7 +1048,7 @@ def report(results: list[Result], header: list[str], baseline_rate: float) -> tu
             "(someone else's, or that of processes that ended during the phase: replaced "
             "workers, database connections closed after CONN_MAX_AGE): those figures are noisy."
         )
-    lines += ["", "issue 16's targets:"]
+    lines += ["", "targets:"]
     by_name = {r.name: r for r in results if not r.skipped}
 
     def verdict(ok: bool) -> str:

@@ -55,7 +55,7 @@ SIGN_CLIENTS = (32, 256)
 
 NGINX_CONF = ROOT / "deploy" / "nginx" / "petitions.conf"
 
-# Issue 15's targets, each against its floor.
+# The targets, each against its floor.
 TARGET_SIGNING = 0.60  # x the one-row insert view, zero errors, exact count
 TARGET_COUNT_JSON = 0.90  # x the cached hello-world
 TARGET_PAGE_NGINX = 1.0  # the page through nginx, x the cached hello-world
@@ -613,7 +613,7 @@ def report(results: dict, header: list[str]) -> str:
         ratio = sign.rate / floor.rate
         met = ratio >= TARGET_SIGNING and sign.errors == 0 and results["exact"]
         row(f"signing, {n} clients", sign, ratio, TARGET_SIGNING, met)
-    # The widget (issue 17) beside the page, held to the page's target: as cacheable as it.
+    # The widget beside the page, held to the page's target: as cacheable as it.
     for kind, lang in (("page", "EN"), ("page", "FA"), ("widget", "EN"), ("widget", "FA")):
         page = loads[f"nginx-{kind}-{lang.lower()}"]
         ratio = page.rate / hello.rate

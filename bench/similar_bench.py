@@ -1,4 +1,4 @@
-"""Similar-petition search benchmark (issue 18): how long `Petition.objects.similar_to` takes on
+"""Similar-petition search benchmark: how long `Petition.objects.similar_to` takes on
 PostgreSQL (pg_trgm word similarity, no index) with many open petitions, for an English title,
 a Persian one and a Persian one typed with Arabic letters and no ZWNJ.
 

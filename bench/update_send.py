@@ -1,4 +1,4 @@
-"""Update send benchmark (issue 19): one update emailed to 100,000 consenting signers through a
+"""Update send benchmark: one update emailed to 100,000 consenting signers through a
 local SMTP sink, by the real worker (`manage.py db_worker`) on PostgreSQL.
 
     make bench-updates          (or: .venv/bin/python bench/update_send.py --signers 100000)

@@ -1,10 +1,5 @@
-"""Installed apps under names a moderator can read, in both languages (issue 21).
-
-axes and django-tasks-db ship without a translatable section name ("Axes", "Tasks Database
-Backend"), and django-tasks-db and parts of axes ship no Persian. Django's documented way to rename
-an app is a subclass of its AppConfig; their other labels are translated in our catalogue, which
-Django reads before theirs (LOCALE_PATHS), from the strings listed below.
-"""
+"""Third-party apps renamed (their AppConfig subclassed) and translated, for moderators in both
+languages; our catalogue comes first in LOCALE_PATHS, so the labels below fill their gaps."""
 
 from axes.apps import AppConfig as BaseAxesConfig
 from django.contrib.auth.apps import AuthConfig as BaseAuthConfig
@@ -18,7 +13,6 @@ class AxesConfig(BaseAxesConfig):
 
     def ready(self):
         super().ready()
-        # The admin app, listed first, has registered every installed app's admin by now.
         from axes.models import AccessAttempt, AccessFailureLog, AccessLog
         from django.conf import settings
         from django.contrib import admin
@@ -70,7 +64,6 @@ class AuthConfig(BaseAuthConfig):
             in_reader_calendar,
         )
 
-        # The lists' counters in the reader's digits; permissions named in their language.
         in_reader_calendar(Group, mixins=(ReadablePermissionsMixin,))
         in_reader_calendar(
             User,
@@ -108,10 +101,9 @@ class TasksDatabaseConfig(TasksAppConfig):
         )
 
 
-# Labels of the installed apps that their own catalogues lack in Persian; listed so that
-# `make messages` keeps them in ours.
+# Listed so that `make messages` keeps them in our catalogue.
 THIRD_PARTY_LABELS = (
-    # Django's admin and auth (their Persian catalogues lag behind their templates and forms)
+    # Django's admin and auth
     gettext_noop("Model name"),
     ngettext_lazy("Please correct the error below.", "Please correct the errors below.", 1),
     gettext_noop("Reset password"),

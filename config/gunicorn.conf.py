@@ -1,8 +1,4 @@
-"""gunicorn settings for production: `gunicorn -c config/gunicorn.conf.py config.wsgi`.
-
-Every value can be overridden from the environment, so one file serves a 2-core box and a bigger
-one. New code is deployed with `deploy/reload-gunicorn.sh`, without a gap (deploy/README.md).
-"""
+"""`gunicorn -c config/gunicorn.conf.py config.wsgi`; deploy with deploy/reload-gunicorn.sh."""
 
 import multiprocessing
 import os
@@ -22,30 +18,23 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow without bound; jitter keeps them from
-# restarting all at once.
+# Recycled so that a slow leak cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
-# The access log never carries the client's address, the query string, the Referer or an emailed
-# link's token: supporters of a petition against a regime must not be traceable from our logs.
+# No client address, query string, Referer or token: signers must not be traceable from our logs.
 access_log_format = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# The app is imported once, in the master, and every worker is a fork of it that answers at once:
-# booting a worker no longer costs the half second of CPU of importing Django (issue 16). New code
-# therefore comes with a new master, never with HUP, which only forks new workers from the old
-# code: `deploy/reload-gunicorn.sh` sends USR2 (a new master on the same listening socket, while
-# the old one serves on) and stops the old master once the new one answers.
+# Workers fork ready to answer. New code therefore needs a new master (USR2), since HUP forks
+# the old code again: deploy/reload-gunicorn.sh.
 preload_app = True
-# The reload script finds the master here; the new master writes PIDFILE.2 until the old one exits.
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 
 class RedactingLogger(Logger):
-    """gunicorn's logger, with the site's redaction on its access and error lines: the path of an
-    emailed link (an error names the request), the peer of a malformed request."""
+    """An error line names the request's path, which may hold an emailed link's token."""
 
     def setup(self, cfg):
         super().setup(cfg)
@@ -58,12 +47,8 @@ logger_class = RedactingLogger
 
 
 def when_ready(server):
-    """In the master, once the app is imported and before any worker is forked: what Django leaves
-    to each process's first requests is done here once, so that a new worker's first answers are
-    as quick as its later ones. Code that cannot even import stops a new master here, before it
-    forks, and deploy/reload-gunicorn.sh leaves the old one serving. Nothing here opens a
-    connection to the database or the cache: every worker forked from the master would share it.
-    """
+    """Warm up once in the master so that a new worker's first answers are quick. Opens no
+    database or cache connection: every forked worker would share it."""
     from django.apps import apps
 
     if apps.ready:  # preload_app, as above

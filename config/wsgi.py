@@ -1,11 +1,4 @@
-"""
-WSGI config for config project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
+"""https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/"""
 
 import os
 
@@ -17,8 +10,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-# Serving (gunicorn, runserver) refuses to start without a key rather than fail on the first
-# signature: settings leave it empty when DEBUG is off and none is given.
+# Refuse to serve without a key rather than fail on the first signature.
 try:
     settings.SECRET_KEY  # noqa: B018 - Django raises here when it is empty
 except ImproperlyConfigured:

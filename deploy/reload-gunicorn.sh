@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Deploy new code to a running gunicorn without refusing or stalling a request (issue 16;
-# deploy/README.md, "Reloading the app servers").
+# Deploy new code to a running gunicorn without refusing or stalling a request
+# (deploy/README.md, "Reloading the app servers").
 #
 #   deploy/reload-gunicorn.sh PIDFILE [HEALTH_URL]
 #

@@ -1,2 +1,1 @@
-"""The floor under both apps: caching, rate limits, client addresses, Persian text, site URLs,
-emails, the audit log and admin helpers. It imports neither `petitions` nor `signatures`."""
+"""What both apps use and neither owns; it imports neither of them."""

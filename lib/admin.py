@@ -1,11 +1,5 @@
-"""The admin in its reader's language: a language choice that sticks, dates in the
-reader's calendar, numbers grouped in the reader's digits, and searches normalised the way the
-sign form normalises what supporters type.
-
-Django's admin formats dates through the locale's formats, which know only the Gregorian calendar
-and Latin digits; the columns, filters and detail fields here format them through
-lib.persian instead. Form inputs and URLs stay ASCII, as on the public pages.
-"""
+"""The admin in its reader's language, calendar and digits; Django's locale formats know only the
+Gregorian calendar and Latin digits. Form inputs and URLs stay ASCII."""
 
 import datetime
 import json
@@ -56,14 +50,10 @@ def local_number(value) -> str:
 
 
 def local_percent(value) -> str:
-    """'42%' in English, '۴۲٪' in Persian."""
     return persian.format_percent(int(value), translation.get_language())
 
 
 def datetime_column(model, field: str, description=None):
-    """A list column or read-only field showing a date and time in the reader's calendar, sorted
-    by the field itself."""
-
     def column(self, obj):
         return local_datetime(getattr(obj, field))
 
@@ -72,25 +62,21 @@ def datetime_column(model, field: str, description=None):
 
 
 def number_column(field: str, description, ordering: str | None = None):
-    """A list column showing a whole number grouped, in the reader's digits."""
-
     def column(self, obj):
         return local_number(getattr(obj, field))
 
     return admin.display(description=description, ordering=ordering or field)(column)
 
 
-# Years a Solar Hijri date can have in this site's lifetime, and the first Gregorian year a
-# Persian reader's date is taken to be: between the two, a year means nothing certain.
+# Between the two, a year typed on the Persian admin means nothing certain.
 SOLAR_HIJRI_YEARS = range(1300, 1500)
 FIRST_GREGORIAN_YEAR = 1900
 _YEAR_FIRST = re.compile(r"(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 
 class ReaderDateField(forms.DateField):
-    """A date typed in the reader's digits and calendar. In Persian, a year from 1300 to 1499 is
-    Solar Hijri and one from 1900 Gregorian (the calendar widget's "Today" writes Gregorian);
-    in English, a Solar Hijri-looking year is refused rather than stored 621 years early."""
+    """The calendar widget's "Today" writes Gregorian even on the Persian admin; in English a
+    Solar Hijri-looking year is refused rather than stored 621 years early."""
 
     def to_python(self, value):
         if isinstance(value, str):
@@ -143,9 +129,6 @@ class ReaderTimeField(forms.TimeField):
 
 
 class ReaderDateWidget(widgets.AdminDateWidget):
-    """Shows a stored day in the reader's calendar, in ASCII digits as every form value is:
-    1405-09-14 in Persian, 2026-12-05 in English. What was typed is shown back as typed."""
-
     def format_value(self, value):
         if isinstance(value, datetime.date) and translation.get_language() == "fa":
             jalali = jdatetime.date.fromgregorian(date=value)
@@ -179,7 +162,6 @@ _calendar_columns: dict = {}
 
 
 def _shown_as(model, name: str):
-    """How a field's value reads in the reader's calendar and digits, if it needs to."""
     field = _field(model, name) if isinstance(name, str) else None
     if isinstance(field, DateTimeField):
         return local_datetime
@@ -191,9 +173,7 @@ def _shown_as(model, name: str):
 
 
 def calendar_column(model, name: str):
-    """The column or read-only field for a date, date-time or number field in the reader's
-    calendar and digits, one per field (the admin compares list columns by identity), keeping
-    the field's header, sorting and CSS class."""
+    """One per field: the admin compares list columns by identity."""
     key = (model, name)
     if key not in _calendar_columns:
         shown = _shown_as(model, name)
@@ -209,10 +189,6 @@ def calendar_column(model, name: str):
 
 
 class CalendarAdminMixin:
-    """For any ModelAdmin, ours or an installed app's: its date-time columns in the reader's
-    calendar and digits, its date inputs reading the reader's digits and calendar, and its date
-    filters the calendar-aware ones below."""
-
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if isinstance(db_field, DateTimeField):
             kwargs = {
@@ -231,7 +207,6 @@ class CalendarAdminMixin:
         ]
 
     def _shown_only(self, request, obj):
-        # Read-only fields only: an editable one keeps its input.
         if not self.has_change_permission(request, obj):
             return None  # a view-only page shows every field read-only
         return set(super().get_readonly_fields(request, obj))
@@ -251,7 +226,7 @@ class CalendarAdminMixin:
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
         if context and "cl" in context:
-            # Django fills in the counts with Latin digits; the same words, in the reader's.
+            # Django fills these in with Latin digits.
             changelist = context["cl"]
             rows, total = len(changelist.result_list), changelist.result_count
             context["selection_note"] = gettext("%(count)s of %(cnt)s selected") % {
@@ -287,16 +262,14 @@ class CalendarAdminMixin:
 
 
 def in_reader_calendar(*models, extra: dict | None = None, mixins: tuple = ()) -> None:
-    """Register these models again with the calendar mixin (and `mixins`) added to the admin an
-    installed app (auth, axes, django-tasks-db) registered them with, which we do not write;
-    `extra` adds or replaces attributes of that admin (a column with a translated header)."""
+    """Register an installed app's models again, its admin subclassed with the calendar mixin,
+    `mixins` and the attributes in `extra`."""
     for model in models:
         if not admin.site.is_registered(model):  # the app's settings can leave some out
             continue
         installed = type(admin.site.get_model_admin(model))
         admin.site.unregister(model)
-        # Django's date hierarchy names Gregorian years and months; the calendar filter on the
-        # same field (added if missing) drills down in the reader's.
+        # Django's date hierarchy is Gregorian; the calendar filter replaces it.
         attributes = {"date_hierarchy": None, **(extra or {})}
         if installed.date_hierarchy and installed.date_hierarchy not in installed.list_filter:
             attributes["list_filter"] = (*installed.list_filter, installed.date_hierarchy)
@@ -310,8 +283,7 @@ def in_reader_calendar(*models, extra: dict | None = None, mixins: tuple = ()) -
         )
 
 
-# Django stores a permission's name in English when it makes the row; the reader gets one built
-# from the action and the model's name in their language.
+# Django stores a permission's name in English.
 PERMISSION_ACTIONS = {
     "add": _("Can add %(model)s"),
     "change": _("Can change %(model)s"),
@@ -321,7 +293,6 @@ PERMISSION_ACTIONS = {
 
 
 def permission_label(permission: Permission) -> str:
-    """'Petitions | petition | Can add petition', in the reader's language."""
     content_type = permission.content_type
     model = content_type.model_class()
     action, _sep, model_name = permission.codename.partition("_")
@@ -340,8 +311,6 @@ class PermissionChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ReadablePermissionsMixin:
-    """The user and group forms' permission choices in the reader's language."""
-
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.remote_field.model is Permission:
             kwargs["form_class"] = PermissionChoiceField
@@ -349,9 +318,6 @@ class ReadablePermissionsMixin:
 
 
 class ReaderPasswordHashWidget(ReadOnlyPasswordHashWidget):
-    """The password's summary with its numbers in the reader's digits; the algorithm's name and
-    the masked salt and hash are code, marked as having no language."""
-
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         for entry in context["summary"]:
@@ -371,7 +337,7 @@ class ReaderUserChangeForm(UserChangeForm):
 
 
 class ReaderAdminPasswordChangeForm(AdminPasswordChangeForm):
-    """Django joins this help text to an English sentence when it loads; the two, translated."""
+    """Django joins this help text to an English sentence at import, before any language."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -389,10 +355,7 @@ class ReaderAdminPasswordChangeForm(AdminPasswordChangeForm):
 
 
 class ObjectNameMixin:
-    """For an installed app's admin whose model names a row in English with an ISO time
-    (axes' "Access Log for root @ 2026-12-06 14:09:14.066749+00:00"): the change and history
-    pages' headings from `object_name` instead, which the admin's templates also use for the
-    breadcrumbs (the `object_name` template filter)."""
+    """Headings from `object_name`, for a model whose str() is English with an ISO time (axes)."""
 
     def object_name(self, obj) -> str:
         return str(obj)
@@ -412,7 +375,6 @@ class ObjectNameMixin:
 
 
 def object_name(obj) -> str:
-    """How the admin names a row in headings: its admin's `object_name`, or the row itself."""
     model = type(obj)
     if admin.site.is_registered(model):
         named = getattr(admin.site.get_model_admin(model), "object_name", None)
@@ -430,7 +392,6 @@ def _field_label(stored: str) -> str:
 
 
 def change_message(entry: LogEntry) -> str:
-    """A history row's message with the changed fields' names in the reader's language."""
     try:
         messages = json.loads(entry.change_message)
     except json.JSONDecodeError:
@@ -445,10 +406,8 @@ def change_message(entry: LogEntry) -> str:
 
 
 class CalendarDateFilter(admin.DateFieldListFilter):
-    """Django's date filter in the reader's calendar: "this month" and "this year" are the Solar
-    Hijri month and year on the Persian admin; below them, the years that have rows and, once a
-    year is chosen, its months. A date hierarchy that costs one MIN() on the (indexed) column
-    rather than the SELECT DISTINCT over every row that Django's date_hierarchy runs."""
+    """Django's date filter in the reader's calendar, with a year and month drill-down that costs
+    one MIN() rather than date_hierarchy's SELECT DISTINCT over every row."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
@@ -515,17 +474,13 @@ class CalendarDateFilter(admin.DateFieldListFilter):
 
 
 class NormalisedSearchMixin:
-    """Search as the sign form stores: Arabic ي/ك typed on an Arabic keyboard find the Persian
-    ی/ک, Persian or Arabic-Indic digits find ASCII ones, and invisible direction marks are
-    dropped, so `علي`, `كرمان` and `reza۱۳۶۰@example.com` find what supporters signed with."""
+    """Search normalised as the sign form stores, so `علي` finds `علی`."""
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, clean_code(search_term))
 
 
 class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
-    """Records nobody may add, edit or delete from the admin, superusers included."""
-
     def has_add_permission(self, request):
         return False
 
@@ -537,8 +492,6 @@ class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
 
 
 def source_label(source: str):
-    """Where a signature came from (lib.normalise.clean_source), in the reader's words; a host or
-    a link's tag stays as it is, isolated left to right."""
     kind, _colon, detail = source.partition(":")
     if kind == "widget" and detail:
         return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
@@ -548,8 +501,7 @@ def source_label(source: str):
 
 
 def admin_in_language(request, rest: str = ""):
-    """/fa/admin/… and /en/admin/…: remember the language the address asks for (the same cookie
-    the admin's own language choice sets) and go to the admin, which lives at one address."""
+    """Set the admin's language cookie from the address, then go to the one admin address."""
     response = HttpResponseRedirect(f"/{settings.ADMIN_URL}{rest}")
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,

@@ -1,5 +1,5 @@
-"""The one audit log: `record` writes an entry, in the caller's transaction, so that a change and
-its entry are kept or lost together (pretix's `log_action` inside the same `atomic()`)."""
+"""The audit log, written in the caller's transaction so that a change and its entry stand or fall
+together."""
 
 from collections.abc import Iterable
 
@@ -13,20 +13,18 @@ from .models import AuditEntry
 Action = AuditEntry.Action
 
 LABEL_LENGTH = AuditEntry._meta.get_field("target_label").max_length
-# The longest note a moderator may give with a change (the admin's reason field).
 NOTE_LENGTH = 500
 
 
 def actor_fields(actor) -> dict:
-    """A user, or a string naming a command-line operator or the system."""
+    """`actor` is a user, or a string naming a command-line operator or the system."""
     user = actor if getattr(actor, "pk", None) else None
     label = actor.get_username() if user else str(actor or "system")
     return {"actor": user, "actor_label": label[:150]}
 
 
 def label_of(target) -> str:
-    """The target's name in each of the site's languages (a petition's two titles), so a search in
-    either finds it after the record itself is gone."""
+    """In every language, so that a search in either finds it after the record is gone."""
     names = []
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
@@ -50,15 +48,13 @@ def _entry(who: dict, action: str, target, detail: dict) -> AuditEntry:
 
 
 def record(actor, action: str, target=None, **detail) -> AuditEntry:
-    """Write one entry: `actor` did `action` to `target` (a model instance, or None for what has
-    no one record, such as an export of several petitions). `detail` must be JSON."""
+    """`target` is None for what has no one record (an export of several petitions)."""
     entry = _entry(actor_fields(actor), action, target, detail)
     entry.save()
     return entry
 
 
 def record_each(actor, action: str, targets: Iterable[tuple[object, dict]]) -> None:
-    """One entry per (target, detail), in one statement."""
     who = actor_fields(actor)
     AuditEntry.objects.bulk_create(
         _entry(who, action, target, detail) for target, detail in targets

@@ -1,11 +1,7 @@
-"""The one way to the cache, which is a convenience, never a single point of failure, and the one
-list of what is kept there.
+"""The one way to the cache, where a failure is a miss, never an error, and the list of its keys.
 
-Every cache call has a short timeout (settings.CACHES) and, through this module, a decided answer
-when it fails: a read finds nothing (the caller counts from the database), a write is skipped, and
-a rate limit is reported as not checked. After a failure this process leaves that cache alone for
-BREAKER_SECONDS, so a Redis that hangs costs one timeout per process, not one per call; then one
-call tries it again.
+After a failure this process leaves that cache alone for BREAKER_SECONDS, so a Redis that hangs
+costs one timeout per process, not one per call.
 """
 
 import contextlib
@@ -20,24 +16,21 @@ log = logging.getLogger(__name__)
 
 BREAKER_SECONDS = 5.0
 
-# When each cache may be tried again (time.monotonic()). The one piece of state this process keeps
-# between requests: a time, per cache alias, and no data of anyone's.
+# Per alias, when it may be tried again (time.monotonic()).
 _broken_until: dict[str, float] = {}
 
 
 class CacheUnavailable(Exception):
-    """The cache did not answer, or failed recently and is being left alone."""
+    pass
 
 
 def call(alias: str, method: str, *args, **kwargs):
-    """`caches[alias].<method>(*args, **kwargs)`, or CacheUnavailable. A ValueError is the
-    backend's answer (incr of a missing key), not a failure, and passes through."""
+    """A ValueError (incr of a missing key) is the backend's answer and passes through."""
     return run(alias, lambda: getattr(caches[alias], method)(*args, **kwargs))
 
 
 def run(alias: str, function, *args, **kwargs):
-    """`function(*args, **kwargs)`, which talks to the cache `alias`, under the same breaker and
-    with the same answers as `call`."""
+    """`function`, which talks to the cache `alias`, under the same breaker as `call`."""
     if _broken_until.get(alias, 0.0) > time.monotonic():
         raise CacheUnavailable(alias)
     try:
@@ -80,12 +73,11 @@ def delete_many(keys: list[str], alias: str = "default") -> None:
 
 
 def reset() -> None:
-    """Forget past failures (tests, which swap caches)."""
+    """For tests, which swap caches."""
     _broken_until.clear()
 
 
 def available(alias: str = "default") -> bool:
-    """Whether the cache answers now (for the health views): one read, within its timeout."""
     try:
         call(alias, "get", "health:probe")
     except CacheUnavailable:
@@ -94,23 +86,21 @@ def available(alias: str = "default") -> bool:
 
 
 def load_backends() -> None:
-    """Import every cache's backend and its client library, without connecting (the gunicorn
-    master, before it forks)."""
+    """Import every backend without connecting (the gunicorn master, before it forks)."""
     for alias in settings.CACHES:
         caches[alias]
 
 
-# -- what is kept: every key family, with a version to bump when what it holds changes -----------
-# The rate limiters' counters (sign-limit:…, start-limit:…) are theirs to name.
+# Every key family, with a version to bump when what it holds changes; the rate limiters name
+# their own counters.
 
 
 def count_key(slug: str) -> str:
-    """A petition's count, for a second (signatures.counting)."""
     return f"petition-count:v1:{slug}"
 
 
 def last_count_key(slug: str) -> str:
-    """The last count made, for count.json while the database is down."""
+    """For count.json while the database is down."""
     return f"petition-last-count:v1:{slug}"
 
 
@@ -138,22 +128,20 @@ def share_image_key(petition_id: int, language: str, edition: str, window: int) 
 
 
 def letter_key(text: str) -> str:
-    # v1: the renderer's version; a change to what it makes (tags, options) takes a new one.
+    # Bump with any change to what the renderer makes.
     return "letter-html:v1:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def page_key(parts: tuple) -> str:
-    """A public page as rendered, found by everything its bytes depend on (lib.http.kept)."""
     return "kept-page:v2:" + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def edition_key(slug: str) -> str:
-    """A petition's last edit by slug, so that its kept page is found without reading the row."""
+    """So that a kept page is found without reading the petition's row."""
     return f"petition-edition:{slug}"
 
 
 def signing_facts_key(slug: str) -> str:
-    """What signing reads of a petition, for a few seconds."""
     return f"signing-facts:{slug}"
 
 

@@ -1,4 +1,4 @@
-"""Views of the site as a service rather than of its content: for load balancers and monitoring."""
+"""For load balancers and monitoring."""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -30,9 +30,7 @@ def checks() -> dict:
 @never_cache
 @require_safe
 def healthz(request):
-    """For the load balancer: 200 while this process can reach the database, which it cannot
-    serve without. The cache is reported, not required: without it pages are counted from the
-    database and signing goes on (lib/cache.py)."""
+    """200 while the database answers; the site serves without the cache, so it is not required."""
     state = checks()
     return JsonResponse(state, status=200 if state["database"] == "ok" else 503)
 
@@ -40,6 +38,5 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    """For monitoring: 200 only when everything this process talks to answers."""
     state = checks()
     return JsonResponse(state, status=200 if state["status"] == "ok" else 503)

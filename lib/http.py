@@ -1,5 +1,4 @@
-"""Requests and responses as every view sees them: which client sent a request, and how a public
-page is cached, by any HTTP cache in front and by the app itself."""
+"""Which client sent a request, and how a public page is cached, in front and by the app."""
 
 import ipaddress
 
@@ -17,9 +16,7 @@ PAGE_CACHE = {"public": True, "max_age": 10, "stale_while_revalidate": 60}
 
 
 def client_ip(request) -> str:
-    """The client's address as seen by the first proxy we trust, or the connection's, as every
-    limit counts it (source_address: an IPv6 /64 is one client). The admin's lockout
-    (AXES_CLIENT_IP_CALLABLE) reads it here too."""
+    """As every limit counts it, the admin's lockout (AXES_CLIENT_IP_CALLABLE) included."""
     address = request.META.get("REMOTE_ADDR", "")
     if settings.NUM_PROXIES:
         forwarded = [ip.strip() for ip in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
@@ -30,9 +27,8 @@ def client_ip(request) -> str:
 
 
 def source_address(ip: str | None) -> str:
-    """The address a client is counted by: an IPv6 address as its /64, which every IPv6 host has
-    to itself at least, written as the network's first address; an IPv4-mapped IPv6 address as
-    the IPv4 one. "" for anything that is not an address, so junk in a header is one source."""
+    """An IPv6 address counts as its /64, which every IPv6 host has to itself at least; junk in a
+    header is the one source ""."""
     try:
         address = ipaddress.ip_address((ip or "").strip())
     except ValueError:
@@ -55,11 +51,8 @@ def cache_like_the_page(response, personal: bool):
 
 
 def kept(key: str, make, frame_ancestors=None) -> HttpResponse:
-    """The public page kept at `key` (cache.page_key) within the last PAGE_CACHE max-age, from the
-    shared cache: what nginx keeps in front, the app keeps for itself, for a server run without
-    nginx and for the visitors nginx passes through. Otherwise `make()`, kept when it is a 200,
-    with `frame_ancestors()` for a page other sites may frame. With the cache down, made each
-    time."""
+    """The page at `key` as made within PAGE_CACHE's max-age, for a server without nginx in front
+    and the visitors nginx passes through; otherwise `make()`."""
     found = kept_page(key)
     if found is not None:
         return found
@@ -80,9 +73,6 @@ def kept_page(key: str) -> HttpResponse | None:
 
 
 def framed_by(response, ancestors: list[str]):
-    """Let these sites frame the response: CSP's frame-ancestors replaced and no X-Frame-Options,
-    through django-csp's and Django's own decorators."""
-
     @csp_replace({"frame-ancestors": ancestors})
     @xframe_options_exempt
     def framed(request):

@@ -1,16 +1,5 @@
-"""Organiser-written text to safe HTML.
-
-Organisers (and anonymous starters) paste plain text or light Markdown. We render it with
-cmark-gfm, the C reference implementation of CommonMark, whose parser runs in time linear in the
-text: Python-Markdown took minutes on a letter of unmatched brackets, and anyone can have the
-start form's preview render one. cmark drops raw HTML and unsafe link targets itself; the HTML
-then still goes through nh3 (the Ammonia sanitiser), the one place that decides which tags and
-links a page may carry.
-
-A public page does not render on every view: `kept_letters` keeps each rendering in the cache,
-found by a digest of its text, so it is made once for every app server and an edited text can
-never be shown the rendering of the old one.
-"""
+"""Organisers' text to safe HTML: cmark-gfm, linear in the text (anyone can preview a letter),
+then nh3, the one place that decides which tags and links a page may carry."""
 
 import html
 import re
@@ -27,19 +16,16 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-# nh3's HTML parser takes time quadratic in how deeply elements nest (30,000 ">" make 30,000
-# nested quotes: seconds). No letter nests more than a few levels; deeper text is shown plain.
+# nh3 takes time quadratic in nesting depth (30,000 ">" take seconds); deeper text is shown plain.
 MAX_NESTING = 32
-# A tag in cmark's own output, where text and attribute values have every "<" and ">" escaped.
+# Enough for cmark's output, which escapes every "<" and ">" in text and attributes.
 TAG = re.compile(r"<(/?)[a-z][^>]*?(/?)>")
 BLANK_LINE = re.compile(r"\n\s*\n")
-# Texts change seldom; a rendering nobody asks for any more leaves the cache after this long.
 KEPT_SECONDS = 24 * 3600
 
 
 def kept_letters(*texts: str) -> list[str]:
-    """`render_letter` of each text, from the cache in one read where it was made before, and
-    kept there when not. Without the cache each is rendered every time."""
+    """`render_letter` of each text, cached by its digest, so that an edit is never shown stale."""
     keys = {text: cache.letter_key(text) for text in texts if text.strip()}
     found = cache.get_many(list(keys.values())) if keys else {}
     made = {}
@@ -59,7 +45,7 @@ def kept_letters(*texts: str) -> list[str]:
 
 
 def render_letter(text: str) -> str:
-    """Markdown to sanitised HTML. A single line break stays a line break, as pasted text means."""
+    """A single line break stays a line break, as pasted text means."""
     if not text.strip():
         return ""
     rendered = cmarkgfm.markdown_to_html(text, options=Options.CMARK_OPT_HARDBREAKS)
@@ -75,7 +61,6 @@ def render_letter(text: str) -> str:
 
 
 def nests_deeper(rendered: str, limit: int) -> bool:
-    """Whether the elements of cmark's (well-formed) output nest more than `limit` deep."""
     depth = 0
     for tag in TAG.finditer(rendered):
         if tag[1]:
@@ -88,7 +73,6 @@ def nests_deeper(rendered: str, limit: int) -> bool:
 
 
 def plain_paragraphs(text: str) -> str:
-    """The text as written, escaped: a paragraph per blank line, a break per line break."""
     paragraphs = (p.strip() for p in BLANK_LINE.split(text.replace("\r\n", "\n")))
     return "\n".join(
         "<p>" + "<br>\n".join(html.escape(line) for line in p.split("\n")) + "</p>"

@@ -1,7 +1,4 @@
-"""Site-wide response rules that Django 5.2 and django-csp do not ship: no shared caching of a
-response that sets a cookie, a Permissions-Policy, a polite 503 when the database is down, and
-Django's HTTPS rules kept off the onion address. The Content-Security-Policy is django-csp's
-(CONTENT_SECURITY_POLICY in config/settings.py)."""
+"""Site-wide response rules that Django and django-csp do not ship."""
 
 import logging
 import re
@@ -19,17 +16,9 @@ log = logging.getLogger(__name__)
 
 
 class OnionMiddleware:
-    """Requests through the onion service (settings.ONION_URL, as lib.urls.on_onion
-    decides: the proxy says so, never the Host), which Tor serves over plain HTTP, kept out of the
-    HTTPS rules of the clear-web site: there, no redirect to an https:// that does not
-    exist, no HSTS, and no cookie marked Secure, which a browser would drop over HTTP (the
-    remembered supporter for one-click signing, the admin's session and CSRF cookies, messages).
-    Tor encrypts that connection end to end, so the flag adds nothing there. Django's
-    SecurityMiddleware redirects every host or none, so with an onion address the settings turn
-    its redirect off (SECURE_SSL_REDIRECT) and this one redirects every other host, by the same
-    rules (REDIRECT_TO_HTTPS, SECURE_REDIRECT_EXEMPT). On the clear-web site every public page
-    names its onion twin in an Onion-Location header, which Tor Browser offers to follow.
-    Listed first, above SecurityMiddleware, so that it sees every cookie and header set below."""
+    """The onion address is plain HTTP (Tor encrypts end to end): no HTTPS redirect, no HSTS, no
+    Secure cookie, which a browser would drop. SecurityMiddleware redirects every host or none, so
+    with an onion address this one redirects the other hosts."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,8 +37,7 @@ class OnionMiddleware:
             for morsel in response.cookies.values():
                 morsel["secure"] = False
         elif settings.ONION_URL and is_public_page(request, response):
-            # The path alone: a cache in front keys the page on its path (deploy/nginx), so the
-            # header must not carry one reader's query string to the next.
+            # A cache in front keys the page on its path: no reader's query string.
             response.headers["Onion-Location"] = settings.ONION_URL + request.path
         return response
 
@@ -68,10 +56,8 @@ def is_public_page(request, response) -> bool:
 
 
 class NeverSharePersonalMiddleware:
-    """A response that sets a cookie is personal to one visitor, whatever its view said: a CSRF
-    token, a session or a message added to a page must never reach a shared cache, or the next
-    visitor would be served them. Placed above the middleware that set those cookies, so it sees
-    them all."""
+    """A response that sets a cookie is personal, whatever its view said, or the next visitor would
+    be served someone's CSRF token, session or message."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -86,7 +72,7 @@ class NeverSharePersonalMiddleware:
 
 
 class PermissionsPolicyMiddleware:
-    """The site uses no camera, microphone or location: say so, so that no script could ask."""
+    """So that no script could ask for the camera, microphone or location."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -98,8 +84,7 @@ class PermissionsPolicyMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """When the database cannot be reached, answer 503 with a translated "try again" page instead
-    of a 500. Every write runs in a transaction, so nothing is left half-written to retry."""
+    """A translated 503, not a 500; every write is a transaction, so none is left half-done."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -9,8 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditQuerySet(models.QuerySet):
-    """The log only grows: nothing in the code may rewrite or remove an entry."""
-
     def delete(self):
         raise TypeError("Audit entries cannot be deleted.")
 
@@ -28,10 +26,7 @@ class AuditQuerySet(models.QuerySet):
 
 
 class AuditEntry(models.Model):
-    """Who did what to which record, and when: every moderation decision, signature change,
-    export and update approval, written by lib.audit.record in the transaction of the change it
-    records. The actor and the target are also kept as text, so an entry still says who and what
-    after the account or the record is gone."""
+    """Actor and target are also kept as text, to outlive the account or the record."""
 
     class Action(models.TextChoices):
         PETITION_PUBLISHED = "petition.published", _("Published a petition")
@@ -92,7 +87,6 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_entry_target")]
 
     def __str__(self) -> str:
-        # Words only: the admin shows the time in the reader's calendar and digits beside it.
         return f"{self.actor_label} · {self.get_action_display()}"
 
     def save(self, *args, **kwargs):

@@ -1,14 +1,10 @@
-"""What must never reach a log: the token of an emailed link (it acts for its reader for days,
-and older ones carry the address), an email address, a client's address. Django's own lines print
-the path (a CSRF failure, a 400 on a bad link), a mail server's refusal names the recipient, and
-gunicorn names the peer of a malformed request; this filter rewrites each line before any handler
-writes it. settings.LOGGING puts it on the site's handler, config/gunicorn.conf.py on gunicorn's
-loggers."""
+"""Keeps emailed links' tokens, email addresses and client addresses out of every log line: Django
+prints paths, a mail server's refusal names the recipient, gunicorn names a bad request's peer."""
 
 import logging
 import re
 
-# Every emailed link's path (tests/test_no_personal_data.py checks each URL with a token).
+# tests/test_no_personal_data.py checks that every URL with a token is here.
 TOKEN_PATH = re.compile(r"/(confirm|start/link|unsubscribe)/[^/\s\"'?#]+")
 EMAIL = re.compile(r"[^\s\"'<>(){}\[\],;:]+@[^\s\"'<>(){}\[\],;:]+\.[A-Za-z]{2,}")
 PEER = re.compile(r"\bip=\S+")

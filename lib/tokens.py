@@ -1,9 +1,5 @@
-"""Emailed links that act for one row and one address: a signature's confirmation, a starter's
-link to their petition, an unsubscribe. The token signs the row's id together with a keyed hash
-of the canonical email, so a link never acts on a row that was erased and whose id was reused,
-nor after the address on the row changed. A URL ends up in logs and browser histories, and a
-signed token is only base64: it carries the hash, never the address. Each kind has its own salt,
-so one kind's token is refused as another."""
+"""Tokens for emailed links: the row's id with a keyed hash of its email, so a link never acts on a
+reused id or a changed address, and never carries the address (a URL ends up in logs)."""
 
 import hashlib
 import hmac
@@ -41,8 +37,6 @@ def read_token(
     email_of: Callable[[int], str | None],
     max_age: float | None = None,
 ) -> tuple[int, str]:
-    """The (id, canonical email) a token was made for, the email being the row's as `email_of`
-    finds it; `max_age` seconds, or no expiry."""
     try:
         pk, proof = signing.loads(token, salt=salt, max_age=max_age)
         pk, proof = int(pk), str(proof)
@@ -63,9 +57,7 @@ def proves(proof: str, email_canonical: str, salt: str) -> bool:
         for secret in secrets
     ):
         return True
-    # Links mailed before tokens were opaque carry the address itself; an unsubscribe link never
-    # expires, so they are honoured (they are signed with the same salt all the same), also when
-    # the canonical form has changed since they were mailed.
+    # Older links carry the address itself, and an unsubscribe link never expires.
     return "@" in proof and any(
         hmac.compare_digest(form.encode(), email_canonical.encode())
         for form in (proof, canonical_email(proof))

@@ -11,7 +11,6 @@ from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -47,17 +46,9 @@ COUNTRY_FILTER_SECONDS = 10 * 60
 PETITION_LABEL_CHARS = 32
 
 
-def petition_title(petition, language: str) -> str:
-    """The petition's title in the reader's language when it has one."""
-    if language == "fa":
-        return petition.title_fa or petition.title_en or petition.slug
-    return petition.title_en or petition.title_fa or petition.slug
-
-
 class EstimatedCountPaginator(Paginator):
-    """Django's admin counts every matching row on every page view; on millions of signatures that
-    is a sequential scan per click. On PostgreSQL we ask the planner for its estimate instead, and
-    count exactly only when the estimate is small."""
+    """The admin counts every matching row on every page view: a sequential scan per click on
+    millions of signatures. The planner's estimate instead, unless it is small."""
 
     @cached_property
     def count(self):
@@ -74,9 +65,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 class OccurringCountryFilter(admin.SimpleListFilter):
-    """Only the countries signers came from, not all 250. Finding them reads every row once, so
-    the list is kept for a few minutes (COUNTRY_FILTER_SECONDS); a country that appears in
-    between shows up at the next refresh."""
+    """Only the countries signers came from; finding them reads every row, so the list is cached."""
 
     title = _("country")
     parameter_name = "country"
@@ -105,8 +94,7 @@ PETITION_HEAVY_FIELDS = tuple(
 
 @admin.register(Signature)
 class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
-    # Chosen for a moderator at 1366 px: who, which petition (short), where from, status, when.
-    # The full record is one click away; the language is a filter.
+    # What fits a moderator's 1366 px; the full record is one click away.
     list_display = (
         "name",
         "email",
@@ -122,8 +110,6 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         "petition",
         OccurringCountryFilter,
         "language",
-        # Signatures let through while the cache was down: a burst among them is invalidated by
-        # its IP hash (bulk invalidation).
         "rate_checked",
     )
     # Searching "@example.com" finds a whole email domain; the canonical form ignores case.
@@ -162,22 +148,20 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         return super().get_queryset(request).defer("comment", *PETITION_HEAVY_FIELDS)
 
     def get_search_results(self, request, queryset, search_term):
-        # A whole address is looked up in the email index, not matched against every row's name,
-        # email and city (seconds on a million signatures).
+        # The email index, rather than matching every row's name, email and city.
         email = canonical_email(search_term)
         if FULL_ADDRESS.fullmatch(email):
             return queryset.filter(email_canonical=email), False
         return super().get_search_results(request, queryset, search_term)
 
-    # django-countries' choices are all 250 countries, flattened and translated anew for every cell
-    # the admin formats through them: 0.85 s of a 50-row page. The code's own name is a lookup.
+    # django-countries' choices translate all 250 countries anew for every cell; .name is a lookup.
     @admin.display(description=_("country"), ordering="country")
     def country_name(self, obj):
         return obj.country.name
 
     @admin.display(description=_("petition"), ordering="petition__title_en")
     def petition_label(self, obj):
-        title = petition_title(obj.petition, translation.get_language())
+        title = str(obj.petition)  # in the reader's language
         return format_html(
             '<span class="petition-label" title="{}">{}</span>',
             title,
@@ -190,12 +174,11 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
     @admin.display(description=_("petition"))
     def petition_link(self, obj):
-        title = petition_title(obj.petition, translation.get_language())
+        title = str(obj.petition)  # in the reader's language
         url = reverse("admin:petitions_petition_change", args=[obj.petition_id])
         return format_html('<a href="{}">{}</a>', url, title)
 
-    # Signer details are what the signer typed: moderators change a signature's status through
-    # the actions, never its content.
+    # What the signer typed is theirs: moderators change only the status, through the actions.
     def has_add_permission(self, request):
         return False
 
@@ -237,15 +220,12 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         )
 
     def _act(self, request, act, done):
-        """Apply a moderation change (which writes its own audit records) and tell the
-        moderator."""
         changed = act()
         total = sum(changed.values())
         self.message_user(request, done(total) % {"n": local_number(total)})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        # Counts per petition from the running count: a handful of rows, not a scan.
         totals = SignatureCount.objects.totals_for(Petition.objects.values_list("pk", flat=True))
         extra_context["petition_counts"] = [
             (petition, totals.get(petition.pk, 0))
@@ -295,8 +275,6 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
 
     @method_decorator(require_POST)
     def invalidate_one_view(self, request, pk):
-        """The signature page's own Invalidate (or Restore) button, with the reason the moderator
-        gives kept in the audit record."""
         if not self.has_moderate_permission(request):
             raise PermissionDenied
         queryset = Signature.objects.filter(pk=pk)
@@ -334,8 +312,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             return Petition.objects.started_by(form.cleaned_data["email"])
 
         def erase(queryset):
-            # The record says that a signer was erased, never who: keeping the address would
-            # undo the erasure. A starter's petitions lose the address in the same request.
+            # The record never says who: keeping the address would undo the erasure.
             deleted, kept = started().forget_starter(by=request.user)
             if deleted or kept:
                 self.message_user(
@@ -364,9 +341,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
     def _preview_then_act(
         self, request, form, *, matching, act, done, title, template, found=lambda: {}
     ):
-        """A bulk action in two steps: say how many rows match (and what else `found` finds),
-        then act only on a POST that confirms (the action writes an audit record per
-        petition)."""
+        """Say how many rows match, then act only on a POST that confirms."""
         matches = None
         extra = {}
         if form.is_bound and form.is_valid():

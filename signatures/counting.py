@@ -1,7 +1,4 @@
-"""A petition's count as readers see it: counted from the shards, kept in the shared cache for a
-second, so that one count a second serves every reader on every app server. The HTTP cache in
-front (count.json and the page are public) does the rest. Without the cache (Redis down), every
-reader is counted for from the database (lib/cache.py)."""
+"""A petition's count as readers see it: one count a second, cached for every app server."""
 
 import datetime
 import hashlib
@@ -23,13 +20,11 @@ log = logging.getLogger(__name__)
 
 # With count.json's own max-age of one second, a reader sees every signature within two.
 COUNT_CACHE_SECONDS = 1
-# The last count made is also kept this long, for count.json to answer while the database is down
-# (and only then: never in place of counting).
+# For count.json while the database is down, never in place of counting.
 LAST_COUNT_SECONDS = 3600
 RECENT_CACHE_SECONDS = 2
 RECENT_SIGNERS = 8
-# The released breakdown by country is read from the database at most once a minute; a new one is
-# counted (a scan of the petition's signatures) by one process at a time.
+# Counting a new breakdown scans the petition's signatures: one process at a time.
 COUNTRY_CACHE_SECONDS = 60
 COUNTING_LOCK_SECONDS = 30
 
@@ -39,7 +34,6 @@ class CountSnapshot:
     count: int
     goal: int
     last_signed_at: datetime.datetime | None
-    # count.json's body and ETag, made once when counted rather than on every answer.
     body: str
     etag: str
 
@@ -52,7 +46,6 @@ class CountSnapshot:
                 "last_signed_at": last_signed_at.isoformat().replace("+00:00", "Z")
                 if last_signed_at
                 else None,
-                # won, responded, delivered or closed (issue 19); null while there is none
                 "outcome": outcome or None,
             },
             separators=(",", ":"),
@@ -62,23 +55,19 @@ class CountSnapshot:
 
 
 def cached_count(slug: str) -> CountSnapshot | None:
-    """The count counted within the last second, if any: what count.json answers without
-    touching the database."""
     return cache.get(cache.count_key(slug))
 
 
 def last_count(slug: str) -> CountSnapshot | None:
-    """The last count made, however old: what count.json answers while the database is down."""
+    """However old: for count.json while the database is down."""
     return cache.get(cache.last_count_key(slug))
 
 
 def current_count(petition) -> CountSnapshot:
-    """The petition's count, at most COUNT_CACHE_SECONDS old."""
     return cached_count(petition.slug) or exact_count(petition)
 
 
 def exact_count(petition) -> CountSnapshot:
-    """The petition's count now, which the next second's readers then share."""
     count = SignatureCount.objects.total_for(petition.pk)
     last = (
         Signature.objects.counted()
@@ -88,28 +77,25 @@ def exact_count(petition) -> CountSnapshot:
         .first()
     )
     snapshot = CountSnapshot.counted(count, petition.goal_for(count), last, petition.outcome)
-    if petition.is_public:  # count.json answers from this cache; a draft's preview stays private
+    if petition.is_public:  # a draft's preview stays private
         cache.set(cache.count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
         cache.set(cache.last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)
     return snapshot
 
 
-def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
-    """The latest signers who may be listed (SignatureQuerySet.listed), as both the petition and
-    the listing they signed under let them be: first name and initial, the city where
-    Signature.listed_place allows it, and the hour they signed (a time to the second could be
-    matched to someone's connection). No email, ever; nothing at all for a petition without a
-    public list. Only what may be shown is cached."""
+def recent_signers(petition) -> list[dict]:
+    """Only the hour they signed: a time to the second could be matched to someone's connection.
+    Only what may be shown is cached."""
     if not petition.lists_signers:
         return []
     key = cache.recent_key(petition.pk)
-    signers = cache.get(key) if limit == RECENT_SIGNERS else None
+    signers = cache.get(key)
     if signers is None:
         rows = (
             Signature.objects.listed()
             .filter(petition_id=petition.pk)
             .order_by("-created_at")
-            .values_list("name", "country", "locality", "listing", "created_at")[:limit]
+            .values_list("name", "country", "locality", "listing", "created_at")[:RECENT_SIGNERS]
         )
         signers = [
             {
@@ -126,11 +112,8 @@ def recent_signers(petition, limit: int = RECENT_SIGNERS) -> list[dict]:
 
 
 def country_counts(petition) -> CountryCounts | None:
-    """The petition's public breakdown by country as last released. A new release is counted only
-    when the last is COUNTRY_RELEASE_HOURS old and at least the minimum of signatures have been
-    counted since, so that any change in it adds up many signers and never points to one; a
-    country once folded into "other" stays folded until well above the minimum
-    (counts_by_country). Without the cache there is none (None), rather than a read per reader."""
+    """As last released: a release adds up many signers and never points to one. None without the
+    cache, rather than a read per reader."""
     minimum = settings.COUNTRY_COUNT_MINIMUM
     key = cache.countries_key(petition.pk, minimum)
     try:
@@ -149,7 +132,7 @@ def country_counts(petition) -> CountryCounts | None:
             release = release_countries(petition.pk, minimum, release)
             cache.delete_many([f"{key}:counting"])
     if release is None:
-        return None  # another process is counting the very first release
+        return None  # another process is counting the first release
     cache.set(key, release.counts, COUNTRY_CACHE_SECONDS)
     return release.counts
 
@@ -180,11 +163,8 @@ def release_countries(petition_id: int, minimum: int, last: CountryRelease | Non
 
 
 def recount(petition) -> int:
-    """Set the count from the signature rows; return the drift repaired (actual - recorded).
-
-    The shard rows are locked before counting, so a signer committing meanwhile waits for us and
-    then adds on top of the corrected total: nothing is lost either way.
-    """
+    """Return the drift repaired. The shards are locked first, so a signer committing meanwhile
+    adds on top of the corrected total."""
     with transaction.atomic():
         SignatureCount.create_shards(petition.pk)
         shards = list(SignatureCount.objects.select_for_update().filter(petition_id=petition.pk))

@@ -1,10 +1,4 @@
-"""Exporting signatures as CSV or JSON Lines, streamed row by row.
-
-One generator reads the rows through the ORM's `.iterator()` (a server-side cursor on PostgreSQL,
-so only a chunk is in memory) and both formats are written from it, so memory stays flat whether a
-petition has a hundred signatures or millions. Every export writes its own audit record when its
-stream ends, finished or interrupted.
-"""
+"""Signatures as CSV or JSON Lines, streamed in flat memory through a server-side cursor."""
 
 import csv
 import io
@@ -61,8 +55,7 @@ def signatures_for_export(petitions, status: str | None = None, since=None):
 
 
 class UTCTimestamp(Func):
-    """A timestamp as ISO 8601 text in UTC, formatted by the database. Parsing a million
-    timestamps into Python datetimes only to print them again was most of an export's time."""
+    """ISO 8601 in UTC, by the database: parsing datetimes to print them was most of the time."""
 
     output_field = CharField()
 
@@ -76,8 +69,7 @@ class UTCTimestamp(Func):
         )
 
     def as_sqlite(self, compiler, connection, **extra):
-        # The format goes as a query parameter: written into the SQL, its "%Y" broke Django's
-        # debug SQL logging, which %-formats the statement (a 500 on every export under DEBUG).
+        # A parameter: written into the SQL, "%Y" breaks Django's debug logging, which %-formats it.
         strftime = self.copy()
         strftime.set_source_expressions(
             [Value("%Y-%m-%dT%H:%M:%SZ"), *self.get_source_expressions()]
@@ -86,14 +78,12 @@ class UTCTimestamp(Func):
 
 
 def defused(text: str) -> str:
-    """`text` as a spreadsheet shows it and never runs it: with a leading apostrophe where it
-    starts like a formula. The same rule as Defused, for text made in Python."""
+    """Defused, for text made in Python."""
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 class Defused(Func):
-    """The text with a leading apostrophe where it starts like a formula. Done by the database, in
-    one cheap test per cell, so that a million rows cost no Python work."""
+    """In the database, so that a million rows cost no Python work."""
 
     output_field = CharField()
     template = (
@@ -107,9 +97,7 @@ TYPED_FIELDS = ("name", "email", "locality", "comment")
 
 
 def batches(queryset, *, defuse: bool) -> Iterator[list[tuple]]:
-    """The signatures as lists of up to CHUNK_ROWS tuples of plain values in COLUMNS order. With
-    `defuse`, cells a spreadsheet would run as a formula are neutralised. Whole batches, not
-    single rows, so that Python does per-batch work a million times less."""
+    """Tuples in COLUMNS order, in batches, so that Python's per-batch work is rare."""
     annotations = {"signed_at_utc": UTCTimestamp("created_at")}
     fields = list(FIELDS)
     if defuse:
@@ -130,7 +118,6 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 def csv_chunks(batches_: Iterable[list[tuple]]) -> Iterator[str]:
-    """CSV text in chunks of CHUNK_ROWS rows: header first, with a byte-order mark."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BYTE_ORDER_MARK)
@@ -144,7 +131,6 @@ def csv_chunks(batches_: Iterable[list[tuple]]) -> Iterator[str]:
 
 
 def jsonl_chunks(batches_: Iterable[list[tuple]]) -> Iterator[str]:
-    """One JSON object a line, for tools: the values as stored, nothing neutralised."""
     encode = json.JSONEncoder(ensure_ascii=False).encode
     for batch in batches_:
         yield "".join(encode(dict(zip(COLUMNS, record, strict=True))) + "\n" for record in batch)
@@ -158,13 +144,8 @@ FORMATS = {
 
 
 class Export:
-    """An export in progress: iterate it for text chunks; `rows` tells how many were written.
-
-    It writes its own audit record (who, which petitions, how many rows, whether it finished) when
-    the stream ends: when it runs out, or when `close()` is called early. A WSGI server closes a
-    streamed response when the download ends or breaks off, so a response that streams an Export
-    closes it either way.
-    """
+    """Writes its audit record when the stream runs out or is closed; a WSGI server closes a
+    streamed response when the download ends or breaks off."""
 
     def __init__(self, petitions, fmt: str = "csv", *, by, status: str | None = None, since=None):
         self.petitions = list(petitions)
@@ -192,7 +173,6 @@ class Export:
             self.close()
 
     def close(self) -> None:
-        """Stop reading rows, and write the audit record (once)."""
         if self.recorded:
             return
         self.recorded = True

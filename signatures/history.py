@@ -1,15 +1,6 @@
-"""The count over time: each petition's signatures per hour (UTC), for the chart on its page and
-the press's JSON feed (issue 22).
-
-The hours are kept in HourlyCount and derived only from the signature rows, so `rebuild` can
-always make them again. Signing writes nothing here: a reader whose cached series has expired
-(at most every SERIES_SECONDS per petition) recounts the last REFRESH_HOURS hours, a range scan
-of the signature_recent index (petition, status, created_at), and the older hours stay as stored.
-A moderation decision about older signatures shows after `manage.py rebuild_hourly_counts`.
-
-The page's chart reads an `overview`: the series in at most MAX_STEPS steps (hours for a young
-petition, then whole days), so drawing it costs the same for a petition open a day or four years.
-"""
+"""Signatures per hour, for the chart and the JSON feed. Signing writes nothing here: a reader whose
+cached series expired recounts the last REFRESH_HOURS, so a moderation decision about older
+signatures shows after `manage.py rebuild_hourly_counts`."""
 
 import datetime
 from dataclasses import dataclass
@@ -25,7 +16,7 @@ from lib import cache
 from .models import HourlyCount, Signature
 
 REFRESH_HOURS = 24
-# The most steps an overview has, whatever the petition's age: a four-year petition's in weeks.
+# So that drawing costs the same for a petition open a day or four years.
 MAX_STEPS = 240
 HOUR = datetime.timedelta(hours=1)
 DAY = datetime.timedelta(days=1)
@@ -39,7 +30,6 @@ class Point:
 
 
 def counted_by_hour(petition_id: int, since: datetime.datetime | None = None) -> dict:
-    """{hour: signatures} from the rows, for the hours from `since` (all when None)."""
     rows = Signature.objects.counted().filter(petition_id=petition_id)
     if since is not None:
         rows = rows.filter(created_at__gte=since)
@@ -53,13 +43,12 @@ def counted_by_hour(petition_id: int, since: datetime.datetime | None = None) ->
 
 
 def _store(petition_id: int, hours: dict, since: datetime.datetime | None) -> None:
-    """Make the stored hours from `since` (all when None) exactly `hours`."""
     with transaction.atomic():
         stale = HourlyCount.objects.filter(petition_id=petition_id)
         if since is not None:
             stale = stale.filter(hour__gte=since)
         stale.exclude(hour__in=list(hours)).delete()
-        # In order of hour, so two readers refreshing at once lock the rows in the same order.
+        # Sorted, so that two readers refreshing at once lock the rows in the same order.
         HourlyCount.objects.bulk_create(
             [
                 HourlyCount(petition_id=petition_id, hour=h, signatures=n)
@@ -72,17 +61,15 @@ def _store(petition_id: int, hours: dict, since: datetime.datetime | None) -> No
 
 
 def rebuild(petition_id: int) -> int:
-    """Every hour again from the rows; returns how many hours have signatures."""
+    """Returns how many hours have signatures."""
     hours = counted_by_hour(petition_id)
     _store(petition_id, hours, None)
-    # The page's chart of this series (petitions/chart.py) goes with it.
     charts = [cache.chart_key(petition_id, code) for code, _ in settings.LANGUAGES]
     cache.delete_many([cache.series_key(petition_id), *charts])
     return len(hours)
 
 
 def refresh(petition_id: int, now: datetime.datetime | None = None) -> None:
-    """Recount the recent hours; the first time, every hour."""
     if not HourlyCount.objects.filter(petition_id=petition_id).exists():
         _store(petition_id, counted_by_hour(petition_id), None)
         return
@@ -102,7 +89,6 @@ def stored_series(petition_id: int) -> list[Point]:
 
 
 def series(petition_id: int) -> list[Point]:
-    """The petition's hours with signatures, oldest first, at most SERIES_SECONDS old."""
     key = cache.series_key(petition_id)
     points = cache.get(key)
     if points is None:
@@ -114,12 +100,9 @@ def series(petition_id: int) -> list[Point]:
 
 @dataclass(frozen=True)
 class Overview:
-    """The whole series for drawing, in at most MAX_STEPS steps."""
-
     steps: tuple[tuple[datetime.datetime, int], ...]  # (time, total so far), from (start, 0)
     first_hour: datetime.datetime
     last_hour: datetime.datetime
-    # The hour that brought the most signatures (the first of equals), and how many.
     busiest_hour: datetime.datetime
     busiest: int
 
@@ -129,9 +112,8 @@ class Overview:
 
 
 def in_steps(counts: list[tuple[datetime.datetime, int]], unit: datetime.timedelta) -> tuple:
-    """(time, total so far) at the end of each stretch of whole `unit`s with signatures, the
-    stretches as short as keeps them within MAX_STEPS, from (the first unit, 0). `counts` are
-    (start of a unit, signatures), oldest first."""
+    """(end of stretch, total so far) for the shortest stretches of whole `unit`s that fit in
+    MAX_STEPS; `counts` are (start of a unit, signatures), oldest first."""
     start = counts[0][0]
     units = (counts[-1][0] - start) // unit + 1
     width = unit * -(-units // MAX_STEPS)
@@ -147,7 +129,6 @@ def in_steps(counts: list[tuple[datetime.datetime, int]], unit: datetime.timedel
 
 
 def overview_of(points: list[Point]) -> Overview | None:
-    """The overview of hours already at hand."""
     if not points:
         return None
     busiest = max(points, key=lambda p: p.signatures)
@@ -156,8 +137,7 @@ def overview_of(points: list[Point]) -> Overview | None:
 
 
 def overview(petition_id: int) -> Overview | None:
-    """The series, recounted as `series` does, read as at most MAX_STEPS hours or else one row a
-    day: a few small queries, never the whole series."""
+    """A few small queries, never the whole series."""
     refresh(petition_id)
     hours = HourlyCount.objects.filter(petition_id=petition_id)
     span = hours.aggregate(first=Min("hour"), last=Max("hour"))

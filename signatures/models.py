@@ -16,23 +16,20 @@ from lib.audit import Action
 from lib.normalise import DOTS_IGNORED
 from petitions.models import Petition
 
-# What a petition's audit label is made of (Petition.__str__).
+# What Petition.__str__ reads, for the audit label.
 LABEL_FIELDS = ("slug", "title_en", "title_fa")
 
-# Countries where being seen to sign can be dangerous: the public list never shows the place of a
-# signer from one of these, since a city beside a first name and initial can be enough to find
-# someone (issue 20).
+# Where being seen to sign can be dangerous: a city beside a first name and initial can be enough
+# to find someone.
 PLACE_NEVER_SHOWN = frozenset({"IR"})
 
-# Once the public breakdown has folded a country into "other", naming it takes this many times the
-# minimum: named at the minimum, the drop in "other" would say who was in it all along.
+# Unfolding a country from "other" at the minimum would say who was in "other" all along.
 UNFOLD_FACTOR = 2
 
 
 @dataclass(frozen=True)
 class CountryCounts:
-    """Counted signatures by country, largest first, and `other`: the signers of every country
-    with fewer than the minimum, added together so that no small group can be singled out."""
+    """`other` adds up every country under the minimum, so that no small group stands out."""
 
     countries: list[tuple[str, int]]
     other: int
@@ -40,8 +37,6 @@ class CountryCounts:
 
 
 def forget_counts(petition_ids) -> None:
-    """Drop the cached counts and recent signers of these petitions once the change commits, so the
-    very next reader sees it."""
     ids = list(petition_ids)
     if not ids:
         return
@@ -55,12 +50,10 @@ class SignatureQuerySet(models.QuerySet):
         return self.filter(status=Signature.Status.COUNTED)
 
     def public(self):
-        """Signatures whose signers agreed to be named on the page."""
         return self.counted().filter(show_name=True)
 
     def listed(self):
-        """Signatures the public list and the delivery pack may name: shown by choice, under a
-        listing that names signers, and never from a country of PLACE_NEVER_SHOWN."""
+        """What the public list and the delivery pack may name."""
         return (
             self.public()
             .exclude(listing=Signature.Listing.NONE)
@@ -68,9 +61,7 @@ class SignatureQuerySet(models.QuerySet):
         )
 
     def counts_by_country(self, minimum: int, named=None) -> CountryCounts:
-        """The counted signatures among these, by country (see CountryCounts). With `named`, the
-        countries a previous breakdown named, any other country needs UNFOLD_FACTOR times the
-        minimum to be named."""
+        """`named`: the countries a previous breakdown named (see UNFOLD_FACTOR)."""
         rows = (
             self.counted()
             .values_list("country")
@@ -88,32 +79,25 @@ class SignatureQuerySet(models.QuerySet):
 
     def email_domain(self, domain: str):
         domain = domain.lower().lstrip("@")
-        # Googlemail addresses are stored under gmail.com (lib.normalise.canonical_email).
         return self.filter(email_canonical__endswith="@" + DOTS_IGNORED.get(domain, domain))
 
-    # Each change below writes its audit record, one per petition, inside the transaction that
-    # makes the change: if the record cannot be written, nothing changes. `by` is a user, or a
-    # string naming a command-line operator.
+    # Each change writes its audit records in its own transaction, so no caller can forget them.
 
     def invalidate(self, *, by, detail: str = "", bulk: bool = False) -> Counter:
-        """Spam or fraud: stop counting these. The public count drops at once. `bulk` records it
-        as a bulk invalidation (a burst found by email domain or IP hash, described in `detail`).
-        Returns how many rows each petition had changed."""
+        """Returns how many rows each petition had changed."""
         action = Action.SIGNATURE_BULK_INVALIDATED if bulk else Action.SIGNATURE_INVALIDATED
         return self.exclude(status=Signature.Status.INVALIDATED)._move_to(
             Signature.Status.INVALIDATED, by=by, action=action, detail=detail
         )
 
     def restore(self, *, by, detail: str = "") -> Counter:
-        """Undo an invalidation. Pending signatures stay pending: only the signer confirms them."""
+        """Pending signatures stay pending: only the signer confirms them."""
         return self.filter(status=Signature.Status.INVALIDATED)._move_to(
             Signature.Status.COUNTED, by=by, action=Action.SIGNATURE_RESTORED, detail=detail
         )
 
     def erase(self, *, by, signer_request: bool = False) -> Counter:
-        """Delete these signatures for good, taking the counted ones off their petitions' counts.
-        `signer_request` records it as a signer's request to erase their data; the record never
-        says whose. Returns how many rows each petition lost."""
+        """Returns how many rows each petition lost; the audit record never says whose."""
         action = Action.SIGNATURE_ERASED if signer_request else Action.SIGNATURE_DELETED
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
@@ -131,9 +115,7 @@ class SignatureQuerySet(models.QuerySet):
         return lost
 
     def _move_to(self, status: str, *, by, action: str, detail: str) -> Counter:
-        """Change the status of these rows and move each petition's count to match, all in one
-        transaction with its audit record, with the rows locked so two moderators cannot count
-        one change twice."""
+        """Rows locked, so that two moderators cannot count one change twice."""
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
             changed, deltas = Counter(), Counter()
@@ -153,7 +135,6 @@ class SignatureQuerySet(models.QuerySet):
 
 
 def _record_per_petition(by, action: str, changed: Counter, note: str = "") -> None:
-    """One audit entry for each petition in `changed` (petition id: rows)."""
     petitions = Petition.objects.filter(pk__in=list(changed)).only(*LABEL_FIELDS).order_by("pk")
     extra = {"note": note} if note else {}
     audit.record_each(
@@ -170,13 +151,11 @@ def _chunks(items: list, size: int = 5000):
 
 class Signature(models.Model):
     class Language(models.TextChoices):
-        # Named, so that the admin's filter and detail page say "Persian", not "fa".
         ENGLISH = "en", _("English")
         PERSIAN = "fa", _("Persian")
 
     class Listing(models.TextChoices):
-        """The petition's public list when the signature was made (Petition.SignerList): what the
-        signer was promised, so a later, looser setting never shows them more."""
+        """What the signer was promised, so that a later, looser setting never shows them more."""
 
         NAMES_AND_PLACES = "full", _("First name, initial and city")
         NAMES = "names", _("First name and initial only")
@@ -198,7 +177,6 @@ class Signature(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     email = models.EmailField(_("email"), max_length=254)
-    # What duplicates are judged by: lower-cased, digits folded to ASCII, NFKC (lib/normalise.py).
     email_canonical = models.CharField(_("email as compared"), max_length=254, editable=False)
     country = CountryField(_("country"))
     locality = models.CharField(_("city or postcode"), max_length=80, blank=True)
@@ -221,19 +199,13 @@ class Signature(models.Model):
     )
     created_at = models.DateTimeField(_("signed at"), default=timezone.now, db_index=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    # When a confirmation email was last queued: signing again while pending resends, but only
-    # after a pause.
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True, editable=False)
-    # HMAC of the address with a secret salt: enough to spot a burst from one source, never
-    # enough to recover who signed.
+    # Enough to spot a burst from one source, never enough to recover who signed.
     ip_hash = models.CharField(_("IP hash"), max_length=64, blank=True, editable=False)
-    # False when the shared cache was down and the rate limits could not be counted: the signature
-    # went through rather than be refused for our outage, and a moderator can find such a burst
-    # (with its IP hash) and invalidate it afterwards.
+    # False when the cache was down: signing went on rather than refuse for our outage, and a
+    # moderator can find such a burst afterwards.
     rate_checked = models.BooleanField(_("rate limit checked"), db_default=True, editable=False)
-    # Where the signer signed (issue 17): "page", "widget:<host of the site that framed it>" or
-    # "link:<tag>" from a shared link's ?source=; see lib.normalise.clean_source. A database
-    # default, so rows inserted by plain SQL (the benchmark's seed) count as the page's.
+    # lib.normalise.clean_source; db_default for rows inserted by plain SQL (the benchmark's seed).
     source = models.CharField(_("source"), max_length=80, db_default="page", editable=False)
 
     objects = SignatureQuerySet.as_manager()
@@ -243,9 +215,8 @@ class Signature(models.Model):
         verbose_name_plural = _("signatures")
         ordering = ["-created_at"]
         constraints = [
-            # Email first, so that this one index also finds a signer across petitions (erasure,
-            # bulk invalidation): a second index on the email alone cost PostgreSQL a tenth of
-            # its signing throughput, each being written at a random place on every signature.
+            # Email first, so that this index also finds a signer across petitions: a second
+            # index on the email alone cost a tenth of PostgreSQL's signing throughput.
             models.UniqueConstraint(
                 fields=["email_canonical", "petition"], name="signature_one_per_email"
             ),
@@ -256,8 +227,7 @@ class Signature(models.Model):
         ]
         indexes = [
             models.Index(fields=["petition", "status", "-created_at"], name="signature_recent"),
-            # Looked up only by equality (bulk invalidation), so without db_index's second,
-            # pattern-matching index.
+            # Only equality lookups: no need for db_index's second, pattern-matching index.
             models.Index(fields=["ip_hash"], name="signature_ip_hash"),
         ]
         permissions = [
@@ -266,22 +236,17 @@ class Signature(models.Model):
         ]
 
     def __str__(self) -> str:
-        # The admin's heading: the petition is shown beside it, by name (issue 21).
         return self.name
 
     @staticmethod
     def listed_place(petition_lists_places: bool, listing: str, country: str, locality: str):
-        """The place beside a listed name: only where both the petition now and the listing the
-        signer signed under show places."""
         if not petition_lists_places or listing != Signature.Listing.NAMES_AND_PLACES:
             return ""
         return Signature.shown_place(country, locality)
 
     @staticmethod
     def shown_place(country: str, locality: str) -> str:
-        """The place the public list may show beside a signer's name: none for a signer in a
-        country of PLACE_NEVER_SHOWN, and no postcode (a locality without letters), which says
-        too much; otherwise the city as typed."""
+        """Never a postcode, which says too much."""
         if str(country) in PLACE_NEVER_SHOWN or not any(ch.isalpha() for ch in locality):
             return ""
         return locality
@@ -301,13 +266,8 @@ class SignatureCountQuerySet(models.QuerySet):
 
 
 class SignatureCount(models.Model):
-    """One shard of a petition's running count.
-
-    A single counter row per petition would serialise every signer behind one row lock (measured on
-    Postgres: 6,300 inserts a second fell to 1,220). Each signature instead adds one to a random
-    shard in the same transaction as its insert, so the sum of the shards is exact and signers
-    rarely wait on each other.
-    """
+    """One shard of a petition's count: one row per petition would queue every signer behind
+    its lock. A signature adds to a random shard in its own transaction, so the sum is exact."""
 
     SHARDS = 32
 
@@ -329,7 +289,6 @@ class SignatureCount(models.Model):
 
     @classmethod
     def total_subquery(cls, outer_ref: str = "pk"):
-        """The petition's count as a subquery, to annotate a list of petitions in one query."""
         totals = (
             cls.objects.filter(petition=OuterRef(outer_ref))
             .values("petition")
@@ -340,12 +299,10 @@ class SignatureCount(models.Model):
 
     @classmethod
     def add(cls, petition_id: int, delta: int) -> None:
-        """Move the petition's count by `delta`; call inside the transaction that changes rows."""
+        """Call inside the transaction that changes the rows."""
         shard = random.randrange(cls.SHARDS)  # noqa: S311 - spreading load, not security
         if delta >= 0:
-            # One statement on every signature, which also makes the shard the first time: the
-            # ORM's update costs four times the statement itself (docs/performance.md), and it
-            # has no upsert that adds. PostgreSQL and SQLite both read this SQL as it is.
+            # The ORM has no upsert that adds; PostgreSQL and SQLite both read this SQL.
             table = connection.ops.quote_name(cls._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -355,20 +312,17 @@ class SignatureCount(models.Model):
                 )
             return
         shards = cls.objects.filter(petition_id=petition_id)
-        # Taking away: any shard that still holds enough will do; prefer the random one.
         if shards.filter(shard=shard, count__gte=-delta).update(count=F("count") + delta):
             return
         fuller = shards.filter(count__gte=-delta).order_by("-count").values_list("pk", flat=True)
         if not cls.objects.filter(pk__in=list(fuller[:1])).update(count=F("count") + delta):
-            # No single shard holds enough: fold everything into one exact total, with the
-            # shards locked so no signer's increment slips in between the sum and the write.
+            # Locked, so that no signer's increment slips in between the sum and the write.
             list(shards.select_for_update())
             total = shards.aggregate(total=Sum("count"))["total"] or 0
             cls.set_total(petition_id, max(total + delta, 0))
 
     @classmethod
     def set_total(cls, petition_id: int, total: int) -> None:
-        """Spread an exact total over the shards (recount, imports)."""
         cls.create_shards(petition_id)
         per_shard, rest = divmod(total, cls.SHARDS)
         for shard in range(cls.SHARDS):
@@ -385,8 +339,7 @@ class SignatureCount(models.Model):
 
 
 class BlockedAttempt(models.Model):
-    """Signing attempts the site refused as abuse, for moderators. One row per source, reason and
-    minute with a running tally, so a flood of refusals cannot itself flood the database."""
+    """One row per source, reason and minute, so that a flood of refusals cannot flood the table."""
 
     class Reason(models.TextChoices):
         RATE_IP = "rate_ip", _("Too many from one address")
@@ -414,7 +367,6 @@ class BlockedAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Words only, like an audit record's heading.
         return str(self.get_reason_display())
 
     @classmethod
@@ -433,15 +385,12 @@ class BlockedAttempt(models.Model):
 
 
 class CountryRelease(models.Model):
-    """The breakdown by country the public sees, released anew only in coarse steps (see
-    counting.country_counts), so that no change in it follows one signature. Kept in the database
-    so that a restart or a flushed cache cannot release early."""
+    """In the database, so that a restart or a flushed cache cannot release early."""
 
     petition = models.OneToOneField(
         Petition, on_delete=models.CASCADE, related_name="+", primary_key=True
     )
     released_at = models.DateTimeField(_("released at"))
-    # The counted signatures the breakdown adds up.
     signatures = models.PositiveIntegerField(_("signatures"))
     countries = models.JSONField(_("countries"))  # [[code, signers], ...], largest first
     other = models.PositiveIntegerField(_("other countries"))
@@ -461,16 +410,14 @@ class CountryRelease(models.Model):
 
 
 class RateCounter(models.Model):
-    """A rate limit's counter when there is no Redis (signatures.abuse.count_hits): one row per
-    limit and window. Django's database cache cannot serve here: its incr reads and then writes,
-    so concurrent hits are lost, and it resets the expiry to the cache's default timeout."""
+    """A rate limit's counter without Redis: the database cache's incr reads then writes, so it
+    loses concurrent hits, and it resets the expiry."""
 
     key = models.CharField(max_length=255, primary_key=True)
     expires_at = models.BigIntegerField(db_index=True)  # Unix time: the same on every backend
     hits = models.PositiveIntegerField()
 
-    # Expired rows are deleted on about one hit in this many: a window's key is never used
-    # again, and one indexed delete now and then keeps the table small.
+    # A window's key is never used again, so an occasional delete keeps the table small.
     PURGE_ONE_IN = 100
 
     class Meta:
@@ -481,12 +428,10 @@ class RateCounter(models.Model):
 
     @classmethod
     def hit(cls, windows: dict[str, int]) -> dict[str, int]:
-        """Add one to the counter at each key, starting it at one for its seconds if it is new or
-        has expired; return each key's value. One statement for all of them, so concurrent hits
-        are all counted, on PostgreSQL and on SQLite 3.35+. Raises DatabaseError when the
-        database does not answer."""
+        """Add one at each key ({key: window seconds}), in one statement so that concurrent hits
+        all count; SQLite needs 3.35+."""
         now = int(timezone.now().timestamp())
-        # The same order in every statement, so that two of them never wait on each other's rows.
+        # One order, so that two statements never wait on each other's rows.
         keys = sorted(windows)
         table = connection.ops.quote_name(cls._meta.db_table)
         key_column, expires, hits = map(connection.ops.quote_name, ("key", "expires_at", "hits"))
@@ -511,14 +456,12 @@ class RateCounter(models.Model):
 
     @classmethod
     def take_back(cls, key: str) -> None:
-        """Undo one hit counted at `key` (signatures.abuse.broken_limit)."""
         cls.objects.filter(key=key, hits__gt=0).update(hits=F("hits") - 1)
 
 
 class HourlyCount(models.Model):
-    """How many of a petition's signatures, counted now, were signed in one hour (UTC): the count
-    over time (issue 22). Derived from the signature rows and only from them, so it can always be
-    rebuilt (signatures/history.py); signing never writes it."""
+    """Counted signatures per hour (UTC), derived from the rows only, so it can always be rebuilt;
+    signing never writes it."""
 
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="+", db_index=False

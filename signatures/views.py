@@ -12,8 +12,7 @@ from .models import Signature
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token):
-    """The emailed link. GET only shows the button, because mail scanners open links; the POST
-    from that button is what confirms."""
+    """GET only shows the button, because mail scanners open links."""
     try:
         signature_id, email = confirmation.read_token(token)
     except confirmation.ExpiredToken:
@@ -44,8 +43,7 @@ def confirm(request, token):
     except signing.CannotConfirm:
         return render(request, "signatures/confirm.html", {"state": "invalid"}, status=400)
     response = redirect(signature.petition.get_thanks_url() + "?confirmed=1")
-    # Remembered as what this browser typed for the address, never as the row: someone else may
-    # have signed with this address first. A browser that typed nothing for it remembers no one.
+    # Never remember the row: someone else may have signed with this address first.
     remembered = supporter.recall(request)
     if remembered and canonical_email(remembered.email) == signature.email_canonical:
         supporter.remember(response, replace(remembered, confirmed=True))

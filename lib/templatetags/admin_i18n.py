@@ -1,5 +1,3 @@
-"""The admin's own templates in the reader's language: row names, dates and change messages."""
-
 from django import template
 
 from lib import admin as admin_i18n

@@ -1,13 +1,10 @@
-"""Which petitions a management command acts on, from the addresses (slugs) on its command line."""
-
 from django.core.management.base import CommandError
 
 from petitions.models import Petition
 
 
 def petitions_named(slugs: list[str]):
-    """The petitions at `slugs`, or every petition when none is given. An address that matches
-    nothing stops the command before it does anything: a typo must not pass for done."""
+    """Every petition when `slugs` is empty; a typo must not pass for done."""
     petitions = Petition.objects.all()
     if not slugs:
         return petitions
