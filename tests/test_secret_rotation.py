@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from signatures import links
+from lib import tokens as links
 
 ROOT = Path(settings.BASE_DIR)
 OLD, NEW = "old-" + "k" * 50, "new-" + "n" * 50
