@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from lib import tokens as links
+from lib import tokens
 
 ROOT = Path(settings.BASE_DIR)
 OLD, NEW = "old-" + "k" * 50, "new-" + "n" * 50
@@ -33,10 +33,10 @@ def test_settings_read_secret_key_fallbacks_from_the_environment():
 
 def test_emailed_link_signed_with_the_old_key_works_while_it_is_a_fallback():
     with override_settings(SECRET_KEY=OLD):
-        token = links.make_token(7, EMAIL, salt="signatures.unsubscribe-test")
+        token = tokens.make_token(7, EMAIL, salt="signatures.unsubscribe-test")
 
     def read():
-        return links.read_token(
+        return tokens.read_token(
             token, salt="signatures.unsubscribe-test", email_of=lambda pk: EMAIL
         )
 
@@ -44,6 +44,6 @@ def test_emailed_link_signed_with_the_old_key_works_while_it_is_a_fallback():
         assert read() == (7, EMAIL)
     with (
         override_settings(SECRET_KEY=NEW, SECRET_KEY_FALLBACKS=[]),
-        pytest.raises(links.InvalidToken),
+        pytest.raises(tokens.InvalidToken),
     ):
         read()
