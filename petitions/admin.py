@@ -36,6 +36,7 @@ from signatures.models import Signature, SignatureCount
 
 from . import delivery, mailing, moderation
 from .models import (
+    LANGUAGE_CODES,
     TRANSLATED_FIELDS,
     Delivery,
     DeliveryPack,
@@ -51,10 +52,9 @@ TEXT_FIELDS = ("addressed_to", *TRANSLATED_FIELDS)
 
 def _language_of(field_name: str) -> str | None:
     suffix = field_name.rsplit("_", 1)[-1]
-    return suffix if suffix in ("en", "fa") else None
+    return suffix if suffix in LANGUAGE_CODES else None
 
 
-# Shown under fields whose model help is silent or says too little for a first-time organiser.
 FIELD_HELP = {
     "slug": _(
         "The petition's web address: /en/p/<address>/ and /fa/p/<address>/. Latin letters, "
@@ -74,8 +74,7 @@ class BilingualFields:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         language = _language_of(db_field.name)
         if field is not None and language:
-            # Persian is typed right-to-left and spell-checked as Persian; the attributes also
-            # tell a screen reader which voice to use.
+            # Also the spell-checker's language and a screen reader's voice.
             field.widget.attrs.update({"lang": language, "dir": text_direction(language)})
             if isinstance(db_field, models.TextField):
                 field.widget.attrs.setdefault(
@@ -85,9 +84,7 @@ class BilingualFields:
 
 
 class PetitionAdminForm(forms.ModelForm):
-    """The petition as the organiser read it: a save is refused when someone else (a starter, a
-    moderator's decision, another organiser) changed the petition since the form was shown, so
-    that a form left open never writes old text or an old status over theirs."""
+    """Refuses a save when someone else changed the petition since the form was shown."""
 
     read_version = forms.CharField(
         label=_("version you read"), widget=forms.HiddenInput, required=False
@@ -146,8 +143,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     goal_shown = number_column("goal", _("goal"))
     created = datetime_column(Petition, "created_at")
     updated = datetime_column(Petition, "updated_at")
-    # Each row puts the English and Persian versions of one field side by side, so an organiser
-    # can check one against the other line by line.
     fieldsets = (
         (None, {"fields": ("status", "slug", "preview_links", "read_version")}),
         (
@@ -201,7 +196,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         ),
     )
 
-    # The response's source is a web address: typed without a scheme, it is taken as https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("export_csv", "export_jsonl", "make_delivery_pack")
     change_form_template = "admin/petitions/petition/change_form.html"
@@ -235,7 +229,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         return fields
 
     def get_queryset(self, request):
-        # The count comes in the same query as the rows, not one query per row.
         return (
             super().get_queryset(request).annotate(signature_total=SignatureCount.total_subquery())
         )
@@ -258,7 +251,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         was_open = change and form.initial.get("status") == Petition.Status.OPEN
         super().save_model(request, obj, form, change)
         if obj.status == Petition.Status.OPEN and not was_open:
-            # Saving as Open publishes at once; say so, with where to see it.
             self.message_user(
                 request,
                 format_html(
@@ -294,7 +286,6 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     @admin.display(description=_("signatures by source"))
     def signatures_by_source(self, obj):
-        """Which page, widget host or shared link brought the signers: one GROUP BY query."""
         if not obj.pk:
             return "—"
         rows = (
@@ -386,9 +377,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         return export_response(request, [petition], fmt, status)
 
     def tidy_persian_view(self, request, pk):
-        """Tidy Persian spacing (issue 21): each Persian field's suggested change as a diff; the
-        organiser ticks the ones to keep. A field edited since the page was shown is not
-        overwritten: its suggestion is shown again."""
+        """Each Persian field's tidied spacing as a diff to tick; a field edited since the page was
+        shown is not overwritten."""
         petition = get_object_or_404(Petition, pk=pk)
         if not self.has_change_permission(request, petition):
             raise PermissionDenied
@@ -430,12 +420,10 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         return super().change_view(request, object_id, form_url, extra_context)
 
 
-# The Persian fields an organiser writes, in the order the form shows them.
-PERSIAN_FIELDS = ("addressed_to_fa", "title_fa", "summary_fa", "letter_fa")
+PERSIAN_FIELDS = tuple(f"{name}_fa" for name in TEXT_FIELDS)
 
 
 def tidy_proposals(petition: Petition) -> list[dict]:
-    """Each Persian field that tidying would change: before, after and the diff to show."""
     context = "\n".join(getattr(petition, name) for name in PERSIAN_FIELDS)
     proposals = []
     for name in PERSIAN_FIELDS:
@@ -457,9 +445,7 @@ def tidy_proposals(petition: Petition) -> list[dict]:
 def export_response(
     request, petitions, fmt: str, status: str | None = None
 ) -> StreamingHttpResponse:
-    """Stream an export to the browser. The Export writes its own audit record when the stream
-    ends: the server closes the response, and with it the Export, when the download finishes or
-    breaks off."""
+    """Stream an export; the Export audits itself when the server closes the response."""
     if not request.user.has_perm("signatures.export_signature"):
         raise PermissionDenied
     stream = Export(petitions, fmt, by=request.user, status=status)
@@ -476,8 +462,7 @@ def export_response(
 
 @admin.register(DeliveryPack)
 class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
-    """Packs are made by the petitions' "Make a delivery pack" action, never typed in; this list
-    shows their progress and lets those who may export signatures download them."""
+    """Packs come from the petitions' action; this list shows their progress and downloads."""
 
     list_display = ("petition", "status", "progress", "requested_at", "finished_at", "downloads")
     list_filter = ("status",)
@@ -502,8 +487,7 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        # While a pack is being made the list reloads itself every few seconds, so its progress
-        # moves without the organiser pressing anything.
+        # The list reloads itself while a pack is being made.
         unfinished = (DeliveryPack.Status.QUEUED, DeliveryPack.Status.RUNNING)
         extra_context = {
             **(extra_context or {}),
@@ -578,8 +562,6 @@ def reason_label(code: str) -> str:
 
 
 class DecisionForm(forms.Form):
-    """A moderator's decision on a petition waiting for review (issue 18)."""
-
     action = forms.ChoiceField(
         label=_("decision"), choices=moderation.Choice.choices, widget=forms.RadioSelect
     )
@@ -595,7 +577,7 @@ class DecisionForm(forms.Form):
         max_length=Petition._meta.get_field("moderator_note").max_length,
         widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
     )
-    # The petition's reviewed_version when the page was shown: the decision is on that text.
+    # The reviewed_version shown: the decision is on that text.
     version = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean(self):
@@ -609,11 +591,9 @@ class DecisionForm(forms.Form):
 
 @admin.register(ReviewQueue)
 class ReviewQueueAdmin(ReadOnlyAdmin):
-    """Petitions the public started, waiting, unseen by the public, for a moderator's decision:
-    the oldest confirmed first."""
-
     list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
     list_display_links = None
+    # Read-only, but the change page still builds a form to list its fields.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ("title_en", "title_fa", "starter_name")
 
@@ -690,7 +670,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
                 "url": petition.url_in(code),
                 **{name: getattr(petition, f"{name}_{code}") for name in TEXT_FIELDS},
             }
-            for code in ("en", "fa")
+            for code in LANGUAGE_CODES
             if petition.is_partly_in(code)
         ]
         similar = [
@@ -748,8 +728,7 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
 
 class UpdateForm(forms.ModelForm):
-    """An update's text normalised as the start form normalises a petition's (Persian letter
-    forms, no bidi controls, ZWNJ kept), so its emails and page match what signers typed."""
+    """An update's text normalised as the start form normalises a petition's."""
 
     class Meta:
         model = Update
@@ -765,15 +744,12 @@ class UpdateForm(forms.ModelForm):
 
 @admin.register(Update)
 class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
-    """Organisers write updates; moderators approve them, which publishes them and starts their
-    email, and pause, resume or cancel a send. The progress of a send is read from its
-    per-recipient rows."""
+    """Moderators approve updates, which starts their email, and pause, resume or cancel a send."""
 
     list_display = ("__str__", "petition", "status", "email_state", "email_progress", "created_at")
     list_filter = ("status", "email_state", "petition")
     search_fields = ("title_en", "title_fa", "petition__title_en", "petition__title_fa")
     list_select_related = ("petition",)
-    autocomplete_fields = ()
     fieldsets = (
         (None, {"fields": ("petition", "email_signers")}),
         (
@@ -807,8 +783,7 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         "email_progress",
         "cap_overridden",
     )
-    # Approval is on the update's own page, which shows the text and carries its version; the
-    # list shows only titles, so it offers no approval. Rejecting (which sends nothing) stays here.
+    # No approval from the list: approving needs the version of the text its own page shows.
     actions = (
         "reject",
         "pause_email",
@@ -872,7 +847,6 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
             and obj.status == Update.Status.SUBMITTED
             and self.has_moderate_permission(request)
         ):
-            # The version of the very text this page shows.
             context["approval"] = {
                 "url": reverse("admin:petitions_update_approve", args=[obj.pk]),
                 "version": obj.reviewed_version,

@@ -1,6 +1,5 @@
-"""The count-over-time chart on the petition page: a small SVG drawn on the server, so it reads
-without JavaScript, with its numbers and dates in the page's language and a sentence that says
-what it shows (issue 22)."""
+"""The count-over-time chart on the petition page: an SVG drawn on the server, so it reads
+without JavaScript."""
 
 from dataclasses import dataclass
 
@@ -101,9 +100,8 @@ def draw(overview: history.Overview | None, language: str) -> Chart | None:
 
 
 def chart_for(petition, language: str) -> Chart | None:
-    """The petition page's chart, or None before the first signature: drawn at most once every
-    SHARE_IMAGE_SECONDS per petition and language and kept in the cache, so a page view reads a
-    few kilobytes and draws nothing."""
+    """The petition page's chart, or None before the first signature; drawn at most once every
+    SHARE_IMAGE_SECONDS per petition and language."""
     key = cache.chart_key(petition.pk, language)
     kept = cache.get(key)
     if kept is None:

@@ -1,19 +1,7 @@
-"""The delivery pack: the petition as handed to the decision maker (issue 22).
+"""The delivery pack: the petition as handed to the decision maker, as a PDF and a CSV.
 
-A PDF in the petition's languages (the letter, the total, counts by country, the dates in both
-calendars, and the names of the signers who agreed to be shown) and the same content as CSV. It is
-made by a background task, off the request path, writing its progress on the DeliveryPack row for
-the admin to show.
-
-Signers are listed as the public list may name them (SignatureQuerySet.listed): by first name and
-initial only, never with a city, and signers in a country of PLACE_NEVER_SHOWN (Iran) are counted
-but never named, so no heading places a named signer there. Countries with fewer than
-DELIVERY_SMALL_COUNTRY signers are counted, and their signers listed, under "other countries".
-Every CSV cell is defused as the signature export's are.
-
-Speed: fpdf2 shapes each call's text with HarfBuzz and its own Python bidi, which costs most per
-call rather than per letter, so names are set a full line at a time, Latin and Persian together,
-not one cell per name.
+Signers are named as the public list may name them (SignatureQuerySet.listed), never with a city;
+signers in a PLACE_NEVER_SHOWN country are counted but never named, so no heading places them.
 """
 
 import csv
@@ -97,7 +85,6 @@ def drawable(text: str) -> str:
 
 
 def shown_name(name: str) -> str:
-    """The name as the pack lists it: first name and initial, what the signer agreed to show."""
     return short_name(" ".join(name.split()))
 
 
@@ -140,7 +127,7 @@ class Facts:
 def gather_facts(petition: Petition) -> Facts:
     counted = Signature.objects.counted().filter(petition_id=petition.pk)
     span = counted.aggregate(first=Min("created_at"), last=Max("created_at"), total=Count("pk"))
-    # The same folding as the page's public breakdown (issue 20), at the pack's own threshold.
+    # The same folding as the page's public breakdown, at the pack's own threshold.
     by_country = counted.counts_by_country(settings.DELIVERY_SMALL_COUNTRY)
     countries_ = [(str(code), n) for code, n in by_country.countries]
     if by_country.other:
@@ -402,7 +389,6 @@ CSV_COLUMNS = ("section", "country_code", "country", "value")
 
 
 def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
-    """What the PDF's front pages say, as rows."""
     yield ("petition", "", "", petition.slug)
     for language in languages_of(petition):
         text = petition.in_language(language)

@@ -25,26 +25,21 @@ from .goals import next_goal
 
 LANGUAGE_CODES = ("en", "fa")
 RTL_LANGUAGES = frozenset({"fa"})
-# What organisers may type in a letter or an update (rendered by lib.markdown.render_letter).
 LIGHT_MARKDOWN = _("Plain text or light Markdown. A blank line starts a new paragraph.")
-# Fields an organiser writes once per language; `<name>_en` and `<name>_fa` on the model.
 TRANSLATED_FIELDS = ("title", "summary", "letter")
 
 
 def version_of(instance: models.Model, fields: tuple[str, ...]) -> str:
-    """A digest of these fields as they are now. A moderator's decision carries the version of
-    what they read, and is refused if the row no longer has it."""
+    """A digest of these fields: a decision carries the version its moderator read."""
     values = [getattr(instance, name) for name in fields]
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()
 
 
-# A site that may frame the widget, as CSP's frame-ancestors takes it: a scheme and a host (ASCII,
-# punycode for other scripts), optionally a port or a leading "*." for every subdomain; no path.
+# An origin as CSP's frame-ancestors takes it: ASCII host, optional port or "*.", no path.
 EMBED_ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?")
 
 
 def embed_origins(value: str) -> list[str]:
-    """The origins of an `embed_sites` text, one a line, lower case, without a trailing slash."""
     return [line.strip().rstrip("/").lower() for line in (value or "").splitlines() if line.strip()]
 
 
@@ -68,12 +63,7 @@ def other_language(language: str) -> str:
 
 @dataclass(frozen=True)
 class LocalisedText:
-    """A piece of organiser text together with the language it is really written in.
-
-    Templates put `lang` and `dir` on the element that holds it, so a Persian page that falls back
-    to the English title still reads that title left-to-right and a screen reader pronounces it in
-    English.
-    """
+    """Organiser text with the language it is really in, for the `lang` and `dir` of a fallback."""
 
     value: str
     lang: str
@@ -105,34 +95,27 @@ def localised(obj, name: str, language: str) -> LocalisedText:
 
 class PetitionQuerySet(models.QuerySet):
     def public(self):
-        """Petitions anyone may read: drafts stay with their organisers."""
         return self.filter(status__in=Petition.Status.PUBLIC)
 
     def signable(self):
-        """Petitions taking signatures right now."""
         return self.filter(signable_now())
 
     def with_signable(self):
-        """Each petition with `is_signable` read in the same query, as the database sees it now."""
+        """`is_signable` read in the same query."""
         return self.annotate(is_signable=ExpressionWrapper(signable_now(), BooleanField()))
 
     def waiting_for_review(self):
         return self.filter(status=Petition.Status.PENDING)
 
     def started_by(self, email_canonical: str):
-        """Petitions a member of the public started with this (canonical) address."""
         return self.filter(starter_email_canonical=email_canonical).exclude(
             starter_email_canonical=""
         )
 
     def forget_starter(self, *, by) -> tuple[int, int]:
-        """A starter asked for their data to be removed (the admin's erasure, with their
-        signatures). Petitions of theirs that never went public are deleted: nobody else has a
-        stake in them. Public ones keep their text, signatures and the name shown on them (what
-        people signed), but lose the address and its language: no email reaches the starter any
-        more, and their starter's links stop working, since each signs the address. Returns
-        (deleted, kept without the address); the audit records say that it happened, never
-        whose address it was."""
+        """Erase a starter: unpublished petitions are deleted; public ones keep what people signed
+        but lose the address (which also voids the starter's links). The audit never says whose
+        address it was. Returns (deleted, kept)."""
         with transaction.atomic():
             rows = list(self.select_for_update().values_list("pk", "status"))
             private = [pk for pk, status in rows if status not in Petition.Status.PUBLIC]
@@ -148,16 +131,14 @@ class PetitionQuerySet(models.QuerySet):
         return len(private), len(public)
 
     def unfinished(self):
-        """A starter's petitions that still count against their limit: not confirmed yet (and
-        not expired), waiting for review, or open."""
+        """A starter's petitions that still count against their limit."""
         return self.without_expired_drafts().filter(
             status__in=(Petition.Status.DRAFT, Petition.Status.PENDING, *Petition.Status.SIGNABLE)
         )
 
     def without_expired_drafts(self):
-        """Without the drafts started on the site whose email was never confirmed within the
-        emailed link's life. Whoever typed that address may not own it, so such drafts neither
-        count against the address nor are mailed to it again."""
+        """Without site drafts left unconfirmed past the link's life: whoever typed that address
+        may not own it, so they neither count against it nor are mailed to it again."""
         cutoff = timezone.now() - datetime.timedelta(seconds=settings.START_LINK_MAX_AGE)
         return self.exclude(
             Q(status=Petition.Status.DRAFT, email_confirmed_at__isnull=True, created_at__lt=cutoff)
@@ -165,10 +146,8 @@ class PetitionQuerySet(models.QuerySet):
         )
 
     def similar_to(self, *texts: str, limit: int = 5) -> list["Petition"]:
-        """Open petitions whose title reads like one of `texts` (a starter's titles, in either
-        language), best first: what a starter is offered to sign instead of starting a
-        duplicate. Trigram word similarity on PostgreSQL (pg_trgm), over titles folded as
-        `search_key` folds the query; elsewhere a plain comparison in Python."""
+        """Open petitions whose title reads like one of `texts`, best first: pg_trgm word
+        similarity on PostgreSQL, `title_likeness` elsewhere."""
         queries = [query for query in map(search_key, texts) if len(query) >= 3]
         if not queries:
             return []
@@ -178,8 +157,7 @@ class PetitionQuerySet(models.QuerySet):
             from django.contrib.postgres.lookups import TrigramWordSimilar
             from django.contrib.postgres.search import TrigramWordSimilarity
 
-            # `%>` finds the candidates through the trigram indexes on the folded titles
-            # (migration 0004); the score then orders them and holds our own threshold.
+            # `%>` uses the trigram indexes on the folded titles; the score orders and thresholds.
             found = Q()
             for query in queries:
                 for title in titles:
@@ -208,31 +186,24 @@ class PetitionQuerySet(models.QuerySet):
         return scored[:limit]
 
 
-# How alike a title must be to be offered as "is yours one of these?": word similarity as
-# pg_trgm reckons it, at pg_trgm's own default threshold for its `%>` operator (0.6): most of the
-# query's letter triples found in one stretch of the title.
+# pg_trgm's own default for `%>`.
 SIMILAR_TITLE_THRESHOLD = 0.6
-# The database function that folds a title as `search_key` folds a query (migration 0004), so that
-# an index can hold the folded titles.
+# Defined in a migration so that an index can hold the folded titles.
 FOLD_FUNCTION = "petition_search_fold"
 
 
 def search_key(text: str) -> str:
-    """Text folded for finding similar titles: the sign form's normalisation (Persian Yeh and
-    Kaf, no bidi controls, NFKC), lower case, and no ZWNJ, which people type, leave out or
-    replace with a space for the same word."""
+    """Text folded for finding similar titles; ZWNJ goes, as people type it, omit it or space it."""
     return " ".join(clean_text(text or "").lower().replace(ZWNJ, "").split())
 
 
 def folded_in_database(field: str):
-    """`search_key` done by PostgreSQL on a title column (titles written in the admin are not
-    folded when stored): lower case, Arabic Yeh, Alef Maksura and Kaf to Persian, no ZWNJ."""
+    """`search_key` done by PostgreSQL, since titles written in the admin are stored unfolded."""
     return models.Func(F(field), function=FOLD_FUNCTION, output_field=models.CharField())
 
 
 def title_likeness(query: str, title: str) -> float:
-    """Near enough pg_trgm's word similarity, for databases without it: the share of the query's
-    letter triples (each word padded as pg_trgm pads it) that the title has too."""
+    """pg_trgm's word similarity, near enough, for databases without it."""
     wanted = letter_triples(query)
     if not wanted:
         return 0.0
@@ -249,8 +220,7 @@ def letter_triples(text: str) -> set[str]:
 
 
 def signable_now() -> Q:
-    """The one definition of a petition that takes signatures: open, and not past its closing
-    time. Evaluated by the database, whose clock is the one every app server shares."""
+    """The one definition of taking signatures, on the database's clock, which all servers share."""
     return Q(status__in=Petition.Status.SIGNABLE) & (
         Q(closes_at__isnull=True) | Q(closes_at__gt=Now())
     )
@@ -259,8 +229,6 @@ def signable_now() -> Q:
 class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        # A member of the public's petition (issue 18): their email confirmed, a moderator's
-        # decision awaited; or sent back with a reason. Neither is shown to the public.
         PENDING = "pending", _("Waiting for review")
         REJECTED = "rejected", _("Sent back")
         OPEN = "open", _("Open")
@@ -268,7 +236,6 @@ class Petition(models.Model):
 
     Status.PUBLIC = (Status.OPEN, Status.CLOSED)
     Status.SIGNABLE = (Status.OPEN,)
-    # What a starter may still change; once published the text is what people signed.
     Status.EDITABLE = (Status.DRAFT, Status.PENDING, Status.REJECTED)
 
     class RejectionReason(models.TextChoices):
@@ -287,8 +254,7 @@ class Petition(models.Model):
         PERSIAN = "fa", _("Persian")
 
     class SignerList(models.TextChoices):
-        """How much of its signers a petition's page lists, of those who chose to be shown.
-        Stricter for a petition whose signers are at risk (issue 20)."""
+        """How much of the signers who chose to be shown the page lists."""
 
         NAMES_AND_PLACES = "full", _("First name, initial and city")
         NAMES = "names", _("First name and initial only")
@@ -308,7 +274,6 @@ class Petition(models.Model):
     starter_name = models.CharField(
         _("started by"), max_length=120, help_text=_("The name shown as the petition's starter.")
     )
-    # The starter's name as Persian readers write it (issue 21); empty shows starter_name.
     starter_name_fa = models.CharField(
         _("started by (Persian)"),
         max_length=120,
@@ -380,8 +345,7 @@ class Petition(models.Model):
         ),
     )
 
-    # A petition started on the site rather than in the admin (issue 18): who to write to, in
-    # which language, and what the moderator decided. Empty for an organiser's petition.
+    # Empty for a petition made in the admin.
     starter_email = models.EmailField(
         _("starter's email"), max_length=254, blank=True, default="", db_default=""
     )
@@ -416,9 +380,7 @@ class Petition(models.Model):
         _("closes"), null=True, blank=True, help_text=_("Leave empty to keep it open.")
     )
 
-    # What happened (issue 19): the decision maker's response and the outcome, shown at the top
-    # of the page and in count.json. Database defaults, so rows inserted by plain SQL (the
-    # benchmark's seed) have none.
+    # db_default: the benchmark's seed inserts rows by plain SQL.
     outcome = models.CharField(
         _("outcome"),
         max_length=10,
@@ -482,9 +444,7 @@ class Petition(models.Model):
                 condition=Q(status__in=["draft", "pending", "rejected", "open", "closed"]),
                 name="petition_status_valid",
             ),
-            # Publishing half a petition is a database error, not just a form error: a public
-            # petition has its title, summary and letter complete in at least one language
-            # (issue 18; it was both languages, or one with "single language" ticked).
+            # A public petition is complete in at least one language.
             models.CheckConstraint(
                 condition=~Q(status__in=["open", "closed"])
                 | (~Q(title_en="") & ~Q(summary_en="") & ~Q(letter_en=""))
@@ -498,8 +458,7 @@ class Petition(models.Model):
         ]
 
     def __str__(self) -> str:
-        # In the reader's language where it has one: the admin's filters, breadcrumbs and
-        # headings name the petition the way a Persian moderator reads it (issue 21).
+        # The admin's filters, breadcrumbs and headings name it in the reader's language.
         if translation.get_language() == "fa":
             return self.title_fa or self.title_en or self.slug
         return self.title_en or self.title_fa or self.slug
@@ -510,11 +469,11 @@ class Petition(models.Model):
         if self.outcome and self.outcome_date is None:
             self.outcome_date = timezone.localdate()
         super().save(*args, **kwargs)
-        # count.json carries the outcome: its cached copy must not outlive a change.
+        # count.json carries the outcome.
         counts = [cache.count_key(self.slug), cache.recent_key(self.pk)]
-        # Again after the commit, so that no reader keeps the row as it was in between.
         keys = [cache.signing_facts_key(self.slug), cache.edition_key(self.slug)]
-        cache.delete_many(keys)  # for whoever reads next inside this transaction
+        # Now for readers inside this transaction, and again after it for everyone else.
+        cache.delete_many(keys)
         transaction.on_commit(lambda: cache.delete_many(keys + counts))
 
     def get_absolute_url(self) -> str:
@@ -522,7 +481,6 @@ class Petition(models.Model):
 
     @property
     def starter(self) -> str:
-        """The starter's name for the page being shown: in Persian script on Persian pages."""
         if translation.get_language() == "fa" and self.starter_name_fa:
             return self.starter_name_fa
         return self.starter_name
@@ -557,10 +515,6 @@ class Petition(models.Model):
         return self.signer_list == self.SignerList.NAMES_AND_PLACES
 
     @property
-    def is_won(self) -> bool:
-        return self.outcome == self.Outcome.WON
-
-    @property
     def has_response(self) -> bool:
         return bool(self.response_en.strip() or self.response_fa.strip())
 
@@ -570,14 +524,12 @@ class Petition(models.Model):
 
     @cached_property
     def is_signable(self) -> bool:
-        """Whether it takes signatures now. Read with the row by `with_signable()`, or else asked of
-        the database once per instance: the rule itself is `signable_now()`."""
+        """Annotated by `with_signable()`, or else asked of the database once per instance."""
         if self.pk is None:
             return False
         return Petition.objects.signable().filter(pk=self.pk).exists()
 
     def goal_for(self, count: int) -> int:
-        """The goal shown beside `count` signatures: the organiser's, then the next rung."""
         return next_goal(count, self.goal)
 
     @property
@@ -601,9 +553,7 @@ class Petition(models.Model):
 
     @property
     def languages(self) -> tuple[str, ...]:
-        """The languages it is published in: each one whose title, summary and letter are all
-        written, or only the original one when the organiser chose a single language. The other
-        language's pages say it is not in their language and link to it (issue 18)."""
+        """The languages it is published in: each complete one, or only the original if chosen."""
         complete = tuple(code for code in LANGUAGE_CODES if self.is_complete_in(code))
         if self.single_language and self.original_language in complete:
             return (self.original_language,)
@@ -617,7 +567,6 @@ class Petition(models.Model):
         return languages[0]
 
     def missing_translations(self) -> list[str]:
-        """Names of the fields left empty, as `title_fa`."""
         return [
             f"{name}_{lang}"
             for name in TRANSLATED_FIELDS
@@ -634,7 +583,6 @@ class Petition(models.Model):
                     "Write this in the language the petition was written in."
                 )
         if self.status in self.Status.PUBLIC and not self.single_language:
-            # A language is published whole or not at all: half a translation is a mistake.
             half_done = [
                 code
                 for code in LANGUAGE_CODES
@@ -660,7 +608,6 @@ class Petition(models.Model):
     # -- text in a language ---------------------------------------------------------------------
 
     def text(self, name: str, language: str) -> LocalisedText:
-        """`name` in `language`, or in the other language when the organiser left it empty."""
         return localised(self, name, language)
 
     def in_language(self, language: str) -> "LocalisedPetition":
@@ -684,7 +631,7 @@ class LocalisedPetition:
 
     @cached_property
     def summary_excerpt(self) -> str:
-        """The summary cut to 40 words, for link previews (computed once, used three times)."""
+        """The summary cut to 40 words, for link previews."""
         return Truncator(self.summary.value).words(40)
 
     @cached_property
@@ -697,9 +644,8 @@ class LocalisedPetition:
 
     @cached_property
     def kept_html(self) -> tuple[str, ...]:
-        """The letter, the other letter and the response as HTML, in one cache read. A petition
-        not yet public (a draft, a starter's preview) renders them for its one page instead:
-        each preview of a new text would otherwise fill the cache."""
+        """Letter, other letter and response as HTML in one cache read; a petition not yet public
+        renders them uncached, lest each preview of a new text fill the cache."""
         texts = (
             self.letter.value,
             self.other_letter.value if self.other_letter else "",
@@ -723,7 +669,7 @@ class LocalisedPetition:
 
     @cached_property
     def other_letter(self) -> LocalisedText | None:
-        """The letter in the other language, shown below the first, when it really exists."""
+        """The letter in the other language, when it really exists."""
         other = other_language(self.language)
         text = self.petition.text("letter", other)
         if text.is_fallback or text.value == self.letter.value:
@@ -736,14 +682,12 @@ class LocalisedPetition:
 
 
 def delivery_storage():
-    """Where delivery packs are written: a private directory, never served as a static or media
-    file; staff download them through the admin (issue 22)."""
+    """A private directory, never served: staff download packs through the admin."""
     return FileSystemStorage(location=settings.DELIVERY_PACK_ROOT)
 
 
 class DeliveryPack(models.Model):
-    """The petition as handed to the decision maker: a PDF and the same content as CSV, made off
-    the request path (petitions/delivery.py), with its progress for the admin."""
+    """The petition as handed to the decision maker, as PDF and CSV (petitions/delivery.py)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -783,7 +727,6 @@ class DeliveryPack(models.Model):
         ordering = ["-requested_at"]
 
     def __str__(self) -> str:
-        # Named in the admin's breadcrumbs and headings, in the reader's calendar and digits.
         when = persian.format_datetime(self.requested_at, translation.get_language())
         return f"{self.petition} · {when}"
 
@@ -797,7 +740,7 @@ class DeliveryPack(models.Model):
 
 
 class ReviewQueue(Petition):
-    """The admin's moderation queue: the same petitions, listed apart (petitions/admin.py)."""
+    """The admin's moderation queue, listed apart."""
 
     class Meta:
         proxy = True
@@ -806,22 +749,16 @@ class ReviewQueue(Petition):
         default_permissions = ()
 
 
-# -- updates to signers (issue 19) --------------------------------------------------------------
-
-
 class UpdateQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Update.Status.PUBLISHED)
 
     def emailed_since(self, petition_id: int, since):
-        """Updates of this petition whose email started going out after `since`."""
         return self.filter(petition_id=petition_id, email_started_at__gte=since)
 
 
 class Update(models.Model):
-    """News from the campaign to its supporters: written by an organiser (or, once they exist, the
-    petition's starter, who need not be staff), approved by a moderator, shown on the petition
-    page, and emailed to the signers who agreed if its author asked for that."""
+    """News to supporters: approved by a moderator, shown on the page, optionally emailed."""
 
     class Status(models.TextChoices):
         SUBMITTED = "submitted", _("Awaiting approval")
@@ -862,7 +799,6 @@ class Update(models.Model):
             "each in the language they signed in."
         ),
     )
-    # Any user: staff today, the petition's starter once starters can write updates themselves.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -885,9 +821,8 @@ class Update(models.Model):
         verbose_name=_("approved by"),
     )
 
-    # The email's progress. `link` numbers the tasks that drive the send: a task runs only if it is
-    # the next link of the chain, so however many copies are queued (a watchdog, a resume), one
-    # runs at a time; `lease_until` tells a watchdog whether the running link is still alive.
+    # A send's task runs only as the next `link` of its chain, so however many copies are queued
+    # one runs at a time; `lease_until` tells a watchdog whether the running link is alive.
     email_state = models.CharField(
         _("email"), max_length=10, choices=Email.choices, default=Email.NONE
     )
@@ -912,7 +847,7 @@ class Update(models.Model):
             models.CheckConstraint(
                 condition=(~Q(title_en="") & ~Q(body_en="")) | (~Q(title_fa="") & ~Q(body_fa="")),
                 name="update_written_in_a_language",
-                # Said by the form in words, once (the constraint is the only check).
+                # The only check: the form shows this message.
                 violation_error_message=_("Write a title and a text in at least one language."),
             ),
             models.CheckConstraint(
@@ -927,7 +862,6 @@ class Update(models.Model):
     def __str__(self) -> str:
         return self.title_en or self.title_fa
 
-    # What an organiser writes and a moderator approves: its text and whether it is emailed.
     REVIEWED_FIELDS = ("petition_id", "title_en", "title_fa", "body_en", "body_fa", "email_signers")
 
     @property
@@ -943,24 +877,17 @@ class Update(models.Model):
 
 class DeliveryQuerySet(models.QuerySet):
     def progress(self) -> dict[str, int]:
-        """How many of these are in each state, in one GROUP BY."""
         rows = self.values_list("state").annotate(n=models.Count("pk")).order_by()
         counts = dict.fromkeys(Delivery.State.values, 0)
         counts.update(dict(rows))
         return counts
 
     def hand_over(self, delivery_id: int, *, link: int, accepted=None) -> bool:
-        """The last look before a message leaves, and the mark that it is leaving: the row of
-        `delivery_id` becomes `sending` if this link still holds it, the signer still agrees to be
-        emailed and still counts (an erased signature's rows are gone), and the send is still
-        running in this link. `accepted`, the (delivery id, when) the mail server last said yes
-        to, is marked `sent` in the same statement, so a message costs one durable commit, and at
-        any moment at most one row is `sending`: the one whose fate a killed worker never learns.
-        Returns whether `delivery_id` may be sent.
-
-        One statement written out, because it runs once a message: the ORM's version (two
-        UPDATEs, each with joins it turns into subqueries) cost more to build than the database
-        takes to run it, and was a third of a message's time."""
+        """Whether `delivery_id` may be sent: marked `sending` if this link holds it, the signer
+        still counts and consents, and the send runs in this link. `accepted`, the (id, when) the
+        mail server last took, is marked `sent` in the same statement: one commit a message, and
+        at most one row `sending`, the one a killed worker never learns the fate of. Written in
+        SQL because the ORM's two UPDATEs cost more to build than to run."""
         Signature = Delivery._meta.get_field("signature").related_model
         delivery = connection.ops.quote_name(Delivery._meta.db_table)
         signature = connection.ops.quote_name(Signature._meta.db_table)
@@ -994,8 +921,7 @@ class DeliveryQuerySet(models.QuerySet):
             return any(row[0] == delivery_id for row in cursor.fetchall())
 
     def mark_sent(self, accepted) -> None:
-        """The last message the mail server took, when no other follows it in this link. A slow
-        link overtaken by a watchdog may find its row called uncertain: it knows better."""
+        """The link's last accepted message; a row a watchdog called uncertain is sent after all."""
         delivery_id, when = accepted
         self.filter(
             pk=delivery_id, state__in=[Delivery.State.SENDING, Delivery.State.UNCERTAIN]
@@ -1003,12 +929,8 @@ class DeliveryQuerySet(models.QuerySet):
 
 
 class Delivery(models.Model):
-    """One update's email to one signer: the record that makes the send exactly once. A row is
-    made for each recipient when the send starts; a worker claims a few, and marks each one
-    `sending` just before handing it to the mail server and `sent` once the server took it, so a
-    worker killed at any moment leaves at most one row whose fate it never learnt for each of its
-    streams (petitions/mailing.py). Such a row is `uncertain` and never sent again on its own: a
-    signer must not get the update twice."""
+    """One update's email to one signer, the record that makes the send exactly once: a worker
+    killed mid-message leaves its row `uncertain`, never resent on its own."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("To send")
@@ -1025,12 +947,11 @@ class Delivery(models.Model):
     update = models.ForeignKey(
         Update, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
-    # Erasing a signature deletes its deliveries, sent or pending: no send can reach them after.
+    # An erased signature's deliveries go with it, so no send can reach it after.
     signature = models.ForeignKey(
         "signatures.Signature", on_delete=models.CASCADE, related_name="+"
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    # The link of the send's chain that claimed this row.
     link = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)

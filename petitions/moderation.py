@@ -1,8 +1,5 @@
-"""A moderator's decision on a petition a member of the public started (issue 18): publish it or
-send it back with a reason. The change, its audit record and the starter's email belong together:
-the record is written in the transaction that makes the change, and the email is queued when that
-transaction commits, so no caller can forget either.
-"""
+"""Publish or send back a petition the public started: the audit record is written in the change's
+transaction and the starter's email queued on its commit, so no caller can forget either."""
 
 from django.db import models, transaction
 from django.utils import timezone

@@ -1,6 +1,5 @@
-"""The public proof of a petition's momentum (issue 22): the count over time as JSON for the
-press, the share image for link previews, and the printable poster with its QR code. Every
-answer here is the same for every reader, so any HTTP cache may keep it for a few minutes."""
+"""The count over time as JSON, the share image and the poster: the same for every reader, so any
+HTTP cache may keep them for a few minutes."""
 
 import datetime
 

@@ -1,8 +1,5 @@
-"""Turn the seed page (a petition copied from a published page, see shared/seeds) into demo data.
-
-The page is parsed once by `manage.py import_seed_page` and the result is kept in the repository
-as petitions/demo/seed-petition.json, so running the site never needs the original page.
-"""
+"""Turn the seed page (shared/seeds) into petitions/demo/seed-petition.json, by
+`manage.py import_seed_page`, so running the site never needs the original page."""
 
 import datetime
 import re
@@ -75,7 +72,7 @@ def parse_seed_page(text: str) -> dict:
         "summary_fa": SUMMARY_FA,
         "letter_en": _between(lines, f"Dear {addressed_to}", "Mr. Musk, ban"),
         # The page's Persian lost its ZWNJs and paragraph breaks when it was pasted; it is kept
-        # as the admin's "tidy Persian spacing" step would leave it (issue 21).
+        # as the admin's "tidy Persian spacing" step would leave it.
         "letter_fa": tidy_persian(
             _between(lines, "آقای ایلان ماسک عزیز", "آقای ماسک، توییتر"),
             context=f"{TITLE_FA}\n{SUMMARY_FA}",

@@ -1,10 +1,4 @@
-"""Sharing a petition: the plain share links, and the share image in one language, a 1200×630 PNG
-for Open Graph and Twitter cards with the title, the count and the goal.
-
-Persian is shaped and laid out right to left by Pillow's Raqm layout (libraqm: FriBiDi and
-HarfBuzz) in Vazirmatn, the site's own font. The image is made at most once every
-SHARE_IMAGE_SECONDS per petition and language, and kept in the cache that long.
-"""
+"""The share links and the 1200×630 share image; Persian is shaped by Pillow's Raqm layout."""
 
 import io
 import time

@@ -1,6 +1,4 @@
-"""What an organiser pastes into another site to show a petition there (issue 17), in each
-language: a plain iframe, the loader script, the counter badge and the oEmbed address. The oEmbed
-answer (views.oembed) gives out the same iframe."""
+"""What an organiser pastes into another site to show a petition there, in each language."""
 
 from dataclasses import dataclass
 from urllib.parse import urlencode

@@ -35,7 +35,6 @@ urlpatterns = [
     path("p/<petition_slug:slug>/share.png", proof_views.share_image, name="share_image"),
     path("p/<petition_slug:slug>/poster/", proof_views.poster, name="poster"),
     path("privacy/", views.privacy, name="privacy"),
-    # Starting a petition (issue 18).
     path("start/", start_views.start, name="start"),
     path("start/sent/", start_views.start_sent, name="start_sent"),
     path("start/links/", start_views.links, name="start_links"),

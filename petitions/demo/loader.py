@@ -27,7 +27,7 @@ NAMES = {
         ("کریمی", "احمدی", "رستمی", "حسینی", "تهرانی", "موسوی", "رضایی"),
     ),
 }  # fmt: skip
-# Where they sign from: a city always in its own country (issue 21), named in the signer's script;
+# Where they sign from: a city always in its own country, named in the signer's script;
 # some leave the city out.
 PLACES = {
     "en": (

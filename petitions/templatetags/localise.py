@@ -68,17 +68,6 @@ def goal_html(value) -> str:
 
 
 @register.filter
-def localtimesince(value) -> str:
-    """'3 minutes ago' in the active language, with its digits."""
-    if not value:
-        return ""
-    if timezone.now() - value < datetime.timedelta(minutes=1):
-        return _("just now")
-    text = _("%(time)s ago") % {"time": timesince(value, depth=1)}
-    return persian.persian_digits(text) if translation.get_language() == "fa" else text
-
-
-@register.filter
 def localhoursince(value) -> str:
     """'3 hours ago' for a time kept only to the hour, counted in whole hours; 'this hour' for
     the current one."""
@@ -111,7 +100,7 @@ def local_paginator_number(changelist, i):
 @register.filter
 def machine_time(value) -> str:
     """A moment for a <time datetime>: ISO 8601 to the second. Django's "c" format adds six
-    digits of microseconds, which the HTML standard does not allow there (issue 21)."""
+    digits of microseconds, which the HTML standard does not allow there."""
     if not value:
         return ""
     if isinstance(value, datetime.datetime):

@@ -1,4 +1,4 @@
-// Copy buttons for the petition's embed code in the admin and on the starter's page (issue 17; templates/petitions/_embed_snippets.html); without a clipboard the
+// Copy buttons for the petition's embed code in the admin and on the starter's page (templates/petitions/_embed_snippets.html); without a clipboard the
 // buttons stay hidden and the code is selected by hand.
 // The admin puts its media in the <head>, before the buttons exist: start once the page is parsed.
 document.addEventListener("DOMContentLoaded", function () {

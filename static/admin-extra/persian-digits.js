@@ -1,5 +1,5 @@
 // The admin's selection counter ("3 of 50 selected") is written by Django's actions.js with Latin
-// digits; on the Persian admin show them in Persian digits, as everything else (issue 21).
+// digits; on the Persian admin show them in Persian digits, as everything else.
 (function () {
   "use strict";
   var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";

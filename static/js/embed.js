@@ -1,4 +1,4 @@
-/* The loader other sites paste to show a petition (issue 17):
+/* The loader other sites paste to show a petition:
 
      <a href="https://<our site>/en/p/<slug>/" data-petition-embed>The petition's title</a>
      <script src="https://<our site>/static/js/embed.js" async></script>
