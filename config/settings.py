@@ -163,7 +163,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # "default" holds short-lived copies (the count, recent signers): per-process memory will do on
 # one machine. "shared" holds what every app server must agree on (rate limits): never
-# per-process memory, so the database when there is no Redis, where signatures.abuse counts the
+# per-process memory, so the database when there is no Redis, where lib.ratelimit counts the
 # limits in a table of their own, atomically (the database cache's incr is not). With CACHE_URL
 # (Redis, e.g. redis://127.0.0.1:6379/1) both live there, through django-redis, which keeps a
 # pool of connections per process where Django's own backend builds a client for every call.
@@ -189,9 +189,10 @@ else:
         },
     }
 
-# Signing limits (signatures/abuse.py, in the shared cache). A household or a café shares one
-# address, so the per-address limit is generous; the per-petition one only stops a flood.
-SIGN_RATE_CACHE = "shared"
+# Where every rate limit is counted (lib/ratelimit.py): never per-process memory.
+RATE_LIMIT_CACHE = "shared"
+# Signing limits (signatures/abuse.py). A household or a café shares one address, so the
+# per-address limit is generous; the per-petition one only stops a flood.
 SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
 # The full form must take a person at least this long to fill in (seconds).

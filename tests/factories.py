@@ -6,8 +6,8 @@ import time
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from lib.forms import form_token
 from petitions.models import Petition
-from signatures.abuse import form_token
 from signatures.models import Signature, SignatureCount
 from signatures.normalise import canonical_email
 
