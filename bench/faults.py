@@ -1215,8 +1215,8 @@ def main():
         from django.core.management import call_command
         from django.db import connection
 
+        from lib.forms import form_token
         from petitions.models import Petition
-        from signatures.abuse import form_token
 
         log("Migrating, loading the demo petition; collecting static files meanwhile ...")
         collect = subprocess.Popen(

@@ -753,7 +753,7 @@ def measure(args, petition_id: int, site: Server, floor: Server, proxy: Server) 
     """Every figure and its floor, taken in alternating slices (floor, site, floor, site, ...)
     so that both meet the same noise on a shared machine."""
 
-    from signatures.abuse import form_token
+    from lib.forms import form_token
 
     # The form's token as the page hands it out, issued an hour ago, so every signature takes the
     # real form path, the fill-time check included; and the Origin a browser sends with the form.

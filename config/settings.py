@@ -164,8 +164,9 @@ else:
         },
     }
 
-# A household or a café shares one address, so the per-address limit is generous.
-SIGN_RATE_CACHE = "shared"
+# Where every rate limit is counted (lib/ratelimit.py): never per-process memory. A household or
+# a café shares one address, so the per-address limit is generous.
+RATE_LIMIT_CACHE = "shared"
 SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
 SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)

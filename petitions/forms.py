@@ -1,13 +1,11 @@
 """The form a member of the public starts a petition with (issue 18), in one language or both."""
 
-import time
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from lib.forms import BotCheckMixin
 from lib.persian import ascii_digits, clean_text, format_number
-from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from signatures.forms import SignForm, clean_person_name
 
 from .models import LANGUAGE_CODES, Petition, other_language, text_direction
@@ -56,7 +54,7 @@ class LanguageTextField(forms.CharField):
             super().validate(value)
 
 
-class StartForm(forms.Form):
+class StartForm(BotCheckMixin, forms.Form):
     """Name, email and goal, then each language's title, addressee, summary and letter: a
     language is left empty or written whole, and at least one is written. `editing` is the
     starter changing a petition they already proved their email for: no email, and no form token
@@ -76,7 +74,8 @@ class StartForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 10}),
     )
-    honeypot_label = _("Leave this empty")
+    form_id = START_FORM_ID
+    too_fast_message = _("Please check your petition and press the button again.")
     # Which fields are needed depends on the languages written: the browser cannot tell.
     use_required_attribute = False
 
@@ -85,6 +84,8 @@ class StartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.language = language
         self.editing = editing
+        # The starter's own page is behind Django's CSRF check instead.
+        self.checks_for_bots = not editing
         # The page's own language first: most starters write only in it.
         self.languages = (language, other_language(language))
         for code in self.languages:
@@ -107,8 +108,6 @@ class StartForm(forms.Form):
             del self.fields["email"]
             return
         self.fields["email"].help_text = EMAIL_HELP
-        if not self.is_bound:
-            self.initial["started"] = start_token()
 
     def language_groups(self) -> list[dict]:
         """Each language's fields, for the template: its heading and its bound fields."""
@@ -123,10 +122,8 @@ class StartForm(forms.Form):
         ]
 
     @property
-    def started_token(self) -> str:
-        if self.is_bound:
-            return self.data.get("started", "")
-        return self.initial.get("started", "")
+    def min_fill_seconds(self) -> float:
+        return settings.START_MIN_FILL_SECONDS
 
     def clean_starter_name(self) -> str:
         return clean_person_name(self.cleaned_data["starter_name"])
@@ -148,8 +145,6 @@ class StartForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if not self.editing:
-            self.check_not_a_bot()
         for code in LANGUAGE_CODES:
             for name in TEXT_FIELDS:
                 field = f"{name}_{code}"
@@ -184,23 +179,6 @@ class StartForm(forms.Form):
                     )
         return cleaned
 
-    def check_not_a_bot(self) -> None:
-        """The sign form's defences (signatures/abuse.py): the honeypot and the signed time the
-        form was shown, which must be long enough ago for a person to have written a petition."""
-        if self.data.get("website", "").strip():
-            raise forms.ValidationError(
-                _("Something went wrong. Please try again."), code="honeypot"
-            )
-        elapsed = form_token_age(self.data.get("started", ""), START_FORM_ID)
-        if elapsed is None or elapsed < settings.START_MIN_FILL_SECONDS:
-            if elapsed is None:
-                # A missing, expired or forged token: start the clock now, so a person can go on.
-                self.data = self.data.copy()
-                self.data["started"] = form_token(START_FORM_ID)
-            raise forms.ValidationError(
-                _("Please check your petition and press the button again."), code="too_fast"
-            )
-
     def written_languages(self) -> list[str]:
         return [code for code in self.languages if self.cleaned_data.get(f"title_{code}")]
 
@@ -226,35 +204,16 @@ class StartForm(forms.Form):
         return initial
 
 
-def start_token() -> str:
-    """The form token for now, rounded as the sign form's is, so that the start page is the same
-    bytes for every visitor within a few seconds (an HTTP cache may serve it)."""
-    now = time.time()
-    return form_token(START_FORM_ID, now - now % FORM_TOKEN_STEP_SECONDS)
-
-
-class LinksForm(forms.Form):
-    """ "Email me my links": an address, answered the same whether or not it started anything."""
+class LinksForm(BotCheckMixin, forms.Form):
+    """ "Email me my links": an address, answered the same whether or not it started anything.
+    No minimum fill time: there is only an address to type."""
 
     email = StartForm.base_fields["email"]
-    honeypot_label = _("Leave this empty")
+    form_id = START_FORM_ID
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["email"].help_text = ""
-        if not self.is_bound:
-            self.initial["started"] = start_token()
 
-    started_token = StartForm.started_token
     clean_email = StartForm.clean_email
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.data.get("website", "").strip():
-            raise forms.ValidationError(_("Something went wrong. Please try again."))
-        if form_token_age(self.data.get("started", ""), START_FORM_ID) is None:
-            self.data = self.data.copy()
-            self.data["started"] = form_token(START_FORM_ID)
-            raise forms.ValidationError(_("Please press the button again."))
-        return cleaned

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
-from lib import cache as caching
+from lib import ratelimit
 from lib.http import cache_like_the_page, client_ip
 from lib.normalise import canonical_email
 from lib.urls import site_url
@@ -47,19 +47,12 @@ def too_many_message() -> str:
 
 def over_the_limit(request, rate: str | None = None, bucket: str = "ip") -> int:
     """Count this attempt against a limit per address of the start pages (`rate`, by default
-    START_RATE_PER_IP; in the cache every app server shares, as signing's). Returns 0 when it
-    may go on, else the seconds until the limit's window ends. A cache that cannot count lets
-    the starter through: a moderator reads every petition before anyone else does."""
+    START_RATE_PER_IP). Returns 0 when it may go on, else the seconds until the limit's window
+    ends. A cache that cannot count lets the starter through: a moderator reads every petition
+    before anyone else does."""
     ip_hash = signing.hash_ip(client_ip(request))
-    allowed, seconds = abuse.parse_rate(rate or settings.START_RATE_PER_IP)
-    now = int(timezone.now().timestamp())
-    start = now - now % seconds
-    key = f"start-limit:{bucket}:{ip_hash}:{start}"
-    try:
-        over = abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) > allowed
-    except caching.CacheUnavailable:
-        return 0
-    return start + seconds - now if over else 0
+    limit = ratelimit.Limit(bucket, f"start:{bucket}:{ip_hash}", rate or settings.START_RATE_PER_IP)
+    return ratelimit.hit([limit]).retry_after
 
 
 def too_many(request, template: str, form, retry_after: int):

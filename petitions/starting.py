@@ -24,12 +24,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django_tasks import task
 
-from lib import cache as caching
-from lib import tokens
+from lib import ratelimit, tokens
 from lib.normalise import canonical_email
 from lib.tokens import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
 from lib.urls import site_url
-from signatures import abuse
 
 from .models import Petition, text_direction
 
@@ -180,14 +178,9 @@ def may_email(email_canonical: str) -> bool:
     """Count a start or links email to this address against START_EMAIL_RATE_PER_ADDRESS, in
     the cache every app server shares; False when it is over. A cache that cannot count lets
     the email go, as the limits per connection do: a starter must not lose their link to it."""
-    allowed, seconds = abuse.parse_rate(settings.START_EMAIL_RATE_PER_ADDRESS)
     recipient = salted_hmac("petitions.start-recipient", email_canonical).hexdigest()[:32]
-    now = int(timezone.now().timestamp())
-    key = f"start-limit:to:{recipient}:{now - now % seconds}"
-    try:
-        return abuse.count_hit(settings.SIGN_RATE_CACHE, key, seconds) <= allowed
-    except caching.CacheUnavailable:
-        return True
+    limit = ratelimit.Limit("to", f"start:to:{recipient}", settings.START_EMAIL_RATE_PER_ADDRESS)
+    return not ratelimit.hit([limit]).refused
 
 
 def queue_links(petition_ids: list[int], language: str, reason: str) -> None:

@@ -8,12 +8,10 @@ The page an anonymous visitor gets is the same bytes for everyone, so any HTTP c
 """
 
 import time
-from dataclasses import replace
 from urllib.parse import unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import DatabaseError, connection
 from django.http import (
     Http404,
@@ -34,13 +32,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_countries import countries
 
 from lib import cache
+from lib.forms import FORM_TOKEN_STEP_SECONDS
 from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page
-from lib.normalise import canonical_email, clean_source
+from lib.normalise import clean_source
 from lib.tokens import InvalidToken
 from lib.urls import on_onion, own_hosts, site_url
 from signatures import abuse, counting, signing, supporter
 from signatures.forms import SignForm
-from signatures.models import UNFOLD_FACTOR, BlockedAttempt, Signature, SignatureCount
+from signatures.models import UNFOLD_FACTOR, Signature, SignatureCount
 
 from . import mailing
 from .chart import chart_for
@@ -238,7 +237,7 @@ def kept_key(request, kind: str, slug: str, count: int, edition: str) -> str:
     """Where the public page (or widget) at this address is kept: everything its bytes depend on,
     the count (so a signature shows at once), the petition's last edit and the form token's step
     (so its token is always this step's)."""
-    step = int(time.time()) // abuse.FORM_TOKEN_STEP_SECONDS
+    step = int(time.time()) // FORM_TOKEN_STEP_SECONDS
     parts = (
         kind,
         slug,
@@ -329,100 +328,63 @@ TYPE_FIRST_NAME = gettext_lazy("Please type your first name to sign.")
 @require_POST
 def sign(request, slug):
     petition = signing_petition(slug)
-    if abuse.from_another_site(request):
-        return render(request, "403.html", status=403)
-    # Posted from the widget: its errors show the widget again, its thanks are the widget's.
-    embed = request.POST.get("embed") == "1"
-    show_again = render_widget if embed else render_petition
-    if not petition.is_signable:
-        return closed(request, petition, embed)
-
-    language = translation.get_language()
-    ip_hash = signing.hash_ip(client_ip(request))
+    facts = request_facts(request)
     remembered = supporter.recall(request)
-    one_click = remembered is not None and bool(request.POST.get("one_click"))
-    if one_click:
-        refusal = one_click_refusal(request, petition, remembered, embed)
-        if refusal:
-            # The button again, with a new token: a person presses it again; nothing is signed.
-            return show_again(request, page_again(petition), click_error=refusal, status=400)
-    form = None if one_click else sign_form(petition, language, request.POST)
-    valid = one_click or form.is_valid()
+    one_click = remembered is not None and bool(facts.one_click_token)
+    form = None if one_click else sign_form(petition, facts.language, request.POST)
+    result = signing.sign(petition, facts, form=form, remembered=remembered)
+    if result.refusal:
+        return refused(request, petition, facts, form, result.refusal)
+    # A first signature and a repeat get the very same answer, cookie included.
+    thanks = petition.get_embed_thanks_url() if facts.embed else petition.get_thanks_url()
+    if result.check_email:
+        thanks += "?check=email"
+    response = HttpResponseRedirect(thanks)
+    supporter.remember(response, result.supporter, embedded=facts.embed)
+    return response
 
-    # Every signer on the onion address comes from the Tor daemon's address: its own limit.
-    onion_rate = settings.SIGN_RATE_ONION if on_onion(request) else None
-    limited = abuse.broken_limit(petition, ip_hash, onion_rate, valid=valid)
-    if limited and limited != abuse.UNCHECKED:
-        abuse.record_blocked(petition, limited, ip_hash)
+
+def request_facts(request) -> signing.RequestFacts:
+    return signing.RequestFacts(
+        ip_hash=signing.hash_ip(client_ip(request)),
+        language=translation.get_language(),
+        source=signature_source(request),
+        # Every signer on the onion address comes from the Tor daemon's address: its own limit.
+        onion=on_onion(request),
+        from_another_site=abuse.from_another_site(request),
+        embed=request.POST.get("embed") == "1",
+        one_click_token=request.POST.get("one_click", ""),
+        first_name=request.POST.get("first_name", ""),
+    )
+
+
+CLICK_ERRORS = {
+    signing.Refusal.PRESS_AGAIN: PRESS_AGAIN,
+    signing.Refusal.TYPE_FIRST_NAME: TYPE_FIRST_NAME,
+}
+
+
+def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
+    """The answer to a signature not taken. Posted from the widget, it shows the widget again."""
+    if refusal == signing.Refusal.FROM_ANOTHER_SITE:
+        return render(request, "403.html", status=403)
+    if refusal == signing.Refusal.CLOSED:
+        return closed(request, petition, facts.embed)
+    show_again = render_widget if facts.embed else render_petition
+    if refusal in CLICK_ERRORS:
+        # The button again, with a new token: a person presses it again; nothing is signed.
+        return show_again(
+            request, page_again(petition), click_error=CLICK_ERRORS[refusal], status=400
+        )
+    if refusal == signing.Refusal.TOO_MANY:
         if form is None:
-            form = sign_form(petition, language, request.POST)
+            form = sign_form(petition, facts.language, request.POST)
             form.is_valid()
         form.add_error(None, TOO_MANY)
         response = show_again(request, page_again(petition), form=form, status=429)
         response["Retry-After"] = "300"
         return response
-
-    if one_click:
-        who = remembered
-        # The choice this browser made last time (never shown, for a cookie from before it was
-        # remembered), and no consent: that was given to another organiser.
-        details = {"show_name": remembered.show_name, "consent_contact": False}
-    else:
-        if not valid:
-            for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
-                if form.has_error(NON_FIELD_ERRORS, reason):
-                    abuse.record_blocked(petition, reason, ip_hash)
-            return show_again(request, page_again(petition), form=form, status=400)
-        data = form.cleaned_data
-        # The address stays proven only if it is the one this browser confirmed before.
-        still_confirmed = bool(
-            remembered
-            and remembered.confirmed
-            and canonical_email(remembered.email) == form.email_canonical
-        )
-        who = supporter.Supporter(
-            name=data["name"],
-            email=data["email"],
-            country=data["country"],
-            locality=data["locality"],
-            confirmed=still_confirmed,
-            show_name=data.get("show_name", False),
-        )
-        details = {
-            "comment": data["comment"],
-            "show_name": data.get("show_name", False),
-            "consent_contact": data["consent_contact"],
-        }
-    # Nobody is named on a petition without a public list, even if it later gets one.
-    details["show_name"] = details["show_name"] and petition.lists_signers
-
-    try:
-        signing.sign(
-            petition,
-            name=who.name,
-            email=who.email,
-            country=who.country,
-            locality=who.locality,
-            language=language,
-            ip_hash=ip_hash,
-            rate_checked=limited != abuse.UNCHECKED,
-            confirmed=who.confirmed,
-            source=signature_source(request),
-            **details,
-        )
-    except signing.PetitionClosed:
-        return closed(request, petition, embed)
-
-    # A first signature and a repeat get the very same answer, cookie included.
-    thanks = petition.get_embed_thanks_url() if embed else petition.get_thanks_url()
-    if petition.requires_confirmation and not who.confirmed:
-        thanks += "?check=email"
-    response = HttpResponseRedirect(thanks)
-    signed_before = remembered.signed if remembered else ()
-    supporter.remember(
-        response, replace(who, signed=signed_before).with_signed(petition.pk), embedded=embed
-    )
-    return response
+    return show_again(request, page_again(petition), form=form, status=400)
 
 
 # How long signing may take a petition's facts from the cache: only where the statement that
@@ -456,19 +418,6 @@ def signing_petition(slug: str) -> Petition:
 
 def one_click_token(petition: Petition, remembered) -> str:
     return abuse.one_click_token(petition.pk, remembered.email)
-
-
-def one_click_refusal(request, petition: Petition, remembered, embed: bool) -> str:
-    """Why this one click does not sign, or "". It must carry the token of a button shown to
-    this supporter, on this petition, long enough ago for a person to have seen it. In the
-    widget the reader also types their first name: a site that frames the widget unseen can
-    steer a reader's clicks onto it, but cannot type for them."""
-    age = abuse.one_click_token_age(request.POST["one_click"], petition.pk, remembered.email)
-    if age is None or age < settings.SIGN_MIN_CLICK_SECONDS:
-        return PRESS_AGAIN
-    if embed and not remembered.is_first_name(request.POST.get("first_name", "")):
-        return TYPE_FIRST_NAME
-    return ""
 
 
 # No CSRF cookie, like sign: a widget's frame gets none. At worst another site makes a reader

@@ -1,4 +1,3 @@
-import time
 from functools import lru_cache
 
 from django import forms
@@ -12,10 +11,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from lib.normalise import canonical_email, clean_code, name_problem
+from lib.forms import BotCheckMixin
+from lib.normalise import clean_code, name_problem
 from lib.persian import clean_text, collation_key
 
-from .abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
 from .models import Signature
 
 # Where the page's language makes a fair guess at the signer's country. English is spoken in too
@@ -88,7 +87,7 @@ class CountryChoiceField(forms.ChoiceField):
         return value in self.codes
 
 
-class SignForm(forms.Form):
+class SignForm(BotCheckMixin, forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=Signature._meta.get_field("name").max_length,
@@ -137,10 +136,8 @@ class SignForm(forms.Form):
         initial=False,
     )
 
-    # Two inputs that are not fields: the template writes them and clean() reads them. Bots fill
-    # in every input they find, and people never see the "website" one; "started" is the signed
-    # form token, which says which petition's form this is and when it was shown.
-    honeypot_label = _("Leave this empty")
+    honeypot_message = _("Something went wrong. Please press Sign again.")
+    too_fast_message = _("Please check your details and press Sign again.")
 
     def __init__(
         self, *args, petition_id: int, language: str = "en", lists_signers: bool = True, **kwargs
@@ -148,22 +145,16 @@ class SignForm(forms.Form):
         # The templates write the labels themselves, without Django's translated ":".
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.petition_id = petition_id
+        self.form_id = petition_id
         if not lists_signers:
             # A petition without a public list shows no one: nothing to choose.
             del self.fields["show_name"]
-        if not self.is_bound:
-            # Every visitor within the same few seconds gets the same token, so that the page
-            # stays the same bytes for everyone (HTTP caches serve it). The form's age is then
-            # overstated by up to that much, never understated: a person is never held back.
-            now = time.time()
-            self.initial["started"] = form_token(petition_id, now - now % FORM_TOKEN_STEP_SECONDS)
-            if language in COUNTRY_GUESS:
-                self.initial.setdefault("country", COUNTRY_GUESS[language])
+        if not self.is_bound and language in COUNTRY_GUESS:
+            self.initial.setdefault("country", COUNTRY_GUESS[language])
 
     @property
-    def started_token(self) -> str:
-        return self.data.get("started", "") if self.is_bound else self.initial["started"]
+    def min_fill_seconds(self) -> float:
+        return settings.SIGN_MIN_FILL_SECONDS
 
     def clean_name(self) -> str:
         return clean_person_name(self.cleaned_data["name"])
@@ -186,19 +177,6 @@ class SignForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.data.get("website", "").strip():
-            raise forms.ValidationError(
-                _("Something went wrong. Please press Sign again."), code="honeypot"
-            )
-        elapsed = form_token_age(self.data.get("started", ""), self.petition_id)
-        if elapsed is None or elapsed < settings.SIGN_MIN_FILL_SECONDS:
-            if elapsed is None:
-                # A missing, expired or forged token: start the clock now, so a person can go on.
-                self.data = self.data.copy()
-                self.data["started"] = form_token(self.petition_id)
-            raise forms.ValidationError(
-                _("Please check your details and press Sign again."), code="too_fast"
-            )
         # NFKC can lengthen text (one ligature becomes several letters), so the limits are checked
         # again on what will be stored.
         for name in ("name", "email", "locality", "comment"):
@@ -206,7 +184,3 @@ class SignForm(forms.Form):
             if limit and len(cleaned.get(name) or "") > limit:
                 self.add_error(name, _("This is too long."))
         return cleaned
-
-    @property
-    def email_canonical(self) -> str:
-        return canonical_email(self.cleaned_data["email"])

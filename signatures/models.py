@@ -1,4 +1,3 @@
-import contextlib
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -407,56 +406,6 @@ class CountryRelease(models.Model):
     @property
     def counts(self) -> CountryCounts:
         return CountryCounts([tuple(pair) for pair in self.countries], self.other, self.minimum)
-
-
-class RateCounter(models.Model):
-    """A rate limit's counter without Redis: the database cache's incr reads then writes, so it
-    loses concurrent hits, and it resets the expiry."""
-
-    key = models.CharField(max_length=255, primary_key=True)
-    expires_at = models.BigIntegerField(db_index=True)  # Unix time: the same on every backend
-    hits = models.PositiveIntegerField()
-
-    # A window's key is never used again, so an occasional delete keeps the table small.
-    PURGE_ONE_IN = 100
-
-    class Meta:
-        default_permissions = ()
-
-    def __str__(self) -> str:
-        return f"{self.key}: {self.hits}"
-
-    @classmethod
-    def hit(cls, windows: dict[str, int]) -> dict[str, int]:
-        """Add one at each key ({key: window seconds}), in one statement so that concurrent hits
-        all count; SQLite needs 3.35+."""
-        now = int(timezone.now().timestamp())
-        # One order, so that two statements never wait on each other's rows.
-        keys = sorted(windows)
-        table = connection.ops.quote_name(cls._meta.db_table)
-        key_column, expires, hits = map(connection.ops.quote_name, ("key", "expires_at", "hits"))
-        rows = ", ".join(["(%s, %s, 1)"] * len(keys))
-        sql = (
-            f"INSERT INTO {table} ({key_column}, {expires}, {hits}) VALUES {rows} "  # noqa: S608 - names from the model, values as parameters
-            f"ON CONFLICT ({key_column}) DO UPDATE SET "
-            f"{hits} = CASE WHEN {table}.{expires} > %s THEN {table}.{hits} + 1 ELSE 1 END, "
-            f"{expires} = CASE WHEN {table}.{expires} > %s THEN {table}.{expires} "
-            f"ELSE excluded.{expires} END "
-            f"RETURNING {key_column}, {hits}"
-        )
-        params = [value for key in keys for value in (key, now + windows[key])] + [now, now]
-        # Inside a caller's transaction, a failure must not break the rest of it.
-        guard = contextlib.nullcontext() if transaction.get_autocommit() else transaction.atomic()
-        with guard, connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            counts = dict(cursor.fetchall())
-        if random.randrange(cls.PURGE_ONE_IN) == 0:  # noqa: S311 - not a secret
-            cls.objects.filter(expires_at__lte=now).delete()
-        return counts
-
-    @classmethod
-    def take_back(cls, key: str) -> None:
-        cls.objects.filter(key=key, hits__gt=0).update(hits=F("hits") - 1)
 
 
 class HourlyCount(models.Model):

@@ -1,13 +1,19 @@
 """Signing a petition and confirming a signature: the operations that add a signature and count it.
 
-A signature and the move of its petition's count are written in one transaction, so both happen or
-neither does. The unique (email, petition) constraint is what stops a second signature from one
-email, however many requests race: the loser's transaction rolls back whole.
+`sign` is the whole of a signature from the sign form or the one-click button: the defences, the
+limits, the row and its count, and what the browser remembers; the view only renders its outcome.
+A signature and the move of its petition's count are written in one transaction (one statement on
+PostgreSQL), so both happen or neither does. The unique (email, petition) constraint is what stops
+a second signature from one email, however many requests race: the loser's write rolls back whole.
 """
 
+import functools
 import random
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -15,8 +21,10 @@ from django.utils.crypto import salted_hmac
 from lib.normalise import canonical_email
 from petitions.models import Petition
 
+from . import abuse
 from .confirmation import queue_confirmation
-from .models import Signature, SignatureCount, forget_counts
+from .models import BlockedAttempt, Signature, SignatureCount, forget_counts
+from .supporter import Supporter
 
 
 class PetitionClosed(Exception):
@@ -41,11 +49,155 @@ def hash_ip(ip: str | None) -> str:
     ).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class RequestFacts:
+    """What signing needs to know of the request, read by the view."""
+
+    ip_hash: str
+    language: str
+    # Signature.source: "page", "link:<tag>" or "widget:<host>".
+    source: str = "page"
+    onion: bool = False
+    # The browser says the POST was sent by a page of another site (abuse.from_another_site).
+    from_another_site: bool = False
+    # Posted from the widget.
+    embed: bool = False
+    # The one-click button's token, and the first name the widget asks to type with it.
+    one_click_token: str = ""
+    first_name: str = ""
+
+
+class Outcome(StrEnum):
+    SIGNED = "signed"
+    PENDING = "pending"  # waits for its address to be confirmed
+    ALREADY_SIGNED = "already_signed"
+    REFUSED = "refused"
+
+
+class Refusal(StrEnum):
+    FROM_ANOTHER_SITE = "from_another_site"
+    CLOSED = "closed"
+    # One click, from a button shown too recently or to someone else, or without the first name.
+    PRESS_AGAIN = "press_again"
+    TYPE_FIRST_NAME = "type_first_name"
+    INVALID = "invalid"  # the form's errors say why
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class Result:
+    """A first signature and a repeat are answered alike (`check_email` and the supporter
+    cookie included), so that the form cannot tell anyone whether an address had signed."""
+
+    outcome: Outcome
+    refusal: Refusal | None = None
+    # What the browser remembers now, for one click on the next petition.
+    supporter: Supporter | None = None
+    # The answer asks the signer to confirm by email.
+    check_email: bool = False
+
+
 def sign(
+    petition, facts: RequestFacts, *, form=None, remembered: Supporter | None = None
+) -> Result:
+    """Sign `petition` with a bound sign form, or with one click as the `remembered` supporter
+    when `form` is None."""
+    if facts.from_another_site:
+        return Result(Outcome.REFUSED, Refusal.FROM_ANOTHER_SITE)
+    if not petition.is_signable:
+        return Result(Outcome.REFUSED, Refusal.CLOSED)
+    if form is None:
+        email_canonical = canonical_email(remembered.email)
+        refusal = one_click_refusal(petition, remembered, email_canonical, facts)
+        if refusal:
+            return Result(Outcome.REFUSED, refusal)
+    valid = form is None or form.is_valid()
+    verdict = abuse.check_limits(petition, facts.ip_hash, onion=facts.onion, valid=valid)
+    if verdict.refused:
+        abuse.record_blocked(petition, verdict.broken.name, facts.ip_hash)
+        return Result(Outcome.REFUSED, Refusal.TOO_MANY)
+    if not valid:
+        for reason in (BlockedAttempt.Reason.HONEYPOT, BlockedAttempt.Reason.TOO_FAST):
+            if form.has_error(NON_FIELD_ERRORS, reason):
+                abuse.record_blocked(petition, reason, facts.ip_hash)
+        return Result(Outcome.REFUSED, Refusal.INVALID)
+
+    if form is None:
+        who = remembered
+        # The choice this browser made last time, and no consent: that was given to another
+        # organiser.
+        details = {"show_name": remembered.show_name, "consent_contact": False}
+    else:
+        data = form.cleaned_data
+        email_canonical = canonical_email(data["email"])
+        who = Supporter(
+            name=data["name"],
+            email=data["email"],
+            country=data["country"],
+            locality=data["locality"],
+            # The address stays proven only if it is the one this browser confirmed before.
+            confirmed=bool(
+                remembered
+                and remembered.confirmed
+                and canonical_email(remembered.email) == email_canonical
+            ),
+            show_name=data.get("show_name", False),
+        )
+        details = {
+            "comment": data["comment"],
+            "show_name": data.get("show_name", False),
+            "consent_contact": data["consent_contact"],
+        }
+    # Nobody is named on a petition without a public list, even if it later gets one.
+    details["show_name"] = details["show_name"] and petition.lists_signers
+    try:
+        added = add_signature(
+            petition,
+            name=who.name,
+            email=who.email,
+            email_canonical=email_canonical,
+            country=who.country,
+            locality=who.locality,
+            language=facts.language,
+            ip_hash=facts.ip_hash,
+            rate_checked=verdict.checked,
+            confirmed=who.confirmed,
+            source=facts.source,
+            **details,
+        )
+    except PetitionClosed:
+        return Result(Outcome.REFUSED, Refusal.CLOSED)
+    check_email = petition.requires_confirmation and not who.confirmed
+    if not added:
+        outcome = Outcome.ALREADY_SIGNED
+    else:
+        outcome = Outcome.PENDING if check_email else Outcome.SIGNED
+    signed_before = remembered.signed if remembered else ()
+    remember = replace(who, signed=signed_before).with_signed(petition.pk)
+    return Result(outcome, supporter=remember, check_email=check_email)
+
+
+def one_click_refusal(
+    petition, remembered: Supporter, email_canonical: str, facts: RequestFacts
+) -> Refusal | None:
+    """Why this one click does not sign, if it does not. It must carry the token of a button
+    shown to this supporter, on this petition, long enough ago for a person to have seen it. In
+    the widget the reader also types their first name: a site that frames the widget unseen can
+    steer a reader's clicks onto it, but cannot type for them."""
+    age = abuse.one_click_token_age(facts.one_click_token, petition.pk, email_canonical)
+    if age is None or age < settings.SIGN_MIN_CLICK_SECONDS:
+        return Refusal.PRESS_AGAIN
+    if facts.embed and not remembered.is_first_name(facts.first_name):
+        return Refusal.TYPE_FIRST_NAME
+    return None
+
+
+def add_signature(
     petition,
     *,
     name: str,
     email: str,
+    email_canonical: str,
     country: str,
     language: str,
     locality: str = "",
@@ -69,7 +221,6 @@ def sign(
     """
     if not petition.is_signable:
         raise PetitionClosed(petition.slug)
-    canonical = canonical_email(email)
     pending = petition.requires_confirmation and not confirmed
     now = timezone.now()
     details = {
@@ -88,7 +239,7 @@ def sign(
         row = {
             **{key: value for key, value in details.items() if key != "listing"},
             "status": Signature.Status.COUNTED,
-            "email_canonical": canonical,
+            "email_canonical": email_canonical,
             "ip_hash": ip_hash,
             "rate_checked": rate_checked,
             "created_at": now,
@@ -96,7 +247,9 @@ def sign(
         }
         if insert_and_count(petition.pk, row, confirmed=confirmed):
             return True
-        existing = Signature.objects.filter(petition=petition, email_canonical=canonical).first()
+        existing = Signature.objects.filter(
+            petition=petition, email_canonical=email_canonical
+        ).first()
         if existing is None:
             # Nothing written and no earlier signature: the petition changed since the caller
             # read it (closed, or now asks for confirmation). Sign as it is now.
@@ -105,9 +258,10 @@ def sign(
             except petition.DoesNotExist:
                 raise PetitionClosed(petition.slug) from None
             petition.__dict__.pop("is_signable", None)  # a cached_property: asked again
-            return sign(
+            return add_signature(
                 petition,
                 **{key: details[key] for key in details if key != "listing"},
+                email_canonical=email_canonical,
                 ip_hash=ip_hash,
                 rate_checked=rate_checked,
                 confirmed=confirmed,
@@ -118,7 +272,7 @@ def sign(
         with transaction.atomic():
             signature = Signature.objects.create(
                 petition_id=petition.pk,
-                email_canonical=canonical,
+                email_canonical=email_canonical,
                 ip_hash=ip_hash,
                 rate_checked=rate_checked,
                 **details,
@@ -133,7 +287,9 @@ def sign(
     except IntegrityError:
         # The unique (email, petition) constraint: a repeat, a double click or a retried
         # request. Anything else is a real error.
-        existing = Signature.objects.filter(petition=petition, email_canonical=canonical).first()
+        existing = Signature.objects.filter(
+            petition=petition, email_canonical=email_canonical
+        ).first()
         if existing is None:
             raise
         return _signed_before(existing, details, confirmed=confirmed, now=now)
@@ -157,18 +313,26 @@ def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
     confirmation a moment ago takes nothing, and the signature is listed as the petition lists
     now, whatever the caller read of it before. False when
     nothing was written: the email had signed, or the petition did not take it."""
+    shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load, not security
+    params = [*row.values(), petition_id, *Petition.Status.SIGNABLE, confirmed, shard]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_and_count_sql(tuple(row)), params)
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
     petition_table = Petition._meta.db_table
-    signable = Petition.Status.SIGNABLE
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in ("petition_id", "listing", *row))
-    values = ", ".join(["%s"] * len(row))
+    names = ", ".join(quote(column) for column in ("petition_id", "listing", *columns))
+    values = ", ".join(["%s"] * len(columns))
     signatures = quote(Signature._meta.db_table)
     counts = quote(SignatureCount._meta.db_table)
-    in_signable = ", ".join(["%s"] * len(signable))
+    in_signable = ", ".join(["%s"] * len(Petition.Status.SIGNABLE))
     # The rule of signable_now(), in the statement that inserts, on the database's clock.
-    sql = (
+    return (
         f"WITH new AS ("  # noqa: S608 - names from the models, values as parameters
-        f"INSERT INTO {signatures} ({columns}) "
+        f"INSERT INTO {signatures} ({names}) "
         f"SELECT p.id, p.signer_list, {values} FROM {quote(petition_table)} p "
         f"WHERE p.id = %s AND p.status IN ({in_signable}) "
         f"AND (p.closes_at IS NULL OR p.closes_at > now()) "
@@ -177,11 +341,6 @@ def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
         f"INSERT INTO {counts} (petition_id, shard, count) SELECT petition_id, %s, 1 FROM new "
         f"ON CONFLICT (petition_id, shard) DO UPDATE SET count = {counts}.count + 1"
     )
-    shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load, not security
-    params = [*row.values(), petition_id, *signable, confirmed, shard]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount == 1
 
 
 def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now) -> Signature:

@@ -6,9 +6,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from lib.forms import form_token
 from lib.normalise import canonical_email
 from petitions.models import Petition
-from signatures.abuse import form_token
 from signatures.models import Signature, SignatureCount
 
 _seq = itertools.count(1)

@@ -4,8 +4,11 @@ import time
 
 import pytest
 
-from signatures.abuse import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
-from signatures.models import BlockedAttempt, RateCounter, Signature
+from lib.cache import CacheUnavailable
+from lib.forms import FORM_TOKEN_STEP_SECONDS, form_token, form_token_age
+from lib.models import RateCounter
+from lib.ratelimit import count_hits
+from signatures.models import BlockedAttempt, Signature
 from tests.factories import make_petition, one_click_data, sign_form_data
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +18,10 @@ pytestmark = pytest.mark.django_db
 def _low_limits(settings):
     settings.SIGN_RATE_PER_IP = "3/m"
     settings.SIGN_RATE_PER_PETITION = "1000/m"
+
+
+def count_hit(alias: str, key: str, seconds: int) -> int:
+    return count_hits(alias, {key: seconds})[key]
 
 
 def sign(client, petition, language="en", ip="198.51.100.1", **fields):
@@ -131,13 +138,13 @@ def test_one_click_is_protected_by_its_signed_cookie_not_the_timer(client):
     [("20/10m", (20, 600)), ("6000/m", (6000, 60)), ("5/s", (5, 1)), ("3/2h", (3, 7200))],
 )
 def test_rates_read_as_attempts_per_seconds(rate, expected):
-    from signatures.abuse import parse_rate
+    from lib.ratelimit import parse_rate
 
     assert parse_rate(rate) == expected
 
 
 def test_a_rate_that_is_not_one_is_refused():
-    from signatures.abuse import parse_rate
+    from lib.ratelimit import parse_rate
 
     with pytest.raises(ValueError):
         parse_rate("twenty a minute")
@@ -148,9 +155,7 @@ def test_each_limit_counts_its_own_window_in_the_shared_cache():
     laptop."""
     from django.conf import settings
 
-    from signatures.abuse import count_hit
-
-    shared = settings.SIGN_RATE_CACHE
+    shared = settings.RATE_LIMIT_CACHE
     assert [count_hit(shared, "test-limit:a", 60) for _ in range(3)] == [1, 2, 3]
     assert count_hit(shared, "test-limit:b", 60) == 1
 
@@ -159,9 +164,7 @@ def test_a_window_that_expired_starts_again_at_one():
     from django.conf import settings
     from django.core.cache import caches
 
-    from signatures.abuse import count_hit
-
-    shared = settings.SIGN_RATE_CACHE
+    shared = settings.RATE_LIMIT_CACHE
     assert count_hit(shared, "test-limit:expiring", 60) == 1
     # What its expiry does, in Redis and in the database.
     caches[shared].delete("test-limit:expiring")
@@ -187,8 +190,6 @@ class SilentRedis(threading.Thread):
 def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(settings):
     """Every cache call has a short timeout (settings.CACHES): a hung Redis must not hold a
     signer's thread for redis-py's default of no timeout at all."""
-    from lib import cache
-    from signatures.abuse import count_hit
 
     redis = SilentRedis()
     redis.start()
@@ -200,7 +201,7 @@ def test_a_redis_that_stops_answering_fails_a_count_within_the_cache_timeout(set
         }
     }
     started = time.monotonic()
-    with pytest.raises(cache.CacheUnavailable) as failure:
+    with pytest.raises(CacheUnavailable) as failure:
         count_hit("hung", "test-limit:hung", 60)
     assert "timeout" in repr(failure.value.__cause__).lower()
     assert time.monotonic() - started < 2
@@ -269,7 +270,7 @@ def test_a_limit_without_redis_keeps_its_window_however_often_it_is_hit(
 
     from django.utils import timezone
 
-    from signatures.abuse import WINDOW_GRACE_SECONDS, count_hit
+    from lib.ratelimit import WINDOW_GRACE_SECONDS
 
     start = timezone.now()
     monkeypatch.setattr(timezone, "now", lambda: start)
@@ -285,8 +286,6 @@ def test_a_limit_without_redis_keeps_its_window_however_often_it_is_hit(
 @pytest.mark.django_db(transaction=True)
 def test_a_limit_without_redis_counts_every_one_of_concurrent_hits(database_cache):
     from django.db import connection
-
-    from signatures.abuse import count_hit
 
     seen: list[int] = []
     errors: list[BaseException] = []
@@ -318,11 +317,13 @@ def test_a_limit_the_database_cannot_count_is_unchecked_not_refused(
 ):
     from django.db import OperationalError
 
-    from signatures.abuse import UNCHECKED, broken_limit
+    from signatures.abuse import check_limits
 
     def down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    settings.SIGN_RATE_CACHE = database_cache
+    settings.RATE_LIMIT_CACHE = database_cache
     monkeypatch.setattr(RateCounter, "hit", down)
-    assert broken_limit(make_petition(), "somehash") == UNCHECKED
+    verdict = check_limits(make_petition(), "somehash", onion=False, valid=True)
+    assert not verdict.checked
+    assert not verdict.refused

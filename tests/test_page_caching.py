@@ -8,8 +8,8 @@ import pytest
 from django.contrib.messages import constants
 from django.test import Client
 
+from lib.forms import FORM_TOKEN_STEP_SECONDS
 from petitions.models import Petition
-from signatures.abuse import FORM_TOKEN_STEP_SECONDS
 from signatures.counting import COUNT_CACHE_SECONDS
 from signatures.models import Signature
 from tests.factories import make_petition, make_staff, sign_form_data

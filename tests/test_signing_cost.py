@@ -1,5 +1,8 @@
 """What one signature costs the database and the shared cache: counted, so that a regression shows
-(the figures behind them are in docs/performance.md)."""
+(the figures behind them are in docs/performance.md). SQL statements are counted with Django's
+CaptureQueriesContext (Django's own `SELECT 1` connection health check bypasses it, and is not
+counted); Redis round trips by counting what redis-py sends (one send per command, or one for a
+whole pipeline)."""
 
 import os
 import uuid
@@ -8,13 +11,21 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from lib.models import RateCounter
 from petitions.models import Petition
-from signatures.abuse import broken_limit
-from signatures.models import RateCounter, Signature, SignatureCount
+from signatures.abuse import check_limits
+from signatures.models import Signature, SignatureCount
 from tests.conftest import running_in_ci
 from tests.factories import make_petition, sign_form_data
 
 REDIS_URL = os.environ.get("CACHE_URL", "").strip() or "redis://127.0.0.1:6379/15"
+
+
+def broken_limit(petition, ip_hash: str, valid: bool = True) -> str | None:
+    """The name of the signing limit this attempt breaks, if any."""
+    verdict = check_limits(petition, ip_hash, onion=False, valid=valid)
+    assert verdict.checked
+    return verdict.broken.name if verdict.refused else None
 
 
 def post_signature(client, petition, **fields):
@@ -27,9 +38,8 @@ def post_signature(client, petition, **fields):
     return response
 
 
-@pytest.fixture
-def redis_limits(settings):
-    """The signing limits in Redis, under a prefix of this test's own."""
+def redis_cache() -> dict:
+    """Redis, under a prefix of this test's own."""
     import redis
 
     try:
@@ -38,16 +48,28 @@ def redis_limits(settings):
         if running_in_ci():
             pytest.fail("Redis is needed and CI must provide it")
         pytest.skip(f"needs Redis at {REDIS_URL}")
-    settings.CACHES = settings.CACHES | {
-        "limits-redis": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
-        }
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
     }
-    settings.SIGN_RATE_CACHE = "limits-redis"
+
+
+@pytest.fixture
+def redis_limits(settings):
+    """The signing limits in Redis."""
+    settings.CACHES = settings.CACHES | {"limits-redis": redis_cache()}
+    settings.RATE_LIMIT_CACHE = "limits-redis"
     return "limits-redis"
+
+
+@pytest.fixture
+def all_in_redis(settings):
+    """As production with CACHE_URL: every cache in Redis."""
+    redis = redis_cache()
+    settings.CACHES = {"default": redis, "shared": redis}
+    settings.RATE_LIMIT_CACHE = "shared"
 
 
 @pytest.fixture
@@ -60,7 +82,7 @@ def database_limits(settings, monkeypatch):
             "LOCATION": "shared_cache",
         }
     }
-    settings.SIGN_RATE_CACHE = "limits-db"
+    settings.RATE_LIMIT_CACHE = "limits-db"
     monkeypatch.setattr(RateCounter, "PURGE_ONE_IN", 10**9)
     return "limits-db"
 
@@ -129,6 +151,53 @@ def test_one_signature_costs_one_sql_statement_on_postgresql(client, redis_limit
     assert [query["sql"].split()[0] for query in queries] == ["WITH"], queries.captured_queries
     assert Signature.objects.filter(petition=petition).count() == 2
     assert SignatureCount.objects.total_for(petition.pk) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_signature_with_redis_costs_one_statement_and_two_redis_round_trips(
+    client, all_in_redis, monkeypatch
+):
+    """The petition's signing facts (one GET) and both limits (one pipeline)."""
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302  # the facts cached, pool warm
+    trips = RedisRoundTrips(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signature(client, petition).status_code == 302
+    assert [query["sql"].split()[0] for query in queries] == ["WITH"], queries.captured_queries
+    assert trips.sent == 2
+    assert SignatureCount.objects.total_for(petition.pk) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_signature_without_redis_costs_two_statements_on_postgresql(
+    client, database_limits, settings
+):
+    """Both limits in one statement, the signature and its count in another; the petition's facts
+    from the process's own memory."""
+    settings.CACHES = settings.CACHES | {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signature(client, petition).status_code == 302
+    statements = [query["sql"] for query in queries]
+    assert [sql.split()[0] for sql in statements] == ["INSERT", "WITH"], statements
+    assert "lib_ratecounter" in statements[0]
+    assert SignatureCount.objects.total_for(petition.pk) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_signature_counts_both_limits_in_one_statement_on_any_database(client, database_limits):
+    petition = make_petition()
+    assert post_signature(client, petition).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signature(client, petition).status_code == 302
+    limits = [query["sql"] for query in queries if "ratecounter" in query["sql"]]
+    assert len(limits) == 1, limits
+    assert Signature.objects.filter(petition=petition).count() == 2
 
 
 @pytest.mark.postgres

@@ -169,8 +169,8 @@ def test_both_languages_publish_in_both(client, mailbox):
 def test_the_honeypot_and_a_form_sent_too_fast_save_nothing(client, mailbox, settings):
     assert submit(client, website="http://spam.example").status_code == 400
     settings.START_MIN_FILL_SECONDS = 60
+    from lib.forms import form_token
     from petitions.forms import START_FORM_ID
-    from signatures.abuse import form_token
 
     response = submit(client, started=form_token(START_FORM_ID))
     assert response.status_code == 400
@@ -179,7 +179,7 @@ def test_the_honeypot_and_a_form_sent_too_fast_save_nothing(client, mailbox, set
 
 def test_a_sign_forms_token_does_not_start_a_petition(client, mailbox):
     petition = make_petition()
-    from signatures.abuse import form_token
+    from lib.forms import form_token
 
     token = form_token(petition.pk, 0)
     assert submit(client, started=token).status_code == 400
