@@ -265,8 +265,7 @@ class Outbox:
             try:
                 mail.open()
             except emails.TRANSIENT as exc:
-                log.warning("Update %s: mail server unreachable (%s)", self.update_id, exc)
-                self.unreachable()
+                self.unreachable(exc)
                 return f"sent {sent}; mail server unreachable"
             if self.deferrable:
                 send_update.enqueue(self.update_id)  # the next chunk, on whichever worker is free
@@ -338,6 +337,11 @@ class Outbox:
                 if language not in shared:
                     shared[language] = self.language_parts(update, language)
                 message = self.message(row, language, *shared[language])
+                try:
+                    mail.open()  # again after a conversation that broke off
+                except emails.TRANSIENT as exc:
+                    self.unreachable(exc)
+                    return sent, True
                 handed = self.hand_over(row.id, accepted)
                 accepted = None
                 if not handed:
@@ -350,7 +354,6 @@ class Outbox:
                     )
                     continue
                 try:
-                    mail.open()  # again after a conversation that broke off
                     mail.send_messages([message])
                 except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
                     self.refused(row, exc)
@@ -437,9 +440,10 @@ class Outbox:
         else:
             mine.update(state=Delivery.State.QUEUED, due_at=timezone.now() + delay, error=error)
 
-    def unreachable(self) -> None:
+    def unreachable(self, exc: Exception) -> None:
         """Give the chunk back, due when the mail server is tried again (at least a second on,
         so a queue with no pause set cannot spin on it)."""
+        log.warning("Update %s: mail server unreachable (%s)", self.update_id, exc)
         delay = max(emails.retry_delay(1) or datetime.timedelta(0), datetime.timedelta(seconds=1))
         due = timezone.now() + delay
         self.mine().filter(state=Delivery.State.CLAIMED).update(
