@@ -229,7 +229,8 @@ def kick(update_id: int) -> None:
 
 
 @task(priority=PRIORITY)
-def send_update(update_id: int) -> str:
+def send_update(update_id: int, *_link: int) -> str:
+    # `_link`: tasks queued before the outbox (by the chain of links) carry one more number.
     return Outbox(update_id).run()
 
 

@@ -5,6 +5,7 @@ retries, the pause between emails, and pausing or cancelling a send."""
 import re
 import threading
 import time
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -378,3 +379,13 @@ def test_a_signer_who_withdraws_consent_or_is_erased_after_approval_is_not_sent(
     assert Delivery.objects.get(signature_id=leaving.pk).state == Delivery.State.SKIPPED
     assert not Delivery.objects.filter(signature_id=erased.pk).exists()
     assert Update.objects.get().email_state == Update.Email.DONE
+
+
+def test_a_send_queued_before_the_outbox_still_runs(mailbox, petition, moderator, queue):
+    subscriber(petition, email="a@example.com")
+    with mock.patch.object(mailing, "kick"):
+        mailing.approve(write_update(petition), by=moderator)
+    update = Update.objects.get()
+    mailing.send_update.enqueue(update.pk, 1)  # as the chain of links queued it
+    queue()
+    assert recipients(mailbox) == ["a@example.com"]
