@@ -88,8 +88,9 @@ bench-export: $(VENV)/.synced
 bench-delivery: compilemessages
 	$(PY) bench/delivery_bench.py $(BENCH_ARGS)
 
-# Update send benchmark: one update to 100,000 consenting signers through a local SMTP
-# sink (bench/smtp_sink.py); its own database; prints messages per second and the worker's memory.
+# Update send benchmark: one update to 100,000 consenting signers through a local SMTP sink,
+# sent by N db_worker processes (BENCH_ARGS="--workers 4"); its own database; prints messages/s,
+# each worker's peak memory and whether every signer got exactly one message.
 .PHONY: bench-updates
 bench-updates: compilemessages
 	$(PY) bench/update_send.py $(BENCH_ARGS)

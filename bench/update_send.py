@@ -1,9 +1,10 @@
-"""Update send benchmark: one update emailed to 100,000 consenting signers through a
-local SMTP sink, by the real worker (`manage.py db_worker`) on PostgreSQL.
+"""Update send benchmark: one update emailed to 100,000 consenting signers through a local SMTP
+sink, by N real workers (`manage.py db_worker`) on PostgreSQL.
 
-    make bench-updates          (or: .venv/bin/python bench/update_send.py --signers 100000)
+    make bench-updates BENCH_ARGS="--workers 4"
+    .venv/bin/python bench/update_send.py --signers 20000 --workers 4
 
-Prints the messages per second of the send, the worker's memory along the way (to show it stays
+Prints the messages per second of the send, each worker's memory along the way (to show it stays
 flat) and its peak, and checks the sink got every signer exactly once. It uses its own database
 (petitions_bench_updates), so nothing else is touched. A figure, not a test: it never fails on
 timing. The sink is aiosmtpd in a process of its own (bench/smtp_sink.py).
@@ -27,11 +28,9 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_updates"
 
 SETUP = """
 from django.db import connection
-from petitions import mailing
 from petitions.models import Update
 from signatures.models import SignatureCount
-from tests.factories import make_petition, make_staff
-import time
+from tests.factories import make_petition
 p = make_petition(slug="bench-updates")
 with connection.cursor() as cursor:
     cursor.execute({seed!r}, {{"petition": p.pk, "rows": {rows}}})
@@ -47,20 +46,42 @@ update = Update.objects.create(
     "Thank you. Next, the hearing.",
     title_fa="با وزیر دیدار کردیم", body_fa="دوشنبه امضاهای شما را تحویل دادیم.\\n\\nسپاس.",
 )
+print(update.pk)
+"""
+APPROVE = """
+import time
+from petitions import mailing
+from petitions.models import Update
+from tests.factories import make_staff
 start = time.perf_counter()
-recipients = mailing.approve(update, by=make_staff(username="bench"))
-print(update.pk, recipients, time.perf_counter() - start)
+recipients = mailing.approve(Update.objects.get(pk={update}), by=make_staff(username="bench"))
+print(recipients, time.perf_counter() - start, time.time())
 """
 
 PROGRESS_SQL = (
     "SELECT count(*) FROM petitions_delivery WHERE update_id = {update} AND state = 'sent'"
 )
+BACKENDS_SQL = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid()"
+)
+DONE_SQL = "SELECT email_state = 'done' FROM petitions_update WHERE id = {update}"
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def psql(database_url: str, sql: str) -> str:
+    return run(["psql", database_url, "-Atc", sql], capture_output=True, text=True).stdout.strip()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -81,6 +102,7 @@ def peak_mb(pid: int) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--signers", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1, help="db_worker processes")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument(
@@ -99,6 +121,8 @@ def main():
         SITE_URL="https://petitions.example.org",
         LOG_LEVEL="WARNING",
         CACHE_URL="",
+        # Each worker keeps its database connection, so its backend's CPU time can be read.
+        CONN_MAX_AGE="86400",
     )
     python = PYTHON
     run([python, "manage.py", "createcachetable"], env=env)
@@ -109,67 +133,71 @@ def main():
         text=True,
     )
     assert sink.stdout.readline().strip() == "ready"
+    workers = []
     try:
-        print(
-            f"Seeding {args.signers:,} consenting signers and approving the update ...", flush=True
-        )
+        print(f"Seeding {args.signers:,} consenting signers ...", flush=True)
         setup = SETUP.format(seed=SEED_SQL, rows=args.signers)
-        out = run(
-            [python, "manage.py", "shell", "-c", setup], env=env, capture_output=True, text=True
-        )
-        update, recipients, approve_seconds = out.stdout.split()[-3:]
-        update, recipients, approve_seconds = int(update), int(recipients), float(approve_seconds)
+        shell = [python, "manage.py", "shell", "-c"]
+        out = run([*shell, setup], env=env, capture_output=True, text=True)
+        update = int(out.stdout.split()[-1])
 
+        worker = [python, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay",
+                  "--no-reload", "-v0"]  # fmt: skip
+        workers += [subprocess.Popen(worker, cwd=ROOT, env=env) for _ in range(args.workers)]
+        time.sleep(5)  # started and polling: their start-up is not the send's cost
+        processes = [*(worker.pid for worker in workers), sink.pid]
+        processes += [int(pid) for pid in psql(args.database_url, BACKENDS_SQL).split()]
+        cpu_before = {pid: cpu_seconds(pid) for pid in processes}
+
+        print(f"Approving; {args.workers} worker(s) send ...", flush=True)
+        out = run([*shell, APPROVE.format(update=update)], env=env, capture_output=True, text=True)
+        recipients, approve_seconds, approved_at = out.stdout.split()[-3:]
+        recipients, approve_seconds = int(recipients), float(approve_seconds)
+        start = time.perf_counter() - (time.time() - float(approved_at))
         print(f"Approved: {recipients:,} recipients listed in {approve_seconds:.1f} s", flush=True)
-        print(f"Sending to {recipients:,} ...", flush=True)
-        start = time.perf_counter()
-        worker = subprocess.Popen(
-            [python, "manage.py", "db_worker", "--batch", "--interval", "0",
-             "--no-startup-delay", "--no-reload", "-v0"],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
-        samples = []  # (seconds, sent, RSS MB)
+        samples = []  # (seconds, sent, RSS MB of each worker)
+        peaks = [0.0] * args.workers
         last = 0.0
-        peak = 0.0
-        while worker.poll() is None:
+        while True:
             time.sleep(0.5)
-            try:
-                rss, peak = rss_mb(worker.pid), max(peak, peak_mb(worker.pid))
-            except (FileNotFoundError, ProcessLookupError):
-                break
+            rss = [rss_mb(worker.pid) for worker in workers]
+            peaks = [max(p, peak_mb(w.pid)) for p, w in zip(peaks, workers, strict=True)]
             now = time.perf_counter() - start
-            if args.max_seconds and now > args.max_seconds:
-                worker.kill()  # a measurement cut short: the send would resume on a new worker
+            done = psql(args.database_url, DONE_SQL.format(update=update)) == "t"
+            if done or (args.max_seconds and now > args.max_seconds):
                 break
             if now - last >= 10:
-                sent = run(
-                    ["psql", args.database_url, "-Atc", PROGRESS_SQL.format(update=update)],
-                    capture_output=True,
-                    text=True,
-                ).stdout.strip()
-                samples.append((now, int(sent), rss))
-                print(f"  {now:6.0f} s  {int(sent):>7,} sent  RSS {rss:6.1f} MB", flush=True)
+                sent = int(psql(args.database_url, PROGRESS_SQL.format(update=update)))
+                samples.append((now, sent, rss))
+                memory = " ".join(f"{mb:5.1f}" for mb in rss)
+                print(f"  {now:6.0f} s  {sent:>7,} sent  RSS MB {memory}", flush=True)
                 last = now
-        worker.wait()
         seconds = time.perf_counter() - start
+        backends = [int(pid) for pid in psql(args.database_url, BACKENDS_SQL).split()]
+        used = {
+            pid: cpu_seconds(pid) - cpu_before.get(pid, 0.0)
+            for pid in [*(worker.pid for worker in workers), sink.pid, *backends]
+        }
+        cpu = {
+            "workers": sum(used[worker.pid] for worker in workers),
+            "sink": used[sink.pid],
+            "PostgreSQL": sum(used[pid] for pid in backends),
+        }
     finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
         sink.terminate()
         received, distinct = (int(n) for n in sink.communicate(timeout=60)[0].split())
 
-    sent = int(
-        run(
-            ["psql", args.database_url, "-Atc", PROGRESS_SQL.format(update=update)],
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
+    sent = int(psql(args.database_url, PROGRESS_SQL.format(update=update)))
     loadavg = os.getloadavg()
     finished = sent == recipients
-    steady = [rss for _, n, rss in samples if n >= recipients * 0.1]
+    steady = [mb for _, n, rss in samples if n >= recipients * 0.1 for mb in rss]
     lines = [
         f"One update emailed to {recipients:,} consenting signers, PostgreSQL and an aiosmtpd sink"
-        " on 127.0.0.1, one db_worker",
+        f" on 127.0.0.1, {args.workers} db_worker process(es)",
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average at the end {loadavg[0]:.1f} "
         "(a machine shared with other work: figures are perturbed)",
@@ -178,11 +206,17 @@ def main():
         f"send:                              {seconds:8.2f} s"
         + ("" if finished else f" (stopped at the time limit, {sent:,} of {recipients:,} sent)"),
         f"messages per second:               {sent / seconds:8.1f}",
-        f"worker peak memory (VmHWM):        {peak:8.1f} MB",
+        "CPU per message:                   "
+        + ", ".join(f"{name} {1000 * used / max(sent, 1):.2f} ms" for name, used in cpu.items()),
+        f"messages/s {os.cpu_count()} idle cores could carry at that cost: "
+        f"{os.cpu_count() * max(sent, 1) / sum(cpu.values()):6.1f}",
+        "peak memory per worker (VmHWM):    " + ", ".join(f"{mb:.1f}" for mb in peaks) + " MB",
         "worker memory after 10% sent:      "
         + (f"{min(steady):.1f} to {max(steady):.1f} MB" if steady else "n/a (send too short)"),
         f"deliveries marked sent:            {sent:8,}",
         f"sink received / distinct:          {received:,} / {distinct:,}",
+        "every signer got exactly one:      "
+        + ("yes" if received == distinct == recipients else "NO"),
     ]
     report = "\n".join(lines)
     print("\n" + report)

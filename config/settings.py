@@ -175,6 +175,11 @@ SIGN_MIN_CLICK_SECONDS = env.float("SIGN_MIN_CLICK_SECONDS", default=1.0)
 
 # Console by default so that nothing leaves a development machine.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an answer of the mail server may take before a send gives up on it (lib/emails.py).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# A send the mail server failed for now is tried again after each of these pauses (seconds), then
+# given up: confirmations and starters' emails are logged, an update's message recorded as failed.
+EMAIL_RETRY_DELAYS = [60, 300, 900, 3600, 4 * 3600]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Petitions <petitions@localhost>")
 PRIVACY_CONTACT = PRIVACY_CONTACT or parseaddr(DEFAULT_FROM_EMAIL)[1]
 
@@ -189,7 +194,6 @@ TASKS = {
 }
 CONFIRMATION_MAX_AGE = env.int("CONFIRMATION_MAX_AGE_HOURS", default=72) * 3600
 CONFIRMATION_RESEND_SECONDS = env.int("CONFIRMATION_RESEND_SECONDS", default=5 * 60)
-CONFIRMATION_RETRY_DELAYS = [60, 300, 900, 3600, 4 * 3600]
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Starting a petition. Previews have a looser limit, since a starter previews several times.
@@ -200,15 +204,15 @@ START_PREVIEW_RATE_PER_IP = env.str("START_PREVIEW_RATE_PER_IP", default="60/h")
 START_EMAIL_RATE_PER_ADDRESS = env.str("START_EMAIL_RATE_PER_ADDRESS", default="1/h")
 START_MIN_FILL_SECONDS = env.float("START_MIN_FILL_SECONDS", default=15.0)
 
-# Updates emailed to signers (petitions/mailing.py); a moderator may override the minimum gap.
+# Updates emailed to signers (petitions/mailing.py), on the same task queue as the confirmations
+# but behind them (a lower priority), a chunk of recipients per task; run as many db_worker
+# processes as the send should use.
+# At most one emailed update per petition in this many days, unless a moderator overrides.
 UPDATE_EMAIL_MIN_DAYS = env.int("UPDATE_EMAIL_MIN_DAYS", default=3)
 UPDATE_SEND_CHUNK = env.int("UPDATE_SEND_CHUNK", default=100)
-UPDATE_SEND_SLICE_SECONDS = env.float("UPDATE_SEND_SLICE_SECONDS", default=30.0)
-# A worker killed mid-send leaves at most this many messages uncertain.
-UPDATE_SEND_STREAMS = env.int("UPDATE_SEND_STREAMS", default=4)
-# Longer than a slow mail server's answer to one message, or a live task is taken for dead.
-UPDATE_SEND_LEASE_SECONDS = env.float("UPDATE_SEND_LEASE_SECONDS", default=120.0)
-UPDATE_RETRY_DELAYS = [60, 300, 900, 3600]
+# A worker's claim on its chunk lapses after this long; then a killed worker's rows go back to the
+# queue, and the one it was sending is marked uncertain. Longer than a slow chunk takes.
+UPDATE_SEND_CLAIM_SECONDS = env.float("UPDATE_SEND_CLAIM_SECONDS", default=600.0)
 
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username is refused before its password is even checked.

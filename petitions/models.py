@@ -821,8 +821,7 @@ class Update(models.Model):
         verbose_name=_("approved by"),
     )
 
-    # A send's task runs only as the next `link` of its chain, so however many copies are queued
-    # one runs at a time; `lease_until` tells a watchdog whether the running link is alive.
+    # The email's progress; a moderator's pause or cancel stops the workers at the next message.
     email_state = models.CharField(
         _("email"), max_length=10, choices=Email.choices, default=Email.NONE
     )
@@ -831,8 +830,6 @@ class Update(models.Model):
     cap_overridden = models.BooleanField(
         _("sent despite the pause between emails"), default=False, editable=False
     )
-    link = models.PositiveIntegerField(default=0, editable=False)
-    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UpdateQuerySet.as_manager()
 
@@ -882,55 +879,13 @@ class DeliveryQuerySet(models.QuerySet):
         counts.update(dict(rows))
         return counts
 
-    def hand_over(self, delivery_id: int, *, link: int, accepted=None) -> bool:
-        """Whether `delivery_id` may be sent: marked `sending` if this link holds it, the signer
-        still counts and consents, and the send runs in this link. `accepted`, the (id, when) the
-        mail server last took, is marked `sent` in the same statement: one commit a message, and
-        at most one row `sending`, the one a killed worker never learns the fate of. Written in
-        SQL because the ORM's two UPDATEs cost more to build than to run."""
-        Signature = Delivery._meta.get_field("signature").related_model
-        delivery = connection.ops.quote_name(Delivery._meta.db_table)
-        signature = connection.ops.quote_name(Signature._meta.db_table)
-        update = connection.ops.quote_name(Update._meta.db_table)
-        done_id, done_at = accepted or (None, None)
-        state = Delivery.State
-        sql = (
-            f"UPDATE {delivery} SET "  # noqa: S608 - names from the models, values as parameters
-            "state = CASE WHEN id = %s THEN %s ELSE %s END, "
-            "attempts = CASE WHEN id = %s THEN attempts + 1 ELSE attempts END, "
-            "sent_at = CASE WHEN id = %s THEN sent_at ELSE %s END, "
-            "error = CASE WHEN id = %s THEN error ELSE '' END "
-            f"WHERE link = %s AND ((id = %s AND state IN (%s, %s)) OR (id = %s AND state = %s "
-            f"AND EXISTS (SELECT 1 FROM {signature} s WHERE s.id = {delivery}.signature_id "
-            "AND s.consent_contact AND s.status = %s) "
-            f"AND EXISTS (SELECT 1 FROM {update} u WHERE u.id = {delivery}.update_id "
-            "AND u.email_state = %s AND u.link = %s))) "
-            "RETURNING id"
-        )
-        params = [
-            delivery_id, state.SENDING, state.SENT,
-            delivery_id,
-            delivery_id, done_at,
-            delivery_id,
-            link, done_id, state.SENDING, state.UNCERTAIN, delivery_id, state.CLAIMED,
-            Signature.Status.COUNTED,
-            Update.Email.SENDING, link,
-        ]  # fmt: skip
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return any(row[0] == delivery_id for row in cursor.fetchall())
-
-    def mark_sent(self, accepted) -> None:
-        """The link's last accepted message; a row a watchdog called uncertain is sent after all."""
-        delivery_id, when = accepted
-        self.filter(
-            pk=delivery_id, state__in=[Delivery.State.SENDING, Delivery.State.UNCERTAIN]
-        ).update(state=Delivery.State.SENT, sent_at=when, error="")
-
 
 class Delivery(models.Model):
-    """One update's email to one signer, the record that makes the send exactly once: a worker
-    killed mid-message leaves its row `uncertain`, never resent on its own."""
+    """One update's email to one signer: the outbox row that makes the send exactly once
+    (petitions/mailing.py). A worker claims a chunk, marks each row `sending` just before handing
+    it to the mail server and `sent` once the server took it, so a worker killed at any moment
+    leaves at most one row whose fate it never learnt. Such a row is `uncertain` and never sent
+    again on its own: a signer must not get the update twice."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("To send")
@@ -952,9 +907,10 @@ class Delivery(models.Model):
         "signatures.Signature", on_delete=models.CASCADE, related_name="+"
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    link = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
+    # A queued row is not claimed before this (a retry's pause); a claimed or sending one is its
+    # worker's until this, and the exact value tells the worker's rows from any other's.
+    due_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
 

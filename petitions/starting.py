@@ -7,35 +7,27 @@ lasts. Opening it only shows a button, because mail scanners open every link in 
 POST from that button confirms the email and remembers the petition in the browser's session.
 """
 
-import datetime
-import logging
 import re
 import secrets
-import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.text import slugify
 from django_tasks import task
 
-from lib import ratelimit, tokens
+from lib import emails, ratelimit, tokens
 from lib.normalise import canonical_email
 from lib.tokens import ExpiredToken, InvalidToken  # noqa: F401 - what its callers catch
 from lib.urls import site_url
 
-from .models import Petition, text_direction
+from .models import Petition
 
-log = logging.getLogger(__name__)
 TOKEN_SALT = "petitions.starter"  # noqa: S105 - a namespace, not a secret
 SESSION_KEY = "started_petitions"
-# Failures worth another try later: the mail server is down, busy or greylisting us.
-TRANSIENT = (smtplib.SMTPException, OSError)
 # Why a starter is sent their links: what the email's first paragraph says.
 LINK_REASONS = ("new", "again", "limit")
 
@@ -191,26 +183,12 @@ def queue_outcome_email(petition: Petition) -> None:
     transaction.on_commit(lambda: send_outcome.enqueue(petition.pk, 1))
 
 
-def render_email(template: str, language: str, to: str, context: dict) -> EmailMultiAlternatives:
-    """`emails/<template>-subject.txt|-body.txt|-body.html` in `language`, text and HTML."""
-    with translation.override(language):
-        context = context | {
-            "language": language,
-            "direction": text_direction(language),
-            "site_url": settings.SITE_URL,
-            "hours": settings.START_LINK_MAX_AGE // 3600,
-        }
-        subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-        text = render_to_string(f"emails/{template}-body.txt", context)
-        html = render_to_string(f"emails/{template}-body.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[to])
-    message.attach_alternative(html, "text/html")
-    message.extra_headers["Content-Language"] = language
-    message.extra_headers["Auto-Submitted"] = "auto-generated"
-    return message
+def starter_message(template: str, language: str, to: str, context: dict):
+    context = context | {"hours": settings.START_LINK_MAX_AGE // 3600}
+    return emails.message(template, language, to, context, headers=emails.AUTOMATIC)
 
 
-def links_email(petitions: list[Petition], language: str, reason: str) -> EmailMultiAlternatives:
+def links_email(petitions: list[Petition], language: str, reason: str):
     items = [
         {
             "petition": petition,
@@ -223,10 +201,10 @@ def links_email(petitions: list[Petition], language: str, reason: str) -> EmailM
         for petition in petitions
     ]
     context = {"items": items, "reason": reason, "limit": settings.START_OPEN_PER_EMAIL}
-    return render_email("start-link", language, petitions[0].starter_email, context)
+    return starter_message("start-link", language, petitions[0].starter_email, context)
 
 
-def outcome_email(petition: Petition) -> EmailMultiAlternatives:
+def outcome_email(petition: Petition):
     language = petition.starter_language or petition.original_language
     page_language = petition.page_language(language)
     with translation.override(page_language):
@@ -243,7 +221,7 @@ def outcome_email(petition: Petition) -> EmailMultiAlternatives:
         "public_url": public_url,
         "url": link_url(petition, language),
     }
-    return render_email("start-outcome", language, petition.starter_email, context)
+    return starter_message("start-outcome", language, petition.starter_email, context)
 
 
 @task()
@@ -252,9 +230,9 @@ def send_links(petition_ids: list[int], language: str, reason: str, attempt: int
     if not petitions:
         return "nothing to send"
     try:
-        links_email(petitions, language, reason).send()
-    except TRANSIENT as exc:
-        return retry_later(send_links, (petition_ids, language, reason), attempt, exc)
+        emails.send(links_email(petitions, language, reason))
+    except emails.TRANSIENT as exc:
+        return emails.retry_later(send_links, (petition_ids, language, reason), attempt, exc)
     return "sent"
 
 
@@ -267,21 +245,7 @@ def send_outcome(petition_id: int, attempt: int = 1) -> str:
     ):
         return "nothing to send"
     try:
-        outcome_email(petition).send()
-    except TRANSIENT as exc:
-        return retry_later(send_outcome, (petition_id,), attempt, exc)
+        emails.send(outcome_email(petition))
+    except emails.TRANSIENT as exc:
+        return emails.retry_later(send_outcome, (petition_id,), attempt, exc)
     return "sent"
-
-
-def retry_later(sender, args: tuple, attempt: int, exc: Exception) -> str:
-    delays = settings.CONFIRMATION_RETRY_DELAYS
-    if attempt > len(delays):
-        log.error("Gave up on a starter's email (%s %s): %s", sender.name, args[:1], exc)
-        return "gave up"
-    log.warning("A starter's email failed (attempt %s, %s); retrying", attempt, type(exc).__name__)
-    if sender.get_backend().supports_defer:
-        run_after = timezone.now() + datetime.timedelta(seconds=delays[attempt - 1])
-        sender.using(run_after=run_after).enqueue(*args, attempt + 1)
-        return "retry queued"
-    # Inline (immediate) backend: no queue to come back to, so try again now.
-    return sender.call(*args, attempt + 1)

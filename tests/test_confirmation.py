@@ -156,7 +156,7 @@ def test_email_is_queued_in_the_database_and_sent_by_the_worker(
 ):
     """Off the request path: the request only queues; a worker (even a restarted one) sends."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.CONFIRMATION_RETRY_DELAYS = [0, 0, 0]
+    settings.EMAIL_RETRY_DELAYS = [0, 0, 0]
     mailbox.refuse_next = 1
     sign(client, petition)
     assert mailbox.messages == []  # the response did not wait for SMTP

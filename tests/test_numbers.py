@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 from PIL import ImageDraw
 
 from petitions import delivery, share
-from petitions.starting import render_email
-from signatures.confirmation import build_email
+from petitions.starting import starter_message
+from signatures.confirmation import confirmation_email
 from signatures.models import SignatureCount
 from tests.factories import make_petition, make_signature
 
@@ -120,7 +120,7 @@ def persian_signature():
 
 
 def test_every_number_in_a_persian_confirmation_email_is_in_persian_digits():
-    message = build_email(persian_signature())
+    message = confirmation_email(persian_signature())
     text = message.subject + message.body
     without_links = re.sub(r"https?://\S+", "", text)
     assert "۷۲" in without_links
@@ -130,7 +130,7 @@ def test_every_number_in_a_persian_confirmation_email_is_in_persian_digits():
 @pytest.mark.parametrize("reason", ["new", "limit"])
 def test_every_number_in_a_persian_starter_email_is_in_persian_digits(reason):
     petition = make_petition(title_fa="آزادی مطبوعات")
-    message = render_email(
+    message = starter_message(
         "start-link",
         "fa",
         "sara@example.com",

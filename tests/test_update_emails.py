@@ -5,6 +5,7 @@ retries, the pause between emails, and pausing or cancelling a send."""
 import re
 import threading
 import time
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -35,7 +36,7 @@ def moderator():
 def queue(settings):
     """The database queue the site runs on, with a worker run in this process on demand."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.UPDATE_RETRY_DELAYS = [0, 0]
+    settings.EMAIL_RETRY_DELAYS = [0, 0]
 
     def work():
         call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", verbosity=0)
@@ -361,3 +362,31 @@ def test_the_unsubscribe_page_speaks_persian_on_a_persian_link(client, petition)
     assert "توقف ایمیل‌ها" in html and "هوای پاک برای تهران" in html
     done = client.post(f"/fa/unsubscribe/{token}/").content.decode()
     assert "دیگر ایمیلی دربارهٔ این کارزار دریافت نخواهید کرد" in done
+
+
+def test_a_signer_who_withdraws_consent_or_is_erased_after_approval_is_not_sent(
+    mailbox, petition, moderator, queue
+):
+    staying = subscriber(petition, email="staying@example.com")
+    leaving = subscriber(petition, email="leaving@example.com")
+    erased = subscriber(petition, email="erased@example.com")
+    assert mailing.approve(write_update(petition), by=moderator) == 3
+
+    mailing.unsubscribe(leaving.pk, leaving.email_canonical)
+    Signature.objects.filter(pk=erased.pk).erase(by="test", signer_request=True)
+    queue()
+
+    assert recipients(mailbox) == [staying.email]
+    assert Delivery.objects.get(signature_id=leaving.pk).state == Delivery.State.SKIPPED
+    assert not Delivery.objects.filter(signature_id=erased.pk).exists()
+    assert Update.objects.get().email_state == Update.Email.DONE
+
+
+def test_a_send_queued_before_the_outbox_still_runs(mailbox, petition, moderator, queue):
+    subscriber(petition, email="a@example.com")
+    with mock.patch.object(mailing, "kick"):
+        mailing.approve(write_update(petition), by=moderator)
+    update = Update.objects.get()
+    mailing.send_update.enqueue(update.pk, 1)  # as the chain of links queued it
+    queue()
+    assert recipients(mailbox) == ["a@example.com"]

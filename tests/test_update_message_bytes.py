@@ -1,15 +1,16 @@
-"""Each signer's update email is made from its language's MIME bytes with the signer's details put
-in (petitions.mailing.Prepared). It must be the message Django would have built for that signer
-on its own: same headers, same text and HTML, every line within SMTP's limit, whatever the name
-or address; where that cannot be promised, the message is built the ordinary way."""
+"""Each signer's update email is Django's own message, built from its language's parts (rendered
+once a chunk, petitions.mailing.Outbox) with the signer's name and unsubscribe link put in. It
+must be the message built for that signer alone: same headers, same text and HTML, nothing of
+another signer's, every line within SMTP's limit, whatever the name or address."""
 
-import copy
 import email
 import email.policy
+from types import SimpleNamespace
 
 import pytest
+from django.core.mail import EmailMultiAlternatives
 
-from petitions.mailing import Link, Recipient
+from petitions.mailing import Outbox
 from petitions.models import Update
 from tests.factories import make_petition, make_signature
 
@@ -25,27 +26,39 @@ NAMES = [
 ]
 
 
-def link_for(update: Update) -> Link:
-    link = Link(update.pk, 1)
-    link.update = Update.objects.select_related("petition").get(pk=update.pk)
-    return link
-
-
-def recipient(signature) -> Recipient:
-    return Recipient(
-        signature.pk,
-        signature.pk,
-        signature.name,
-        signature.email,
-        signature.email_canonical,
-        signature.language,
+def row(signature):
+    """A claimed row as the outbox reads it."""
+    return SimpleNamespace(
+        id=signature.pk,
+        signature_id=signature.pk,
+        signature__name=signature.name,
+        signature__email=signature.email,
+        signature__email_canonical=signature.email_canonical,
+        signature__language=signature.language,
     )
 
 
-def ordinary(message) -> bytes:
-    plain = copy.copy(message)
-    plain.raw = None
-    return plain.message().as_bytes(linesep="\r\n")
+def built(update: Update, signature, shared=None) -> EmailMultiAlternatives:
+    """The signer's message, from `shared` parts (a chunk's) or from parts of its own."""
+    outbox = Outbox(update.pk)
+    update = Update.objects.select_related("petition").get(pk=update.pk)
+    parts = shared or outbox.language_parts(update, signature.language)
+    return outbox.message(row(signature), signature.language, *parts)
+
+
+def in_a_chunk(update: Update, signature) -> EmailMultiAlternatives:
+    """The signer's message after another signer's, from the parts the two share."""
+    outbox = Outbox(update.pk)
+    parts = outbox.language_parts(
+        Update.objects.select_related("petition").get(pk=update.pk), signature.language
+    )
+    other = make_signature(update.petition, name="Other Signer", language=signature.language)
+    built(update, other, parts).message()
+    return built(update, signature, parts)
+
+
+def as_bytes(message) -> bytes:
+    return message.message().as_bytes(linesep="\r\n")
 
 
 def parsed(raw: bytes):
@@ -54,10 +67,13 @@ def parsed(raw: bytes):
 
 def assert_same_message(fast: bytes, slow: bytes):
     a, b = parsed(fast), parsed(slow)
-    # The multipart boundary is random in every message Django builds, and a long header may be
-    # folded where Django would not have folded it (readers unfold it); the rest must match.
-    headers = [(k, str(v).strip()) for k, v in a.items() if k != "Content-Type"]
-    assert headers == [(k, str(v).strip()) for k, v in b.items() if k != "Content-Type"]
+    # The multipart boundary is random in every message Django builds, and its Date is the second
+    # it was built; the rest must match.
+    assert a["Date"] and b["Date"]
+    headers = [(k, str(v).strip()) for k, v in a.items() if k not in ("Content-Type", "Date")]
+    assert headers == [
+        (k, str(v).strip()) for k, v in b.items() if k not in ("Content-Type", "Date")
+    ]
     assert a.get_content_type() == b.get_content_type() == "multipart/alternative"
     parts_a, parts_b = list(a.iter_parts()), list(b.iter_parts())
     assert len(parts_a) == len(parts_b) == 2
@@ -68,7 +84,7 @@ def assert_same_message(fast: bytes, slow: bytes):
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 @pytest.mark.parametrize("name", NAMES)
-def test_a_signers_message_from_prepared_bytes_is_the_message_django_would_build(language, name):
+def test_a_signers_message_from_a_chunks_parts_is_the_message_built_for_them_alone(language, name):
     petition = make_petition(title_en="Clean air & water", title_fa="هوای پاک و آب")
     signature = make_signature(
         petition, name=name, language=language, email="sara.k+news@example.com"
@@ -81,11 +97,11 @@ def test_a_signers_message_from_prepared_bytes_is_the_message_django_would_build
         body_fa="دوشنبه امضاهای شما را تحویل دادیم.",
         email_signers=True,
     )
-    message = link_for(update).message(recipient(signature))
+    message = in_a_chunk(update, signature)
 
-    assert message.raw is not None  # the shortcut was taken
-    fast = message.message().as_bytes(linesep="\r\n")
-    assert_same_message(fast, ordinary(message))
+    assert type(message) is EmailMultiAlternatives  # Django's own message, nothing pre-encoded
+    fast = as_bytes(message)
+    assert_same_message(fast, as_bytes(built(update, signature)))
     assert max(len(line) for line in fast.split(b"\r\n")) <= 998
     text = parsed(fast).get_body(preferencelist=("plain",)).get_content()
     html = parsed(fast).get_body(preferencelist=("html",)).get_content()
@@ -93,39 +109,38 @@ def test_a_signers_message_from_prepared_bytes_is_the_message_django_would_build
     assert "&lt;Jerry&gt;" in html if "<Jerry>" in name else name in html
 
 
-def test_a_signer_who_wrote_in_the_missing_language_gets_the_same_bytes_as_built_alone():
+def test_a_signer_who_wrote_in_the_missing_language_gets_the_same_message_as_built_alone():
     petition = make_petition()
     signature = make_signature(petition, name="سارا", language="fa")
     update = Update.objects.create(
         petition=petition, title_en="Hearing set", body_en="Monday.", email_signers=True
     )
-    message = link_for(update).message(recipient(signature))
-    assert message.raw is not None
-    assert_same_message(message.message().as_bytes(linesep="\r\n"), ordinary(message))
+    message = in_a_chunk(update, signature)
+    assert type(message) is EmailMultiAlternatives
+    assert_same_message(as_bytes(message), as_bytes(built(update, signature)))
 
 
-def test_an_address_that_is_not_plain_ascii_is_built_the_ordinary_way():
+def test_an_address_that_is_not_plain_ascii_is_encoded_by_django():
     petition = make_petition()
     signature = make_signature(petition, email="sara@پست.example")
     update = Update.objects.create(
         petition=petition, title_en="Hearing set", body_en="Monday.", email_signers=True
     )
-    message = link_for(update).message(recipient(signature))
-    assert message.raw is None
-    built = parsed(message.message().as_bytes(linesep="\r\n"))
-    assert built["To"].addresses[0].domain == "پست.example".encode("idna").decode()
-    assert "Hearing set" in built.get_body(preferencelist=("plain",)).get_content()
+    message = in_a_chunk(update, signature)
+    assert type(message) is EmailMultiAlternatives
+    sent = parsed(as_bytes(message))
+    assert sent["To"].addresses[0].domain == "پست.example".encode("idna").decode()
+    assert "Hearing set" in sent.get_body(preferencelist=("plain",)).get_content()
 
 
-def test_an_update_with_a_line_too_long_for_smtp_is_built_the_ordinary_way():
+def test_an_update_with_a_line_too_long_for_smtp_is_encoded_within_the_limit():
     petition = make_petition()
     signature = make_signature(petition)
     update = Update.objects.create(
         petition=petition, title_en="Hearing set", body_en="word " * 400, email_signers=True
     )
-    message = link_for(update).message(recipient(signature))
-    # Django encodes a body with a line over 998 bytes (quoted-printable), where a name cannot be
-    # put in as its own bytes.
-    assert message.raw is None
-    raw = message.message().as_bytes(linesep="\r\n")
+    message = in_a_chunk(update, signature)
+    # Django encodes a body with a line over 998 bytes (quoted-printable).
+    assert type(message) is EmailMultiAlternatives
+    raw = as_bytes(message)
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998

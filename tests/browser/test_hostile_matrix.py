@@ -211,7 +211,7 @@ def test_the_admin_shows_hostile_content_as_text_within_the_window(
 def emails(petition: Petition, mailbox) -> dict[str, str]:
     """The HTML part of every email the site sends about this petition."""
     signature = petition.signatures.first()
-    found = {"confirm": confirmation.build_email(signature)}
+    found = {"confirm": confirmation.confirmation_email(signature)}
     found["start-link"] = starting.links_email([petition], "en", "start")
     found["start-outcome"] = starting.outcome_email(petition)
     html = {name: message.alternatives[0][0] for name, message in found.items()}
