@@ -163,7 +163,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # kernel waits about 15 minutes for the ACK of a query sent, and forever for the answer to
     # one it took. What is sent and not acknowledged for this long, or an idle connection whose
     # peer stops answering keepalive probes, ends the connection with an error (a 503).
-    network_timeout = env.int("DB_NETWORK_TIMEOUT", default=5)
+    network_timeout = env.int("DB_NETWORK_TIMEOUT", default=3)
     DATABASES["default"]["OPTIONS"].update(
         {
             "tcp_user_timeout": network_timeout * 1000,
