@@ -522,6 +522,9 @@ class Load:
             thread.start()
 
     def stop(self) -> None:
+        # The gaps and the seconds are counted up to here: requests still in flight (up to the
+        # client's timeout) are waited for, and their answers counted, but the wait is no gap.
+        self.stopped = now()
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=self.config.timeout + 5)
@@ -909,7 +912,7 @@ def summarise(result: Result, load: Load, window: Window, petition_id: int, faul
     result.window_max = max(sent, default=float("nan"))
 
     # The longest time in the phase with no signature acknowledged.
-    edges = [load.began, *ok, load.ended]
+    edges = [load.began, *(t for t in ok if t < load.stopped), load.stopped]
     result.gap = max(b - a for a, b in itertools.pairwise(edges))
     # Recovery: from the fault's end until signing is undisturbed again. A disturbance is a sign
     # request that failed after the end (over with the next acknowledged signature) or a gap
@@ -921,22 +924,26 @@ def summarise(result: Result, load: Load, window: Window, petition_id: int, faul
             i = bisect.bisect_left(ok, t)
             return ok[i] if i < len(ok) else None
 
-        ends = [next_ok(s.ended) for s in signs if s.status != 302 and s.ended >= window.end]
+        ends = [
+            next_ok(s.ended)
+            for s in signs
+            if s.status != 302 and window.end <= s.ended < load.stopped
+        ]
         ends += [
             b for a, b in itertools.pairwise(edges) if b >= window.end and b - a > RECOVERY_GAP_S
         ]
-        if ends and (None in ends or load.ended in ends):
+        if ends and (None in ends or load.stopped in ends):
             result.recovered = False
-            result.recovery = load.ended - window.end
+            result.recovery = load.stopped - window.end
         else:
             back = max(ends, default=None) or next_ok(window.end)
             result.recovered = back is not None
-            result.recovery = (back or load.ended) - window.end
+            result.recovery = (back or load.stopped) - window.end
     # Acknowledged signatures second by second, the fault's seconds in brackets.
     per_second = Counter(int(t - load.began) for t in ok)
     first, last = int(window.start - load.began), int(window.end - load.began)
     cells = []
-    for second in range(int(load.ended - load.began) + 1):
+    for second in range(int(load.stopped - load.began) + 1):
         cell = str(per_second[second])
         if fault and second == first:
             cell = "[" + cell
