@@ -33,8 +33,9 @@ errorlog = "-"
 access_log_format = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Seconds a request's SQL statement may run or wait for a lock before PostgreSQL cancels it (a
-# 503): no request needs longer. Only here, so that migrations and bulk jobs keep no limit.
-os.environ.setdefault("DB_STATEMENT_TIMEOUT", "15")
+# 503): no request needs longer. Set for the app servers only (gunicorn puts raw_env in the
+# environment before it loads the app), so that migrations and bulk jobs keep no limit.
+raw_env = [] if "DB_STATEMENT_TIMEOUT" in os.environ else ["DB_STATEMENT_TIMEOUT=15"]
 
 # The app is imported once, in the master, and every worker is a fork of it that answers at once:
 # booting a worker no longer costs the half second of CPU of importing Django (issue 16). New code
