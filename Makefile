@@ -98,9 +98,16 @@ bench-updates: compilemessages
 # Fault suite (docs/reliability.md): its own PostgreSQL cluster and Redis on free ports, the site as
 # in production behind nginx, signers and readers while each fault is injected; prints the table
 # and writes it to bench/results/. A measurement, not a test.
-.PHONY: faults
+.PHONY: faults faults-net
 faults: compilemessages
 	$(PY) bench/faults.py $(FAULTS_ARGS)
+
+# The same in network mode (root): PostgreSQL behind PgBouncer, Redis and two app servers each in a
+# network namespace of its own; Redis cut off, latency to PostgreSQL, PostgreSQL cut off from one
+# app server. Runs the single-host suite first, in the same sitting. Installs iptables and
+# pgbouncer from Debian when missing.
+faults-net: compilemessages
+	$(PY) bench/faults.py --network $(FAULTS_ARGS)
 
 # Letter rendering (docs/performance.md): ordinary and crafted letters at the 30,000-character
 # limit through the shipped renderer; prints the median and slowest CPU time. No database.

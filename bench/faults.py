@@ -2,6 +2,7 @@
 dependencies fail one at a time. A measurement, not a CI gate.
 
     make faults            (or: .venv/bin/python bench/faults.py --help)
+    make faults-net        (the network mode, below)
 
 It starts everything it uses and stops it again, also on Ctrl-C: its own PostgreSQL 15 cluster
 (initdb into a temporary directory, pg_ctl on a free port; as root both run as the postgres user)
@@ -29,14 +30,28 @@ After the baseline, each fault is injected a few seconds into its phase:
 
 and the baseline is run again at the end, so that a machine that got slower shows.
 
+Network mode (make faults-net, or --network; root) puts PostgreSQL, Redis and two app servers
+(gunicorn) each in a network namespace of its own (bench/netns.py), behind the same nginx in the
+root namespace; the app servers reach PostgreSQL through PgBouncer (deploy/pgbouncer.ini,
+transaction pooling) and, before it, a relay that can add latency (bench/tcp_relay.py: this kernel
+has no netem). Its faults, after the same baseline:
+
+    redis-drop    every packet to and from Redis dropped (iptables) for 20 s
+    pg-latency    20 ms added to every round trip between the app servers and PostgreSQL, 20 s
+    pg-partition  every packet between app1 and PostgreSQL's host dropped for 10 s
+
+(--only takes the single-host faults too). Unless --no-single-host, the single-host suite runs
+first in the same sitting with the same timings, and both tables go to one results file.
+
 For each phase it reports the sign requests, the acknowledged signatures (302), the errors by
 status and the connection errors, the acknowledged signatures missing from the database afterwards,
 the sharded count (SignatureCount.objects.total_for) against the counted rows, the longest time
 with no successful signature, the recovery time, the signing rate during the fault as a share of
-the baseline's (and of the same phase's seconds before the fault), and the 5xx answers to the
-readers. The table goes to stdout and to
-bench/results/faults-<timestamp>.txt; docs/reliability.md says how each figure is taken. It exits
-non-zero only when something is broken (an acknowledged signature lost, a count that is not the
+the baseline's (and of the same phase's seconds before the fault), the p99 and slowest sign
+answers during the fault, and the 5xx answers. The table goes to stdout and to
+bench/results/faults-<timestamp>.txt (network mode: faults-net-<timestamp>.txt);
+docs/reliability.md says how each figure is taken. It exits non-zero only when something is
+broken (an acknowledged signature lost, a count that is not the
 rows, a server that does not come back), never on a slow number.
 """
 
@@ -50,6 +65,7 @@ import json
 import os
 import resource
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -67,6 +83,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/faults.py` puts only bench/ on the path
 
+from bench.netns import Network  # noqa: E402
+from bench.pgbouncer import PgBouncer, as_postgres  # noqa: E402
+from bench.pgbouncer import version as pgbouncer_version  # noqa: E402
 from bench.run import (  # noqa: E402 - needs the path above
     GROUPS,
     WRK_DIR,
@@ -78,6 +97,7 @@ from bench.run import (  # noqa: E402 - needs the path above
     start_nginx,
     tool,
 )
+from bench.tcp_relay import Relay  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 PG_BIN = Path(os.environ.get("FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -165,19 +185,18 @@ def wait_gone(pids, timeout: float) -> bool:
     return True
 
 
-def as_postgres(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: as root, run it as the postgres user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
 class Postgres:
-    """A PostgreSQL cluster of our own in a temporary directory, on a free port; `env` is the
-    environment its commands and server run with (None: this process's)."""
+    """A PostgreSQL cluster of our own in a temporary directory, on a free port (or, in network
+    mode, on its own host's address: `wrap` runs its commands in that host's namespace); `env` is
+    the environment its commands and server run with (None: this process's)."""
 
-    def __init__(self, tmp: Path, name: str = "pg", database: str = DB_NAME, env=None):
+    def __init__(
+        self, tmp: Path, name: str = "pg", database: str = DB_NAME, env=None,
+        host: str = "127.0.0.1", port: int = 0, wrap=(),
+    ):  # fmt: skip
         self.dir = tmp / name
         self.data = self.dir / "data"
-        self.port = free_port()
+        self.host, self.port, self.wrap = host, port or free_port(), list(wrap)
         self.log_path = self.dir / "postgres.log"
         self.database = database
         self.env: dict | None = env
@@ -185,11 +204,11 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
+        return f"postgres://postgres@{self.host}:{self.port}/{self.database}"
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            as_postgres([str(PG_BIN / command[0]), *command[1:]]),
+            [*self.wrap, *as_postgres([str(PG_BIN / command[0]), *command[1:]])],
             env=self.env,
             capture_output=True,
             text=True,
@@ -209,9 +228,13 @@ class Postgres:
             "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
             "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        if self.host != "127.0.0.1":  # initdb trusts loopback only; the network is ours alone
+            subnet = self.host.rsplit(".", 1)[0] + ".0/24"
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {subnet} trust\n")
 
     def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir}"
+        options = f"-p {self.port} -c listen_addresses={self.host} -k {self.dir}"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w",
                   "-t", "60", "start")  # fmt: skip
         self.started = True
@@ -222,27 +245,29 @@ class Postgres:
     def create_database(self) -> None:
         import psycopg
 
-        admin = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        admin = f"postgres://postgres@{self.host}:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {self.database}")
 
 
 class Redis:
-    """A redis-server of our own on a free port: no snapshots, no append-only file."""
+    """A redis-server of our own on a free port (in network mode, on its own host's address):
+    no snapshots, no append-only file."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, host: str = "127.0.0.1", port: int = 0, wrap=()):
         self.dir = tmp / "redis"
-        self.port = free_port()
+        self.host, self.port, self.wrap = host, port or free_port(), list(wrap)
         self.process: subprocess.Popen | None = None
         self.stopped = False
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self) -> None:
         self.dir.mkdir(exist_ok=True)
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command = [*self.wrap, "redis-server", "--port", str(self.port), "--bind", self.host]
+        command += ["--protected-mode", "no"]  # no password, on an address of its own
         command += ["--save", "", "--appendonly", "no", "--dir", str(self.dir)]
         with open(self.dir / "redis.log", "ab") as out:
             self.process = subprocess.Popen(
@@ -256,7 +281,7 @@ class Redis:
 
     def ping(self) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
@@ -282,14 +307,17 @@ class Redis:
 
 
 class Site:
-    """The site's gunicorn, found through its pid file: a reload may replace the master."""
+    """The site's gunicorn, found through its pid file: a reload may replace the master. In
+    network mode one per app server, each on its host's address (`wrap`: in its namespace)."""
 
-    def __init__(self, env: dict, tmp: Path):
+    def __init__(self, env: dict, tmp: Path, host: str = "127.0.0.1", port: int = 0, wrap=()):
         self.tmp = tmp
-        self.port = free_port()
+        tmp.mkdir(exist_ok=True)
+        self.host, self.port, self.wrap = host, port or free_port(), list(wrap)
         self.pidfile = tmp / "gunicorn.pid"
         self.log_path = tmp / "gunicorn.log"
         self.env = env | {
+            "HOST": host,
             "PORT": str(self.port),
             "GUNICORN_PIDFILE": str(self.pidfile),
             "GUNICORN_ACCESSLOG": str(tmp / "access.log"),
@@ -298,7 +326,7 @@ class Site:
         self.groups: set[int] = set()
 
     def start(self) -> None:
-        command = [str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "config.wsgi"]
+        command = [*self.wrap, str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "config.wsgi"]
         # Its own control socket: gunicorn's default is one path per user (docs/scaling.md).
         command += ["--control-socket", str(self.tmp / "gunicorn.ctl")]
         if "GUNICORN_PIDFILE" not in GUNICORN_CONF.read_text():
@@ -374,8 +402,8 @@ class Site:
                 process.wait(timeout=5)
 
 
-def get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def get(port: int, path: str, timeout: float = 2.0, host: str = "127.0.0.1") -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
         conn.request("GET", path)
         response = conn.getresponse()
@@ -386,9 +414,11 @@ def get(port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
         conn.close()
 
 
-def wait_healthy(port: int, timeout: float, what: str, log_path: Path | None = None) -> None:
+def wait_healthy(
+    port: int, timeout: float, what: str, log_path: Path | None = None, host: str = "127.0.0.1"
+) -> None:
     deadline = now() + timeout
-    while get(port, "/healthz")[0] != 200:
+    while get(port, "/healthz", host=host)[0] != 200:
         if now() > deadline:
             tail = log_path.read_text()[-3000:] if log_path and log_path.exists() else ""
             raise RuntimeError(f"{what}: no healthy /healthz within {timeout:.0f} s\n{tail}")
@@ -416,8 +446,8 @@ class Client:
     """One browser's connection: kept alive, and, as browsers do, a request sent on a kept-alive
     connection that the server had closed is sent once more on a new one."""
 
-    def __init__(self, port: int, timeout: float, address: str = "127.0.0.1"):
-        self.port, self.timeout, self.address = port, timeout, address
+    def __init__(self, host: str, port: int, timeout: float, source: str | None = None):
+        self.host, self.port, self.timeout, self.source = host, port, timeout, source
         self.conn: http.client.HTTPConnection | None = None
         self.used = False
         self.retries = 0
@@ -431,7 +461,10 @@ class Client:
         for attempt in range(2):
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=self.timeout, source_address=(self.address, 0)
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    source_address=(self.source, 0) if self.source else None,
                 )
                 self.used = False
             reused = self.used
@@ -464,7 +497,7 @@ class Client:
 @dataclass
 class LoadConfig:
     nginx_port: int
-    app_port: int
+    apps: list[tuple[str, int]]  # the app servers' addresses, read straight
     petition_id: int
     token: str  # the sign form's token
     signers: int
@@ -473,7 +506,8 @@ class LoadConfig:
 
 
 class Load:
-    """Signers through nginx, readers and a /healthz poller straight to gunicorn, until stop()."""
+    """Signers through nginx; readers (spread over the app servers) and a /healthz poller for
+    each app server straight to gunicorn, until stop()."""
 
     def __init__(self, config: LoadConfig, prefix: str):
         self.config, self.prefix = config, prefix
@@ -483,8 +517,10 @@ class Load:
         self.threads = [
             *(threading.Thread(target=self.signer, args=(n,), daemon=True)
               for n in range(config.signers)),
-            *(threading.Thread(target=self.reader, daemon=True) for _ in range(config.readers)),
-            threading.Thread(target=self.health, daemon=True),
+            *(threading.Thread(target=self.reader, args=(config.apps[n % len(config.apps)],),
+                               daemon=True) for n in range(config.readers)),
+            *(threading.Thread(target=self.health, args=(app,), daemon=True)
+              for app in config.apps),
         ]  # fmt: skip
 
     def start(self) -> None:
@@ -493,13 +529,16 @@ class Load:
             thread.start()
 
     def stop(self) -> None:
+        # The gaps and the seconds are counted up to here: requests still in flight (up to the
+        # client's timeout) are waited for, and their answers counted, but the wait is no gap.
+        self.stopped = now()
         self.stopping.set()
         for thread in self.threads:
             thread.join(timeout=self.config.timeout + 5)
         self.ended = now()
 
-    def client(self, port: int, address: str = "127.0.0.1") -> Client:
-        client = Client(port, self.config.timeout, address)
+    def client(self, host: str, port: int, source: str | None = None) -> Client:
+        client = Client(host, port, self.config.timeout, source)
         self.clients.append(client)
         return client
 
@@ -507,7 +546,7 @@ class Load:
         config = self.config
         # Each signer from an address of its own (all of 127/8 is this machine), as people are:
         # nginx passes it on in X-Forwarded-For, and the app keys its limits and tallies by it.
-        client = self.client(config.nginx_port, f"127.1.{n // 250}.{n % 250 + 1}")
+        client = self.client("127.0.0.1", config.nginx_port, f"127.1.{n // 250}.{n % 250 + 1}")
         origin = f"http://127.0.0.1:{config.nginx_port}"
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
@@ -540,8 +579,8 @@ class Load:
                 self.stopping.wait(0.1)  # a person presses Sign again, not a tight loop
         client.close()
 
-    def reader(self) -> None:
-        client = self.client(self.config.app_port)
+    def reader(self, app: tuple[str, int]) -> None:
+        client = self.client(*app)
         headers = {"Accept-Encoding": "gzip"}
         paths = (("page", f"/en/p/{SLUG}/"), ("count", f"/en/p/{SLUG}/count.json"))
         while not self.stopping.is_set():
@@ -552,10 +591,11 @@ class Load:
             self.stopping.wait(0.1)
         client.close()
 
-    def health(self) -> None:
+    def health(self, app: tuple[str, int]) -> None:
+        host, port = app
         while not self.stopping.is_set():
             started = now()
-            status, body = get(self.config.app_port, "/healthz", timeout=5)
+            status, body = get(port, "/healthz", timeout=5, host=host)
             cache = ""
             with contextlib.suppress(ValueError, AttributeError):
                 cache = json.loads(body).get("cache", "")
@@ -585,9 +625,13 @@ class Suite:
     tmp: Path
     pg: Postgres
     redis: Redis
-    site: Site
+    site: Site  # the app server that gunicorn's faults hit (in network mode, app1)
     nginx: Server
     wrks: list[subprocess.Popen] = field(default_factory=list)
+    # Network mode: every app server, the namespaces, and the relay before PgBouncer.
+    sites: list[Site] = field(default_factory=list)
+    network: Network | None = None
+    relay: Relay | None = None
 
     def instant(self, start: float, note: str = "") -> Window:
         return Window(start, start, start + self.args.window, note)
@@ -625,7 +669,7 @@ class Suite:
         start = now()
         before = self.site.master()
         done = subprocess.run(
-            ["bash", str(RELOAD_SCRIPT), str(self.site.pidfile)],
+            [*self.site.wrap, "bash", str(RELOAD_SCRIPT), str(self.site.pidfile)],
             cwd=ROOT,
             env=self.site.env,  # the operator's environment is the app's: PORT, for its check
             capture_output=True,
@@ -665,6 +709,36 @@ class Suite:
         note = f"pg_ctl stop -m fast took {stopped - start:.1f} s; accepting again after "
         note += f"{now() - start:.1f} s"
         return Window(start, now(), now(), note)
+
+    def redis_drop(self) -> Window:
+        start = now()
+        self.network.cut("redis")
+        time.sleep(self.args.redis_drop)
+        self.network.heal("redis")
+        end = now()
+        return Window(
+            start, end, end, f"every packet to and from Redis dropped for {end - start:.1f} s"
+        )
+
+    def pg_latency(self) -> Window:
+        start = now()
+        self.relay.slow(True)
+        time.sleep(self.args.pg_latency)
+        self.relay.slow(False)
+        end = now()
+        note = f"{self.args.latency_ms:g} ms added to every round trip between the app servers "
+        note += f"and PgBouncer for {end - start:.1f} s"
+        return Window(start, end, end, note)
+
+    def pg_partition(self) -> Window:
+        start = now()
+        self.network.cut("db", ["app1"])
+        time.sleep(self.args.partition)
+        self.network.heal("db", ["app1"])
+        end = now()
+        note = f"every packet between app1 and PostgreSQL's host dropped for {end - start:.1f} s "
+        note += "(app2 unaffected)"
+        return Window(start, end, end, note)
 
     def worker_kill(self) -> Window:
         workers = self.site.workers()
@@ -727,8 +801,13 @@ PHASES = {
     "postgres": ("PostgreSQL stopped, {pg_down} s", "postgres"),
     "worker-kill": ("a worker SIGKILLed", "worker_kill"),
     "read-flood": ("{flood_rate:,} reads/s through nginx", "read_flood"),
+    # Network mode only (--network): packets dropped with iptables, latency from bench/tcp_relay.
+    "redis-drop": ("Redis unreachable (dropped), {redis_drop} s", "redis_drop"),
+    "pg-latency": ("+{latency_ms:g} ms to PostgreSQL, {pg_latency} s", "pg_latency"),
+    "pg-partition": ("PostgreSQL cut from app1, {partition} s", "pg_partition"),
     "baseline-end": ("baseline again (no fault)", "baseline"),
 }
+NETWORK_FAULTS = ("redis-drop", "pg-latency", "pg-partition")
 
 
 @dataclass
@@ -758,6 +837,9 @@ class Result:
     cpu: dict = field(default_factory=dict)
     healthz: Counter = field(default_factory=Counter)
     latency: dict = field(default_factory=dict)
+    # Sign requests sent within the fault's window (the baseline's: all): latency p99 and max.
+    window_p99: float = 0.0
+    window_max: float = 0.0
     retries: int = 0
     series: str = ""  # acknowledged signatures in each second of the phase
     window: Window | None = None
@@ -773,6 +855,17 @@ class Result:
     @property
     def sign_failures(self) -> int:
         return sum(self.errors.values())
+
+    @property
+    def sign_5xx(self) -> int:
+        return sum(
+            n for status, n in self.errors.items() if status.isdigit() and int(status) >= 500
+        )
+
+    @property
+    def unanswered(self) -> int:
+        """Sign requests that got no HTTP answer at all (the client's timeout, a reset)."""
+        return sum(n for status, n in self.errors.items() if not status.isdigit())
 
 
 def settle(prefix: str, quiet: float = 1.0, limit: float = 30) -> None:
@@ -819,9 +912,14 @@ def summarise(result: Result, load: Load, window: Window, petition_id: int, faul
         "max": max((s.ended - s.started for s in signs), default=float("nan")),
     }
     result.retries = sum(c.retries for c in load.clients)
+    sent = [s.ended - s.started for s in signs if window.start <= s.started <= window.until]
+    if not fault:
+        sent = [s.ended - s.started for s in signs]
+    result.window_p99 = percentile(sent, 0.99)
+    result.window_max = max(sent, default=float("nan"))
 
     # The longest time in the phase with no signature acknowledged.
-    edges = [load.began, *ok, load.ended]
+    edges = [load.began, *(t for t in ok if t < load.stopped), load.stopped]
     result.gap = max(b - a for a, b in itertools.pairwise(edges))
     # Recovery: from the fault's end until signing is undisturbed again. A disturbance is a sign
     # request that failed after the end (over with the next acknowledged signature) or a gap
@@ -833,22 +931,26 @@ def summarise(result: Result, load: Load, window: Window, petition_id: int, faul
             i = bisect.bisect_left(ok, t)
             return ok[i] if i < len(ok) else None
 
-        ends = [next_ok(s.ended) for s in signs if s.status != 302 and s.ended >= window.end]
+        ends = [
+            next_ok(s.ended)
+            for s in signs
+            if s.status != 302 and window.end <= s.ended < load.stopped
+        ]
         ends += [
             b for a, b in itertools.pairwise(edges) if b >= window.end and b - a > RECOVERY_GAP_S
         ]
-        if ends and (None in ends or load.ended in ends):
+        if ends and (None in ends or load.stopped in ends):
             result.recovered = False
-            result.recovery = load.ended - window.end
+            result.recovery = load.stopped - window.end
         else:
             back = max(ends, default=None) or next_ok(window.end)
             result.recovered = back is not None
-            result.recovery = (back or load.ended) - window.end
+            result.recovery = (back or load.stopped) - window.end
     # Acknowledged signatures second by second, the fault's seconds in brackets.
     per_second = Counter(int(t - load.began) for t in ok)
     first, last = int(window.start - load.began), int(window.end - load.began)
     cells = []
-    for second in range(int(load.ended - load.began) + 1):
+    for second in range(int(load.stopped - load.began) + 1):
         cell = str(per_second[second])
         if fault and second == first:
             cell = "[" + cell
@@ -953,12 +1055,14 @@ def run_phase(suite: Suite, config: LoadConfig, run_id: str, name: str) -> Resul
     result.cpu["load"] = clients
     result.window = window
     summarise(result, load, window, config.petition_id, fault)
-    # The next phase starts from one master that answers.
-    suite.site.reap()
-    tidied = suite.site.tidy()
-    if tidied:
-        window.note = f"{window.note}; {tidied}" if window.note else tidied
-        log(f"{name}: {tidied}")
+    # The next phase starts from one master that answers, on every app server.
+    for site in suite.sites or [suite.site]:
+        site.reap()
+        tidied = site.tidy()
+        if tidied:
+            window.note = f"{window.note}; {tidied}" if window.note else tidied
+            log(f"{name}: {tidied}")
+        wait_healthy(site.port, 60, f"{site.host} after {name}", site.log_path, site.host)
     wait_healthy(suite.nginx.port, 60, f"the site after {name}", suite.site.log_path)
     return result
 
@@ -973,8 +1077,8 @@ def seconds(value: float | None) -> str:
 def report(results: list[Result], header: list[str], baseline_rate: float) -> tuple[str, bool]:
     head = (
         f"{'fault':32} {'requests':>8} {'acked':>7} {'missing':>7} {'count=rows':>10} "
-        f"{'longest gap':>11} {'recovery':>9} {'rate':>5} {'before':>6} {'reads':>6} "
-        f"{'page 5xx':>8} {'count 5xx':>9}  sign errors"
+        f"{'longest gap':>11} {'recovery':>9} {'rate':>5} {'before':>6} {'p99':>7} {'max':>7} "
+        f"{'5xx':>6} {'reads':>6} {'page 5xx':>8} {'count 5xx':>9}  sign errors"
     )
     lines = [*header, "", head, "-" * (len(head) + 20)]
     broken = False
@@ -988,9 +1092,11 @@ def report(results: list[Result], header: list[str], baseline_rate: float) -> tu
         recovery = seconds(r.recovery) if r.recovered else f">{r.recovery:.0f} s"
         exact = "yes" if r.exact else f"NO {r.recorded - r.rows:+d}"
         errors = ", ".join(f"{k}: {v:,}" for k, v in sorted(r.errors.items())) or "none"
+        fives = r.sign_5xx + r.page_5xx + r.count_5xx
         lines.append(
             f"{r.label:32} {r.requests:8,} {r.acked:7,} {r.missing:7,} {exact:>10} "
-            f"{seconds(r.gap):>11} {recovery:>9} {share} {before} {r.reads:6,} {r.page_5xx:8,} "
+            f"{seconds(r.gap):>11} {recovery:>9} {share} {before} {seconds(r.window_p99):>7} "
+            f"{seconds(r.window_max):>7} {fives:6,} {r.reads:6,} {r.page_5xx:8,} "
             f"{r.count_5xx:9,}  {errors}"
         )
     lines += [
@@ -1068,7 +1174,16 @@ def report(results: list[Result], header: list[str], baseline_rate: float) -> tu
         "  every phase: acknowledged-but-missing 0 and count == rows: "
         + verdict(all(r.missing == 0 and r.exact for r in measured))
     )
-    for name in ("redis-kill", "redis-hang"):
+    # A fault that needs no restart of ours (the network faults, Redis) must cost no request its
+    # answer: every call the app makes ends within its timeout, and the request gets a decided
+    # answer (a 302, or a 503 that says try again), never the client's own timeout.
+    for r in measured:
+        if r.name in (*NETWORK_FAULTS, "redis-kill", "redis-hang"):
+            lines.append(
+                f"  {r.label}: every sign request answered ({r.unanswered} without an answer: "
+                f"{verdict(not r.unanswered)}); the slowest answer {seconds(r.window_max)}"
+            )
+    for name in ("redis-kill", "redis-hang", "redis-drop"):
         if r := by_name.get(name):
             fives = r.page_5xx + r.count_5xx
             lines.append(
@@ -1098,10 +1213,14 @@ def report(results: list[Result], header: list[str], baseline_rate: float) -> tu
 # The run ------------------------------------------------------------------------------------------
 
 
-def check_tools() -> None:
-    """wrk and nginx are installed from Debian when missing and root, as `make bench` does; the
-    servers it breaks are not (installing postgresql-15 would start the machine a cluster)."""
-    packages = [name for name in ("wrk", "nginx") if not tool(name)]
+def check_tools(network: bool) -> None:
+    """wrk and nginx (and for the network mode iptables and pgbouncer) are installed from Debian
+    when missing and root, as `make bench` does; the servers it breaks are not (installing
+    postgresql-15 would start the machine a cluster)."""
+    wanted = {"wrk": "wrk", "nginx": "nginx"}
+    if network:
+        wanted |= {"iptables": "iptables", "pgbouncer": "pgbouncer"}
+    packages = [package for command, package in wanted.items() if not tool(command)]
     if packages and os.geteuid() == 0 and shutil.which("apt-get"):
         log(f"Installing {', '.join(packages)} ...")
         env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
@@ -1109,15 +1228,19 @@ def check_tools() -> None:
         if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode:
             subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
             subprocess.run(install, env=env, stdout=subprocess.DEVNULL)
-    missing = [f"{name} (Debian: {name})" for name in ("wrk", "nginx") if not tool(name)]
+    missing = [f"{name} (Debian: {package})" for name, package in wanted.items() if not tool(name)]
     if not shutil.which("redis-server"):
         missing.append("redis-server (Debian: redis-server)")
     if not (PG_BIN / "initdb").exists():
         missing.append(f"PostgreSQL 15's server binaries in {PG_BIN} (Debian: postgresql-15)")
     if os.geteuid() == 0 and not shutil.which("runuser"):
         missing.append("runuser (util-linux), to run PostgreSQL as the postgres user")
+    if network and not tool("ip"):
+        missing.append("ip (Debian: iproute2)")
+    if network and os.geteuid() != 0:
+        missing.append("root, for network namespaces and iptables")
     if missing:
-        sys.exit("make faults needs " + "; ".join(missing))
+        sys.exit(f"make {'faults-net' if network else 'faults'} needs " + "; ".join(missing))
 
 
 def site_environment(args, tmp: Path, pg: Postgres, redis: Redis) -> dict:
@@ -1173,6 +1296,25 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--no-end-baseline", action="store_true", help="skip the last baseline")
     parser.add_argument("--keep-tmp", action="store_true", help="keep logs and the cluster dir")
+    network = parser.add_argument_group(
+        "network mode (make faults-net)",
+        "PostgreSQL behind PgBouncer, Redis and two app servers each in a network namespace of "
+        "its own; its faults are " + ", ".join(NETWORK_FAULTS) + " (the default there), and "
+        "--only takes any fault",
+    )
+    network.add_argument("--network", action="store_true", help="run in network mode")
+    network.add_argument("--redis-drop", type=int, default=20, help="seconds Redis is cut (20)")
+    network.add_argument("--latency-ms", type=float, default=20, help="round trip added (20)")
+    network.add_argument("--pg-latency", type=int, default=20, help="seconds of latency (20)")
+    network.add_argument("--partition", type=int, default=10, help="seconds app1 is cut (10)")
+    network.add_argument(
+        "--no-single-host", action="store_true",
+        help="skip the single-host suite that otherwise runs first, in the same sitting, with "
+        "the same timings",
+    )  # fmt: skip
+    network.add_argument(
+        "--single-host-args", default="", help="more options for that single-host run ('')"
+    )
     args = parser.parse_args()
     faults = [n for n in PHASES if not n.startswith("baseline")]
     if args.only:
@@ -1180,7 +1322,11 @@ def parse_args() -> argparse.Namespace:
         unknown = set(wanted) - set(faults)
         if unknown:
             parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
+        if not args.network and set(wanted) & set(NETWORK_FAULTS):
+            parser.error(f"{', '.join(NETWORK_FAULTS)} need --network")
         faults = [n for n in faults if n in wanted]
+    else:
+        faults = [n for n in faults if (n in NETWORK_FAULTS) == args.network]
     args.phases = ["baseline", *faults] + ([] if args.no_end_baseline else ["baseline-end"])
     return args
 
@@ -1189,20 +1335,64 @@ def interrupted(signum, frame):
     raise KeyboardInterrupt
 
 
+# The ports inside the namespaces: each host has its own, so the usual ones.
+PG_PORT, PGBOUNCER_PORT, RELAY_PORT, REDIS_PORT, APP_PORT = 5432, 6433, 6432, 6379, 8000
+# The single-host run in the same sitting gets the same timings.
+SHARED_OPTIONS = (
+    "signers", "readers", "baseline", "warmup", "before", "after", "window", "timeout", "workers",
+    "redis_down", "redis_hang", "pg_down", "flood", "flood_rate", "flood_connections",
+)  # fmt: skip
+
+
+def single_host_run(args) -> tuple[str, str]:
+    """The single-host suite in a process of its own (its Django settings are not ours); its
+    output is shown as it comes. Returns its table and the file it wrote ("" if it failed)."""
+    command = [sys.executable, str(Path(__file__).resolve())]
+    for name in SHARED_OPTIONS:
+        command += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
+    command += shlex.split(args.single_host_args)
+    log(f"The single-host suite first, in the same sitting: {shlex.join(command[1:])}")
+    written = ""
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("written to "):
+                written = line.removeprefix("written to ").strip()
+    if process.returncode or not written:
+        return f"(the single-host run exited with status {process.returncode})", written
+    return (ROOT / written).read_text().rstrip(), written
+
+
 def main():
     args = parse_args()
+    check_tools(args.network)
+    single = single_host_run(args) if args.network and not args.no_single_host else None
     began = now()
-    check_tools()
     signal.signal(signal.SIGTERM, interrupted)
 
     tmp = Path(tempfile.mkdtemp(prefix="petitions-faults-"))
     tmp.chmod(0o711)  # the postgres user and nginx's workers reach their directories below
-    pg, redis = Postgres(tmp), Redis(tmp)
-    site: Site | None = None
+    net = Network(["db", "redis", "app1", "app2"]) if args.network else None
+    if net:
+        db = net.address["db"]
+        pg = Postgres(tmp, db, PG_PORT, net.run("db"))
+        redis = Redis(tmp, net.address["redis"], REDIS_PORT, net.run("redis"))
+    else:
+        pg, redis = Postgres(tmp), Redis(tmp)
+    sites: list[Site] = []
     suite: Suite | None = None
     nginx: Server | None = None
+    pgbouncer: PgBouncer | None = None
+    relay: Relay | None = None
     try:
-        log(f"PostgreSQL 15 cluster on port {pg.port}, Redis on port {redis.port} ({tmp}) ...")
+        if net:
+            net.up()
+            log(
+                f"Network {net.prefix}.0/24: PostgreSQL on {db}, Redis on {net.address['redis']},"
+                f" app servers on {net.address['app1']} and {net.address['app2']} ({tmp}) ..."
+            )
+        else:
+            log(f"PostgreSQL 15 cluster on port {pg.port}, Redis on port {redis.port} ({tmp}) ...")
         pg.init()
         pg.start()
         pg.create_database()
@@ -1230,16 +1420,62 @@ def main():
         header_details = machine_details(redis.url)
         connection.close()
 
-        log("Starting gunicorn and nginx in front of it ...")
-        site = Site(dict(os.environ), tmp)
-        site.start()
-        wait_healthy(site.port, 90, "gunicorn", site.log_path)
-        nginx = start_nginx(Server("site", site.port, site.process, site.log_path), tmp)
+        if net:
+            # The app servers reach PostgreSQL through the relay (where latency is added) and
+            # PgBouncer, both on the database's host; this script's own queries go straight.
+            log("Starting PgBouncer and the relay in front of it, two gunicorns, nginx ...")
+            pgbouncer = PgBouncer(
+                tmp / "pgbouncer",
+                server=(db, PG_PORT),
+                listen=(db, PGBOUNCER_PORT),
+                wrap=net.run("db"),
+            )
+            pgbouncer.start()
+            with open(tmp / "relay.log", "ab") as relay_log:
+                relay = Relay(
+                    db, RELAY_PORT, db, PGBOUNCER_PORT, delay_ms=args.latency_ms,
+                    wrap=net.run("db"), log=relay_log,
+                )  # fmt: skip
+            GROUPS[pgbouncer.process.pid] = GROUPS[relay.process.pid] = "postgres"
+            app_env = dict(os.environ) | {
+                "DATABASE_URL": f"postgres://postgres@{db}:{RELAY_PORT}/{DB_NAME}",
+                "DATABASE_POOLER": "pgbouncer",
+                "FORWARDED_ALLOW_IPS": net.host_address,  # nginx, on the bridge
+                # The readers ask each app server by its address.
+                "ALLOWED_HOSTS": ",".join(["127.0.0.1", "localhost", *net.address.values()]),
+            }
+            sites = [
+                Site(app_env, tmp / name, net.address[name], APP_PORT, net.run(name))
+                for name in ("app1", "app2")
+            ]
+            header_details.append(
+                f"network mode: PostgreSQL, Redis and two app servers each in a network namespace "
+                f"of its own on {net.prefix}.0/24 (veth pairs on a bridge; nginx and the load in "
+                f"the root namespace); the app servers reach PostgreSQL through bench/tcp_relay.py "
+                f"(where latency is added) and {pgbouncer_version()} (deploy/pgbouncer.ini, "
+                "transaction pooling, DATABASE_POOLER=pgbouncer) on its host; faults are packets "
+                "dropped by iptables in a namespace. CPU: the relay and PgBouncer count as postgres"
+            )
+        else:
+            log("Starting gunicorn and nginx in front of it ...")
+            sites = [Site(dict(os.environ), tmp)]
+        for site in sites:
+            site.start()
+        for site in sites:
+            wait_healthy(site.port, 90, f"gunicorn on {site.host}", site.log_path, site.host)
+        site = sites[0]
+        nginx = start_nginx(
+            Server("site", site.port, site.process, site.log_path),
+            tmp,
+            upstreams=[f"{s.host}:{s.port}" for s in sites],
+        )
         wait_healthy(nginx.port, 30, "nginx", nginx.log_path)
-        suite = Suite(args, tmp, pg, redis, site, nginx)
+        suite = Suite(
+            args, tmp, pg, redis, site, nginx, sites=sites if net else [], network=net, relay=relay
+        )
         config = LoadConfig(
             nginx_port=nginx.port,
-            app_port=site.port,
+            apps=[(s.host, s.port) for s in sites],
             petition_id=petition_id,
             # The form's token as the page hands it out, shown an hour ago: every signature takes
             # the real form path, the fill-time check included.
@@ -1274,18 +1510,25 @@ def main():
 
         stamp = datetime.datetime.now().astimezone()
         workers = os.environ.get("WEB_CONCURRENCY", f"{(os.cpu_count() or 1) * 2 + 1}")
+        servers = "two app servers of gunicorn" if net else "gunicorn"
         header = [
-            f"Petitions fault suite, {stamp:%Y-%m-%d %H:%M %Z}: the demo petition; {args.signers} "
-            f"signers through nginx (keep-alive, a fresh email each, the form token, Origin), "
-            f"{args.readers} readers of the page and count.json straight from gunicorn, /healthz "
-            f"polled 4 times a second; {args.before:g} s of load before each fault, "
-            f"{args.after:g} s after it; gunicorn {workers} workers",
+            f"Petitions fault suite{', network mode' if net else ''}, {stamp:%Y-%m-%d %H:%M %Z}: "
+            f"the demo petition; {args.signers} signers through nginx (keep-alive, a fresh email "
+            f"each, the form token, Origin), {args.readers} readers of the page and count.json "
+            f"straight from gunicorn, /healthz polled 4 times a second; {args.before:g} s of "
+            f"load before each fault, {args.after:g} s after it; {servers}, {workers} workers",
             *header_details,
         ]
         text, broken = report(results, header, baseline_rate)
-        text += f"\n\nwhole run: {now() - began:.0f} s"
+        text += f"\n\nwhole run: {now() - began:.0f} s; load average at the end "
+        text += f"{os.getloadavg()[0]:.2f}"
+        name = "faults-net" if net else "faults"
+        out = ROOT / "bench" / "results" / f"{name}-{stamp:%Y%m%d-%H%M%S}.txt"
+        if single is not None:
+            table, written = single
+            text += "\n\n\nThe single-host suite, in the same sitting just before"
+            text += f" ({written or 'no file'}):\n\n{table}"
         print("\n" + text)
-        out = ROOT / "bench" / "results" / f"faults-{stamp:%Y%m%d-%H%M%S}.txt"
         out.parent.mkdir(exist_ok=True)
         out.write_text(text + "\n")
         print(f"\nwritten to {out.relative_to(ROOT)}")
@@ -1304,11 +1547,17 @@ def main():
         with contextlib.suppress(Exception):
             if nginx:
                 nginx.stop()
-        with contextlib.suppress(Exception):
-            if site:
+        for site in sites:
+            with contextlib.suppress(Exception):
                 site.stop(timeout=10)
         with contextlib.suppress(Exception):
             redis.stop()
+        with contextlib.suppress(Exception):
+            if relay:
+                relay.stop()
+        with contextlib.suppress(Exception):
+            if pgbouncer:
+                pgbouncer.stop()
         with contextlib.suppress(Exception):
             if "django" in sys.modules:
                 from django.db import connections
@@ -1317,6 +1566,8 @@ def main():
         with contextlib.suppress(Exception):
             if pg.data.exists():
                 pg.stop("immediate")
+        if net:
+            net.down()
         if args.keep_tmp:
             log(f"logs and the cluster kept in {tmp}")
         else:

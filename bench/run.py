@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,15 +98,17 @@ def tool(command: str) -> str | None:
     return shutil.which(command) or shutil.which(command, path="/usr/local/sbin:/usr/sbin:/sbin")
 
 
-def ensure_tools() -> None:
-    """wrk, nginx and the PostgreSQL client tools come from Debian; install what is missing when
-    root."""
+def ensure_tools(pgbouncer: bool = False) -> None:
+    """wrk, nginx and the PostgreSQL client tools (and with --pgbouncer, PgBouncer) come from
+    Debian; install what is missing when root."""
     wanted = {
         "wrk": "wrk",
         "nginx": "nginx",
         "psql": "postgresql-client",
         "pgbench": "postgresql-client",
     }
+    if pgbouncer:
+        wanted["pgbouncer"] = "pgbouncer"
     missing = sorted({pkg for cmd, pkg in wanted.items() if not tool(cmd)})
     if not missing:
         return
@@ -194,15 +197,17 @@ http {{
 """
 
 
-def start_nginx(site: Server, tmp: Path) -> Server:
-    """nginx with deploy/nginx/petitions.conf in front of the site's gunicorn."""
+def start_nginx(site: Server, tmp: Path, upstreams: list[str] | None = None) -> Server:
+    """nginx with deploy/nginx/petitions.conf in front of the site's gunicorn (or of every
+    `host:port` in `upstreams`)."""
     port = free_port()
     conf = tmp / "nginx"
     (conf / "petitions").mkdir(parents=True)
     # Run as root, nginx's workers run as nobody: they must reach the paths below tmp.
     tmp.chmod(0o711)
     (conf / "nginx.conf").write_text(NGINX_MAIN.format(dir=conf, shipped=NGINX_CONF))
-    (conf / "petitions" / "upstream.conf").write_text(f"server 127.0.0.1:{site.port};\n")
+    servers = upstreams or [f"127.0.0.1:{site.port}"]
+    (conf / "petitions" / "upstream.conf").write_text("".join(f"server {s};\n" for s in servers))
     (conf / "petitions" / "listen.conf").write_text(f"listen 127.0.0.1:{port};\n")
     (conf / "petitions" / "cache-path.conf").write_text(
         f"proxy_cache_path {conf}/cache levels=1:2 keys_zone=petitions:10m;\n"
@@ -859,11 +864,19 @@ def main():
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--cache-url", default=os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE))
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--pgbouncer",
+        action="store_true",
+        help="the site and the floor reach PostgreSQL through PgBouncer (deploy/pgbouncer.ini, "
+        "transaction pooling, DATABASE_POOLER=pgbouncer) on a free port; seeding and pgbench "
+        "go straight to PostgreSQL",
+    )
     args = parser.parse_args()
     began = time.monotonic()
-    ensure_tools()
+    ensure_tools(args.pgbouncer)
 
     tmp = Path(tempfile.mkdtemp(prefix="petitions-bench-"))
+    tmp.chmod(0o711)  # as root, PgBouncer runs as the postgres user and reaches its directory
     os.environ.update(bench_environment(args, tmp))
     sys.path.insert(0, str(ROOT))
     import django
@@ -877,6 +890,7 @@ def main():
     db_name = args.database_url.rsplit("/", 1)[1]
     CpuSample.database = db_name
     servers: list[Server] = []
+    bouncer = None
 
     def psql(sql: str) -> None:
         subprocess.run(["psql", admin_url, "-qc", sql], check=True, stdout=subprocess.DEVNULL)
@@ -899,9 +913,24 @@ def main():
             raise RuntimeError("collectstatic failed")
         connection.close()
 
+        app_env = dict(os.environ)
+        if args.pgbouncer:
+            from bench.pgbouncer import PgBouncer
+
+            server = urllib.parse.urlsplit(args.database_url)
+            bouncer = PgBouncer(
+                tmp / "pgbouncer",
+                server=(server.hostname, server.port or 5432),
+                listen=("127.0.0.1", free_port()),
+                user=server.username or "postgres",
+            )
+            log(f"Starting PgBouncer on port {bouncer.listen[1]} in front of PostgreSQL ...")
+            bouncer.start()
+            GROUPS[bouncer.process.pid] = "postgres"
+            app_env |= {"DATABASE_URL": bouncer.url(db_name), "DATABASE_POOLER": "pgbouncer"}
         log("Starting gunicorn (the site and the floor) and nginx in front of the site ...")
-        servers.append(start_gunicorn("site", dict(os.environ), tmp))
-        floor_env = os.environ | {"DJANGO_SETTINGS_MODULE": "bench.floor_app.settings"}
+        servers.append(start_gunicorn("site", app_env, tmp))
+        floor_env = app_env | {"DJANGO_SETTINGS_MODULE": "bench.floor_app.settings"}
         servers.append(start_gunicorn("floor", floor_env, tmp))
         servers.append(start_nginx(servers[0], tmp))
         deadline = time.monotonic() + 90
@@ -922,6 +951,13 @@ def main():
             f"in {args.rounds} slices alternating with its floor's",
             *machine_details(args.cache_url),
         ]
+        if bouncer:
+            from bench.pgbouncer import version
+
+            header.append(
+                f"database: the site and the floor through {version()} (deploy/pgbouncer.ini, "
+                "transaction pooling, DATABASE_POOLER=pgbouncer); pgbench straight to PostgreSQL"
+            )
         text = report(results, header) + f"\n\nwhole run: {time.monotonic() - began:.0f} s"
         print("\n" + text)
         out = BENCH / "results" / f"perf-{stamp:%Y%m%d-%H%M%S}.txt"
@@ -934,6 +970,8 @@ def main():
         for server in servers:
             with contextlib.suppress(Exception):
                 server.stop()
+        if bouncer:
+            bouncer.stop()
         with contextlib.suppress(Exception):
             caches["default"].clear()
         connection.close()

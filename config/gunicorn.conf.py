@@ -26,6 +26,10 @@ errorlog = "-"
 # No client address, query string, Referer or token: signers must not be traceable from our logs.
 access_log_format = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Seconds a request's SQL statement may run or wait for a lock before PostgreSQL cancels it (a
+# 503): no request needs longer. Set for the app servers only (gunicorn puts raw_env in the
+# environment before it loads the app), so that migrations and bulk jobs keep no limit.
+raw_env = [] if "DB_STATEMENT_TIMEOUT" in os.environ else ["DB_STATEMENT_TIMEOUT=15"]
 
 # Workers fork ready to answer. New code therefore needs a new master (USR2), since HUP forks
 # the old code again: deploy/reload-gunicorn.sh.

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -136,6 +137,40 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5)
     )
+    # Nor one that vanishes behind a dead link or a firewall dropping packets: without these the
+    # kernel waits about 15 minutes for the ACK of a query sent, and forever for the answer to
+    # one it took. What is sent and not acknowledged for this long, or an idle connection whose
+    # peer stops answering keepalive probes, ends the connection with an error (a 503).
+    network_timeout = env.int("DB_NETWORK_TIMEOUT", default=3)
+    DATABASES["default"]["OPTIONS"].update(
+        {
+            "tcp_user_timeout": network_timeout * 1000,
+            "keepalives": 1,
+            "keepalives_idle": network_timeout,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+        }
+    )
+    # PgBouncer in transaction pooling mode (docs/scaling.md, deploy/pgbouncer.ini) hands each
+    # transaction whichever server connection is free: nothing may outlive a transaction on one.
+    # No prepared statements (prepare_threshold None, Django's default made explicit: PgBouncer
+    # 1.18 cannot carry them), and cursors read whole on the client, since a server-side cursor
+    # used outside a transaction (the delivery pack's) would be lost. PgBouncer 1.18 refuses
+    # startup options, so the statement timeout is its own (query_timeout in pgbouncer.ini).
+    pooler = env.str("DATABASE_POOLER", default="")
+    if pooler == "pgbouncer":
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    elif pooler:
+        raise ImproperlyConfigured(f"DATABASE_POOLER is 'pgbouncer' or empty, not {pooler!r}")
+    elif statement_timeout := env.float("DB_STATEMENT_TIMEOUT", default=0):
+        # A statement that runs (or waits for a lock) longer is cancelled: a 503, not a request
+        # held until the proxy gives up. gunicorn sets one for requests (config/gunicorn.conf.py);
+        # migrations and bulk jobs run without unless this is set.
+        options = DATABASES["default"]["OPTIONS"].get("options", "")
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{options} -c statement_timeout={round(statement_timeout * 1000)}".strip()
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -175,8 +210,9 @@ SIGN_MIN_CLICK_SECONDS = env.float("SIGN_MIN_CLICK_SECONDS", default=1.0)
 
 # Console by default so that nothing leaves a development machine.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-# Seconds an answer of the mail server may take before a send gives up on it (lib/emails.py).
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Seconds a mail server may take to accept a connection or answer a command (lib/emails.py);
+# Django's default is none, and a server behind dropped packets would hang the worker.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 # A send the mail server failed for now is tried again after each of these pauses (seconds), then
 # given up: confirmations and starters' emails are logged, an update's message recorded as failed.
 EMAIL_RETRY_DELAYS = [60, 300, 900, 3600, 4 * 3600]
