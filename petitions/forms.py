@@ -1,4 +1,4 @@
-"""The form a member of the public starts a petition with (issue 18), in one language or both."""
+"""The form a member of the public starts a petition with, in one language or both."""
 
 from django import forms
 from django.conf import settings

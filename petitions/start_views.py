@@ -1,4 +1,4 @@
-"""The starter's pages (issue 18): the start form with its similar petitions and preview, the
+"""The starter's pages: the start form with its similar petitions and preview, the
 "check your email" page, the emailed link, the starter's own page for their petition and its
 edit form, and "email me my links".
 

@@ -1,4 +1,4 @@
-"""Starting a petition without an account (issue 18): saving what the starter wrote, the signed
+"""Starting a petition without an account: saving what the starter wrote, the signed
 link that proves their email and opens their own page, and the emails they get, in their
 language, sent off the request path by a background task (as signature confirmations are).
 

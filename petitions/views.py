@@ -98,7 +98,7 @@ def detail(request, slug):
 
 def only_in(request, petition: Petition):
     """The page of a petition in a language it is not written in: it says which language it
-    is in and links there (issue 18). Cached as the petition page is."""
+    is in and links there. Cached as the petition page is."""
     language = petition.page_language(translation.get_language())
     petition_url = petition.url_in(language)
     context = {
@@ -528,7 +528,7 @@ def widget_page(
         "embed": True,
         "source": clean_source(request.POST.get("source", "widget")) if form else "widget",
         "page_url": site_url(petition.get_absolute_url()),
-        # Signed from this frame before: the share links, not one click again (issue 21).
+        # Signed from this frame before: the share links, not one click again.
         "already_signed": one_click and remembered.has_signed(petition.pk),
         "personal_url": widget_personal_url(request, petition, form, click_error),
     }

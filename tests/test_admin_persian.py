@@ -1,4 +1,4 @@
-"""The admin in Persian (issue 21): a language choice that sticks, every label translated, Solar
+"""The admin in Persian: a language choice that sticks, every label translated, Solar
 Hijri dates and Persian digits, calendar-aware date filters, and searches normalised like the
 sign form."""
 

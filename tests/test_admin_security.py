@@ -61,7 +61,7 @@ def test_staff_sessions_expire(settings):
 def test_an_overlong_username_gets_the_login_form_back_with_an_error(client):
     assert_login_form_with_error(login(client, "wrong", username="a" * 300))
     # axes keeps the username in a 255-character column; SQLite would take a longer one, so check
-    # what was recorded (issue 15).
+    # what was recorded.
     recorded = AccessAttempt.objects.values_list("username", flat=True)
     assert recorded and all(len(username) <= 255 for username in recorded)
 

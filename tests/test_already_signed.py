@@ -1,5 +1,5 @@
 """A supporter who signed a petition from this browser is told so on its page, with the share
-links, instead of being offered "Sign as …" again (issue 21): in the sign box the page's script
+links, instead of being offered "Sign as …" again: in the sign box the page's script
 asks `me/` for, or without scripts on the page's `?form`."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The counter-only badge for sidebars (issue 17): count, goal and a link to sign on the page;
+"""The counter-only badge for sidebars: count, goal and a link to sign on the page;
 framable like the widget, cached like it, and only for published petitions."""
 
 import pytest

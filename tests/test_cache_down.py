@@ -1,4 +1,4 @@
-"""The cache is a convenience (issue 16): with Redis down or hung, the page and count.json are
+"""The cache is a convenience: with Redis down or hung, the page and count.json are
 served from the database, signing goes on with its rate limit tallied as unchecked, and a hung
 Redis costs one timeout per process, not one per call."""
 

@@ -1,4 +1,4 @@
-"""The count-over-time chart on the petition page (issue 22): server-drawn SVG with a text
+"""The count-over-time chart on the petition page: server-drawn SVG with a text
 alternative, Persian digits and Solar Hijri dates on Persian pages, and a sentence instead when
 nobody has signed yet."""
 

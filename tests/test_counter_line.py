@@ -21,7 +21,7 @@ def counter_line(html: str) -> str:
     ("language", "line"),
     [
         ("en", "52,222 have signed Emily Schrader’s petition. Let’s get to 75,000!"),
-        # The starter's name in Persian script on the Persian page (issue 21).
+        # The starter's name in Persian script on the Persian page.
         ("fa", "۵۲٬۲۲۲ نفر کارزار امیلی شریدر را امضا کرده‌اند. بیایید به ۷۵٬۰۰۰ برسیم!"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Counts by country without exposing anyone (issue 20): a country with fewer signers than
+"""Counts by country without exposing anyone: a country with fewer signers than
 COUNTRY_COUNT_MINIMUM is folded into "other", on the page and in countries.json."""
 
 import json

@@ -1,4 +1,4 @@
-"""The sign form's country list in the reader's alphabet (issue 21): Persian pages sort by the
+"""The sign form's country list in the reader's alphabet: Persian pages sort by the
 Persian alphabet, with Iran first as it is preselected; English pages alphabetically."""
 
 import re

@@ -1,4 +1,4 @@
-"""The delivery pack (issue 22): a PDF in the petition's languages, shaped Persian included, with
+"""The delivery pack: a PDF in the petition's languages, shaped Persian included, with
 the letter, the total, counts by country, the dates in both calendars and the names of the
 signers who agreed to be shown; the same content as CSV; made by a task with progress, from the
 admin. The PDF is read back with poppler's pdftotext, and its first pages are rendered to PNG

@@ -43,7 +43,7 @@ def test_seed_page_parser_reads_the_counter_letters_and_date():
     assert data["letter_en"] == (
         "Dear Elon Musk,\n\nFirst paragraph.\n\nMr. Musk, ban the Ayatollah Khamenei from Twitter."
     )
-    # Persian tidied once (issue 21): the ZWNJs the paste lost are back.
+    # Persian tidied once: the ZWNJs the paste lost are back.
     assert data["letter_fa"].splitlines()[2:4] == ["بند نخست خامنه\u200cای", "بند دوم"]
     assert data["letter_fa"].endswith("آیت\u200cالله خامنه\u200cای ممنوع کنید.")
 

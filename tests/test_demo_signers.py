@@ -1,4 +1,4 @@
-"""The demo crowd is believable (issue 21): a signer's city is in the signer's country, and
+"""The demo crowd is believable: a signer's city is in the signer's country, and
 `make run PORT=…` prints the admin at the port it serves on."""
 
 import subprocess

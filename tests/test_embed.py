@@ -1,4 +1,4 @@
-"""The widget other sites frame (issue 17): the petition's title, live counter and a compact sign
+"""The widget other sites frame: the petition's title, live counter and a compact sign
 form that signs with no cookie at all, cached like the petition page, frameable by any site or
 only by the sites its organiser lists, while every other page refuses to be framed."""
 

@@ -1,4 +1,4 @@
-"""One click in the widget for a returning reader (issue 17): after signing inside another site's
+"""One click in the widget for a returning reader: after signing inside another site's
 frame, the browser may keep a partitioned cookie (SameSite=None; Secure; Partitioned) for that
 site, and the widget then offers to sign as them there once they type their first name: in the
 sign box its script asks `me/?embed=1` for, or without scripts on the widget's `?form`. The

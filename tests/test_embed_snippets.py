@@ -1,4 +1,4 @@
-"""The embed code on the petition's admin page (issue 17): per language, a plain iframe, the
+"""The embed code on the petition's admin page: per language, a plain iframe, the
 loader script, the counter badge and the address for oEmbed, all on the canonical address, and
 each of them pointing at something that answers."""
 
@@ -61,7 +61,7 @@ def test_a_persian_only_petition_gets_persian_snippets_only():
 
 
 def test_the_starters_page_shows_the_same_snippets_once_published(client, settings):
-    """The starter (issue 18) copies the same code as the organiser does in the admin."""
+    """The starter copies the same code as the organiser does in the admin."""
     from petitions import starting
 
     settings.SITE_URL = "https://petitions.example"

@@ -4,7 +4,7 @@
 A Redis of the test's own on a free port (never the shared one: it is killed), one gunicorn as in
 production against the test database with CACHE_URL on that Redis, a few signers on kept-alive
 connections and a reader of the petition page and count.json. Redis is SIGKILLed while they run
-and started again a few seconds later. The cache is a convenience (issue 16): while it is down
+and started again a few seconds later. The cache is a convenience: while it is down
 signing goes on and the page and count.json are answered, and afterwards every acknowledged
 signature is in the database and the count equals the rows.
 """

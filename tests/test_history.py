@@ -1,4 +1,4 @@
-"""The count over time (issue 22): kept per hour from the signature rows, rebuilt from them, and
+"""The count over time: kept per hour from the signature rows, rebuilt from them, and
 served as JSON for the press."""
 
 import datetime

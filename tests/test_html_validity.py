@@ -1,4 +1,4 @@
-"""The public pages are valid HTML by the Nu HTML Checker (issue 21), in both languages.
+"""The public pages are valid HTML by the Nu HTML Checker, in both languages.
 
 vnu.jar comes from the npm registry's `vnu-jar` package into tests/vnu/node_modules (git-ignored),
 pinned by the package-lock.json beside it, the way the browser tests get axe-core; it needs a Java

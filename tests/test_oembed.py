@@ -1,4 +1,4 @@
-"""oEmbed (issue 17): a blog engine that understands it embeds the petition's widget when the
+"""oEmbed: a blog engine that understands it embeds the petition's widget when the
 petition's address is pasted, found through a discovery link on every petition page."""
 
 from urllib.parse import parse_qs, urlsplit

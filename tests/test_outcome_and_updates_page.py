@@ -1,4 +1,4 @@
-"""What signers see come back (issue 19): the decision maker's response and the outcome at the top
+"""What signers see come back: the decision maker's response and the outcome at the top
 of the petition page and in count.json, and the campaign's approved updates in a dated timeline,
 in both languages."""
 

@@ -1,4 +1,4 @@
-"""Every public page describes itself to search engines and link previews (issue 21: the home
+"""Every public page describes itself to search engines and link previews (the home
 page had no description)."""
 
 import pytest

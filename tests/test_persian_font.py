@@ -1,5 +1,5 @@
 """The Persian face covers the spaces and punctuation between Persian words, and Persian pages
-preload it (issue 21)."""
+preload it."""
 
 import re
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Form errors on Persian pages show Persian digits ("حداکثر ۱۰۰ کاراکتر"), issue 21."""
+"""Form errors on Persian pages show Persian digits ("حداکثر ۱۰۰ کاراکتر")."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Tidy Persian spacing (issue 21): the rules one by one, what they leave alone, and the admin step
+"""Tidy Persian spacing: the rules one by one, what they leave alone, and the admin step
 that shows the change as a diff for the organiser to accept."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The moderation queue for petitions the public started (issue 18): publish or send back with a
+"""The moderation queue for petitions the public started: publish or send back with a
 reason, each decision audited in its own transaction, the starter emailed in their language."""
 
 import re

@@ -1,4 +1,4 @@
-"""The printable poster (issue 22): the petition's title and a QR code to its page, in both
+"""The printable poster: the petition's title and a QR code to its page, in both
 languages, cacheable like the petition page."""
 
 import pytest

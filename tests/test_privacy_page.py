@@ -1,4 +1,4 @@
-"""The privacy page says what issue 20 built, in both languages, in plain words, and names the
+"""The privacy page says how signers are protected, in both languages, in plain words, and names the
 contact for erasure requests from settings."""
 
 import re

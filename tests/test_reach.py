@@ -1,4 +1,4 @@
-"""Reach under filtering (issue 20): links that leave the page name SITE_URL whatever host the
+"""Reach under filtering: links that leave the page name SITE_URL whatever host the
 request came in on; mirrors serve the whole site; the onion address is served over plain HTTP
 without the HTTPS redirect, HSTS or Secure-only cookies, and the clear-web pages point to it."""
 

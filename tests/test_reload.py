@@ -1,4 +1,4 @@
-"""Deploys without a gap (issue 16): deploy/reload-gunicorn.sh replaces a running gunicorn master
+"""Deploys without a gap: deploy/reload-gunicorn.sh replaces a running gunicorn master
 by one with the new code while readers and signers keep coming, and refuses or stalls none of
 them; a new master that cannot serve is stopped and the old one serves on.
 

@@ -1,4 +1,4 @@
-"""The share image (issue 22): 1200×630 PNG per petition and language, Persian shaped right to
+"""The share image: 1200×630 PNG per petition and language, Persian shaped right to
 left, compared with a reference rendering a person checked by eye; served with cache headers and
 made again at most every few minutes."""
 

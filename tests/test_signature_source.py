@@ -1,5 +1,5 @@
 """Every signature records where it came from: the petition page, the widget and the site that
-framed it, or a shared link's ?source= tag; the admin counts them per petition (issue 17)."""
+framed it, or a shared link's ?source= tag; the admin counts them per petition."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Signing safely from inside Iran (issue 20): no city for a signer in Iran on any public path,
+"""Signing safely from inside Iran: no city for a signer in Iran on any public path,
 "show my name" off by default where it matters, and petitions with stricter lists."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Similar open petitions offered before a new one is saved (issue 18): trigram word similarity
+"""Similar open petitions offered before a new one is saved: trigram word similarity
 on PostgreSQL, a plain comparison elsewhere, both over titles folded like the sign form folds
 what people type (Arabic Yeh and Kaf, ZWNJ typed, left out or spaced)."""
 

@@ -1,4 +1,4 @@
-"""A starter's data removed on request (the erasure a signer can ask for, issue 18's gap): their
+"""A starter's data removed on request (the erasure a signer can ask for): their
 unpublished petitions go, their public ones stay (what people signed) without the address, so no
 email reaches them and their old links stop working; the audit trail never names them."""
 

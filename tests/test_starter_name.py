@@ -1,4 +1,4 @@
-"""The starter's name in Persian script on Persian pages (issue 21: the Persian page read
+"""The starter's name in Persian script on Persian pages (the Persian page read
 "به همت Emily Schrader")."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Starting a petition without an account (issue 18): the form, its defences, the emailed link
+"""Starting a petition without an account: the form, its defences, the emailed link
 against a real SMTP server (aiosmtpd), and the starter's own page."""
 
 import datetime

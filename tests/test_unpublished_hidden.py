@@ -1,5 +1,5 @@
 """Nothing a member of the public started is visible to anyone else until a moderator publishes
-it (issue 18): not its pages, count.json, the widget, oEmbed, the home page, the sitemap, or the
+it: not its pages, count.json, the widget, oEmbed, the home page, the sitemap, or the
 similar-petition search. And a petition in one language is public in that language only."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Updates in the admin (issue 19): an organiser writes one, a moderator approves it, which
+"""Updates in the admin: an organiser writes one, a moderator approves it, which
 publishes it and starts its email, and follows its progress; the organiser cannot approve."""
 
 import re

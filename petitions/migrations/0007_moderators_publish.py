@@ -1,4 +1,4 @@
-"""Moderators decide on the petitions the public starts (issue 18) and read the decisions."""
+"""Moderators decide on the petitions the public starts and read the decisions."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations

@@ -1,4 +1,4 @@
-"""Updates in the two roles (issue 19): organisers write them; moderators approve them and start,
+"""Updates in the two roles: organisers write them; moderators approve them and start,
 pause or cancel their emails."""
 
 from django.contrib.auth.management import create_permissions

@@ -148,7 +148,7 @@ def no_minimum_fill_time(settings):
 
 @pytest.fixture(autouse=True)
 def _live_server_is_the_site(request):
-    """Links that leave a page (oEmbed, sharing, emails) name SITE_URL (issue 20): in a test
+    """Links that leave a page (oEmbed, sharing, emails) name SITE_URL: in a test
     with a live server, that server is the site."""
     if "live_server" not in request.fixturenames:
         return

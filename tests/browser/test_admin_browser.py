@@ -1,4 +1,4 @@
-"""The admin as a Persian-speaking moderator sees it (issue 21), in a real browser: screenshots of
+"""The admin as a Persian-speaking moderator sees it, in a real browser: screenshots of
 the index, the petition form, the signature list at 1366 px and 390 px and a signature's page, in
 both languages, with what must hold on them."""
 

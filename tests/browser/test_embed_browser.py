@@ -1,5 +1,5 @@
 """The widget in a real browser, framed by a page of another site with third-party cookies
-blocked (issue 17): the host page embeds it from the oEmbed answer, a reader signs inside the
+blocked: the host page embeds it from the oEmbed answer, a reader signs inside the
 frame, the count moves, and the signature names the host site; a petition restricted to other
 sites is refused by the browser."""
 

@@ -116,7 +116,7 @@ def test_every_tab_stop_shows_where_focus_is(page, live_server, transactional_db
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_signing_in_the_widget_by_keyboard_alone(page, live_server, transactional_db, language):
-    """The widget (issue 17), in a phone-wide frame's size: every control in reading order, each
+    """The widget, in a phone-wide frame's size: every control in reading order, each
     with a visible focus ring, and a signature sent with Enter."""
     petition = make_petition()
     page.set_viewport_size({"width": 360, "height": 640})

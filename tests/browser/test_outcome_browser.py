@@ -1,4 +1,4 @@
-"""A won petition in Persian, as a reader's browser lays it out (issue 19): the victory and the
+"""A won petition in Persian, as a reader's browser lays it out: the victory and the
 decision maker's response at the top, two updates in a dated timeline in Solar Hijri dates with
 Persian digits, right to left, an English-only update kept left to right, and no serious
 accessibility violation."""

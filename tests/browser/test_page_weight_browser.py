@@ -144,7 +144,7 @@ def test_cold_persian_petition_page_is_within_budget(browser, live_server, demo_
 
 @pytest.mark.parametrize("language", ["en", "fa"])
 def test_cold_widget_is_within_budget(browser, live_server, demo_petition, language):
-    """What a reader of another site pays for the widget on a first visit (issue 17): printed
+    """What a reader of another site pays for the widget on a first visit: printed
     for the closing note, held to the petition page's budget."""
     url = f"{live_server.url}/{language}/p/{demo_petition.slug}/embed/"
     context = browser.new_context(viewport=VIEWPORT, locale="fa-IR" if language == "fa" else "en")

@@ -1,4 +1,4 @@
-"""The sign box on the petition page (issue 21): "Sign as Sara K." keeps its space in both
+"""The sign box on the petition page: "Sign as Sara K." keeps its space in both
 languages, and a short summary leaves no gap before the letter on a desktop."""
 
 import re

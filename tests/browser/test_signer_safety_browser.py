@@ -1,5 +1,5 @@
 """'Show my name' starts unticked on every page, so that a signer in Iran whose browser runs no
-script is not listed by default (issue 20); a signer's own tick stands whatever country they
+script is not listed by default; a signer's own tick stands whatever country they
 choose."""
 
 import pytest

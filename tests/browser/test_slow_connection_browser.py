@@ -1,5 +1,5 @@
-"""The Persian petition page and its widget on a slow connection with the web font blocked
-(issue 20): Chromium's own network emulation (DevTools Network.emulateNetworkConditions) at
+"""The Persian petition page and its widget on a slow connection with the web font blocked:
+Chromium's own network emulation (DevTools Network.emulateNetworkConditions) at
 400 kbit/s each way with 400 ms added to every round trip, and every font request refused by a
 route, as a filter that drops the font host would. The page's title, summary and sign form must
 show within 3 s of starting to load it, and signing must work, with scripts and without.

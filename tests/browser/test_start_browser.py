@@ -1,4 +1,4 @@
-"""Starting a petition in Persian in a real browser (issue 18): write a Persian-only petition,
+"""Starting a petition in Persian in a real browser: write a Persian-only petition,
 preview it, submit, confirm the email from the message read off a real SMTP server (aiosmtpd),
 see it waiting for review; a moderator publishes it in the admin; it is public in Persian, its
 English address says it is only in Persian, and the starter's page shows its count."""
