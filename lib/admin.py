@@ -32,15 +32,11 @@ from .persian import ascii_digits
 
 
 def local_datetime(value) -> str:
-    if not value:
-        return "—"
-    return persian.format_datetime(value, translation.get_language())
+    return persian.format_datetime(value, translation.get_language()) if value else "—"
 
 
 def local_date(value) -> str:
-    if not value:
-        return "—"
-    return persian.format_date(value, translation.get_language())
+    return persian.format_date(value, translation.get_language()) if value else "—"
 
 
 def local_number(value) -> str:
@@ -480,23 +476,36 @@ class NormalisedSearchMixin:
         return super().get_search_results(request, queryset, clean_code(search_term))
 
 
-class ReadOnlyAdmin(CalendarAdminMixin, admin.ModelAdmin):
+class NoAddOrEditMixin:
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
+
+class ReadOnlyAdmin(NoAddOrEditMixin, CalendarAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
 
+class PermissionGatedMixin:
+    """Seen, in the index too, only with `view_permission`."""
+
+    view_permission: str
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.view_permission)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
 def source_label(source: str):
     kind, _colon, detail = source.partition(":")
-    if kind == "widget" and detail:
-        return format_html('{} <bdi dir="ltr">{}</bdi>', _("the widget, on"), detail)
-    if kind == "link" and detail:
-        return format_html('{} <bdi dir="ltr">{}</bdi>', _("a shared link, tagged"), detail)
+    tagged = {"widget": _("the widget, on"), "link": _("a shared link, tagged")}
+    if kind in tagged and detail:
+        return format_html('{} <bdi dir="ltr">{}</bdi>', tagged[kind], detail)
     return _("the widget") if kind == "widget" else _("the petition page")
 
 

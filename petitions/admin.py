@@ -20,7 +20,9 @@ from django.utils.translation import ngettext
 from lib import audit
 from lib.admin import (
     CalendarAdminMixin,
+    NoAddOrEditMixin,
     NormalisedSearchMixin,
+    PermissionGatedMixin,
     ReadOnlyAdmin,
     datetime_column,
     local_datetime,
@@ -48,6 +50,11 @@ from .models import (
 from .snippets import snippets
 
 TEXT_FIELDS = ("addressed_to", *TRANSLATED_FIELDS)
+EXPORT_PERMISSION = "signatures.export_signature"
+
+
+def can_export(request) -> bool:
+    return request.user.has_perm(EXPORT_PERMISSION)
 
 
 def _language_of(field_name: str) -> str | None:
@@ -69,6 +76,9 @@ FIELD_HELP = {
 
 class BilingualFields:
     """Each `_en`/`_fa` field typed in its own language and direction."""
+
+    class Media:
+        css = {"all": ("admin-extra/petition-admin.css",)}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -200,8 +210,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     actions = ("export_csv", "export_jsonl", "make_delivery_pack")
     change_form_template = "admin/petitions/petition/change_form.html"
 
-    class Media:
-        css = {"all": ("admin-extra/petition-admin.css",)}
+    class Media(BilingualFields.Media):
         js = ("admin-extra/embed-snippets.js",)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -237,15 +246,16 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     def signature_count(self, obj):
         return local_number(obj.signature_total or 0)
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def _preview(self, request, obj):
         if "_preview" in request.POST:
             return redirect(obj.url_in(translation.get_language()))
-        return super().response_add(request, obj, post_url_continue)
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._preview(request, obj) or super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if "_preview" in request.POST:
-            return redirect(obj.url_in(translation.get_language()))
-        return super().response_change(request, obj)
+        return self._preview(request, obj) or super().response_change(request, obj)
 
     def save_model(self, request, obj, form, change):
         was_open = change and form.initial.get("status") == Petition.Status.OPEN
@@ -321,7 +331,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         )
 
     def has_export_permission(self, request):
-        return request.user.has_perm("signatures.export_signature")
+        return can_export(request)
 
     @admin.action(description=_("Export signatures (CSV)"), permissions=["export"])
     def export_csv(self, request, queryset):
@@ -446,7 +456,7 @@ def export_response(
     request, petitions, fmt: str, status: str | None = None
 ) -> StreamingHttpResponse:
     """Stream an export; the Export audits itself when the server closes the response."""
-    if not request.user.has_perm("signatures.export_signature"):
+    if not can_export(request):
         raise PermissionDenied
     stream = Export(petitions, fmt, by=request.user, status=status)
     name = stream.petitions[0].slug if len(stream.petitions) == 1 else "signatures"
@@ -461,8 +471,12 @@ def export_response(
 
 
 @admin.register(DeliveryPack)
-class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
+class DeliveryPackAdmin(
+    NoAddOrEditMixin, PermissionGatedMixin, CalendarAdminMixin, admin.ModelAdmin
+):
     """Packs come from the petitions' action; this list shows their progress and downloads."""
+
+    view_permission = EXPORT_PERMISSION
 
     list_display = ("petition", "status", "progress", "requested_at", "finished_at", "downloads")
     list_filter = ("status",)
@@ -480,12 +494,6 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def changelist_view(self, request, extra_context=None):
         # The list reloads itself while a pack is being made.
         unfinished = (DeliveryPack.Status.QUEUED, DeliveryPack.Status.RUNNING)
@@ -494,12 +502,6 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
             "packs_in_progress": DeliveryPack.objects.filter(status__in=unfinished).exists(),
         }
         return super().changelist_view(request, extra_context)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("signatures.export_signature")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     @admin.display(description=_("progress"))
     def progress(self, obj):
@@ -535,7 +537,7 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
         ]
 
     def download_view(self, request, pk, kind):
-        if not request.user.has_perm("signatures.export_signature"):
+        if not can_export(request):
             raise PermissionDenied
         pack = get_object_or_404(
             DeliveryPack.objects.select_related("petition"), pk=pk, status=DeliveryPack.Status.DONE
@@ -559,6 +561,39 @@ class DeliveryPackAdmin(CalendarAdminMixin, admin.ModelAdmin):
 def reason_label(code: str) -> str:
     """A rejection reason in the reader's words; a reason since retired, as it was stored."""
     return Petition.RejectionReason(code).label if code in Petition.RejectionReason else code
+
+
+def texts_to_read(petition: Petition) -> list[dict]:
+    return [
+        {
+            "code": code,
+            "dir": text_direction(code),
+            "name": Petition.Language(code).label,
+            "url": petition.url_in(code),
+            **{name: getattr(petition, f"{name}_{code}") for name in TEXT_FIELDS},
+        }
+        for code in LANGUAGE_CODES
+        if petition.is_partly_in(code)
+    ]
+
+
+def similar_petitions(petition: Petition) -> list[Petition]:
+    found = Petition.objects.similar_to(petition.title_en, petition.title_fa)
+    return [other for other in found if other.pk != petition.pk]
+
+
+def past_decisions(petition: Petition) -> list[dict]:
+    entries = AuditEntry.objects.about(petition).filter(action__in=moderation.ACTIONS.values())
+    return [
+        {
+            "when": local_datetime(entry.created_at),
+            "who": entry.actor_label,
+            "what": entry.get_action_display(),
+            "reason": reason_label(entry.detail.get("reason", "")),
+            "note": entry.detail.get("note", ""),
+        }
+        for entry in entries
+    ]
 
 
 class DecisionForm(forms.Form):
@@ -590,7 +625,8 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(ReviewQueue)
-class ReviewQueueAdmin(ReadOnlyAdmin):
+class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
+    view_permission = "petitions.moderate_petition"
     list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
     list_display_links = None
     # Read-only, but the change page still builds a form to list its fields.
@@ -599,12 +635,6 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return Petition.objects.waiting_for_review().order_by("email_confirmed_at", "pk")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("petitions.moderate_petition")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
     # Every language it has text in; the petitions list's "original language" is another thing.
     @admin.display(description=_("languages it is written in"))
@@ -638,11 +668,11 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         petition = get_object_or_404(Petition, pk=pk)
         form = DecisionForm(request.POST or None, initial={"version": petition.reviewed_version})
-        waiting = petition.status == Petition.Status.PENDING
         status = 200
-        if request.method == "POST" and waiting and form.is_valid():
+        if request.method == "POST" and petition.status == Petition.Status.PENDING:
             try:
-                return self.decide(request, petition, form.cleaned_data)
+                if form.is_valid():
+                    return self.decide(request, petition, form.cleaned_data)
             except moderation.ChangedSinceRead:
                 messages.error(
                     request,
@@ -652,54 +682,21 @@ class ReviewQueueAdmin(ReadOnlyAdmin):
                     ),
                 )
                 petition.refresh_from_db()
-                waiting = petition.status == Petition.Status.PENDING
                 # The reason and note are kept; the decision itself is taken again, on this text.
-                form = DecisionForm(
-                    initial={
-                        "reason": form.cleaned_data["reason"],
-                        "note": form.cleaned_data["note"],
-                        "version": petition.reviewed_version,
-                    }
-                )
+                kept = {name: form.cleaned_data[name] for name in ("reason", "note")}
+                form = DecisionForm(initial={**kept, "version": petition.reviewed_version})
                 status = 409
-        texts = [
-            {
-                "code": code,
-                "dir": text_direction(code),
-                "name": Petition.Language(code).label,
-                "url": petition.url_in(code),
-                **{name: getattr(petition, f"{name}_{code}") for name in TEXT_FIELDS},
-            }
-            for code in LANGUAGE_CODES
-            if petition.is_partly_in(code)
-        ]
-        similar = [
-            other
-            for other in Petition.objects.similar_to(petition.title_en, petition.title_fa)
-            if other.pk != petition.pk
-        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Read and decide"),
             "petition": petition,
-            "texts": texts,
-            "similar": similar,
+            "texts": texts_to_read(petition),
+            "similar": similar_petitions(petition),
             "form": form,
             "goal": local_number(petition.goal),
-            "decisions": [
-                {
-                    "when": local_datetime(entry.created_at),
-                    "who": entry.actor_label,
-                    "what": entry.get_action_display(),
-                    "reason": reason_label(entry.detail.get("reason", "")),
-                    "note": entry.detail.get("note", ""),
-                }
-                for entry in AuditEntry.objects.about(petition).filter(
-                    action__in=moderation.ACTIONS.values()
-                )
-            ],
-            "waiting": waiting,
+            "decisions": past_decisions(petition),
+            "waiting": petition.status == Petition.Status.PENDING,
         }
         return TemplateResponse(
             request, "admin/petitions/reviewqueue/decide.html", context, status=status
@@ -740,6 +737,31 @@ class UpdateForm(forms.ModelForm):
             if cleaned.get(name):
                 cleaned[name] = clean_text(cleaned[name], multiline=name.startswith("body"))
         return cleaned
+
+
+def published_message(update: Update, recipients: int) -> str:
+    if not update.email_signers:
+        return _("“%(update)s” is published.") % {"update": update}
+    return ngettext(
+        "“%(update)s” is published and going to %(n)s signer.",
+        "“%(update)s” is published and going to %(n)s signers.",
+        recipients,
+    ) % {"update": update, "n": local_number(recipients)}
+
+
+def email_control(action: str, description):
+    """The admin action that applies `mailing.control(update, action)` to each chosen update."""
+
+    @admin.action(description=description, permissions=["moderate"])
+    def control(model_admin, request, queryset):
+        done = sum(mailing.control(update, action, by=request.user) for update in queryset)
+        model_admin.message_user(
+            request,
+            ngettext("Done for %(n)s update.", "Done for %(n)s updates.", done)
+            % {"n": local_number(done)},
+        )
+
+    return control
 
 
 @admin.register(Update)
@@ -794,9 +816,6 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
 
     form = UpdateForm
     change_form_template = "admin/petitions/update/change_form.html"
-
-    class Media:
-        css = {"all": ("admin-extra/petition-admin.css",)}
 
     def has_moderate_permission(self, request):
         return request.user.has_perm("petitions.moderate_update")
@@ -879,65 +898,43 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         if obj.email_state == Update.Email.NONE:
             return "—"
         counts = Delivery.objects.filter(update=obj).progress()
-        waiting = sum(counts[state] for state in Delivery.State.WAITING)
+        shown = (
+            (_("sent"), counts[Delivery.State.SENT]),
+            (_("to send"), sum(counts[state] for state in Delivery.State.WAITING)),
+            (_("failed"), counts[Delivery.State.FAILED]),
+            (_("skipped"), counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED]),
+            (_("uncertain"), counts[Delivery.State.UNCERTAIN]),
+        )
         return format_html(
-            '<span class="email-progress">{}: {} · {}: {} · {}: {} · {}: {} · {}: {}</span>',
-            _("sent"),
-            local_number(counts[Delivery.State.SENT]),
-            _("to send"),
-            local_number(waiting),
-            _("failed"),
-            local_number(counts[Delivery.State.FAILED]),
-            _("skipped"),
-            local_number(counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED]),
-            _("uncertain"),
-            local_number(counts[Delivery.State.UNCERTAIN]),
+            '<span class="email-progress">{}</span>',
+            format_html_join(" · ", "{}: {}", ((label, local_number(n)) for label, n in shown)),
         )
 
     def _approve(self, request, update, *, override: bool, read: str):
         try:
             recipients = mailing.approve(update, by=request.user, override_cap=override, read=read)
         except mailing.ChangedSinceRead:
-            self.message_user(
-                request,
-                _("This update was changed since you read it. Read it again before approving."),
-                messages.ERROR,
-            )
-            return
+            error = _("This update was changed since you read it. Read it again before approving.")
         except mailing.CapReached as exc:
-            self.message_user(
-                request,
-                _(
-                    "“%(update)s” was not approved: this petition emailed its signers on "
-                    "%(date)s, and emails go out at most every %(days)s days. Untick its "
-                    "email, or approve it with the override."
-                )
-                % {
-                    "update": update,
-                    "date": timezone.localtime(exc.last).strftime("%Y-%m-%d %H:%M"),
-                    "days": settings.UPDATE_EMAIL_MIN_DAYS,
-                },
-                messages.ERROR,
-            )
-            return
-        update.refresh_from_db()
-        if update.approved_by_id != request.user.pk or update.status != Update.Status.PUBLISHED:
-            self.message_user(
-                request, _("Someone else decided on this update first."), messages.ERROR
-            )
-            return
-        self.message_user(
-            request,
-            ngettext(
-                "“%(update)s” is published and going to %(n)s signer.",
-                "“%(update)s” is published and going to %(n)s signers.",
-                recipients,
-            )
-            % {"update": update, "n": local_number(recipients)}
-            if update.email_signers
-            else _("“%(update)s” is published.") % {"update": update},
-            messages.SUCCESS,
-        )
+            error = _(
+                "“%(update)s” was not approved: this petition emailed its signers on "
+                "%(date)s, and emails go out at most every %(days)s days. Untick its "
+                "email, or approve it with the override."
+            ) % {
+                "update": update,
+                "date": timezone.localtime(exc.last).strftime("%Y-%m-%d %H:%M"),
+                "days": settings.UPDATE_EMAIL_MIN_DAYS,
+            }
+        else:
+            update.refresh_from_db()
+            if (
+                update.approved_by_id == request.user.pk
+                and update.status == Update.Status.PUBLISHED
+            ):
+                self.message_user(request, published_message(update, recipients), messages.SUCCESS)
+                return
+            error = _("Someone else decided on this update first.")
+        self.message_user(request, error, messages.ERROR)
 
     @admin.action(description=_("Reject"), permissions=["moderate"])
     def reject(self, request, queryset):
@@ -948,29 +945,9 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
             % {"n": local_number(done)},
         )
 
-    def _control(self, request, queryset, action: str):
-        done = sum(mailing.control(update, action, by=request.user) for update in queryset)
-        self.message_user(
-            request,
-            ngettext("Done for %(n)s update.", "Done for %(n)s updates.", done)
-            % {"n": local_number(done)},
-        )
-
-    @admin.action(description=_("Pause the email"), permissions=["moderate"])
-    def pause_email(self, request, queryset):
-        self._control(request, queryset, "pause")
-
-    @admin.action(description=_("Resume the email"), permissions=["moderate"])
-    def resume_email(self, request, queryset):
-        self._control(request, queryset, "resume")
-
-    @admin.action(description=_("Cancel the email"), permissions=["moderate"])
-    def cancel_email(self, request, queryset):
-        self._control(request, queryset, "cancel")
-
-    @admin.action(
-        description=_("Send again the uncertain emails (a worker stopped mid-message)"),
-        permissions=["moderate"],
+    pause_email = email_control("pause", _("Pause the email"))
+    resume_email = email_control("resume", _("Resume the email"))
+    cancel_email = email_control("cancel", _("Cancel the email"))
+    resend_uncertain = email_control(
+        "resend_uncertain", _("Send again the uncertain emails (a worker stopped mid-message)")
     )
-    def resend_uncertain(self, request, queryset):
-        self._control(request, queryset, "resend_uncertain")

@@ -317,39 +317,48 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
             style="B",
             gap=4,
         )
-        dates = [
-            (_("Opened"), petition.opened_at),
-            (_("First signature"), facts.first_signed),
-            (_("Latest signature"), facts.last_signed),
-            (_("Delivered"), facts.made_at),
-        ]
-        pdf.table(
-            [
-                (label, format_date(value, "en"), format_date(value, "fa"))
-                if value
-                else (label, "—", "—")
-                for label, value in dates
-            ],
-            ("", _("Gregorian calendar"), _("Solar Hijri calendar")),
-            widths=(0.3, 0.35, 0.35),
-            numbers=False,
-        )
+        dates_table(pdf, petition, facts)
         pdf.ln(6)
         pdf.paragraph(_("The letter"), size=14, style="B")
         for paragraph in letter_paragraphs(text.letter.value):
             pdf.paragraph(paragraph, size=11)
         pdf.ln(4)
         pdf.paragraph(_("Signatures by country"), size=14, style="B")
-        rows = [
-            (
-                country_name(code, language),
-                format_number(n, language),
-                format_percent(round(100 * n / facts.total), language),
-            )
-            for code, n in facts.countries
-        ]
-        rows.append((_("Total"), format_number(facts.total, language), ""))
-        pdf.table(rows, (_("Country"), _("Signatures"), _("Share")))
+        countries_table(pdf, facts, language)
+
+
+def dates_table(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
+    """Each date in both calendars, whatever the pack's language."""
+    dates = [
+        (_("Opened"), petition.opened_at),
+        (_("First signature"), facts.first_signed),
+        (_("Latest signature"), facts.last_signed),
+        (_("Delivered"), facts.made_at),
+    ]
+    pdf.table(
+        [
+            (label, format_date(value, "en"), format_date(value, "fa"))
+            if value
+            else (label, "—", "—")
+            for label, value in dates
+        ],
+        ("", _("Gregorian calendar"), _("Solar Hijri calendar")),
+        widths=(0.3, 0.35, 0.35),
+        numbers=False,
+    )
+
+
+def countries_table(pdf: PackPDF, facts: Facts, language: str) -> None:
+    rows = [
+        (
+            country_name(code, language),
+            format_number(n, language),
+            format_percent(round(100 * n / facts.total), language),
+        )
+        for code, n in facts.countries
+    ]
+    rows.append((_("Total"), format_number(facts.total, language), ""))
+    pdf.table(rows, (_("Country"), _("Signatures"), _("Share")))
 
 
 def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:

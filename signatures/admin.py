@@ -23,6 +23,7 @@ from django_countries import countries
 from lib import audit, cache
 from lib.admin import (
     CalendarAdminMixin,
+    NoAddOrEditMixin,
     NormalisedSearchMixin,
     ReadOnlyAdmin,
     local_datetime,
@@ -32,6 +33,7 @@ from lib.admin import (
 from lib.models import AuditEntry
 from lib.normalise import canonical_email
 from lib.persian import collation_key
+from petitions.admin import reason_label
 from petitions.models import Petition
 
 from .models import BlockedAttempt, Signature, SignatureCount
@@ -44,6 +46,14 @@ FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 COUNTRY_FILTER_SECONDS = 10 * 60
 # Enough to tell the petitions apart in a column that leaves room for the rest at 1366 px.
 PETITION_LABEL_CHARS = 32
+# What each of the queryset's moderation methods reports.
+DONE = {
+    "invalidate": lambda n: ngettext(
+        "Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n
+    ),
+    "restore": lambda n: ngettext("Restored %(n)s signature.", "Restored %(n)s signatures.", n),
+    "erase": lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
+}
 
 
 class EstimatedCountPaginator(Paginator):
@@ -93,7 +103,7 @@ PETITION_HEAVY_FIELDS = tuple(
 
 
 @admin.register(Signature)
-class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
+class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
     # What fits a moderator's 1366 px; the full record is one click away.
     list_display = (
         "name",
@@ -122,6 +132,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
     # Facet counts would count every matching row once per filter choice.
     show_facets = admin.ShowFacets.NEVER
     ordering = ("-created_at",)
+    # What the signer typed is theirs (no adding or editing): moderators change only the status.
     actions = ("invalidate", "restore", "erase")
     fields = (
         ("name", "email"),
@@ -178,13 +189,6 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         url = reverse("admin:petitions_petition_change", args=[obj.petition_id])
         return format_html('<a href="{}">{}</a>', url, title)
 
-    # What the signer typed is theirs: moderators change only the status, through the actions.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def has_moderate_permission(self, request):
         return request.user.has_perm("signatures.moderate_signature")
 
@@ -197,32 +201,20 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
         description=_("Invalidate (spam or fraud): stop counting"), permissions=["moderate"]
     )
     def invalidate(self, request, queryset):
-        self._act(
-            request,
-            lambda: queryset.invalidate(by=request.user),
-            lambda n: ngettext("Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n),
-        )
+        self._act(request, queryset, "invalidate")
 
     @admin.action(description=_("Restore: count again"), permissions=["moderate"])
     def restore(self, request, queryset):
-        self._act(
-            request,
-            lambda: queryset.restore(by=request.user),
-            lambda n: ngettext("Restored %(n)s signature.", "Restored %(n)s signatures.", n),
-        )
+        self._act(request, queryset, "restore")
 
     @admin.action(description=_("Delete for good"), permissions=["delete"])
     def erase(self, request, queryset):
-        self._act(
-            request,
-            lambda: queryset.erase(by=request.user),
-            lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
-        )
+        self._act(request, queryset, "erase")
 
-    def _act(self, request, act, done):
-        changed = act()
+    def _act(self, request, queryset, verb: str, **options):
+        changed = getattr(queryset, verb)(by=request.user, **options)
         total = sum(changed.values())
-        self.message_user(request, done(total) % {"n": local_number(total)})
+        self.message_user(request, DONE[verb](total) % {"n": local_number(total)})
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
@@ -263,11 +255,8 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             request,
             form,
             matching=lambda: form.matching().exclude(status=Signature.Status.INVALIDATED),
-            act=lambda queryset: queryset.invalidate(
-                by=request.user, detail=form.describe(), bulk=True
-            ),
-            done=lambda n: ngettext(
-                "Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n
+            act=lambda queryset: self._act(
+                request, queryset, "invalidate", detail=form.describe(), bulk=True
             ),
             title=_("Invalidate a burst of signatures"),
             template="admin/signatures/bulk_invalidate.html",
@@ -277,24 +266,13 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
     def invalidate_one_view(self, request, pk):
         if not self.has_moderate_permission(request):
             raise PermissionDenied
-        queryset = Signature.objects.filter(pk=pk)
         form = ReasonForm(request.POST)
         if not form.is_valid():
             self.message_user(request, _("Say why, for the audit trail."), messages.ERROR)
-        elif request.POST.get("restore"):
-            self._act(
-                request,
-                lambda: queryset.restore(by=request.user, detail=form.cleaned_data["reason"]),
-                lambda n: ngettext("Restored %(n)s signature.", "Restored %(n)s signatures.", n),
-            )
         else:
-            self._act(
-                request,
-                lambda: queryset.invalidate(by=request.user, detail=form.cleaned_data["reason"]),
-                lambda n: ngettext(
-                    "Invalidated %(n)s signature.", "Invalidated %(n)s signatures.", n
-                ),
-            )
+            verb = "restore" if request.POST.get("restore") else "invalidate"
+            queryset = Signature.objects.filter(pk=pk)
+            self._act(request, queryset, verb, detail=form.cleaned_data["reason"])
         return redirect("admin:signatures_signature_change", pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -323,14 +301,13 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
                     )
                     % {"deleted": local_number(deleted), "kept": local_number(kept)},
                 )
-            return queryset.erase(by=request.user, signer_request=True)
+            self._act(request, queryset, "erase", signer_request=True)
 
         return self._preview_then_act(
             request,
             form,
             matching=lambda: Signature.objects.filter(email_canonical=form.cleaned_data["email"]),
             act=erase,
-            done=lambda n: ngettext("Deleted %(n)s signature.", "Deleted %(n)s signatures.", n),
             title=_("Delete a signer's data on request"),
             template="admin/signatures/erase_signer.html",
             found=lambda: {
@@ -338,9 +315,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             },
         )
 
-    def _preview_then_act(
-        self, request, form, *, matching, act, done, title, template, found=lambda: {}
-    ):
+    def _preview_then_act(self, request, form, *, matching, act, title, template, found=dict):
         """Say how many rows match, then act only on a POST that confirms."""
         matches = None
         extra = {}
@@ -349,7 +324,7 @@ class SignatureAdmin(NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin
             matches = queryset.count()
             extra = found()
             if request.method == "POST" and request.POST.get("confirm") == "yes":
-                self._act(request, lambda: act(queryset), done)
+                act(queryset)
                 return redirect("admin:signatures_signature_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -472,9 +447,7 @@ AUDIT_DETAIL = {
     "fields": lambda names: ", ".join(
         str(Petition._meta.get_field(name).verbose_name) for name in names
     ),
-    "reason": lambda code: (
-        Petition.RejectionReason(code).label if code in Petition.RejectionReason else code
-    ),
+    "reason": reason_label,
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
 }
 
