@@ -20,6 +20,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import DateField, DateTimeField, IntegerField, Min
 from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -407,47 +408,49 @@ class CalendarDateFilter(admin.DateFieldListFilter):
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        language = translation.get_language()
+        self.language = language = translation.get_language()
         now = timezone.localtime() if settings.USE_TZ else datetime.datetime.now()
         today = now.date()
         year, month, _day = persian.calendar_date(today, language)
-
-        def span(start: datetime.date, end: datetime.date) -> dict:
-            return {
-                self.lookup_kwarg_since: self._moment(start),
-                self.lookup_kwarg_until: self._moment(end),
-            }
-
-        def month_span(y: int, m: int) -> dict:
-            return span(
-                persian.month_start(y, m, language), persian.month_start(y, m + 1, language)
-            )
-
         tomorrow = today + datetime.timedelta(days=1)
         links = [
             (_("Any date"), {}),
-            (_("Today"), span(today, tomorrow)),
-            (_("Past 7 days"), span(today - datetime.timedelta(days=7), tomorrow)),
-            (_("This month"), month_span(year, month)),
+            (_("Today"), self._span(today, tomorrow)),
+            (_("Past 7 days"), self._span(today - datetime.timedelta(days=7), tomorrow)),
+            (_("This month"), self._months(year, month)),
         ]
         first = model._default_manager.aggregate(first=Min(field_path))["first"]
         first_year = persian.calendar_date(self._day(first), language)[0] if first else year
-        chosen = self.date_params.get(self.lookup_kwarg_since)
         for y in range(year, first_year - 1, -1):
-            year_span = span(
-                persian.month_start(y, 1, language), persian.month_start(y, 13, language)
-            )
-            links.append((persian.year_label(y, language), year_span))
-            if chosen and self._is_within(chosen, year_span):
-                for m in range(12 if y < year else month, 0, -1):
-                    label = persian.month_name(y, m, language)
-                    links.append((f"— {label}", month_span(y, m)))
+            links += self._year_links(y, last_month=12 if y < year else month)
         if field.null:
             links += [
                 (_("No date"), {self.field_generic + "isnull": True}),
                 (_("Has date"), {self.field_generic + "isnull": False}),
             ]
         self.links = tuple(links)
+
+    def _year_links(self, year: int, last_month: int) -> list:
+        """The year, and its months back from `last_month` while a date in it is chosen."""
+        year_span = self._months(year, 1, count=12)
+        links = [(persian.year_label(year, self.language), year_span)]
+        since, until = map(str, year_span.values())  # as the chosen date arrives
+        chosen = self.date_params.get(self.lookup_kwarg_since)
+        if chosen and since <= chosen < until:
+            for m in range(last_month, 0, -1):
+                label = persian.month_name(year, m, self.language)
+                links.append((f"— {label}", self._months(year, m)))
+        return links
+
+    def _months(self, year: int, month: int, count: int = 1) -> dict:
+        start = persian.month_start(year, month, self.language)
+        return self._span(start, persian.month_start(year, month + count, self.language))
+
+    def _span(self, start: datetime.date, end: datetime.date) -> dict:
+        return {
+            self.lookup_kwarg_since: self._moment(start),
+            self.lookup_kwarg_until: self._moment(end),
+        }
 
     def _moment(self, day: datetime.date):
         if not isinstance(self.field, DateTimeField):
@@ -460,13 +463,6 @@ class CalendarDateFilter(admin.DateFieldListFilter):
         if isinstance(value, datetime.datetime):
             return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
         return value
-
-    def _is_within(self, chosen: str, year_span: dict) -> bool:
-        return (
-            str(year_span[self.lookup_kwarg_since])
-            <= chosen
-            < str(year_span[self.lookup_kwarg_until])
-        )
 
 
 class NormalisedSearchMixin:
@@ -507,6 +503,14 @@ def source_label(source: str):
     if kind in tagged and detail:
         return format_html('{} <bdi dir="ltr">{}</bdi>', tagged[kind], detail)
     return _("the widget") if kind == "widget" else _("the petition page")
+
+
+def admin_path(model_admin, route: str, view, name: str):
+    """A page of `model_admin` behind the admin's login, named as Django names the admin's own:
+    `admin:<app>_<model>_<name>`."""
+    opts = model_admin.model._meta
+    url_name = f"{opts.app_label}_{opts.model_name}_{name}"
+    return path(route, model_admin.admin_site.admin_view(view), name=url_name)
 
 
 def admin_in_language(request, rest: str = ""):

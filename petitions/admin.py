@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHt
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.http import content_disposition_header
@@ -24,6 +24,7 @@ from lib.admin import (
     NormalisedSearchMixin,
     PermissionGatedMixin,
     ReadOnlyAdmin,
+    admin_path,
     datetime_column,
     local_datetime,
     local_number,
@@ -365,16 +366,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def get_urls(self):
         return [
-            path(
-                "<int:pk>/export/",
-                self.admin_site.admin_view(self.export_view),
-                name="petitions_petition_export",
-            ),
-            path(
-                "<int:pk>/tidy-persian/",
-                self.admin_site.admin_view(self.tidy_persian_view),
-                name="petitions_petition_tidy_persian",
-            ),
+            admin_path(self, "<int:pk>/export/", self.export_view, "export"),
+            admin_path(self, "<int:pk>/tidy-persian/", self.tidy_persian_view, "tidy_persian"),
             *super().get_urls(),
         ]
 
@@ -528,11 +521,7 @@ class DeliveryPackAdmin(
 
     def get_urls(self):
         return [
-            path(
-                "<int:pk>/download/<str:kind>/",
-                self.admin_site.admin_view(self.download_view),
-                name="petitions_deliverypack_download",
-            ),
+            admin_path(self, "<int:pk>/download/<str:kind>/", self.download_view, "download"),
             *super().get_urls(),
         ]
 
@@ -655,11 +644,7 @@ class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<int:pk>/decide/",
-                self.admin_site.admin_view(self.decide_view),
-                name="petitions_reviewqueue_decide",
-            ),
+            admin_path(self, "<int:pk>/decide/", self.decide_view, "decide"),
             *super().get_urls(),
         ]
 
@@ -875,11 +860,7 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path(
-                "<int:pk>/approve/",
-                self.admin_site.admin_view(self.approve_view),
-                name="petitions_update_approve",
-            ),
+            admin_path(self, "<int:pk>/approve/", self.approve_view, "approve"),
             *super().get_urls(),
         ]
 

@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -26,6 +26,7 @@ from lib.admin import (
     NoAddOrEditMixin,
     NormalisedSearchMixin,
     ReadOnlyAdmin,
+    admin_path,
     local_datetime,
     local_number,
     source_label,
@@ -228,24 +229,12 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        custom = [
-            path(
-                "bulk-invalidate/",
-                self.admin_site.admin_view(self.bulk_invalidate_view),
-                name="signatures_signature_bulk_invalidate",
-            ),
-            path(
-                "<int:pk>/invalidate/",
-                self.admin_site.admin_view(self.invalidate_one_view),
-                name="signatures_signature_invalidate_one",
-            ),
-            path(
-                "erase-signer/",
-                self.admin_site.admin_view(self.erase_signer_view),
-                name="signatures_signature_erase_signer",
-            ),
+        return [
+            admin_path(self, "bulk-invalidate/", self.bulk_invalidate_view, "bulk_invalidate"),
+            admin_path(self, "<int:pk>/invalidate/", self.invalidate_one_view, "invalidate_one"),
+            admin_path(self, "erase-signer/", self.erase_signer_view, "erase_signer"),
+            *super().get_urls(),
         ]
-        return custom + super().get_urls()
 
     def bulk_invalidate_view(self, request):
         if not self.has_moderate_permission(request):
