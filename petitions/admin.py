@@ -58,11 +58,6 @@ def can_export(request) -> bool:
     return request.user.has_perm(EXPORT_PERMISSION)
 
 
-def _language_of(field_name: str) -> str | None:
-    suffix = field_name.rsplit("_", 1)[-1]
-    return suffix if suffix in LANGUAGE_CODES else None
-
-
 FIELD_HELP = {
     "slug": _(
         "The petition's web address: /en/p/<address>/ and /fa/p/<address>/. Latin letters, "
@@ -83,8 +78,8 @@ class BilingualFields:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        language = _language_of(db_field.name)
-        if field is not None and language:
+        language = db_field.name.rsplit("_", 1)[-1]
+        if field is not None and language in LANGUAGE_CODES:
             # Also the spell-checker's language and a screen reader's voice.
             field.widget.attrs.update({"lang": language, "dir": text_direction(language)})
             if isinstance(db_field, models.TextField):
