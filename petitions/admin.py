@@ -542,11 +542,6 @@ class DeliveryPackAdmin(
         return response
 
 
-def reason_label(code: str) -> str:
-    """A rejection reason in the reader's words; a reason since retired, as it was stored."""
-    return Petition.RejectionReason(code).label if code in Petition.RejectionReason else code
-
-
 def texts_to_read(petition: Petition) -> list[dict]:
     return [
         {
@@ -573,7 +568,7 @@ def past_decisions(petition: Petition) -> list[dict]:
             "when": local_datetime(entry.created_at),
             "who": entry.actor_label,
             "what": entry.get_action_display(),
-            "reason": reason_label(entry.detail.get("reason", "")),
+            "reason": Petition.RejectionReason.label_of(entry.detail.get("reason", "")),
             "note": entry.detail.get("note", ""),
         }
         for entry in entries

@@ -249,6 +249,11 @@ class Petition(models.Model):
         INCOMPLETE = "incomplete", _("It needs more work: the letter or summary is incomplete")
         OTHER = "other", _("Another reason, explained in the note")
 
+        @classmethod
+        def label_of(cls, code: str) -> str:
+            """In the reader's words; a reason since retired, as it was stored."""
+            return cls(code).label if code in cls else code
+
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
         PERSIAN = "fa", _("Persian")

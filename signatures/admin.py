@@ -34,7 +34,6 @@ from lib.admin import (
 from lib.models import AuditEntry
 from lib.normalise import canonical_email
 from lib.persian import collation_key
-from petitions.admin import reason_label
 from petitions.models import Petition
 
 from .models import BlockedAttempt, Signature, SignatureCount
@@ -436,7 +435,7 @@ AUDIT_DETAIL = {
     "fields": lambda names: ", ".join(
         str(Petition._meta.get_field(name).verbose_name) for name in names
     ),
-    "reason": reason_label,
+    "reason": Petition.RejectionReason.label_of,
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
 }
 
