@@ -181,6 +181,7 @@ def network_tools() -> None:
         pytest.skip(f"needs {', '.join(missing)} (Debian: iproute2, iptables)")
 
 
+@pytest.mark.system
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_database_that_stops_answering_mid_query_fails_within_the_network_timeout(tmp_path):

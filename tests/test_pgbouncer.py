@@ -123,6 +123,7 @@ def request(port: int, method: str, path: str, body=None, headers=None) -> tuple
         conn.close()
 
 
+@pytest.mark.system
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_site_signs_and_counts_exactly_through_pgbouncer(pgbouncer, site_through_pgbouncer):
