@@ -235,50 +235,62 @@ def add_signature(
         "source": source,
         "listing": petition.signer_list,
     }
+    facts = {
+        "email_canonical": email_canonical,
+        "ip_hash": ip_hash,
+        "rate_checked": rate_checked,
+        "confirmed_at": now if confirmed else None,
+    }
     if connection.vendor == "postgresql" and not pending and not _petition_read_again:
-        row = {
-            **{key: value for key, value in details.items() if key != "listing"},
-            "status": Signature.Status.COUNTED,
-            "email_canonical": email_canonical,
-            "ip_hash": ip_hash,
-            "rate_checked": rate_checked,
-            "created_at": now,
-            "confirmed_at": now if confirmed else None,
-        }
-        if insert_and_count(petition.pk, row, confirmed=confirmed):
-            return True
-        existing = Signature.objects.filter(
-            petition=petition, email_canonical=email_canonical
-        ).first()
-        if existing is None:
-            # Nothing written and no earlier signature: the petition changed since the caller
-            # read it (closed, or now asks for confirmation). Sign as it is now.
-            try:
-                petition.refresh_from_db(fields=petition.SIGNING_FIELDS)
-            except petition.DoesNotExist:
-                raise PetitionClosed(petition.slug) from None
-            petition.__dict__.pop("is_signable", None)  # a cached_property: asked again
-            return add_signature(
-                petition,
-                **{key: details[key] for key in details if key != "listing"},
-                email_canonical=email_canonical,
-                ip_hash=ip_hash,
-                rate_checked=rate_checked,
-                confirmed=confirmed,
-                _petition_read_again=True,
-            )
-        return _signed_before(existing, details, confirmed=confirmed, now=now)
+        added = _add_in_one_statement(petition, details, facts, confirmed=confirmed, now=now)
+        if added is not None:
+            return added
+        # Nothing written and no earlier signature: the petition changed since the caller read
+        # it (closed, or now asks for confirmation). Sign as it is now.
+        try:
+            petition.refresh_from_db(fields=petition.SIGNING_FIELDS)
+        except petition.DoesNotExist:
+            raise PetitionClosed(petition.slug) from None
+        petition.__dict__.pop("is_signable", None)  # a cached_property: asked again
+        return add_signature(
+            petition,
+            **{key: details[key] for key in details if key != "listing"},
+            email_canonical=email_canonical,
+            ip_hash=ip_hash,
+            rate_checked=rate_checked,
+            confirmed=confirmed,
+            _petition_read_again=True,
+        )
+    return _add_through_the_orm(petition, details, facts, pending=pending, now=now)
+
+
+def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bool, now):
+    """True when added, False when this email signed before, None when the petition changed."""
+    row = {
+        **{key: value for key, value in details.items() if key != "listing"},
+        **facts,
+        "status": Signature.Status.COUNTED,
+        "created_at": now,
+    }
+    if insert_and_count(petition.pk, row, confirmed=confirmed):
+        return True
+    existing = Signature.objects.filter(
+        petition=petition, email_canonical=facts["email_canonical"]
+    ).first()
+    if existing is None:
+        return None
+    return _signed_before(existing, details, confirmed=confirmed, now=now)
+
+
+def _add_through_the_orm(petition, details: dict, facts: dict, *, pending: bool, now) -> bool:
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
                 petition_id=petition.pk,
-                email_canonical=email_canonical,
-                ip_hash=ip_hash,
-                rate_checked=rate_checked,
+                **facts,
                 **details,
                 status=Signature.Status.PENDING if pending else Signature.Status.COUNTED,
                 created_at=now,
-                confirmed_at=now if confirmed else None,
             )
             if pending:
                 queue_confirmation(signature)
@@ -288,10 +300,11 @@ def add_signature(
         # The unique (email, petition) constraint: a repeat, a double click or a retried
         # request. Anything else is a real error.
         existing = Signature.objects.filter(
-            petition=petition, email_canonical=email_canonical
+            petition=petition, email_canonical=facts["email_canonical"]
         ).first()
         if existing is None:
             raise
+        confirmed = facts["confirmed_at"] is not None
         return _signed_before(existing, details, confirmed=confirmed, now=now)
     # The cached count is left to expire within its second rather than dropped here: under load
     # it is counted again once a second whatever we do.
