@@ -1,14 +1,23 @@
 """Site-wide response rules that Django 5.2 and django-csp do not ship: no shared caching of a
 response that sets a cookie, a Permissions-Policy, a polite 503 when the database is down, and
 Django's HTTPS rules kept off the onion address. The Content-Security-Policy is django-csp's
-(CONTENT_SECURITY_POLICY in config/settings.py)."""
+(CONTENT_SECURITY_POLICY in config/settings.py).
+
+The live counter's feed, count.json, is the most requested address and the same public bytes for
+everyone: the session, user, messages and per-view policy middleware below have nothing to do
+there, so they leave it alone, and its security headers are the site's own, built once."""
 
 import logging
 import re
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -118,4 +127,50 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(html, status=503)
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
+        return response
+
+
+def on_count_feed(request) -> bool:
+    """Whether this is a request for a petition's count.json (petitions:count), the only address
+    that ends so."""
+    return request.path_info.endswith("/count.json")
+
+
+# Django's own, except on count.json; their process_response lets a request they skipped pass.
+class FeedAwareSessionMiddleware(SessionMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareAuthenticationMiddleware(AuthenticationMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareMessageMiddleware(MessageMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareCSPMiddleware(CSPMiddleware):
+    """django-csp's, except on count.json, whose view changes nothing of the policy: every answer
+    there (an error page too) gets the headers django-csp sends for such a view, made once."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        sample = super().process_response(HttpRequest(), HttpResponse())
+        self.feed_headers = {n: sample[n] for n in (HEADER, HEADER_REPORT_ONLY) if n in sample}
+
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        if not on_count_feed(request):
+            return super().process_response(request, response)
+        for name, policy in self.feed_headers.items():
+            response.headers.setdefault(name, policy)
         return response

@@ -100,3 +100,23 @@ def test_the_first_reader_after_a_quiet_spell_sees_the_exact_count(client):
 
     assert cache.get(count_cache_key(petition.slug)) is None
     assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 3
+
+
+def test_count_json_is_answered_without_session_user_or_messages(client):
+    """The most requested address reads no session, user or message: those middleware leave it
+    alone (config/middleware.py). Every other page still has them."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.base import BaseStorage
+
+    petition = make_petition()
+    response = client.get(f"/en/p/{petition.slug}/count.json")
+    assert response.status_code == 200
+    feed = response.wsgi_request
+    assert not hasattr(feed, "session")
+    assert not hasattr(feed, "user")
+    assert get_messages(feed) == []
+    assert "Cookie" not in response.get("Vary", "")
+
+    page = client.get(f"/en/p/{petition.slug}/").wsgi_request
+    assert hasattr(page, "session") and hasattr(page, "user")
+    assert isinstance(get_messages(page), BaseStorage)
