@@ -130,10 +130,15 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+# petitions:count in each language (petitions/urls.py); the admin's catch-all takes any address,
+# so the whole address is matched, not its ending.
+_languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
+COUNT_FEED = re.compile(rf"^/({_languages})/p/[-\w]+/count\.json$")
+
+
 def on_count_feed(request) -> bool:
-    """Whether this is a request for a petition's count.json (petitions:count), the only address
-    that ends so."""
-    return request.path_info.endswith("/count.json")
+    """Whether this is a request for a petition's count.json."""
+    return COUNT_FEED.match(request.path_info) is not None
 
 
 # Django's own, except on count.json; their process_response lets a request they skipped pass.

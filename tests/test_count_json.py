@@ -120,3 +120,13 @@ def test_count_json_is_answered_without_session_user_or_messages(client):
     page = client.get(f"/en/p/{petition.slug}/").wsgi_request
     assert hasattr(page, "session") and hasattr(page, "user")
     assert isinstance(get_messages(page), BaseStorage)
+
+
+def test_only_a_petitions_count_json_goes_without_session_and_user(client):
+    """Other addresses that end in /count.json keep the session and the user: the admin's own
+    catch-all still sends a stranger to its login page."""
+    for url in ["/admin/p/x/count.json", "/admin/petitions/count.json"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/"), url
+        assert hasattr(response.wsgi_request, "session"), url
