@@ -78,14 +78,15 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that may set a cookie, so that it sees them all.
     "lib.middleware.NeverSharePersonalMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # FeedAware*: Django's and django-csp's, with no work on count.json (lib/middleware.py).
+    "lib.middleware.FeedAwareSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.FeedAwareAuthenticationMiddleware",
+    "config.middleware.FeedAwareMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "lib.middleware.FeedAwareCSPMiddleware",
     "lib.middleware.PermissionsPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     # Last, so that it sees database errors raised by the views.

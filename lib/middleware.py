@@ -1,11 +1,18 @@
-"""Site-wide response rules that Django and django-csp do not ship."""
+"""Site-wide response rules that Django and django-csp do not ship. count.json, the most
+requested address and the same bytes for everyone, skips the session, user, messages and
+per-view policy work: its security headers are the site's own, built once."""
 
 import logging
 import re
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -103,4 +110,55 @@ class DatabaseUnavailableMiddleware:
         response = HttpResponse(html, status=503)
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
+        return response
+
+
+# petitions:count in each language (petitions/urls.py); the admin's catch-all takes any address,
+# so the whole address is matched, not its ending.
+_languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
+COUNT_FEED = re.compile(rf"^/({_languages})/p/[-\w]+/count\.json$")
+
+
+def on_count_feed(request) -> bool:
+    """Whether this is a request for a petition's count.json."""
+    return COUNT_FEED.match(request.path_info) is not None
+
+
+# Django's own, except on count.json; their process_response lets a request they skipped pass.
+class FeedAwareSessionMiddleware(SessionMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareAuthenticationMiddleware(AuthenticationMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareMessageMiddleware(MessageMiddleware):
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+
+class FeedAwareCSPMiddleware(CSPMiddleware):
+    """django-csp's, except on count.json, whose view changes nothing of the policy: every answer
+    there (an error page too) gets the headers django-csp sends for such a view, made once."""
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        sample = super().process_response(HttpRequest(), HttpResponse())
+        self.feed_headers = {n: sample[n] for n in (HEADER, HEADER_REPORT_ONLY) if n in sample}
+
+    def process_request(self, request):
+        if not on_count_feed(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        if not on_count_feed(request):
+            return super().process_response(request, response)
+        for name, policy in self.feed_headers.items():
+            response.headers.setdefault(name, policy)
         return response

@@ -20,13 +20,14 @@ register_converter(PetitionSlug, "petition_slug")
 app_name = "petitions"
 
 urlpatterns = [
+    # First: every open page asks for it once a second or so.
+    path("p/<petition_slug:slug>/count.json", views.count_json, name="count"),
     path("", views.home, name="home"),
     path("p/<petition_slug:slug>/", views.detail, name="detail"),
     path("p/<petition_slug:slug>/sign/", views.sign, name="sign"),
     path("p/<petition_slug:slug>/me/", views.personal, name="personal"),
     path("p/<petition_slug:slug>/not-you/", views.not_you, name="not_you"),
     path("p/<petition_slug:slug>/thanks/", views.thanks, name="thanks"),
-    path("p/<petition_slug:slug>/count.json", views.count_json, name="count"),
     path("p/<petition_slug:slug>/countries.json", views.countries_json, name="countries"),
     path("p/<petition_slug:slug>/embed/", views.embed, name="embed"),
     path("p/<petition_slug:slug>/embed/thanks/", views.embed_thanks, name="embed_thanks"),

@@ -51,7 +51,7 @@ from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 # it, so this only bounds how long an unused one stays.
 EDITION_SECONDS = 24 * 3600
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
-COUNT_CACHE = {"public": True, "max_age": 1}
+COUNT_CACHE = "public, max-age=1"
 # The breakdown by country is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
 COUNTRIES_CACHE = {"public": True, "max_age": 60}
 # An oEmbed answer changes only when the petition's title does.
@@ -662,16 +662,17 @@ def count_json(request, slug):
             snapshot = counting.last_count(slug)
             if snapshot is None:
                 raise  # a 503 page (lib/middleware.py)
-    if snapshot.etag in request.headers.get("If-None-Match", ""):
+    if snapshot.etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(snapshot.body, content_type="application/json")
+    # Set whole, not patched: the answer is new, so it has no Cache-Control or Vary to merge with.
     response["ETag"] = snapshot.etag
-    patch_cache_control(response, **COUNT_CACHE)
+    response["Cache-Control"] = COUNT_CACHE
     # nginx counts max-age in whole seconds, so `max-age=1` could keep an answer almost two; this
     # (nginx's own header, which it takes over Cache-Control and hides) ends it with this second.
     response["X-Accel-Expires"] = f"@{int(time.time())}"
-    patch_vary_headers(response, ["Accept-Encoding"])
+    response["Vary"] = "Accept-Encoding"
     return response
 
 

@@ -100,3 +100,33 @@ def test_the_first_reader_after_a_quiet_spell_sees_the_exact_count(client):
 
     assert cache.get(count_key(petition.slug)) is None
     assert client.get(f"/en/p/{petition.slug}/count.json").json()["count"] == 3
+
+
+def test_count_json_is_answered_without_session_user_or_messages(client):
+    """The most requested address reads no session, user or message: those middleware leave it
+    alone (config/middleware.py). Every other page still has them."""
+    from django.contrib.messages import get_messages
+    from django.contrib.messages.storage.base import BaseStorage
+
+    petition = make_petition()
+    response = client.get(f"/en/p/{petition.slug}/count.json")
+    assert response.status_code == 200
+    feed = response.wsgi_request
+    assert not hasattr(feed, "session")
+    assert not hasattr(feed, "user")
+    assert get_messages(feed) == []
+    assert "Cookie" not in response.get("Vary", "")
+
+    page = client.get(f"/en/p/{petition.slug}/").wsgi_request
+    assert hasattr(page, "session") and hasattr(page, "user")
+    assert isinstance(get_messages(page), BaseStorage)
+
+
+def test_only_a_petitions_count_json_goes_without_session_and_user(client):
+    """Other addresses that end in /count.json keep the session and the user: the admin's own
+    catch-all still sends a stranger to its login page."""
+    for url in ["/admin/p/x/count.json", "/admin/petitions/count.json"]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/"), url
+        assert hasattr(response.wsgi_request, "session"), url

@@ -105,3 +105,29 @@ def test_a_view_can_let_other_sites_frame_it_while_every_other_page_refuses(clie
         response = client.get(url)
         assert directives(response["Content-Security-Policy"])["frame-ancestors"] == "'none'", name
         assert response["X-Frame-Options"] == "DENY", name
+
+
+def test_every_answer_of_count_json_sends_the_site_policy(client, settings):
+    """count.json's policy is built once, not per answer (config.middleware): the same policy on
+    its 200, its 304 and a missing petition's 404, and it follows the settings."""
+    petition = make_petition(slug="free-press")
+    url = "/en/p/free-press/count.json"
+    first = client.get(url)
+    answers = {
+        "200": first,
+        "304": client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]),
+        "404": client.get("/en/p/nothing-here/count.json"),
+    }
+    assert [a.status_code for a in answers.values()] == [200, 304, 404]
+    for name, response in answers.items():
+        assert directives(response["Content-Security-Policy"]) == POLICY, name
+        assert response["X-Frame-Options"] == "DENY", name
+        assert "Content-Security-Policy-Report-Only" not in response, name
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"]}}
+    from django.test import Client
+
+    response = Client().get(f"/en/p/{petition.slug}/count.json")
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'self'"
