@@ -104,7 +104,7 @@ def test_the_first_reader_after_a_quiet_spell_sees_the_exact_count(client):
 
 def test_count_json_is_answered_without_session_user_or_messages(client):
     """The most requested address reads no session, user or message: those middleware leave it
-    alone (config/middleware.py). Every other page still has them."""
+    alone (lib/middleware.py). Every other page still has them."""
     from django.contrib.messages import get_messages
     from django.contrib.messages.storage.base import BaseStorage
 

@@ -108,7 +108,7 @@ def test_a_view_can_let_other_sites_frame_it_while_every_other_page_refuses(clie
 
 
 def test_every_answer_of_count_json_sends_the_site_policy(client, settings):
-    """count.json's policy is built once, not per answer (config.middleware): the same policy on
+    """count.json's policy is built once, not per answer (lib.middleware): the same policy on
     its 200, its 304 and a missing petition's 404, and it follows the settings."""
     petition = make_petition(slug="free-press")
     url = "/en/p/free-press/count.json"
