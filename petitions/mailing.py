@@ -1,16 +1,8 @@
-"""Emailing an approved update to the signers who agreed to hear about the campaign: a plain
-outbox.
+"""Emailing an approved update to consenting signers through a `Delivery` outbox.
 
-Approving the update writes one `Delivery` row per recipient, in the approval's own transaction,
-and queues a `send_update` task. A task claims a chunk of due rows (SKIP LOCKED, so any number of
-`manage.py db_worker` processes share a send without waiting on each other), queues the next
-task for another worker, and sends its chunk on one connection to the mail server. Each row is
-marked `sending` just before its message goes, in the statement that checks the signer's consent,
-standing and erasure and the send's own state (not paused or cancelled) again, and `sent` once
-the server said yes (with the next row's mark, so a message costs one commit). A worker killed at
-any moment therefore leaves at most one row whose fate it never learnt: when its claim lapses
-(UPDATE_SEND_CLAIM_SECONDS), that row becomes `uncertain`, never sent again unless a moderator
-says so, and the rest of its chunk goes back in the queue.
+Workers claim chunks with SKIP LOCKED. A row is marked `sending` in the statement that re-checks
+consent and the send's state, and `sent` with the next row's mark (one commit a message), so a
+killed worker leaves at most one row `uncertain`, which only a moderator may send again.
 """
 
 import datetime
@@ -44,9 +36,6 @@ class CapReached(Exception):
         self.last = last
 
 
-# -- unsubscribing --------------------------------------------------------------------------------
-
-
 def unsubscribe_token(signature_id: int, email_canonical: str) -> str:
     return tokens.make_token(signature_id, email_canonical, salt=UNSUBSCRIBE_SALT)
 
@@ -61,16 +50,12 @@ def signer_email(pk: int) -> str | None:
 
 
 def unsubscribe(signature_id: int, email_canonical: str) -> bool:
-    """Stop this signer's emails about this petition, at once: every send checks the consent
-    again just before each message. Returns whether anything changed."""
+    """Takes effect at once: every send re-checks consent before each message."""
     return bool(
         Signature.objects.filter(
             pk=signature_id, email_canonical=email_canonical, consent_contact=True
         ).update(consent_contact=False)
     )
-
-
-# -- moderating and controlling a send ------------------------------------------------------------
 
 
 def last_emailed(update: Update) -> datetime.datetime | None:
@@ -83,15 +68,12 @@ def last_emailed(update: Update) -> datetime.datetime | None:
 
 
 class ChangedSinceRead(Exception):
-    """The update is not what the moderator read: its text or its email choice changed."""
+    """The update's text or email choice changed since the moderator read it."""
 
 
 def approve(update: Update, *, by, override_cap: bool = False, read: str | None = None) -> int:
-    """Publish the update and, if its author asked, start emailing it. Raises CapReached when the
-    petition emailed an update within UPDATE_EMAIL_MIN_DAYS, unless `override_cap`, and
-    ChangedSinceRead when `read` (the `reviewed_version` the moderator was shown; only callers
-    that show nothing leave it out) is not the update's now. Returns how many signers it is going
-    to."""
+    """Publish and maybe email the update; returns the number of recipients. `read` is the
+    `reviewed_version` the moderator was shown (ChangedSinceRead if it differs)."""
     with transaction.atomic():
         # The petition's row lock makes two approvals on one petition take turns over the cap.
         Petition.objects.select_for_update().filter(pk=update.petition_id).first()
@@ -129,9 +111,7 @@ def approve(update: Update, *, by, override_cap: bool = False, read: str | None 
 
 
 def list_recipients(update: Update) -> int:
-    """One Delivery row per counted signer who agreed to be emailed, in one statement, in the
-    order they signed: the list is fixed when the update is approved. Re-running adds nobody
-    twice."""
+    """The list is fixed at approval, in one statement; re-running adds nobody twice."""
     delivery = connection.ops.quote_name(Delivery._meta.db_table)
     signature = connection.ops.quote_name(Signature._meta.db_table)
     with connection.cursor() as cursor:
@@ -164,9 +144,7 @@ CONTROL_ACTIONS = {
 
 
 def control(update: Update, action: str, *, by) -> bool:
-    """Pause, resume or cancel a send; or queue again the messages whose fate a killed worker
-    never learnt ("resend_uncertain"), which only a moderator may decide. Returns whether it
-    changed anything."""
+    """Pause, resume, cancel, or resend uncertain messages; returns whether anything changed."""
     with transaction.atomic():
         rows = Update.objects.select_for_update().filter(pk=update.pk)
         current = rows.first()
@@ -213,11 +191,7 @@ def control(update: Update, action: str, *, by) -> bool:
 
 
 def kick(update_id: int) -> None:
-    """Queue the send once the current transaction commits."""
     transaction.on_commit(lambda: send_update.enqueue(update_id))
-
-
-# -- the send -------------------------------------------------------------------------------------
 
 
 @task(priority=PRIORITY)
@@ -227,8 +201,7 @@ def send_update(update_id: int, *_link: int) -> str:
 
 
 class Outbox:
-    """One task's turn at a send: a chunk of its rows, or all of them without a real queue (the
-    immediate backend of `make run`, where nothing else would come back for the rest)."""
+    """One task's chunk; all rows with the immediate backend, where no task would come back."""
 
     FIELDS = ("id", "attempts", "signature_id", "signature__name", "signature__email",
               "signature__email_canonical", "signature__language")  # fmt: skip
@@ -283,8 +256,7 @@ class Outbox:
         return self.rows.filter(due_at=self.stamp)
 
     def recover(self) -> None:
-        """Rows whose claim lapsed (their worker died): those not started go back in the queue;
-        the one it was sending may have arrived, and is never sent twice on our own say."""
+        """Lapsed claims: unstarted rows requeue; a `sending` one may have arrived, so uncertain."""
         lapsed = self.rows.filter(Q(due_at__lt=timezone.now()) | Q(due_at__isnull=True))
         lapsed.filter(state=Delivery.State.CLAIMED).update(state=Delivery.State.QUEUED, due_at=None)
         lost = lapsed.filter(state=Delivery.State.SENDING).update(
@@ -296,8 +268,6 @@ class Outbox:
             )
 
     def claim(self) -> list:
-        """A chunk of due rows, in the order they signed. Rows whose signer no longer agrees or
-        counts are skipped here; an erased signer's rows are gone."""
         seconds = settings.UPDATE_SEND_CLAIM_SECONDS
         self.stamp = timezone.now() + datetime.timedelta(seconds=seconds)
         with transaction.atomic():
@@ -318,8 +288,7 @@ class Outbox:
         )  # fmt: skip
 
     def send(self, update: Update, chunk: list, mail) -> tuple[int, bool]:
-        """Send the chunk; returns how many went and whether the send was stopped (paused,
-        cancelled, or the mail server gone)."""
+        """Returns how many went and whether the send stopped."""
         shared: dict[str, tuple[dict, dict]] = {}  # each language's context and headers
         sent = 0
         accepted = None  # (row id, when) the mail server took last, not yet marked sent
@@ -371,12 +340,9 @@ class Outbox:
                 )
 
     def hand_over(self, row_id: int, accepted) -> bool:
-        """The last look before a message leaves, and the mark that it is leaving: `row_id`
-        becomes `sending` if it is still this task's, its signer still agrees and counts (an
-        erased signer's rows are gone) and the send still runs; `accepted`, the message the
-        server took last, becomes `sent` in the same statement. Whether `row_id` may be sent.
-        Written out because it runs once a message: the ORM's two UPDATEs with joins cost more
-        to build than to run."""
+        """Mark `row_id` sending if still ours, its signer counted and consenting and the send
+        running, and `accepted` sent, in one statement; whether `row_id` may go. Raw SQL: the
+        ORM's version costs more to build than to run, once a message."""
         delivery, signature, update = (
             connection.ops.quote_name(model._meta.db_table)
             for model in (Delivery, Signature, Update)
@@ -418,7 +384,7 @@ class Outbox:
         ).update(state=Delivery.State.SENT, sent_at=when, error="")
 
     def refused(self, row, exc) -> None:
-        """The server answered no to this message: later if it said 4xx, never if 5xx."""
+        """4xx: retry later; 5xx: never."""
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             code, text = next(iter(exc.recipients.values()))
         else:
@@ -434,8 +400,7 @@ class Outbox:
             mine.update(state=Delivery.State.QUEUED, due_at=timezone.now() + delay, error=error)
 
     def unreachable(self, exc: Exception) -> None:
-        """Give the chunk back, due when the mail server is tried again (at least a second on,
-        so a queue with no pause set cannot spin on it)."""
+        """Give the chunk back, due at least a second on so a queue with no pause cannot spin."""
         log.warning("Update %s: mail server unreachable (%s)", self.update_id, exc)
         delay = max(emails.retry_delay(1) or datetime.timedelta(0), datetime.timedelta(seconds=1))
         due = timezone.now() + delay
@@ -446,8 +411,7 @@ class Outbox:
             send_update.using(run_after=due).enqueue(self.update_id)
 
     def finish(self) -> str:
-        """Nothing due: done, or come back when the next row is (a retry, or a claim that lapses
-        if its worker died)."""
+        """Nothing due: done, or come back when the next retry or lapsing claim is due."""
         waiting = self.rows.filter(state__in=Delivery.State.WAITING)
         if not self.deferrable:
             # No queue to come back to: the messages to retry are left for a moderator.
@@ -462,10 +426,8 @@ class Outbox:
         )
         return "done"
 
-    # -- the message ------------------------------------------------------------------------------
-
     def language_parts(self, update: Update, language: str) -> tuple[dict, dict]:
-        """What every signer in `language` shares: rendered once a chunk."""
+        """Rendered once a chunk per language."""
         petition = update.petition
         title = update.text("title", language)
         with translation.override(language):

@@ -1,10 +1,5 @@
-"""The public pages: the list of petitions, the petition page with its sign form, the thank-you
-page, the live counter's feed, and the widget other sites embed (with its thank-you page and the
-oEmbed answer that describes it). This module owns the petition page and the widget: both their
-GET and the POST of their form, which answers a form with errors by showing the same page again.
-
-The page an anonymous visitor gets is the same bytes for everyone, so any HTTP cache may serve it
-(`Cache-Control: public`); a page that shows anything of one visitor's is `private`.
+"""The public pages: petition page and widget (GET and sign POST), thank-you pages, feeds.
+An anonymous visitor's page is the same bytes for everyone (`public`); a personal one is `private`.
 """
 
 import time
@@ -47,12 +42,11 @@ from .models import Petition, Update
 from .share import share_links
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
-# How long the petition's last edit is kept by slug for kept_before_reading; Petition.save drops
-# it, so this only bounds how long an unused one stays.
+# Petition.save drops it; this only bounds how long an unused one stays.
 EDITION_SECONDS = 24 * 3600
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = "public, max-age=1"
-# The breakdown by country is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
+# The breakdown is itself cached for a minute (counting.COUNTRY_CACHE_SECONDS).
 COUNTRIES_CACHE = {"public": True, "max_age": 60}
 # An oEmbed answer changes only when the petition's title does.
 OEMBED_CACHE = {"public": True, "max_age": 300}
@@ -97,8 +91,7 @@ def detail(request, slug):
 
 
 def only_in(request, petition: Petition):
-    """The page of a petition in a language it is not written in: it says which language it
-    is in and links there. Cached as the petition page is."""
+    """A petition in a language it is not written in: says which it is, and links there."""
     language = petition.page_language(translation.get_language())
     petition_url = petition.url_in(language)
     context = {
@@ -114,8 +107,7 @@ def only_in(request, petition: Petition):
 def render_petition(
     request, petition: Petition, *, form=None, status: int = 200, click_error: str = ""
 ):
-    """The petition page; also what a sign form with errors, or a refused one click, is
-    answered with."""
+    """Also the answer to a sign form with errors or a refused one click."""
     remembered, one_click = own_sign_box(request, form, click_error)
     personal = (
         one_click
@@ -175,10 +167,8 @@ def petition_page(
 
 
 def own_sign_box(request, form, click_error: str) -> tuple:
-    """The remembered supporter, and whether the sign box is rendered as theirs (one click, or
-    "You signed this") rather than the public form. Only where asked for, without a script
-    (`?form`; `?form=full` is the full form), or after a refused click: every other page is
-    the same bytes for everyone, and the page's script asks `personal` for the rest."""
+    """The remembered supporter, and whether the sign box is theirs: only on `?form` (not
+    `?form=full`) or after a refused click, so every other page stays the same for everyone."""
     remembered = supporter.recall(request)
     asked = request.GET.get("form")
     own = bool(click_error) or (asked is not None and asked != "full")
@@ -186,8 +176,7 @@ def own_sign_box(request, form, click_error: str) -> tuple:
 
 
 def personal_url(request, petition: Petition, form, click_error: str) -> str:
-    """Where the page's script asks for this browser's own sign box; "" where the page already
-    shows it, or shows a form with errors that must not be swapped away."""
+    """ "" where the page already shows the own box, or errors that must not be swapped away."""
     if form is not None or click_error or "form" in request.GET or not petition.is_signable:
         return ""
     return reverse("petitions:personal", kwargs={"slug": petition.slug})
@@ -195,10 +184,8 @@ def personal_url(request, petition: Petition, form, click_error: str) -> str:
 
 @require_safe
 def personal(request, slug):
-    """A returning supporter's own sign box, as an HTML fragment the page's (or with `?embed=1`
-    the widget's) script puts in place of the public form: "Sign as Sara K." with a one-click
-    token made now (its minimum display time counts from here), or "You signed this". 204 for
-    anyone this browser does not remember. Never stored by any cache."""
+    """A remembered supporter's sign box as a fragment; its one-click token's minimum display
+    time counts from here. 204 for anyone else; never cached."""
     remembered = supporter.recall(request)
     response = HttpResponse(status=204)
     # A page of another site may send the cookie along but cannot read the answer; it gets none.
@@ -234,9 +221,7 @@ def sign_form(petition: Petition, language: str, data=None) -> SignForm:
 
 
 def kept_key(request, kind: str, slug: str, count: int, edition: str) -> str:
-    """Where the public page (or widget) at this address is kept: everything its bytes depend on,
-    the count (so a signature shows at once), the petition's last edit and the form token's step
-    (so its token is always this step's)."""
+    """Everything the page's bytes depend on, including the count and the form token's step."""
     step = int(time.time()) // FORM_TOKEN_STEP_SECONDS
     parts = (
         kind,
@@ -253,8 +238,7 @@ def kept_key(request, kind: str, slug: str, count: int, edition: str) -> str:
 
 
 def kept_petition(request, petition: Petition, kind: str, count: int, make) -> HttpResponse:
-    """A public page of the petition, kept (lib.http.kept) with its last edit, which is kept by
-    slug too, for kept_before_reading. A widget keeps the sites that may frame it with it."""
+    """Also keeps the last edit by slug, for kept_before_reading."""
     edition = petition.updated_at.isoformat() if petition.updated_at else ""
 
     def made():
@@ -268,9 +252,8 @@ def kept_petition(request, petition: Petition, kind: str, count: int, make) -> H
 
 
 def kept_before_reading(request, kind: str, slug: str) -> HttpResponse | None:
-    """The kept page found from the cache alone, without reading the petition: the count and the
-    petition's last edit are both kept by slug (one round trip), then the page (another).
-    None whenever anything is missing, or the page would be one visitor's own."""
+    """The kept page from the cache alone, in two round trips; None if anything is missing or the
+    page would be one visitor's own."""
     if "form" in request.GET or messages.get_messages(request):
         return None
     found = cache.get_many([cache.count_key(slug), cache.edition_key(slug)])
@@ -281,9 +264,7 @@ def kept_before_reading(request, kind: str, slug: str) -> HttpResponse | None:
 
 
 def form_source(request, default: str) -> str:
-    """The source a form carries in its hidden field (Signature.source): what it was posted with
-    when it comes back with errors, else a shared link's `?source=` tag, else `default`
-    ("page" writes no field). nginx keys the page's cache with the tag (deploy/nginx)."""
+    """The form's hidden Signature.source. nginx keys the page's cache with the tag too."""
     if request.method == "POST":
         return clean_source(request.POST.get("source", default))
     tag = request.GET.get("source", "")
@@ -291,10 +272,8 @@ def form_source(request, default: str) -> str:
 
 
 def signature_source(request) -> str:
-    """Where the signature being posted came from: "widget:<host>" when posted from the widget
-    (the host that framed it, from the widget's hidden field, which its script fills from the
-    Referer the widget was loaded with, or else from another site's Origin or Referer on the
-    POST), "link:<tag>" from a shared link, else "page"."""
+    """ "widget:<host>" (the framing host, from the hidden field or else Origin/Referer),
+    "link:<tag>" or "page"."""
     given = clean_source(request.POST.get("source", ""))
     if request.POST.get("embed") != "1":
         return given if given.startswith("link:") else "page"
@@ -365,14 +344,12 @@ CLICK_ERRORS = {
 
 
 def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
-    """The answer to a signature not taken. Posted from the widget, it shows the widget again."""
     if refusal == signing.Refusal.FROM_ANOTHER_SITE:
         return render(request, "403.html", status=403)
     if refusal == signing.Refusal.CLOSED:
         return closed(request, petition, facts.embed)
     show_again = render_widget if facts.embed else render_petition
     if refusal in CLICK_ERRORS:
-        # The button again, with a new token: a person presses it again; nothing is signed.
         return show_again(
             request, page_again(petition), click_error=CLICK_ERRORS[refusal], status=400
         )
@@ -387,18 +364,13 @@ def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
     return show_again(request, page_again(petition), form=form, status=400)
 
 
-# How long signing may take a petition's facts from the cache: only where the statement that
-# inserts reads the petition's row again (PostgreSQL), so that closing it or turning on
-# confirmation holds from the next signature whatever the cache says. A changed list setting
-# shows within this, at once where the cache is shared (Petition.save drops it); a renamed
-# petition still signs under its old slug for as long.
+# Only on PostgreSQL, whose insert re-reads the petition's row, so closing it holds at once;
+# a changed list setting or a renamed slug lags by up to this.
 SIGNING_FACTS_SECONDS = 10
 
 
 def signing_petition(slug: str) -> Petition:
-    """What signing reads of a petition (not the letters: a page with errors, the rare case,
-    loads it whole with page_again). Whether it takes signatures is worked out here from its
-    status and closing time, and decided again by the database when it inserts."""
+    """Only the fields signing needs; the database decides again on insert whether it is open."""
     if connection.vendor != "postgresql":
         return get_object_or_404(
             Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug
@@ -446,12 +418,10 @@ def closed(request, petition: Petition, embed: bool):
 
 
 def page_again(petition: Petition) -> Petition:
-    """The petition whole, for its page, when signing loaded only what it needs."""
     return Petition.objects.with_signable().get(pk=petition.pk)
 
 
 def thanks_context(request, petition: Petition) -> dict:
-    """What the thank-you pages show: the page's and the widget's."""
     text = petition.in_language(translation.get_language())
     # Exact, not cached: the signer has just been counted and expects to see it.
     snapshot = counting.exact_count(petition)
@@ -477,14 +447,12 @@ def thanks(request, slug):
 
 @require_safe
 def embed(request, slug):
-    """The widget other sites frame: title, live counter and a compact sign form."""
     found = kept_before_reading(request, "widget", slug)
     if found is not None:
         return found
     petition = get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
     language = petition.page_language(translation.get_language())
     if language != translation.get_language():
-        # Not written in this language: the widget in the language it is written in.
         with translation.override(language):
             return redirect(petition.get_embed_url())
     return render_widget(request, petition)
@@ -493,11 +461,8 @@ def embed(request, slug):
 def render_widget(
     request, petition: Petition, *, form=None, status: int = 200, click_error: str = ""
 ):
-    """The widget; also what a sign form posted from it with errors is answered with. Cached as
-    the petition page is: the same bytes for every reader, whichever site frames it (its script
-    fills in that site's host), returning readers included (the partitioned cookie,
-    supporter.EMBED_COOKIE_NAME: its script asks `personal` for their one click), and private
-    once it shows one reader's errors or, on `?form`, their one click."""
+    """The same bytes for every reader and framing site (its script fills in the host and asks
+    `personal` for a one click); private once it shows one reader's errors or own box."""
     remembered, one_click = own_sign_box(request, form, click_error)
     snapshot = counting.current_count(petition)
     personal = one_click or form is not None or "form" in request.GET
@@ -545,7 +510,6 @@ def widget_personal_url(request, petition: Petition, form, click_error: str) -> 
 
 @require_safe
 def embed_thanks(request, slug):
-    """The widget's thank-you state, in the same frame."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     response = render(request, "petitions/embed_thanks.html", thanks_context(request, petition))
     return frameable(response, petition)
@@ -553,12 +517,10 @@ def embed_thanks(request, slug):
 
 @require_safe
 def badge(request, slug):
-    """The counter alone, for a sidebar: the count, the goal and a link to sign on the petition's
-    page. The same bytes for every reader, like the widget."""
+    """The counter alone, for a sidebar; the same bytes for every reader."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     language = petition.page_language(translation.get_language())
     if language != translation.get_language():
-        # Not written in this language: the badge in the language it is written in.
         with translation.override(language):
             return redirect(reverse("petitions:badge", kwargs={"slug": petition.slug}))
     snapshot = counting.current_count(petition)
@@ -574,16 +536,13 @@ def badge(request, slug):
 
 
 def frameable(response, petition: Petition):
-    """Let the sites the organiser listed, or any site, frame this response: frame-ancestors
-    replaced and no X-Frame-Options. Through django-csp's and Django's own decorators, applied
-    here because the sites depend on the petition; every other page keeps 'none'."""
+    """Only pages framed per petition loosen frame-ancestors; every other page keeps 'none'."""
     return framed_by(response, petition.frame_ancestors())
 
 
 @require_safe
 def oembed(request):
-    """oEmbed (https://oembed.com/) for a petition page's address: a `rich` answer whose html is
-    the widget's iframe, with a plain link inside for a reader that shows no iframe."""
+    """oEmbed (https://oembed.com/): a `rich` answer whose html is the widget's iframe."""
     if request.GET.get("format", "json") != "json":
         return HttpResponse(status=501)
     petition, language = petition_at(request, request.GET.get("url", ""))
@@ -614,7 +573,6 @@ def oembed(request):
 
 
 def petition_at(request, url: str) -> tuple[Petition, str]:
-    """The public petition whose page is at `url` on this site, and the page's language."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.netloc not in own_hosts(request):
         raise Http404
@@ -634,7 +592,6 @@ def petition_at(request, url: str) -> tuple[Petition, str]:
 
 
 def fit(asked: str | None, size: int) -> int:
-    """`size`, or the consumer's maximum when that is smaller."""
     try:
         return max(1, min(size, int(asked)))
     except (TypeError, ValueError):
@@ -642,15 +599,14 @@ def fit(asked: str | None, size: int) -> int:
 
 
 def oembed_url(page_url: str) -> str:
-    """The oEmbed address of a petition page, for its discovery link."""
     query = urlencode({"url": page_url, "format": "json"})
     return site_url(f"{reverse('oembed')}?{query}")
 
 
 @require_safe
 def count_json(request, slug):
-    """The live counter's feed. Within a second of the last count it is answered from the cache
-    alone, without a database query; while the database is down, with the last count made."""
+    """From the cache alone within a second of the last count; the last count while the
+    database is down."""
     snapshot = counting.cached_count(slug)
     if snapshot is None:
         try:
@@ -666,18 +622,15 @@ def count_json(request, slug):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(snapshot.body, content_type="application/json")
-    # Set whole, not patched: the answer is new, so it has no Cache-Control or Vary to merge with.
     response["ETag"] = snapshot.etag
     response["Cache-Control"] = COUNT_CACHE
-    # nginx counts max-age in whole seconds, so `max-age=1` could keep an answer almost two; this
-    # (nginx's own header, which it takes over Cache-Control and hides) ends it with this second.
+    # nginx rounds max-age to whole seconds (up to two); this ends its copy with this second.
     response["X-Accel-Expires"] = f"@{int(time.time())}"
     response["Vary"] = "Accept-Encoding"
     return response
 
 
 def by_country(counts) -> dict | None:
-    """The breakdown by country as the page shows it: each country named in the page's language."""
     if counts is None:
         return None  # the cache is down: the page goes without it (counting.country_counts)
     return {
@@ -692,8 +645,7 @@ def by_country(counts) -> dict | None:
 
 @require_safe
 def countries_json(request, slug):
-    """The public breakdown by country: country codes and counts, and every country with fewer
-    signers than the minimum added together as `other`. The same for every reader, so cacheable."""
+    """Countries below the minimum are summed as `other`, so it is the same for every reader."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     counts = counting.country_counts(petition)
     if counts is None:
@@ -728,9 +680,8 @@ def privacy(request):
     return render(request, "petitions/privacy.html", context)
 
 
-# A mail client's own unsubscribe button POSTs here with no cookie and no form token (RFC 8058):
-# the signed address is the proof. Opening the link only shows the button, as mail scanners
-# open every link.
+# RFC 8058 one-click POSTs carry no cookie or token: the signed address is the proof. GET only
+# shows the button, as mail scanners open every link.
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
