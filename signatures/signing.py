@@ -1,10 +1,5 @@
-"""Signing a petition and confirming a signature: the operations that add a signature and count it.
-
-`sign` is the whole of a signature from the sign form or the one-click button: the defences, the
-limits, the row and its count, and what the browser remembers; the view only renders its outcome.
-A signature and the move of its petition's count are written in one transaction (one statement on
-PostgreSQL), so both happen or neither does. The unique (email, petition) constraint is what stops
-a second signature from one email, however many requests race: the loser's write rolls back whole.
+"""Signing and confirming: a signature and its count are written together or not at all.
+The unique (email, petition) constraint stops a second signature however many requests race.
 """
 
 import functools
@@ -51,18 +46,12 @@ def hash_ip(ip: str | None) -> str:
 
 @dataclass(frozen=True)
 class RequestFacts:
-    """What signing needs to know of the request, read by the view."""
-
     ip_hash: str
     language: str
-    # Signature.source: "page", "link:<tag>" or "widget:<host>".
     source: str = "page"
     onion: bool = False
-    # The browser says the POST was sent by a page of another site (abuse.from_another_site).
     from_another_site: bool = False
-    # Posted from the widget.
     embed: bool = False
-    # The one-click button's token, and the first name the widget asks to type with it.
     one_click_token: str = ""
     first_name: str = ""
 
@@ -77,7 +66,6 @@ class Outcome(StrEnum):
 class Refusal(StrEnum):
     FROM_ANOTHER_SITE = "from_another_site"
     CLOSED = "closed"
-    # One click, from a button shown too recently or to someone else, or without the first name.
     PRESS_AGAIN = "press_again"
     TYPE_FIRST_NAME = "type_first_name"
     INVALID = "invalid"  # the form's errors say why
@@ -86,22 +74,18 @@ class Refusal(StrEnum):
 
 @dataclass(frozen=True)
 class Result:
-    """A first signature and a repeat are answered alike (`check_email` and the supporter
-    cookie included), so that the form cannot tell anyone whether an address had signed."""
+    """A repeat is answered as a first signature, so the form cannot reveal who signed."""
 
     outcome: Outcome
     refusal: Refusal | None = None
-    # What the browser remembers now, for one click on the next petition.
     supporter: Supporter | None = None
-    # The answer asks the signer to confirm by email.
     check_email: bool = False
 
 
 def sign(
     petition, facts: RequestFacts, *, form=None, remembered: Supporter | None = None
 ) -> Result:
-    """Sign `petition` with a bound sign form, or with one click as the `remembered` supporter
-    when `form` is None."""
+    """With a bound form, or with one click as `remembered` when `form` is None."""
     if facts.from_another_site:
         return Result(Outcome.REFUSED, Refusal.FROM_ANOTHER_SITE)
     if not petition.is_signable:
@@ -124,8 +108,7 @@ def sign(
 
     if form is None:
         who = remembered
-        # The choice this browser made last time, and no consent: that was given to another
-        # organiser.
+        # No consent: that was given to another organiser.
         details = {"show_name": remembered.show_name, "consent_contact": False}
     else:
         data = form.cleaned_data
@@ -180,10 +163,9 @@ def sign(
 def one_click_refusal(
     petition, remembered: Supporter, email_canonical: str, facts: RequestFacts
 ) -> Refusal | None:
-    """Why this one click does not sign, if it does not. It must carry the token of a button
-    shown to this supporter, on this petition, long enough ago for a person to have seen it. In
-    the widget the reader also types their first name: a site that frames the widget unseen can
-    steer a reader's clicks onto it, but cannot type for them."""
+    """The token must be for this supporter and petition, and old enough for a person to have
+    seen the button. The widget also asks for the first name: a site framing it unseen can
+    steer clicks onto it, but cannot type."""
     age = abuse.one_click_token_age(facts.one_click_token, petition.pk, email_canonical)
     if age is None or age < settings.SIGN_MIN_CLICK_SECONDS:
         return Refusal.PRESS_AGAIN
@@ -210,15 +192,9 @@ def add_signature(
     source: str = "page",
     _petition_read_again: bool = False,
 ) -> bool:
-    """Add a signature and count it, both or neither.
-
-    On a petition that needs email confirmation the signature waits, uncounted, for the signer
-    to confirm, unless `confirmed` says this browser already proved the address. Signing again
-    while it waits replaces its details: whoever typed the address first may not be its owner,
-    and the owner confirms what they typed last.
-    Returns False when this email had already signed: the caller must answer exactly as for a new
-    signature, so that the form cannot be used to find out who signed.
-    """
+    """Add a signature and count it, both or neither; False when this email had signed (answer
+    as for a new one). A pending repeat replaces the details: the first to type an address may
+    not own it, so the owner confirms what they typed last."""
     if not petition.is_signable:
         raise PetitionClosed(petition.slug)
     pending = petition.requires_confirmation and not confirmed
@@ -245,8 +221,7 @@ def add_signature(
         added = _add_in_one_statement(petition, details, facts, confirmed=confirmed, now=now)
         if added is not None:
             return added
-        # Nothing written and no earlier signature: the petition changed since the caller read
-        # it (closed, or now asks for confirmation). Sign as it is now.
+        # The petition changed since the caller read it: sign as it is now.
         try:
             petition.refresh_from_db(fields=petition.SIGNING_FIELDS)
         except petition.DoesNotExist:
@@ -297,8 +272,7 @@ def _add_through_the_orm(petition, details: dict, facts: dict, *, pending: bool,
             else:
                 SignatureCount.add(petition.pk, 1)
     except IntegrityError:
-        # The unique (email, petition) constraint: a repeat, a double click or a retried
-        # request. Anything else is a real error.
+        # A repeat, double click or retry; anything else is a real error.
         existing = Signature.objects.filter(
             petition=petition, email_canonical=facts["email_canonical"]
         ).first()
@@ -320,12 +294,8 @@ def _signed_before(existing: Signature, details: dict, *, confirmed: bool, now) 
 
 
 def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
-    """PostgreSQL: insert a counted signature and add one to a random shard of its petition's
-    count, in one statement, so without BEGIN and COMMIT: each signature is one round trip. The
-    petition's row is read in the same statement, so a petition closed or set to ask for
-    confirmation a moment ago takes nothing, and the signature is listed as the petition lists
-    now, whatever the caller read of it before. False when
-    nothing was written: the email had signed, or the petition did not take it."""
+    """PostgreSQL: insert and add to a random count shard in one statement (one round trip),
+    re-reading the petition's row so a change a moment ago holds. False if nothing was written."""
     shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load, not security
     params = [*row.values(), petition_id, *Petition.Status.SIGNABLE, confirmed, shard]
     with connection.cursor() as cursor:
@@ -357,8 +327,7 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
 
 
 def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now) -> Signature:
-    """A pending signature takes the details of a new submission for its address, and is counted
-    if that browser already proved the address. Unchanged if it stopped waiting meanwhile."""
+    """New details for a pending signature; counted if this browser already proved the address."""
     with transaction.atomic():
         locked = (
             Signature.objects.select_for_update()
@@ -380,8 +349,7 @@ def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now
 
 
 def confirm(signature_id: int, email_canonical: str) -> Signature:
-    """Count a pending signature once its signer confirms. Raises AlreadyConfirmed the second
-    time, so the page can say so."""
+    """Raises AlreadyConfirmed the second time, so the page can say so."""
     with transaction.atomic():
         signature = (
             Signature.objects.select_for_update()
