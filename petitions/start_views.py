@@ -1,10 +1,5 @@
-"""The starter's pages: the start form with its similar petitions and preview, the
-"check your email" page, the emailed link, the starter's own page for their petition and its
-edit form, and "email me my links".
-
-The start page is the same for every visitor, so it is cached like a petition page and carries
-no CSRF cookie: its POST is protected as the sign form's is (abuse.from_another_site and the
-signed form token). Everything after the emailed link is personal to the starter's session.
+"""The starter's pages. The start page is cached for everyone with no CSRF cookie; its POST is
+guarded as the sign form's is. Everything after the emailed link is per session.
 """
 
 import logging
@@ -46,10 +41,8 @@ def too_many_message() -> str:
 
 
 def over_the_limit(request, rate: str | None = None, bucket: str = "ip") -> int:
-    """Count this attempt against a limit per address of the start pages (`rate`, by default
-    START_RATE_PER_IP). Returns 0 when it may go on, else the seconds until the limit's window
-    ends. A cache that cannot count lets the starter through: a moderator reads every petition
-    before anyone else does."""
+    """0, or seconds to wait. A cache that cannot count lets the starter through: a moderator
+    reads every petition before anyone else does."""
     ip_hash = signing.hash_ip(client_ip(request))
     limit = ratelimit.Limit(bucket, f"start:{bucket}:{ip_hash}", rate or settings.START_RATE_PER_IP)
     return ratelimit.hit([limit]).retry_after
@@ -66,9 +59,7 @@ def too_many(request, template: str, form, retry_after: int):
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "HEAD", "POST"])
 def start(request):
-    """GET: the empty form (cached for everyone). POST, by its button: "preview" checks the form
-    and shows the petition as it will look, with similar open petitions; "edit" goes back to the
-    form as it was written; "submit" saves it and emails the link."""
+    """POST by button: "preview", "edit" (back to the form) or "submit"."""
     language = translation.get_language()
     if request.method != "POST":
         response = render(request, "petitions/start.html", {"form": StartForm(language=language)})
@@ -77,8 +68,8 @@ def start(request):
         return render(request, "403.html", status=403)
 
     action = request.POST.get("action", "preview")
-    # Every POST counts, before any work: a preview renders the whole petition page and searches
-    # for similar titles. Looser than submitting, since a starter previews several times.
+    # Every POST counts before any work (a preview is costly), looser than submit: starters
+    # preview several times.
     retry_after = over_the_limit(request, settings.START_PREVIEW_RATE_PER_IP, "post")
     if retry_after:
         form = StartForm(request.POST, language=language)
@@ -100,9 +91,7 @@ def start(request):
     if retry_after:
         return too_many(request, "petitions/start.html", form, retry_after)
     starting.submit(form.fill(Petition()), email=form.cleaned_data["email"], language=language)
-    # The same answer whether the petition was saved, the address had too many already (the
-    # email says which) or had its email this hour (none is sent): the page never tells whether
-    # an address started anything.
+    # One answer whatever happened: the page never tells whether an address started anything.
     return redirect("petitions:start_sent")
 
 
@@ -112,9 +101,8 @@ def private(response):
 
 
 def preview(request, form: StartForm):
-    """The petition page exactly as it will look once published, made from the real template
-    with the petition saved in a transaction that is then rolled back: nothing of it is ever
-    visible to anyone else, and every part of the page finds a real row to read."""
+    """The real page, from a petition saved in a rolled-back transaction: every part finds a
+    real row, and nothing is visible to anyone else."""
     language = translation.get_language()
     similar = []
     titles = [form.cleaned_data[f"title_{code}"] for code in form.written_languages()]
@@ -156,8 +144,7 @@ def start_sent(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def starter_link(request, token):
-    """The emailed link. GET only shows the button, because mail scanners open links; the POST
-    from that button confirms the email (the first time) and opens the starter's page."""
+    """GET only shows the button, because mail scanners open links."""
     try:
         petition = starting.petition_for_token(token)
     except starting.ExpiredToken:
@@ -177,8 +164,7 @@ def starter_link(request, token):
 
 
 def own_petition(request, slug) -> Petition:
-    """The petition at `slug` if this browser opened its starter's link; else 404, which says
-    nothing about whether it exists."""
+    """404 unless this browser opened its link, saying nothing of whether it exists."""
     petition = Petition.objects.filter(slug=slug).first()
     if petition is None or not starting.started_here(request, petition):
         raise Http404
@@ -187,8 +173,6 @@ def own_petition(request, slug) -> Petition:
 
 @require_safe
 def mine(request, slug):
-    """The starter's own page: where the petition stands, the moderator's reason if it was sent
-    back, and once published its count, the embed snippets and share links."""
     petition = own_petition(request, slug)
     language = translation.get_language()
     page_language = petition.page_language(language)
@@ -218,8 +202,6 @@ def mine(request, slug):
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit(request, slug):
-    """The starter changes their petition while it is not yet published. A petition that was
-    sent back goes to the moderators again when saved."""
     petition = own_petition(request, slug)
     if petition.status not in Petition.Status.EDITABLE:
         messages.error(request, _("A published petition cannot be changed: people have signed it."))
@@ -257,8 +239,7 @@ def edit(request, slug):
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "HEAD", "POST"])
 def links(request):
-    """ "Email me my links": the starter's links again, for each petition of theirs that is not
-    closed. The answer is the same whether or not the address started anything."""
+    """The same answer whether or not the address started anything."""
     if request.method != "POST":
         response = render(request, "petitions/start_links.html", {"form": LinksForm()})
         return cache_like_the_page(response, personal=False)

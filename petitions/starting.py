@@ -1,10 +1,5 @@
-"""Starting a petition without an account: saving what the starter wrote, the signed
-link that proves their email and opens their own page, and the emails they get, in their
-language, sent off the request path by a background task (as signature confirmations are).
-
-The link is a login link, not a one-time code: it opens the starter's page for as long as it
-lasts. Opening it only shows a button, because mail scanners open every link in a message; the
-POST from that button confirms the email and remembers the petition in the browser's session.
+"""Starting a petition without an account. The emailed link is a login link, not a one-time
+code; GET only shows a button (mail scanners open links), whose POST confirms the email.
 """
 
 import re
@@ -32,16 +27,12 @@ SESSION_KEY = "started_petitions"
 LINK_REASONS = ("new", "again", "limit")
 
 
-# -- saving --------------------------------------------------------------------------------------
-
-
 MARKUP = re.compile(r"<[^>]*>")
 
 
 def new_slug(petition: Petition) -> str:
-    """An address from the English title, else the Persian one (in Persian letters: browsers and
-    messengers show them as typed), with a random tail: unique, and no one can guess the address
-    of a petition that is not public yet. Markup in a title is no word of it."""
+    """From the English title, else the Persian (browsers show Persian letters as typed), with a
+    random tail so no one can guess a petition that is not public yet."""
     if petition.title_en.strip():
         stem = slugify(MARKUP.sub(" ", petition.title_en))
     else:
@@ -53,12 +44,9 @@ def new_slug(petition: Petition) -> str:
 
 
 def submit(petition: Petition, *, email: str, language: str) -> tuple[Petition | None, list[int]]:
-    """Save a starter's new petition, unconfirmed, and email them the link; or, when this address
-    already has `START_OPEN_PER_EMAIL` petitions unconfirmed, waiting or open, save nothing and
-    email them their links instead. The caller answers both cases the same way, so the page never
-    says whether an address has started anything. Returns the saved petition (or None) and the
-    ids the email is about. Nothing at all when the address had its email this hour: the form
-    must not be a way to fill a stranger's mailbox."""
+    """Save and email the link, or over START_OPEN_PER_EMAIL email their links instead; the caller
+    answers both alike so the page never says whether an address started anything. Nothing when
+    the address had its email this hour: the form must not fill a stranger's mailbox."""
     email_canonical = canonical_email(email)
     if not may_email(email_canonical):
         return None, []
@@ -91,8 +79,7 @@ def submit(petition: Petition, *, email: str, language: str) -> tuple[Petition |
 
 
 def confirm_email(petition: Petition) -> Petition:
-    """The starter pressed the button in their email: an unconfirmed petition now waits for a
-    moderator. Pressing it again, or later, changes nothing."""
+    """An unconfirmed petition now waits for a moderator; pressing again changes nothing."""
     Petition.objects.filter(
         pk=petition.pk, status=Petition.Status.DRAFT, email_confirmed_at__isnull=True
     ).exclude(starter_email_canonical="").update(
@@ -103,9 +90,8 @@ def confirm_email(petition: Petition) -> Petition:
 
 
 def resubmit(petition: Petition) -> bool:
-    """Save the starter's changes to `petition` if it is still theirs to change; one that was sent
-    back waits for review again. One conditional UPDATE: an edit that read the petition before a
-    moderator published it does nothing once it is published. Returns whether it was saved."""
+    """One conditional UPDATE, so an edit read before publication does nothing once published.
+    A rejected petition waits for review again. Returns whether it was saved."""
     rejected, pending = Petition.Status.REJECTED, Petition.Status.PENDING
     saved = Petition.objects.filter(pk=petition.pk, status__in=Petition.Status.EDITABLE).update(
         **{name: getattr(petition, name) for name in Petition.STARTER_FIELDS},
@@ -113,9 +99,6 @@ def resubmit(petition: Petition) -> bool:
         updated_at=timezone.now(),
     )
     return bool(saved)
-
-
-# -- the link --------------------------------------------------------------------------------------
 
 
 def make_token(petition: Petition) -> str:
@@ -134,7 +117,6 @@ def starter_email(pk: int) -> str | None:
 
 
 def petition_for_token(token: str) -> Petition | None:
-    """The petition a link opens, if it still exists and still belongs to the same address."""
     pk, email = read_token(token)
     return (
         Petition.objects.filter(pk=pk, starter_email_canonical=email)
@@ -150,26 +132,20 @@ def link_url(petition: Petition, language: str) -> str:
 
 
 def remember(request, petition: Petition) -> None:
-    """This browser may open the starter's page of `petition`, for the life of its session."""
     mine = [pair for pair in request.session.get(SESSION_KEY, []) if pair[0] != petition.pk]
     request.session[SESSION_KEY] = [*mine, [petition.pk, petition.starter_email_canonical]]
     request.session.cycle_key()  # a new session id once it grants something
 
 
 def started_here(request, petition: Petition) -> bool:
-    """Whether this browser opened `petition`'s link (and the petition still has that starter)."""
     return [petition.pk, petition.starter_email_canonical] in request.session.get(
         SESSION_KEY, []
     ) and petition.is_started_by_public
 
 
-# -- the emails -----------------------------------------------------------------------------------
-
-
 def may_email(email_canonical: str) -> bool:
-    """Count a start or links email to this address against START_EMAIL_RATE_PER_ADDRESS, in
-    the cache every app server shares; False when it is over. A cache that cannot count lets
-    the email go, as the limits per connection do: a starter must not lose their link to it."""
+    """False over START_EMAIL_RATE_PER_ADDRESS. A cache that cannot count lets it go: a starter
+    must not lose their link to it."""
     recipient = salted_hmac("petitions.start-recipient", email_canonical).hexdigest()[:32]
     limit = ratelimit.Limit("to", f"start:to:{recipient}", settings.START_EMAIL_RATE_PER_ADDRESS)
     return not ratelimit.hit([limit]).refused
@@ -194,8 +170,7 @@ def links_email(petitions: list[Petition], language: str, reason: str):
             "petition": petition,
             "text": petition.in_language(petition.page_language(language)),
             "url": link_url(petition, language),
-            # Until the mailbox's owner confirms, the title is whatever anyone typed with their
-            # address: it stays out of the email.
+            # Unconfirmed, the title is whatever anyone typed: it stays out of the email.
             "confirmed": petition.email_confirmed_at is not None,
         }
         for petition in petitions
@@ -213,7 +188,7 @@ def outcome_email(petition: Petition):
         "petition": petition,
         "text": petition.in_language(page_language),
         "published": petition.status in Petition.Status.PUBLIC,
-        # The label itself, lazy, so that it is translated with the rest of the email.
+        # Lazy, so it is translated with the rest of the email.
         "reason": Petition.RejectionReason(petition.rejection_reason).label
         if petition.rejection_reason
         else "",
