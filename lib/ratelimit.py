@@ -1,12 +1,5 @@
-"""Fixed-window rate limits that every app server shares: signing, starting a petition, the
-starter's emails. Counted in the cache `settings.RATE_LIMIT_CACHE`: in Redis, one pipeline of
-`SET key 0 EX … NX` and `INCR` per limit; when that cache is the database, rows of
-lib.models.RateCounter, one statement for all the limits. Either way one round trip for every
-limit an attempt is checked against.
-
-A counter the cache cannot reach is a decided answer, not an error: the attempt goes on, marked
-as not checked (Verdict.checked), rather than refused because our cache is down. Redis calls have
-the cache's socket timeouts (settings.CACHES) and the cache breaker (lib.cache).
+"""Fixed-window rate limits shared by every app server, one round trip per attempt (Redis
+pipeline or lib.models.RateCounter). An unreachable counter lets the attempt go, unchecked.
 """
 
 import functools
@@ -29,8 +22,7 @@ from .models import RateCounter
 
 log = logging.getLogger(__name__)
 
-# A counter outlives its window a little, so that it cannot expire between the command that
-# starts it and the one that adds to it (the window's start is in its key: never reused).
+# So a counter cannot expire between starting and adding to it (its key is never reused).
 WINDOW_GRACE_SECONDS = 60
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -39,7 +31,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @functools.cache
 def parse_rate(rate: str) -> tuple[int, int]:
-    """'20/10m' -> (20, 600): so many attempts per so many seconds."""
+    """'20/10m' -> (20, 600)."""
     match = _RATE.match(rate.strip().lower())
     if not match:
         raise ValueError(f"Not a rate like 20/10m: {rate!r}")
@@ -49,9 +41,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Limit:
-    """`rate` attempts per window for one subject. `name` says which limit refused an attempt
-    (a BlockedAttempt reason for signing); `subject` holds no raw address or email, only
-    keyed hashes of them, since the shared cache must not hold either."""
+    """`subject` holds only keyed hashes: the shared cache must not hold addresses or emails."""
 
     name: str
     subject: str
@@ -60,9 +50,6 @@ class Limit:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What counting one attempt against its limits found. `checked` is False when the counters
-    could not be reached: nothing is refused then."""
-
     checked: bool
     broken: Limit | None = None
     retry_after: int = 0  # seconds until the broken limit's window ends
@@ -73,9 +60,7 @@ class Verdict:
 
 
 def hit(limits: Sequence[Limit]) -> Verdict:
-    """Count one attempt against each limit, in one round trip, and say which one it breaks.
-    Limits are checked in order: an attempt refused by one is not counted against those after
-    it (their hits are taken back, a second round trip only when refusing)."""
+    """In order: an attempt refused by one limit is taken back from those after it."""
     now = int(time.time())
     windows = {}
     for limit in limits:
@@ -98,9 +83,7 @@ def hit(limits: Sequence[Limit]) -> Verdict:
 
 
 def count_hits(alias: str, windows: dict[str, int]) -> dict[str, int]:
-    """Add one to the counter at each key in the cache `alias`, starting it for its seconds (and
-    WINDOW_GRACE_SECONDS) if it is new; return each counter's value. One round trip. Raises
-    caching.CacheUnavailable when the cache does not answer."""
+    """Each counter's value after one more, in one round trip; raises CacheUnavailable."""
     cache = caches[alias]
     ttl = {key: seconds + WINDOW_GRACE_SECONDS for key, seconds in windows.items()}
     if isinstance(cache, DatabaseCache):
@@ -125,8 +108,7 @@ def _count_in_redis(alias: str, cache, ttl: dict[str, int]) -> dict[str, int]:
 
 
 def _count_one(alias: str, key: str, seconds: int) -> int:
-    # Any other cache (per-process memory in some tests): incr fails on a missing key, and add
-    # succeeds for exactly one of several threads starting the same counter.
+    # add succeeds for exactly one of several threads starting the same counter.
     try:
         return caching.call(alias, "incr", key)
     except ValueError:
@@ -136,7 +118,6 @@ def _count_one(alias: str, key: str, seconds: int) -> int:
 
 
 def take_back(alias: str, keys: list[str]) -> None:
-    """Undo one hit counted by count_hits at each key, if the cache answers."""
     cache = caches[alias]
     try:
         if isinstance(cache, DatabaseCache):

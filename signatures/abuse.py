@@ -1,11 +1,5 @@
-"""Defences of the sign form: a check that the POST came from our own pages, the one-click
-button's token, and the signing limits shared by every app server (lib.ratelimit). With the form
-token and the honeypot (lib.forms), none of them is a CAPTCHA; a person who trips one is told, in
-their language, to try again, and the refusal is tallied for moderators.
-
-The form carries no CSRF cookie or token, so that the petition page is the same for every visitor
-and any HTTP cache can serve it, and so that a widget embedded on another site can sign where the
-browser sends no cookies. The browser itself says where a POST came from (Sec-Fetch-Site, Origin).
+"""Defences of the sign form, none a CAPTCHA. No CSRF cookie, so pages are cacheable and a
+framed widget can sign without cookies; the browser says where a POST came from instead.
 """
 
 import logging
@@ -27,9 +21,8 @@ ONE_CLICK_SALT = "signatures.one-click"
 
 
 def from_another_site(request) -> bool:
-    """Whether the browser says this POST was sent by a page of another site. Browsers send
-    Sec-Fetch-Site and Origin on every form POST; a request with neither is not from a browser
-    page, and the form token, the fill time and the rate limits still apply to it."""
+    """A request with neither Sec-Fetch-Site nor Origin is not from a browser page; the form
+    token, fill time and rate limits still apply to it."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         return True
@@ -41,10 +34,8 @@ def from_another_site(request) -> bool:
 
 
 def one_click_token(petition_id: int, email: str, issued_at: float | None = None) -> str:
-    """The one-click form's token: which petition, for whose cookie (a keyed digest of its
-    address) and when the button was shown. Only the private page that offers one click carries
-    it, so a page of another site cannot post one click for a reader whose browser sends neither
-    Origin nor Sec-Fetch-Site, and a click on a button shown a moment ago can be told apart."""
+    """Petition, supporter digest and time shown: another site cannot forge it for a browser
+    that sends no Origin, and a too-quick click can be told apart."""
     issued_ms = round(1000 * (time.time() if issued_at is None else issued_at))
     return signing.Signer(salt=ONE_CLICK_SALT).sign_object(
         [petition_id, _supporter_digest(canonical_email(email)), issued_ms]
@@ -52,9 +43,7 @@ def one_click_token(petition_id: int, email: str, issued_at: float | None = None
 
 
 def one_click_token_age(token: str, petition_id: int, email_canonical: str) -> float | None:
-    """Seconds since the one-click button with this token was shown; None unless it was shown
-    for this petition to the supporter with this (canonical) address, within
-    FORM_TOKEN_MAX_AGE."""
+    """None unless shown for this petition and supporter within FORM_TOKEN_MAX_AGE."""
     try:
         token_petition, digest, issued_ms = signing.Signer(salt=ONE_CLICK_SALT).unsign_object(token)
         age = time.time() - issued_ms / 1000
@@ -72,12 +61,8 @@ def _supporter_digest(email_canonical: str) -> str:
 
 
 def check_limits(petition, ip_hash: str, *, onion: bool, valid: bool) -> ratelimit.Verdict:
-    """Count this attempt against the signing limits. Every attempt counts against its address
-    (the onion service's, which every signer over Tor shares, has its own rate); only a `valid`
-    one (the form passed its checks) within its address's limit counts against the petition, so
-    that junk posts cannot use up a petition's budget and keep real signers out. A limit that
-    cannot be counted lets the signature through, stored as not checked
-    (Signature.rate_checked)."""
+    """Only a `valid` attempt counts against the petition, so junk posts cannot use up its
+    budget and keep real signers out. The onion address, shared over Tor, has its own rate."""
     ip_rate = settings.SIGN_RATE_ONION if onion else settings.SIGN_RATE_PER_IP
     limits = [ratelimit.Limit(BlockedAttempt.Reason.RATE_IP, f"sign:ip:{ip_hash}", ip_rate)]
     if valid:
