@@ -1,9 +1,5 @@
-"""Every email the site sends: a template trio rendered in the reader's language, built as Django's
-message, sent on a connection with a timeout, and tried again later when the mail server fails for
-now.
-
-A template is `emails/<name>-subject.txt`, `-body.txt` and `-body.html`; each is given `language`,
-`direction` and `site_url` besides the caller's context."""
+"""Every email the site sends, from `emails/<name>-subject.txt`, `-body.txt` and `-body.html`,
+with one retry policy."""
 
 import datetime
 import logging
@@ -28,7 +24,6 @@ def direction(language: str) -> str:
 
 
 def render(name: str, language: str, context: dict) -> tuple[str, str, str]:
-    """The subject (on one line), text and HTML of the email `name` in `language`."""
     context = {
         "language": language,
         "direction": direction(language),
@@ -66,32 +61,29 @@ def build(
 def message(
     name: str, language: str, to: str, context: dict, *, headers: dict | None = None
 ) -> EmailMultiAlternatives:
-    """The email `name` in `language` to the address `to`, text and HTML."""
     return build(*render(name, language, context), to=to, language=language, headers=headers)
 
 
 def connection():
-    """A connection to the mail server that gives up on an answer after EMAIL_TIMEOUT seconds.
-    Open it once and send many messages on it; `send` opens one of its own."""
+    """Open once and send many messages on it."""
     return get_connection(timeout=settings.EMAIL_TIMEOUT)
 
 
 def send(email: EmailMultiAlternatives) -> None:
-    """Send on a connection of its own. Raises one of TRANSIENT when the mail server fails."""
+    """Raises one of TRANSIENT when the mail server fails."""
     email.connection = email.connection or connection()
     email.send()
 
 
 def retry_delay(attempt: int) -> datetime.timedelta | None:
-    """The pause after the `attempt`th failed try (the first is 1), or None once EMAIL_RETRY_DELAYS
-    are used up: the one backoff policy of every email."""
+    """The pause after the `attempt`th failure (from 1); None once EMAIL_RETRY_DELAYS run out."""
     delays = settings.EMAIL_RETRY_DELAYS
     return datetime.timedelta(seconds=delays[attempt - 1]) if attempt <= len(delays) else None
 
 
 def retry_later(task, args: tuple, attempt: int, exc: Exception) -> str:
-    """Queue `task(*args, attempt + 1)` after the backoff, or give up (logged) once it is used up.
-    The task's last argument is its attempt."""
+    """Queue `task(*args, attempt + 1)` after the backoff, or give up. The last arg is the
+    attempt."""
     delay = retry_delay(attempt)
     if delay is None:
         log.error("Gave up on an email (%s %s): %s", task.name, args[:1], exc)

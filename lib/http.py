@@ -27,8 +27,7 @@ def client_ip(request) -> str:
 
 
 def source_address(ip: str | None) -> str:
-    """An IPv6 address counts as its /64, which every IPv6 host has to itself at least; junk in a
-    header is the one source ""."""
+    """IPv6 counts as its /64, which every IPv6 host has to itself; junk is the one source ""."""
     try:
         address = ipaddress.ip_address((ip or "").strip())
     except ValueError:
@@ -51,8 +50,7 @@ def cache_like_the_page(response, personal: bool):
 
 
 def kept(key: str, make, frame_ancestors=None) -> HttpResponse:
-    """The page at `key` as made within PAGE_CACHE's max-age, for a server without nginx in front
-    and the visitors nginx passes through; otherwise `make()`."""
+    """For servers without nginx in front, and the visitors nginx passes through."""
     found = kept_page(key)
     if found is not None:
         return found

@@ -1,6 +1,5 @@
-"""Site-wide response rules that Django and django-csp do not ship. count.json, the most
-requested address and the same bytes for everyone, skips the session, user, messages and
-per-view policy work: its security headers are the site's own, built once."""
+"""Site-wide response rules. count.json, the most requested address, skips the session, user,
+messages and per-view policy work."""
 
 import logging
 import re
@@ -23,9 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class OnionMiddleware:
-    """The onion address is plain HTTP (Tor encrypts end to end): no HTTPS redirect, no HSTS, no
-    Secure cookie, which a browser would drop. SecurityMiddleware redirects every host or none, so
-    with an onion address this one redirects the other hosts."""
+    """The onion address is plain HTTP (Tor encrypts): no HTTPS redirect, HSTS or Secure cookie.
+    SecurityMiddleware redirects every host or none, so this one redirects the others."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -79,8 +77,6 @@ class NeverSharePersonalMiddleware:
 
 
 class PermissionsPolicyMiddleware:
-    """So that no script could ask for the camera, microphone or location."""
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -120,7 +116,6 @@ COUNT_FEED = re.compile(rf"^/({_languages})/p/[-\w]+/count\.json$")
 
 
 def on_count_feed(request) -> bool:
-    """Whether this is a request for a petition's count.json."""
     return COUNT_FEED.match(request.path_info) is not None
 
 
@@ -144,8 +139,7 @@ class FeedAwareMessageMiddleware(MessageMiddleware):
 
 
 class FeedAwareCSPMiddleware(CSPMiddleware):
-    """django-csp's, except on count.json, whose view changes nothing of the policy: every answer
-    there (an error page too) gets the headers django-csp sends for such a view, made once."""
+    """On count.json, whose view changes no policy, the headers django-csp would send, made once."""
 
     def __init__(self, get_response):
         super().__init__(get_response)

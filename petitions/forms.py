@@ -14,7 +14,6 @@ from .models import LANGUAGE_CODES, Petition, other_language, text_direction
 # carried over to it, nor its token to a sign form.
 START_FORM_ID = 0
 MIN_GOAL, MAX_GOAL = 10, 10_000_000
-# The text fields a starter writes per language, in the order the form asks for them.
 TEXT_FIELDS = ("title", "addressed_to", "summary", "letter")
 LABELS = {
     "title": _("Title"),
@@ -43,8 +42,7 @@ def max_length(name: str) -> int:
 
 
 class LanguageTextField(forms.CharField):
-    """One language's text: needed when that language is written at all, which StartForm.clean
-    decides, so it is shown as needed (no "optional") but an empty one passes on its own."""
+    """Shown as needed, but an empty one passes: StartForm.clean decides per language."""
 
     def __init__(self, **kwargs):
         super().__init__(required=True, **kwargs)
@@ -55,10 +53,8 @@ class LanguageTextField(forms.CharField):
 
 
 class StartForm(BotCheckMixin, forms.Form):
-    """Name, email and goal, then each language's title, addressee, summary and letter: a
-    language is left empty or written whole, and at least one is written. `editing` is the
-    starter changing a petition they already proved their email for: no email, and no form token
-    or honeypot (the page is theirs, behind Django's CSRF check)."""
+    """Each language empty or written whole, at least one written. `editing`: no email, token or
+    honeypot (the starter's page is behind Django's CSRF check)."""
 
     starter_name = forms.CharField(
         label=_("Your name"),
@@ -66,7 +62,7 @@ class StartForm(BotCheckMixin, forms.Form):
         max_length=max_length("starter_name"),
         widget=forms.TextInput(attrs={"autocomplete": "name", "dir": "auto"}),
     )
-    # The sign form's address field (LTR, email keyboard), with its own help below.
+    # The sign form's address field: LTR, with the email keyboard.
     email = SignForm.base_fields["email"]
     goal = forms.CharField(
         label=_("How many signatures are you aiming for?"),
@@ -84,7 +80,6 @@ class StartForm(BotCheckMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.language = language
         self.editing = editing
-        # The starter's own page is behind Django's CSRF check instead.
         self.checks_for_bots = not editing
         # The page's own language first: most starters write only in it.
         self.languages = (language, other_language(language))
@@ -110,7 +105,6 @@ class StartForm(BotCheckMixin, forms.Form):
         self.fields["email"].help_text = EMAIL_HELP
 
     def language_groups(self) -> list[dict]:
-        """Each language's fields, for the template: its heading and its bound fields."""
         return [
             {
                 "code": code,
@@ -183,7 +177,6 @@ class StartForm(BotCheckMixin, forms.Form):
         return [code for code in self.languages if self.cleaned_data.get(f"title_{code}")]
 
     def fill(self, petition: Petition) -> Petition:
-        """Copy what was written onto `petition` (new, or the starter's own being edited)."""
         data = self.cleaned_data
         petition.starter_name = data["starter_name"]
         petition.goal = data["goal"]
@@ -205,8 +198,7 @@ class StartForm(BotCheckMixin, forms.Form):
 
 
 class LinksForm(BotCheckMixin, forms.Form):
-    """ "Email me my links": an address, answered the same whether or not it started anything.
-    No minimum fill time: there is only an address to type."""
+    """No minimum fill time: there is only an address to type."""
 
     email = StartForm.base_fields["email"]
     form_id = START_FORM_ID

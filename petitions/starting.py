@@ -23,8 +23,6 @@ from .models import Petition
 
 TOKEN_SALT = "petitions.starter"  # noqa: S105 - a namespace, not a secret
 SESSION_KEY = "started_petitions"
-# Why a starter is sent their links: what the email's first paragraph says.
-LINK_REASONS = ("new", "again", "limit")
 
 
 MARKUP = re.compile(r"<[^>]*>")

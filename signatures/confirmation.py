@@ -1,9 +1,5 @@
-"""Email confirmation: the signed link, the email itself, and sending it off the request path
-(a background task, with retries that outlive a worker restart).
-
-The link carries a signed, expiring token naming the signature. Opening it only shows a button:
-mail scanners fetch every link in a message, so a GET that confirmed (or used up the token) would
-confirm for people who never clicked, or break the real click that follows.
+"""Email confirmation. The link's GET only shows a button: mail scanners fetch every link, so a
+confirming GET would confirm for people who never clicked, or use up the token.
 """
 
 import datetime
@@ -45,7 +41,6 @@ def confirmation_url(signature) -> str:
 
 
 def confirmation_email(signature):
-    """The confirmation email in the language the supporter signed in."""
     context = {
         "signature": signature,
         "petition": signature.petition,
@@ -59,9 +54,7 @@ def confirmation_email(signature):
 
 
 def queue_confirmation(signature) -> bool:
-    """Queue the email unless one went out for this signature within the resend pause.
-    Returns whether it was queued. Safe to call on every repeat signing: only one caller per
-    pause wins the update."""
+    """Whether queued; safe on every repeat signing, as one caller per resend pause wins."""
     now = timezone.now()
     cutoff = now - datetime.timedelta(seconds=settings.CONFIRMATION_RESEND_SECONDS)
     claimed = (

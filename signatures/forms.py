@@ -17,8 +17,7 @@ from lib.persian import clean_text, collation_key
 
 from .models import Signature
 
-# Where the page's language makes a fair guess at the signer's country. English is spoken in too
-# many places to guess.
+# English is spoken in too many places to guess a country from.
 COUNTRY_GUESS = {"fa": "IR"}
 
 NAME_PROBLEMS = {
@@ -29,7 +28,6 @@ NAME_PROBLEMS = {
 
 
 def clean_person_name(value: str) -> str:
-    """A person's name as typed, normalised, or a ValidationError saying what is wrong with it."""
     name = clean_text(value)
     if not name:
         raise forms.ValidationError(_("Please write your name."), code="required")
@@ -41,8 +39,7 @@ def clean_person_name(value: str) -> str:
 
 @lru_cache(maxsize=8)
 def country_choices(language: str) -> tuple[tuple[str, str], ...]:
-    """Countries named and sorted in `language` (in the Persian alphabet's order on Persian
-    pages, not the English one), the guessed country first; computed once per language."""
+    """Sorted in `language`'s own alphabet, the guessed country first."""
     with translation.override(language):
         named = sorted(((code, str(name)) for code, name in countries), key=_by_name)
     guess = COUNTRY_GUESS.get(language)
@@ -61,8 +58,7 @@ def _country_options_html(language: str) -> str:
 
 
 class CountrySelect(forms.Select):
-    """The country list from a per-language cache of its HTML. Django renders each of a select's
-    options through a template; for 250 countries that was most of the petition page's time."""
+    """Cached HTML per language: Django's per-option templates were most of the page's time."""
 
     def render(self, name, value, attrs=None, renderer=None):
         options = _country_options_html(translation.get_language())
@@ -78,8 +74,7 @@ class CountrySelect(forms.Select):
 
 
 class CountryChoiceField(forms.ChoiceField):
-    """Checks a code against the known countries without building a choice list per request;
-    CountrySelect renders the names."""
+    """Validates codes without building a choice list per request."""
 
     codes = frozenset(code for code, _name in countries)
 
@@ -177,8 +172,7 @@ class SignForm(BotCheckMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        # NFKC can lengthen text (one ligature becomes several letters), so the limits are checked
-        # again on what will be stored.
+        # NFKC can lengthen text, so the limits are checked again on what will be stored.
         for name in ("name", "email", "locality", "comment"):
             limit = self.fields[name].max_length
             if limit and len(cleaned.get(name) or "") > limit:
