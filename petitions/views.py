@@ -42,7 +42,7 @@ from .models import Petition, Update
 from .share import share_links
 from .snippets import WIDGET_HEIGHT, WIDGET_WIDTH, iframe_html
 
-# Petition.save drops it; this only bounds how long an unused one stays.
+# The last edit kept by slug: Petition.save drops it, so this only bounds an unused one.
 EDITION_SECONDS = 24 * 3600
 # count.json is exact within COUNT_CACHE_SECONDS in our cache plus this second in anyone's.
 COUNT_CACHE = "public, max-age=1"
@@ -364,8 +364,8 @@ def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
     return show_again(request, page_again(petition), form=form, status=400)
 
 
-# Only on PostgreSQL, whose insert re-reads the petition's row, so closing it holds at once;
-# a changed list setting or a renamed slug lags by up to this.
+# Facts cached only on PostgreSQL, whose insert re-reads the petition's row, so closing holds
+# at once; a changed list setting or a renamed slug lags by up to this.
 SIGNING_FACTS_SECONDS = 10
 
 
@@ -645,7 +645,7 @@ def by_country(counts) -> dict | None:
 
 @require_safe
 def countries_json(request, slug):
-    """Countries below the minimum are summed as `other`, so it is the same for every reader."""
+    """Countries below the minimum are summed as `other`; the same for every reader, cacheable."""
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
     counts = counting.country_counts(petition)
     if counts is None:
