@@ -216,7 +216,10 @@ def main():
         f"deliveries marked sent:            {sent:8,}",
         f"sink received / distinct:          {received:,} / {distinct:,}",
         "every signer got exactly one:      "
-        + ("yes" if received == distinct == recipients else "NO"),
+        + ("yes" if received == distinct == recipients else "NO")
+        if finished
+        else "no signer got two:                 "
+        + ("yes" if received == distinct == sent else "NO"),
     ]
     report = "\n".join(lines)
     print("\n" + report)
