@@ -1,10 +1,15 @@
+import contextlib
 import email
+import http.client
 import os
 import shlex
 import socket
+import subprocess
 import sys
 import threading
+import time
 from email import policy
+from pathlib import Path
 
 import pytest
 
@@ -204,3 +209,39 @@ def app_server_env(**overrides: str) -> dict[str, str]:
         "WEB_CONCURRENCY": "1",
         "GUNICORN_ACCESSLOG": "/dev/null",
     } | overrides
+
+
+@contextlib.contextmanager
+def running_gunicorn(tmp_path, port: int, env: dict[str, str]):
+    """gunicorn with config/gunicorn.conf.py on `port`, up once /healthz answers; stopped after."""
+    log = tmp_path / "gunicorn.log"
+    root = Path(__file__).resolve().parent.parent
+    command = [str(root / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py"]
+    command += ["config.wsgi", "--control-socket", str(tmp_path / "gunicorn.ctl")]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not healthy(port):
+            assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=25)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+def healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()

@@ -11,7 +11,6 @@ signature is in the database and the count equals the rows.
 
 import http.client
 import shutil
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -24,7 +23,7 @@ from django.conf import settings
 
 from bench.faults import Redis
 from signatures.models import Signature, SignatureCount
-from tests.conftest import app_server_env, free_port, running_in_ci
+from tests.conftest import app_server_env, free_port, running_gunicorn, running_in_ci
 from tests.factories import make_petition, sign_form_data
 
 ROOT = Path(settings.BASE_DIR)
@@ -58,25 +57,8 @@ def app_server(own_redis, tmp_path):
         SIGN_RATE_PER_IP="100000/m",
         SIGN_RATE_PER_PETITION="100000/m",
     )
-    log = tmp_path / "gunicorn.log"
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.conf.py"]
-    command += ["config.wsgi", "--control-socket", str(tmp_path / "gunicorn.ctl")]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while get(port, "/healthz")[0] != 200:
-            assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
-            time.sleep(0.1)
+    with running_gunicorn(tmp_path, port, env):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:
