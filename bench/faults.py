@@ -1375,7 +1375,7 @@ def main():
     net = Network(["db", "redis", "app1", "app2"]) if args.network else None
     if net:
         db = net.address["db"]
-        pg = Postgres(tmp, db, PG_PORT, net.run("db"))
+        pg = Postgres(tmp, host=db, port=PG_PORT, wrap=net.run("db"))
         redis = Redis(tmp, net.address["redis"], REDIS_PORT, net.run("redis"))
     else:
         pg, redis = Postgres(tmp), Redis(tmp)

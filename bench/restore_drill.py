@@ -365,7 +365,7 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        from signatures.abuse import form_token
+        from lib.forms import form_token
 
         log(f"Migrating, seeding {args.signatures:,} signatures; collecting static files ...")
         started = now()
@@ -396,7 +396,7 @@ def main() -> None:
         wait_healthy(site.port, 90, "gunicorn", site.log_path)
         config = LoadConfig(
             nginx_port=site.port,  # no nginx: the signers post to gunicorn
-            app_port=site.port,
+            apps=[("127.0.0.1", site.port)],
             petition_id=petition_id,
             # The form's token as the page hands it out, shown an hour ago: every signature takes
             # the real form path, the fill-time check included.
