@@ -209,6 +209,8 @@ class Postgres:
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run(
             [*self.wrap, *as_postgres([str(PG_BIN / command[0]), *command[1:]])],
+            # The postgres user may not be able to enter the checkout (a private temporary clone).
+            cwd=self.dir,
             env=self.env,
             capture_output=True,
             text=True,

@@ -164,6 +164,7 @@ class Repository:
     def run(self, host: Postgres, *args: str, timeout: float = 3600) -> str:
         done = subprocess.run(
             as_postgres(["pgbackrest", f"--stanza={self.stanza}", *args]),
+            cwd=host.dir,  # somewhere the postgres user may enter
             env=self.env(host),
             capture_output=True,
             text=True,
