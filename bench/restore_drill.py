@@ -135,12 +135,18 @@ class Repository:
         self.path = work / "objects"
         self.include = work / "conf.d"
         self.log = work / "pgbackrest-log"
+        # Copies of the shipped files: the postgres user may not be able to read the checkout.
+        self.shipped = work / "shipped"
         self.stanza = stanza()
 
     def prepare(self) -> None:
         for path in (self.path, self.include, self.log):
             path.mkdir(mode=0o750)
             own(path)
+        self.shipped.mkdir(mode=0o755)
+        for conf in (PGBACKREST_CONF, POSTGRESQL_CONF):
+            shutil.copy(conf, self.shipped / conf.name)
+            (self.shipped / conf.name).chmod(0o644)
         secret = self.include / "secrets.conf"
         secret.write_text(f"[global]\nrepo1-cipher-pass={secrets.token_urlsafe(36)}\n")
         secret.chmod(0o600)
@@ -149,7 +155,7 @@ class Repository:
     def env(self, host: Postgres) -> dict:
         """pgBackRest's environment on `host`: options given this way override the file's."""
         return os.environ | {
-            "PGBACKREST_CONFIG": str(PGBACKREST_CONF),
+            "PGBACKREST_CONFIG": str(self.shipped / PGBACKREST_CONF.name),
             "PGBACKREST_CONFIG_INCLUDE_PATH": str(self.include),
             "PGBACKREST_REPO1_TYPE": "posix",
             "PGBACKREST_REPO1_PATH": str(self.path),
@@ -194,11 +200,12 @@ class Host(Postgres):
     def __init__(self, work: Path, name: str, repository: Repository):
         super().__init__(work, name, DB_NAME)
         self.env = repository.env(self)
+        self.postgresql_conf = repository.shipped / POSTGRESQL_CONF.name
 
     def init(self) -> None:
         super().init()
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"\ninclude '{POSTGRESQL_CONF}'\n")
+            conf.write(f"\ninclude '{self.postgresql_conf}'\n")
 
     def restore(self, repository: Repository) -> None:
         """A new data directory from the newest backup, set to replay every archived segment."""
