@@ -164,6 +164,7 @@ class Signature(models.Model):
         COUNTED = "counted", _("Counted")
         PENDING = "pending", _("Awaiting confirmation")
         INVALIDATED = "invalidated", _("Invalidated")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the signer")
 
     # No index of its own: signature_recent starts with the petition, and every index is written
     # on every signature.
@@ -206,6 +207,9 @@ class Signature(models.Model):
     rate_checked = models.BooleanField(_("rate limit checked"), db_default=True, editable=False)
     # lib.normalise.clean_source; db_default for rows inserted by plain SQL (the benchmark's seed).
     source = models.CharField(_("source"), max_length=80, db_default="page", editable=False)
+    # SHA-256 of the receipt code the signer was given: the code itself is never stored, so the
+    # table cannot hand anyone a signer's capability to check or withdraw.
+    receipt = models.BinaryField(_("receipt hash"), max_length=32, null=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -219,8 +223,9 @@ class Signature(models.Model):
             models.UniqueConstraint(
                 fields=["email_canonical", "petition"], name="signature_one_per_email"
             ),
+            models.UniqueConstraint(fields=["receipt"], name="signature_one_per_receipt"),
             models.CheckConstraint(
-                condition=Q(status__in=["counted", "pending", "invalidated"]),
+                condition=Q(status__in=["counted", "pending", "invalidated", "withdrawn"]),
                 name="signature_status_valid",
             ),
         ]
