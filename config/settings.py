@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lib",
     "petitions",
     "signatures",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,8 @@
 """Imports run one way (docs/architecture.md): `lib` is the floor and imports no app and not
 `config`; `signatures` builds on `petitions`, and `petitions.models` never imports `signatures`;
-`config` wires them and nothing imports it; a views module is imported only by a URLconf; domain
-modules never import a view, form or admin module; and no two modules import each other, even
-through a chain or inside a function."""
+`integrations` reads both and neither imports it; `config` wires them and nothing imports it; a
+views module is imported only by a URLconf; domain modules never import a view, form or admin
+module; and no two modules import each other, even through a chain or inside a function."""
 
 import ast
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ("lib", "petitions", "signatures", "config")
+PACKAGES = ("lib", "petitions", "signatures", "integrations", "config")
 URLCONFS = ("config.urls", "petitions.urls", "signatures.urls")
 # Where the domain lives: what a request handler, a form or the admin builds on.
 DOMAIN = (
@@ -76,6 +76,15 @@ def test_lib_imports_no_app_and_not_config():
 def test_petitions_models_never_imports_signatures():
     imported = imports_of(ROOT / "petitions/models.py")
     assert sorted(i for i in imported if i.startswith("signatures")) == []
+
+
+def test_the_domain_apps_never_import_integrations():
+    wrong = {
+        name: sorted(i for i in imported if i.startswith("integrations"))
+        for name, imported in project_modules().items()
+        if name.split(".")[0] in ("lib", "petitions", "signatures")
+    }
+    assert {name: found for name, found in wrong.items() if found} == {}
 
 
 def test_nothing_in_the_packages_imports_config():
