@@ -59,3 +59,9 @@ def record_each(actor, action: str, targets: Iterable[tuple[object, dict]]) -> N
     AuditEntry.objects.bulk_create(
         _entry(who, action, target, detail) for target, detail in targets
     )
+
+
+def forget_labels(model, pks) -> int:
+    """For an erasure on request: the entries about these rows keep what was done, not their
+    words."""
+    return AuditEntry.objects.about_any(model, pks).forget_labels()

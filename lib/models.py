@@ -28,6 +28,18 @@ class AuditQuerySet(models.QuerySet):
             target_id=target.pk,
         )
 
+    def about_any(self, model, pks):
+        return self.filter(
+            target_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
+            target_id__in=list(pks),
+        )
+
+    def forget_labels(self) -> int:
+        """The one change an entry takes: an erasure on request also reaches the words the log
+        kept of what was erased (a draft's title can name its starter). What was done, by whom
+        and when stays."""
+        return super().update(target_label="")
+
 
 class AuditEntry(models.Model):
     """Actor and target are also kept as text, to outlive the account or the record."""

@@ -126,6 +126,7 @@ class PetitionQuerySet(models.QuerySet):
             for petition in Petition.objects.filter(pk__in=public).order_by("pk"):
                 audit.record(by, audit.Action.PETITION_STARTER_ERASED, petition)
             if private:
+                audit.forget_labels(Petition, private)
                 Petition.objects.filter(pk__in=private).delete()
                 audit.record(by, audit.Action.PETITION_ERASED, deleted=len(private))
         return len(private), len(public)

@@ -5,6 +5,7 @@ email reaches them and their old links stop working; the audit trail never names
 import pytest
 from django.core.management import call_command
 
+from lib import audit
 from lib.models import AuditEntry
 from petitions import starting
 from petitions.models import Petition
@@ -63,6 +64,22 @@ def test_erasing_a_starter_deletes_their_unpublished_petitions_and_strips_the_pu
     assert not [e for e in AuditEntry.objects.all() if "starter@" in f"{e.detail} {e.target_label}"]
     assert AuditEntry.objects.about(public).filter(action="petition.starter_erased").exists()
     assert AuditEntry.objects.get(action="petition.erased").detail == {"deleted": 2}
+
+
+def test_erasing_a_starter_forgets_the_titles_the_audit_log_kept_of_their_unpublished_petitions():
+    sent_back = started(Petition.Status.REJECTED, title_en='Sara Karimi\'s "own" <petition>')
+    public = started(Petition.Status.OPEN, title_en="Clean air for Tehran")
+    for petition in (sent_back, public):
+        audit.record("mo", audit.Action.PETITION_REJECTED, petition)
+    assert AuditEntry.objects.filter(target_label__contains="Sara Karimi").exists()
+
+    Petition.objects.started_by(ADDRESS).forget_starter(by="mo")
+
+    assert not AuditEntry.objects.filter(target_label__contains="Sara Karimi").exists()
+    rejected = AuditEntry.objects.filter(action="petition.rejected")
+    assert rejected.count() == 2  # what was done stays in the log
+    assert rejected.get(target_id=sent_back.pk).target_label == ""
+    assert "Clean air for Tehran" in rejected.get(target_id=public.pk).target_label
 
 
 def test_after_erasure_the_starters_link_stops_working(client, settings):
