@@ -465,6 +465,8 @@ class AuditEntryAdmin(NormalisedSearchMixin, ReadOnlyAdmin):
     def target_shown(self, obj):
         if not obj.target_type_id:
             return "—"
+        if not obj.target_label:
+            return _("(its words erased on request)")
         kind = ContentType.objects.get_for_id(obj.target_type_id)
         try:
             url = reverse(f"admin:{kind.app_label}_{kind.model}_change", args=[obj.target_id])

@@ -82,6 +82,16 @@ def test_erasing_a_starter_forgets_the_titles_the_audit_log_kept_of_their_unpubl
     assert "Clean air for Tehran" in rejected.get(target_id=public.pk).target_label
 
 
+def test_the_audit_log_says_an_erased_petitions_words_are_gone(admin_client):
+    sent_back = started(Petition.Status.REJECTED, title_en="Sara Karimi's petition")
+    audit.record("mo", audit.Action.PETITION_REJECTED, sent_back)
+    Petition.objects.started_by(ADDRESS).forget_starter(by="mo")
+
+    page = admin_client.get("/admin/lib/auditentry/").content.decode()
+    assert "Sara Karimi" not in page
+    assert "(its words erased on request)" in page
+
+
 def test_after_erasure_the_starters_link_stops_working(client, settings):
     public = started(Petition.Status.OPEN)
     path = starting.link_url(public, "fa").removeprefix(settings.SITE_URL)
