@@ -589,6 +589,22 @@ class Petition(models.Model):
     def is_started_by_public(self) -> bool:
         return bool(self.starter_email_canonical)
 
+    @property
+    def closed_since(self) -> datetime.datetime | None:
+        """When it stopped taking signatures: its closing date once passed, or when a moderator
+        closed it, whichever came first."""
+        now = timezone.now()
+        passed = self.closes_at if self.closes_at and self.closes_at <= now else None
+        return min(filter(None, (passed, self.closed_at)), default=None)
+
+    @property
+    def signers_anonymised_on(self) -> datetime.datetime | None:
+        """When its signers' data is due to be anonymised, held or not; None while it is open."""
+        closed = self.closed_since
+        if closed is None:
+            return None
+        return closed + datetime.timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
+
     def set_hold(self, reason: str, *, by) -> None:
         """Place (or change) a hold on anonymising the signers, or lift it with an empty reason;
         saved and audited together. The reason is in the audit entry: it names no signer."""
