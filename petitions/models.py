@@ -611,7 +611,8 @@ class Petition(models.Model):
         reason = reason.strip()
         with transaction.atomic():
             self.hold_reason = reason
-            self.hold_by, self.hold_at = (by, timezone.now()) if reason else (None, None)
+            user = by if getattr(by, "pk", None) else None  # or an operator named by a string
+            self.hold_by, self.hold_at = (user, timezone.now()) if reason else (None, None)
             self.save(update_fields=["hold_reason", "hold_by", "hold_at", "updated_at"])
             action = audit.Action.RETENTION_HELD if reason else audit.Action.RETENTION_RELEASED
             audit.record(by, action, self, reason=reason)
