@@ -54,19 +54,23 @@ class TreeWriter:
         if count <= 1:
             # No level above the leaves: the root is the one leaf, or the empty tree's.
             return (bytes(self.pairs.finish()) if count else merkle.EMPTY_ROOT), count
-        root = b""
+        nodes = b""
         for level, nodes in enumerate(merkle.levels_above(self.pairs.finish()), start=1):
+            # A few chunks a statement: one INSERT of a whole level would hold it several times
+            # over as query text.
             TreeChunk.objects.bulk_create(
-                TreeChunk(
-                    pack=self.pack,
-                    level=level,
-                    index=index,
-                    nodes=nodes[start : start + SIZE * NODE],
-                )
-                for index, start in enumerate(range(0, len(nodes), SIZE * NODE))
+                (
+                    TreeChunk(
+                        pack=self.pack,
+                        level=level,
+                        index=index,
+                        nodes=nodes[start : start + SIZE * NODE],
+                    )
+                    for index, start in enumerate(range(0, len(nodes), SIZE * NODE))
+                ),
+                batch_size=8,
             )
-            root = bytes(nodes)
-        return root, count
+        return bytes(nodes), count  # the last level: the root
 
 
 def give_missing_receipts(signatures) -> int:
