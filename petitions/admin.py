@@ -214,6 +214,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "hold_reason":
+            field.widget.attrs["dir"] = "auto"  # written in either language
         if field is not None and db_field.name in FIELD_HELP:
             # The admin prints help text as HTML; "<address>" is meant as text.
             field.help_text = escape(FIELD_HELP[db_field.name])
@@ -295,10 +297,12 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     def hold(self, obj):
         if not obj.hold_at:
             return _("No hold: anonymised when due.")
-        return _("Held by %(who)s since %(date)s.") % {
-            "who": obj.hold_by.get_username() if obj.hold_by else "—",
-            "date": local_datetime(obj.hold_at),
-        }
+        # The username isolated, so that a Latin name keeps its place in a Persian sentence.
+        return format_html(
+            escape(_("Held by %(who)s since %(date)s.")).replace("%(who)s", "<bdi>{}</bdi>")
+            % {"date": escape(local_datetime(obj.hold_at))},
+            obj.hold_by.get_username() if obj.hold_by else "—",
+        )
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):

@@ -161,8 +161,8 @@ class Proof:
 
     @property
     def path_json(self) -> str:
-        """What verify_proof and tools/verify_proof.py take: [["L", "hex"], ...]."""
-        return json.dumps(self.path_hex)
+        """What verify_proof and tools/verify_proof.py take: [["L", "hex"], ...], a step a line."""
+        return "[\n" + ",\n".join(json.dumps(step) for step in self.path_hex) + "\n]"
 
     def verifies(self) -> bool:
         return verify(self.receipt_hash, self.path, self.root)

@@ -403,13 +403,13 @@ class Petition(models.Model):
     # Signers' personal data is anonymised SIGNATURE_RETENTION_DAYS after closing, unless a
     # moderator holds it (a complaint, a court, an audit); placing and lifting are audited.
     hold_reason = models.TextField(
-        _("keep signers' data: reason"),
+        _("keep signers’ data: reason"),
         max_length=1000,
         blank=True,
         default="",
         db_default="",
         help_text=_(
-            "While this has a reason, signers' names and emails are kept after the retention "
+            "While this has a reason, signers’ names and emails are kept after the retention "
             "period. Empty it to lift the hold. Both are recorded in the audit log."
         ),
     )

@@ -71,9 +71,9 @@ class Migration(migrations.Migration):
                 blank=True,
                 db_default="",
                 default="",
-                help_text="While this has a reason, signers' names and emails are kept after the retention period. Empty it to lift the hold. Both are recorded in the audit log.",
+                help_text="While this has a reason, signers’ names and emails are kept after the retention period. Empty it to lift the hold. Both are recorded in the audit log.",
                 max_length=1000,
-                verbose_name="keep signers' data: reason",
+                verbose_name="keep signers’ data: reason",
             ),
         ),
         migrations.AddField(
