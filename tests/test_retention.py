@@ -150,7 +150,7 @@ def test_placing_and_lifting_a_hold_in_the_admin_is_recorded(retention, client):
     assert (petition.hold_reason, petition.hold_by) == ("Court order 12/3", moderator)
     assert petition.hold_at is not None
     html = client.get(url).content.decode()
-    assert "Held by moderator since" in html
+    assert "Held by <bdi>moderator</bdi> since" in html
     assert client.post(url, data | {"hold_reason": ""}).status_code == 302
     petition.refresh_from_db()
     assert (petition.hold_reason, petition.hold_by, petition.hold_at) == ("", None, None)
