@@ -517,7 +517,7 @@ class Petition(models.Model):
             self.closed_at = timezone.now()
         elif self.status != self.Status.CLOSED:
             self.closed_at = None
-        if kwargs.get("update_fields") is not None:
+        if kwargs.get("update_fields"):
             kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
         if self.outcome and self.outcome_date is None:
             self.outcome_date = timezone.localdate()
