@@ -230,6 +230,10 @@ TASKS = {
         }[env.str("TASKS_BACKEND", default="immediate")]
     }
 }
+# Signers' names, emails, comments and places are anonymised this many days after their petition
+# closes (about six months, as the UK Parliament's petitions do), unless a moderator holds them;
+# counts, countries and receipts stay (signatures/retention.py).
+SIGNATURE_RETENTION_DAYS = env.int("SIGNATURE_RETENTION_DAYS", default=183)
 CONFIRMATION_MAX_AGE = env.int("CONFIRMATION_MAX_AGE_HOURS", default=72) * 3600
 CONFIRMATION_RESEND_SECONDS = env.int("CONFIRMATION_RESEND_SECONDS", default=5 * 60)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -67,6 +67,9 @@ class AuditEntry(models.Model):
         UPDATE_RESUMED = "update.resumed", _("Resumed an update's email")
         UPDATE_CANCELLED = "update.cancelled", _("Cancelled an update's email")
         UPDATE_RESENT = "update.resent", _("Queued an update's uncertain emails again")
+        RETENTION_HELD = "retention.held", _("Held a petition's signer data past retention")
+        RETENTION_RELEASED = "retention.released", _("Lifted a hold on a petition's signer data")
+        SIGNATURE_ANONYMISED = "signature.anonymised", _("Anonymised signers after retention")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -145,6 +145,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         "updated",
         "signatures_by_source",
         "embed_snippets",
+        "retention",
+        "hold",
     )
     goal_shown = number_column("goal", _("goal"))
     created = datetime_column(Petition, "created_at")
@@ -189,6 +191,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
             {"fields": ("embed_snippets", "embed_sites", "signatures_by_source")},
         ),
         (_("Signers’ privacy"), {"fields": ("signer_list",)}),
+        (_("Keeping signers’ data"), {"fields": ("retention", "hold_reason", "hold")}),
         (
             _("Response and outcome"),
             {
@@ -211,6 +214,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name == "hold_reason":
+            field.widget.attrs["dir"] = "auto"  # written in either language
         if field is not None and db_field.name in FIELD_HELP:
             # The admin prints help text as HTML; "<address>" is meant as text.
             field.help_text = escape(FIELD_HELP[db_field.name])
@@ -256,6 +261,9 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     def save_model(self, request, obj, form, change):
         was_open = change and form.initial.get("status") == Petition.Status.OPEN
         super().save_model(request, obj, form, change)
+        if "hold_reason" in form.changed_data:
+            # Who and when, with its audit entry, in the admin's transaction.
+            obj.set_hold(obj.hold_reason, by=request.user)
         if obj.status == Petition.Status.OPEN and not was_open:
             self.message_user(
                 request,
@@ -267,6 +275,34 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
                 ),
                 messages.WARNING,
             )
+
+    @admin.display(description=_("retention"))
+    def retention(self, obj):
+        days = local_number(settings.SIGNATURE_RETENTION_DAYS)
+        if obj.signers_anonymised_at:
+            return _("Signers’ data anonymised on %(date)s.") % {
+                "date": local_datetime(obj.signers_anonymised_at)
+            }
+        due = obj.signers_anonymised_on if obj.pk else None
+        if due is None:
+            return _(
+                "Signers’ names and emails are anonymised %(days)s days after the petition closes."
+            ) % {"days": days}
+        return _(
+            "Closed; signers’ names and emails are anonymised on %(date)s (%(days)s days after "
+            "closing), unless held."
+        ) % {"date": local_datetime(due), "days": days}
+
+    @admin.display(description=_("hold"))
+    def hold(self, obj):
+        if not obj.hold_at:
+            return _("No hold: anonymised when due.")
+        # The username isolated, so that a Latin name keeps its place in a Persian sentence.
+        return format_html(
+            escape(_("Held by %(who)s since %(date)s.")).replace("%(who)s", "<bdi>{}</bdi>")
+            % {"date": escape(local_datetime(obj.hold_at))},
+            obj.hold_by.get_username() if obj.hold_by else "—",
+        )
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):
@@ -477,6 +513,7 @@ class DeliveryPackAdmin(
         "requested_at",
         "finished_at",
         "signatures",
+        "root",
         "downloads",
         "error",
     )
@@ -500,6 +537,12 @@ class DeliveryPackAdmin(
             ngettext("%(done)s of %(total)s name", "%(done)s of %(total)s names", obj.names_total)
             % {"done": local_number(obj.names_done), "total": local_number(obj.names_total)},
         )
+
+    @admin.display(description=_("Merkle root"))
+    def root(self, obj):
+        if obj.merkle_root is None:
+            return "—"
+        return format_html('<code dir="ltr">{}</code>', bytes(obj.merkle_root).hex())
 
     @admin.display(description=_("download"))
     def downloads(self, obj):

@@ -10,13 +10,13 @@ import html
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import nh3
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ from signatures.export import defused
 from signatures.models import Signature
 from signatures.supporter import short_name
 
+from .inclusion import give_missing_receipts, write_tree
 from .models import DeliveryPack, Petition, text_direction
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class Facts:
     first_signed: datetime.datetime | None
     last_signed: datetime.datetime | None
     made_at: datetime.datetime
+    # The Merkle root over the counted signatures' receipts (petitions/merkle.py): `total` leaves.
+    root: bytes = b""
 
     @property
     def listed_countries(self) -> list[str]:
@@ -244,6 +247,14 @@ class PackPDF(FPDF):
             self.ln(7)
         self.use_direction(self.direction)
 
+    def code_line(self, text: str, size: float = 9) -> None:
+        """A hash in hex, left to right on every page, set at the start of the line."""
+        self.set_text_shaping(False)
+        self.set_font("vazir", "", size)
+        align = "R" if self.direction == "rtl" else "L"
+        self.cell(0, size * 0.6, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.use_direction(self.direction)
+
     def name_lines(self, names: list[str], size: float = 9) -> None:
         """Names set as full lines whatever their script, each line shaped and ordered by the
         bidi algorithm in the pack's direction: one HarfBuzz call a line, not one a name."""
@@ -318,7 +329,9 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
             gap=4,
         )
         dates_table(pdf, petition, facts)
-        pdf.ln(6)
+        pdf.ln(4)
+        root_section(pdf, facts, language)
+        pdf.ln(4)
         pdf.paragraph(_("The letter"), size=14, style="B")
         for paragraph in letter_paragraphs(text.letter.value):
             pdf.paragraph(paragraph, size=11)
@@ -346,6 +359,29 @@ def dates_table(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
         widths=(0.3, 0.35, 0.35),
         numbers=False,
     )
+
+
+def root_section(pdf: PackPDF, facts: Facts, language: str) -> None:
+    """The root that fixes which signatures were counted: each signer can check their own against
+    it with their receipt (docs/proofs.md), and nobody can add or drop one without changing it."""
+    pdf.paragraph(_("Checking the count"), size=14, style="B")
+    pdf.paragraph(
+        ngettext(
+            "The %(count)s counted signature on %(date)s is fixed by this fingerprint (the root "
+            "of a Merkle tree of the signers' receipts). Each signer can check with their receipt "
+            "that they were counted; adding or removing a signature would change it.",
+            "The %(count)s counted signatures on %(date)s are fixed by this fingerprint (the root "
+            "of a Merkle tree of the signers' receipts). Each signer can check with their receipt "
+            "that they were counted; adding or removing a signature would change it.",
+            facts.total,
+        )
+        % {
+            "count": format_number(facts.total, language),
+            "date": format_date(facts.made_at, language),
+        },
+        size=10,
+    )
+    pdf.code_line(facts.root.hex())
 
 
 def countries_table(pdf: PackPDF, facts: Facts, language: str) -> None:
@@ -404,6 +440,7 @@ def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
         yield (f"title_{language}", "", "", text.title.value)
         yield (f"letter_{language}", "", "", text.letter.value)
     yield ("total", "", "", facts.total)
+    yield ("merkle_root", "", "", facts.root.hex())
     yield ("named", "", "", facts.named)
     for label, value in (
         ("opened", petition.opened_at),
@@ -421,10 +458,36 @@ def defused_row(row: tuple) -> tuple:
     return tuple(defused(cell) if isinstance(cell, str) else cell for cell in row)
 
 
+def facts_and_tree(pack: DeliveryPack, attempts: int = 3) -> Facts:
+    """The facts and the Merkle tree of the same counted signatures: on PostgreSQL one
+    REPEATABLE READ snapshot, so that a signature counted or struck off meanwhile is in both or
+    in neither and the tree's leaves are the pack's total."""
+    counted = Signature.objects.counted().filter(petition_id=pack.petition_id)
+    # SET TRANSACTION must come first in its transaction: not possible inside a caller's.
+    own_transaction = transaction.get_autocommit()
+    for _attempt in range(attempts):
+        give_missing_receipts(counted)
+        with transaction.atomic():
+            if connection.vendor == "postgresql" and own_transaction:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            facts = gather_facts(pack.petition)
+            receipts = (
+                counted.filter(receipt__isnull=False)
+                .order_by("receipt")
+                .values_list("receipt", flat=True)
+            )
+            root, leaves = write_tree(pack, receipts.iterator(chunk_size=CHUNK))
+        if leaves == facts.total:
+            return replace(facts, root=root)
+        # A row without a receipt came in between (signed by code older than receipts): again.
+    raise RuntimeError(f"the tree has {leaves} leaves for {facts.total} signatures")
+
+
 def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | None = None):
     """Make the pack's PDF and CSV, writing progress on `pack` as the names are set."""
     petition = pack.petition
-    facts = gather_facts(petition)
+    facts = facts_and_tree(pack)
     DeliveryPack.objects.filter(pk=pack.pk).update(
         status=DeliveryPack.Status.RUNNING,
         signatures=facts.total,
@@ -464,6 +527,7 @@ def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | 
         pack.status = DeliveryPack.Status.DONE
         pack.signatures, pack.names_total, pack.names_done = facts.total, facts.named, done
         pack.pdf.name, pack.csv.name = pdf_name, csv_name
+        pack.merkle_root, pack.made_at = facts.root, facts.made_at
         pack.finished_at = timezone.now()
         pack.save()
         audit.record(
@@ -473,6 +537,7 @@ def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | 
             pack=pack.pk,
             signatures=facts.total,
             names=done,
+            root=facts.root.hex(),
         )
     return pack
 

@@ -131,6 +131,18 @@ class PetitionQuerySet(models.QuerySet):
                 audit.record(by, audit.Action.PETITION_ERASED, deleted=len(private))
         return len(private), len(public)
 
+    def due_for_anonymising(self):
+        """Closed (by date or by a moderator) at least SIGNATURE_RETENTION_DAYS ago, not held, and
+        with signers not yet anonymised since it closed."""
+        cutoff = timezone.now() - datetime.timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
+        closed_long_ago = Q(closes_at__lte=cutoff) | Q(closed_at__lte=cutoff)
+        not_done = (
+            Q(signers_anonymised_at__isnull=True)
+            | Q(signers_anonymised_at__lt=F("closes_at"))
+            | Q(signers_anonymised_at__lt=F("closed_at"))
+        )
+        return self.filter(closed_long_ago & not_done, hold_at__isnull=True)
+
     def unfinished(self):
         """A starter's petitions that still count against their limit."""
         return self.without_expired_drafts().filter(
@@ -385,6 +397,36 @@ class Petition(models.Model):
     closes_at = models.DateTimeField(
         _("closes"), null=True, blank=True, help_text=_("Leave empty to keep it open.")
     )
+    # When a moderator closed it (status Closed), which may come before `closes_at`: the
+    # retention period runs from whichever came first.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+
+    # Signers' personal data is anonymised SIGNATURE_RETENTION_DAYS after closing, unless a
+    # moderator holds it (a complaint, a court, an audit); placing and lifting are audited.
+    hold_reason = models.TextField(
+        _("keep signers’ data: reason"),
+        max_length=1000,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "While this has a reason, signers’ names and emails are kept after the retention "
+            "period. Empty it to lift the hold. Both are recorded in the audit log."
+        ),
+    )
+    hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("held by"),
+    )
+    hold_at = models.DateTimeField(_("held since"), null=True, blank=True, editable=False)
+    signers_anonymised_at = models.DateTimeField(
+        _("signers anonymised"), null=True, blank=True, editable=False
+    )
 
     # db_default: the benchmark's seed inserts rows by plain SQL.
     outcome = models.CharField(
@@ -472,6 +514,12 @@ class Petition(models.Model):
     def save(self, *args, **kwargs):
         if self.status == self.Status.OPEN and self.opened_at is None:
             self.opened_at = timezone.now()
+        if self.status == self.Status.CLOSED and self.closed_at is None:
+            self.closed_at = timezone.now()
+        elif self.status != self.Status.CLOSED:
+            self.closed_at = None
+        if kwargs.get("update_fields"):
+            kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
         if self.outcome and self.outcome_date is None:
             self.outcome_date = timezone.localdate()
         super().save(*args, **kwargs)
@@ -541,6 +589,34 @@ class Petition(models.Model):
     @property
     def is_started_by_public(self) -> bool:
         return bool(self.starter_email_canonical)
+
+    @property
+    def closed_since(self) -> datetime.datetime | None:
+        """When it stopped taking signatures: its closing date once passed, or when a moderator
+        closed it, whichever came first."""
+        now = timezone.now()
+        passed = self.closes_at if self.closes_at and self.closes_at <= now else None
+        return min(filter(None, (passed, self.closed_at)), default=None)
+
+    @property
+    def signers_anonymised_on(self) -> datetime.datetime | None:
+        """When its signers' data is due to be anonymised, held or not; None while it is open."""
+        closed = self.closed_since
+        if closed is None:
+            return None
+        return closed + datetime.timedelta(days=settings.SIGNATURE_RETENTION_DAYS)
+
+    def set_hold(self, reason: str, *, by) -> None:
+        """Place (or change) a hold on anonymising the signers, or lift it with an empty reason;
+        saved and audited together. The reason is in the audit entry: it names no signer."""
+        reason = reason.strip()
+        with transaction.atomic():
+            self.hold_reason = reason
+            user = by if getattr(by, "pk", None) else None  # or an operator named by a string
+            self.hold_by, self.hold_at = (user, timezone.now()) if reason else (None, None)
+            self.save(update_fields=["hold_reason", "hold_by", "hold_at", "updated_at"])
+            action = audit.Action.RETENTION_HELD if reason else audit.Action.RETENTION_RELEASED
+            audit.record(by, action, self, reason=reason)
 
     @property
     def reviewed_version(self) -> str:
@@ -726,6 +802,10 @@ class DeliveryPack(models.Model):
     pdf = models.FileField(_("PDF"), storage=delivery_storage, blank=True)
     csv = models.FileField(_("CSV"), storage=delivery_storage, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
+    # The Merkle tree over the counted signatures' receipts (petitions/merkle.py), printed in the
+    # pack with `signatures` (its leaves) and `made_at`, the date the pack states.
+    merkle_root = models.BinaryField(_("Merkle root"), max_length=32, null=True, editable=False)
+    made_at = models.DateTimeField(_("dated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("delivery pack")
@@ -743,6 +823,39 @@ class DeliveryPack(models.Model):
         if not self.names_total:
             return 0
         return min(99, self.names_done * 100 // self.names_total)
+
+
+class TreeChunk(models.Model):
+    """A run of one level of a pack's Merkle tree, kept in the database so that any app server
+    answers a proof from a few rows, without the whole tree or a file of its own. Level 0 holds
+    the receipt hashes themselves, in order (a proof hashes the two it needs); each level above,
+    its node hashes."""
+
+    # Nodes a chunk holds: a proof reads one chunk a level, so this many bytes times 32 each.
+    SIZE = 2048
+
+    pack = models.ForeignKey(
+        DeliveryPack, on_delete=models.CASCADE, related_name="tree_chunks", db_index=False
+    )
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveIntegerField()
+    # Level 0 only: the chunk's first receipt hash, by which a receipt finds its chunk.
+    first = models.BinaryField(max_length=32, null=True)
+    nodes = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("Merkle tree chunk")
+        verbose_name_plural = _("Merkle tree chunks")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["pack", "level", "index"], name="tree_chunk_unique")
+        ]
+        indexes = [
+            models.Index(fields=["pack", "first"], condition=Q(level=0), name="tree_chunk_first")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pack_id}/{self.level}/{self.index}"
 
 
 class ReviewQueue(Petition):

@@ -676,8 +676,16 @@ def privacy(request):
         "minimum": settings.COUNTRY_COUNT_MINIMUM,
         "release_hours": settings.COUNTRY_RELEASE_HOURS,
         "unfold": UNFOLD_FACTOR * settings.COUNTRY_COUNT_MINIMUM,
+        **retention_period(settings.SIGNATURE_RETENTION_DAYS),
     }
     return render(request, "petitions/privacy.html", context)
+
+
+def retention_period(days: int) -> dict:
+    """The retention period as people say it: in months from two months up, else in days."""
+    if days >= 60:
+        return {"retention_months": round(days / 30.4375), "retention_days": None}
+    return {"retention_months": None, "retention_days": days}
 
 
 # RFC 8058 one-click POSTs carry no cookie or token: the signed address is the proof. GET only

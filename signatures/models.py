@@ -3,8 +3,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -21,6 +21,9 @@ LABEL_FIELDS = ("slug", "title_en", "title_fa")
 # Where being seen to sign can be dangerous: a city beside a first name and initial can be enough
 # to find someone.
 PLACE_NEVER_SHOWN = frozenset({"IR"})
+
+# An anonymised row's compared email: not an address, so that no mail can go to it.
+ANONYMISED_PREFIX = "anonymised:"
 
 # Unfolding a country from "other" at the minimum would say who was in "other" all along.
 UNFOLD_FACTOR = 2
@@ -129,6 +132,31 @@ class SignatureQuerySet(models.QuerySet):
                 if delta:
                     SignatureCount.add(petition_id, delta)
             _record_per_petition(by, action, changed, note=detail)
+            forget_counts(changed)
+        return changed
+
+    def anonymise(self, *, by="system") -> Counter:
+        """Blank what says who signed (name, email, comment, place, address code) and keep what the
+        counts, the record and the receipts stand on (status, country, language, dates, receipt).
+        The compared email becomes a placeholder of the row's own number: unique, and no address.
+        Returns how many rows each petition had anonymised; the audit says how many, never whose."""
+        with transaction.atomic():
+            rows = list(self.exclude(email="").select_for_update().values_list("pk", "petition_id"))
+            changed = Counter(petition_id for _pk, petition_id in rows)
+            placeholder = Concat(Value(ANONYMISED_PREFIX), Cast("pk", models.CharField()))
+            for chunk in _chunks([pk for pk, _ in rows]):
+                Signature.objects.filter(pk__in=chunk).update(
+                    name="",
+                    email="",
+                    email_canonical=placeholder,
+                    comment="",
+                    locality="",
+                    ip_hash="",
+                    # Nothing left to show or to write to.
+                    show_name=False,
+                    consent_contact=False,
+                )
+            _record_per_petition(by, Action.SIGNATURE_ANONYMISED, changed)
             forget_counts(changed)
         return changed
 

@@ -244,7 +244,11 @@ def test_an_export_and_a_pack_download_are_audited(admin_client, packs):
     rows = AuditEntry.objects.order_by("pk").values_list("action", "target_id", "detail")
     assert list(rows) == [
         ("signature.exported", petition.pk, {"signatures": 1, "format": "csv"}),
-        ("pack.made", petition.pk, {"pack": pack.pk, "signatures": 1, "names": 1}),
+        (
+            "pack.made",
+            petition.pk,
+            {"pack": pack.pk, "signatures": 1, "names": 1, "root": bytes(pack.merkle_root).hex()},
+        ),
         ("pack.downloaded", petition.pk, {"pack": pack.pk, "kind": "csv", "names": 1}),
     ]
 
