@@ -35,7 +35,6 @@ from .schemas import Error
 COUNT_CACHE = {"public": True, "max_age": counting.COUNT_CACHE_SECONDS}
 # The breakdown is released in steps and kept a minute in our cache: no need to ask sooner.
 COUNTRIES_CACHE = {"public": True, "max_age": counting.COUNTRY_CACHE_SECONDS}
-SCHEMA_CACHE = {"public": True, "max_age": 300}
 BULK_CACHE = {"public": True, "max_age": 3600}
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
