@@ -6,13 +6,14 @@ signatures.history's, the breakdown by country counting.country_counts with its 
 petition is visible exactly when Petition.objects.public() holds it."""
 
 import json
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -90,9 +91,19 @@ def cached(response: HttpResponse, rule: dict) -> None:
     patch_cache_control(response, **rule)
 
 
+# What the pages' URLs take (petitions.urls.PetitionSlug); anything else is no petition's.
+SLUG_PATTERN = re.compile(r"[-\w]+")
+
+
+def checked(slug: str) -> str:
+    if not SLUG_PATTERN.fullmatch(slug):
+        raise Http404
+    return slug
+
+
 def visible(slug: str) -> Petition:
     """404 for anything the petition page would not show a visitor."""
-    return get_object_or_404(Petition.objects.public().with_signable(), slug=slug)
+    return get_object_or_404(Petition.objects.public().with_signable(), slug=checked(slug))
 
 
 def api_url(name: str, **kwargs) -> str:
@@ -230,7 +241,7 @@ def get_petition(request: HttpRequest, response: HttpResponse, slug: Slug):
 def get_count(request: HttpRequest, response: HttpResponse, slug: Slug):
     """The same figures as the page's live counter (count.json), exact within a second: poll it
     at most once a second."""
-    snapshot = counting.cached_count(slug)
+    snapshot = counting.cached_count(checked(slug))
     if snapshot is None:
         try:
             snapshot = counting.exact_count(get_object_or_404(Petition.objects.public(), slug=slug))
