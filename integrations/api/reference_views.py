@@ -8,6 +8,7 @@ from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from lib.http import cache_like_the_page
+from lib.ratelimit import parse_rate
 from lib.urls import site_url
 
 from .. import bulk
@@ -23,6 +24,7 @@ def docs(request):
 @require_safe
 def reference(request):
     schema = api.get_openapi_schema()
+    requests, seconds = parse_rate(settings.API_RATE_PER_IP)
     components = schema["components"]["schemas"]
     operations = []
     for route, methods in schema["paths"].items():
@@ -61,7 +63,8 @@ def reference(request):
         "description": schema["info"]["description"],
         "schema_url": site_url(reverse("api:openapi-json")),
         "api_root": site_url("/api/v1/"),
-        "rate": settings.API_RATE_PER_IP,
+        "rate_requests": requests,
+        "rate_minutes": max(seconds // 60, 1),
         "bulk_csv": site_url(reverse("api:bulk_csv")),
         "bulk_json": site_url(reverse("api:bulk_json")),
         "bulk_columns": bulk.PETITION_COLUMNS + bulk.DAY_COLUMNS,
