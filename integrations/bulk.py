@@ -1,8 +1,9 @@
 """The daily open-data dump: every public petition and its counts per day, as gzip'd CSV and
 JSON, built here and kept as BulkFile rows for the API to serve (integrations/api/endpoints.py).
 
-No personal data: the petition's public text and figures only, never a signer or the starter's
-contact. Built by `manage.py build_bulk_data` (cron, deploy/bulk-data.cron) or the task below."""
+No personal data: the petition's public text and figures only, never a signer, nor the starter's
+name or contact. Built by `manage.py build_bulk_data` (cron: deploy/integrations/bulk-data.cron)
+or by the task below."""
 
 import csv
 import datetime
@@ -53,7 +54,7 @@ DAY_COLUMNS = ("date", "signatures", "total")
 def utc(value) -> str | None:
     if value is None:
         return None
-    return value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def petition_rows() -> list[dict]:

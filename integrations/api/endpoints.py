@@ -76,6 +76,13 @@ api = NinjaAPI(
     renderer=UnicodeJSON(),
 )
 
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    # ninja adds Django's message under DEBUG; the answer is the same whatever the settings.
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
 NOT_FOUND = {404: Error, 429: Error}
 Slug = Annotated[
     str,

@@ -1,10 +1,14 @@
 """The API's reference page, server-rendered from the OpenAPI schema: no Swagger UI, nothing from
 another host. In each language at /en/api/ and /fa/api/; /api/v1/docs leads to the site's own."""
 
+import re
+
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from lib.http import cache_like_the_page
@@ -35,15 +39,16 @@ def reference(request):
                     "path": route,
                     "id": operation["operationId"],
                     "summary": operation.get("summary", ""),
-                    "description": operation.get("description", ""),
+                    "description": marked(operation.get("description", "")),
                     "parameters": [
                         {
                             "name": p["name"],
                             "where": p["in"],
                             "required": p.get("required", False),
                             "type": type_of(p.get("schema", {})),
-                            "description": p.get("description")
-                            or p.get("schema", {}).get("description", ""),
+                            "description": marked(
+                                p.get("description") or p.get("schema", {}).get("description", "")
+                            ),
                         }
                         for p in operation.get("parameters", [])
                     ],
@@ -60,7 +65,6 @@ def reference(request):
             for name, model in components.items()
             if model.get("type") == "object"
         ],
-        "description": schema["info"]["description"],
         "schema_url": site_url(reverse("api:openapi-json")),
         "api_root": site_url("/api/v1/"),
         "rate_requests": requests,
@@ -74,6 +78,14 @@ def reference(request):
     return cache_like_the_page(response, personal=False)
 
 
+CODE = re.compile(r"`([^`]+)`")
+
+
+def marked(text: str) -> str:
+    """The schema's descriptions are Markdown; their `code` is the only markup they use."""
+    return mark_safe(CODE.sub(r"<code>\1</code>", escape(text)))  # noqa: S308 - escaped first
+
+
 def fields_of(model: dict) -> list[dict]:
     required = set(model.get("required", ()))
     return [
@@ -81,7 +93,7 @@ def fields_of(model: dict) -> list[dict]:
             "name": name,
             "type": type_of(field),
             "required": name in required,
-            "description": field.get("description", ""),
+            "description": marked(field.get("description", "")),
         }
         for name, field in model.get("properties", {}).items()
     ]
