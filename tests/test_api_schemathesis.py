@@ -6,7 +6,9 @@ import datetime
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
@@ -42,7 +44,18 @@ schema = the_schema()
 
 
 @pytest.fixture(autouse=True)
-def seeded(db, settings):
+def connection_kept_across_requests():
+    """As Django's test client does: the WSGI handler would close the database connection after
+    each request, and with it the test's transaction (PostgreSQL; SQLite's memory stays)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def seeded(db, settings, connection_kept_across_requests):
     settings.API_RATE_PER_IP = "100000/m"
     won = make_petition(
         slug=SLUGS[0],
