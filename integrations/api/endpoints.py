@@ -7,6 +7,7 @@ petition is visible exactly when Petition.objects.public() holds it."""
 
 import json
 import re
+import time
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -257,6 +258,8 @@ def get_count(request: HttpRequest, response: HttpResponse, slug: Slug):
             if snapshot is None:
                 raise
     cached(response, COUNT_CACHE)
+    # As count.json: nginx rounds max-age up to whole seconds; this ends its copy with this one.
+    response["X-Accel-Expires"] = f"@{int(time.time())}"
     return json.loads(snapshot.body)
 
 
