@@ -4,6 +4,7 @@ another host. In each language at /en/api/ and /fa/api/; /api/v1/docs leads to t
 import re
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -11,7 +12,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from lib.http import cache_like_the_page
+from lib import cache
+from lib.http import cache_like_the_page, kept
 from lib.ratelimit import parse_rate
 from lib.urls import site_url
 
@@ -27,6 +29,18 @@ def docs(request):
 
 @require_safe
 def reference(request):
+    # Building the schema takes tens of milliseconds: kept like a petition page, per language,
+    # unless this visitor has a message waiting, which the page would show them alone.
+    if messages.get_messages(request):
+        return cache_like_the_page(reference_page(request), personal=True)
+    parts = ("api-reference", translation.get_language(), request.get_host())
+    return kept(
+        cache.page_key(parts),
+        lambda: cache_like_the_page(reference_page(request), personal=False),
+    )
+
+
+def reference_page(request):
     schema = api.get_openapi_schema()
     requests, seconds = parse_rate(settings.API_RATE_PER_IP)
     components = schema["components"]["schemas"]
@@ -74,8 +88,7 @@ def reference(request):
         "bulk_columns": bulk.PETITION_COLUMNS + bulk.DAY_COLUMNS,
         "example": site_url(reverse("api:petitions")) + "?state=open&limit=2",
     }
-    response = render(request, "integrations/api_reference.html", context)
-    return cache_like_the_page(response, personal=False)
+    return render(request, "integrations/api_reference.html", context)
 
 
 CODE = re.compile(r"`([^`]+)`")
