@@ -24,6 +24,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import Status
 
 from lib.http import PAGE_CACHE
+from lib.ratelimit import parse_rate
 from lib.urls import site_url
 from petitions.models import Petition
 from signatures import counting, history
@@ -55,22 +56,28 @@ the numbers. Read-only, no key, no cookies: every answer is the same for everyon
 
 * **Visibility**: only published petitions (open or closed). Drafts, petitions waiting for review
   or sent back answer 404, exactly like their pages.
-* **No personal data**: no signer's name, email, city or time of signing, and not the starter's
-  contact details. Signers by country fold every country with fewer than `minimum` signers into
-  `other`, the same rule as the petition page.
+* **No personal data**: no signer's name, email, city or time of signing, and neither the name
+  nor the contact details of the petition's starter. Signers by country fold every country with
+  fewer than `minimum` signers into `other`, the same rule as the petition page.
 * **Times** are ISO 8601 in UTC (ending in `Z`); dates are YYYY-MM-DD; digits are ASCII.
   Persian text is UTF-8 JSON, as stored.
 * **Caching**: every answer carries `Cache-Control: public, max-age=…` and a strong `ETag`; send
   it back in `If-None-Match` to get `304 Not Modified`.
 * **CORS**: `Access-Control-Allow-Origin: *` on every answer, so a page on any site can read it.
-* **Rate limit**: {rate} requests per client address; past it, `429` with `Retry-After` (seconds).
+* **Rate limit**: {rate} per client address; past it, `429` with `Retry-After` (seconds).
 * **Bulk data**: every public petition and its daily counts, CSV and JSON, gzip, rebuilt daily.
 """
+
+
+def rate_in_words(rate: str) -> str:
+    requests, seconds = parse_rate(rate)
+    return f"{requests} requests in {seconds} seconds"
+
 
 api = NinjaAPI(
     title="Petitions API",
     version="1",
-    description=DESCRIPTION.replace("{rate}", settings.API_RATE_PER_IP),
+    description=DESCRIPTION.replace("{rate}", rate_in_words(settings.API_RATE_PER_IP)),
     openapi_url="/openapi.json",
     docs_url=None,  # ninja's page loads Swagger from a CDN; ours is reference_views
     urls_namespace="api",
@@ -84,7 +91,8 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": "Not Found"}, status=404)
 
 
-NOT_FOUND = {404: Error, 429: Error}
+TOO_MANY = {429: Error}
+NOT_FOUND = {404: Error} | TOO_MANY
 Slug = Annotated[
     str,
     Path(
@@ -92,7 +100,6 @@ Slug = Annotated[
         "Persian letters. 404 for a petition that is not public."
     ),
 ]
-TOO_MANY = {429: Error}
 
 
 def cached(response: HttpResponse, rule: dict) -> None:
