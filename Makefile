@@ -45,6 +45,7 @@ run: compilemessages
 	@DEBUG=true $(PY) manage.py migrate -v0
 	@DEBUG=true $(PY) manage.py createcachetable
 	@DEBUG=true $(PY) manage.py load_demo
+	@DEBUG=true $(PY) manage.py build_bulk_data -v0
 	@DEBUG=true $(PY) manage.py demo_admin --host $(HOST) --port $(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/  (English: /en/  Persian: /fa/)"
 	@echo "Emails are printed in this terminal, not sent (unless EMAIL_URL is set)."

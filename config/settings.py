@@ -79,9 +79,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above every middleware that may set a cookie, so that it sees them all.
     "lib.middleware.NeverSharePersonalMiddleware",
-    # FeedAware*: Django's and django-csp's, with no work on count.json (lib/middleware.py).
+    # FeedAware*: Django's and django-csp's, with no work on count.json and the read API
+    # (lib/middleware.py).
     "lib.middleware.FeedAwareSessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "lib.middleware.FeedAwareLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "lib.middleware.FeedAwareAuthenticationMiddleware",
@@ -381,3 +382,7 @@ DELIVERY_SMALL_COUNTRY = env.int("DELIVERY_SMALL_COUNTRY", default=10)
 SHARE_IMAGE_SECONDS = env.int("SHARE_IMAGE_SECONDS", default=300)
 # fontTools, which fpdf2 uses to embed the font, logs every glyph it keeps at INFO.
 LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
+
+# The read API (integrations/api): reads per client address, counted like signing's limits. A
+# newsroom's office shares one address, and paging through every petition takes a few hundred.
+API_RATE_PER_IP = env.str("API_RATE_PER_IP", default="600/10m")

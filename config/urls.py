@@ -29,12 +29,15 @@ urlpatterns = [
     ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The read API is language-neutral: the same answer at one address for every reader.
+    path("api/v1/", include("integrations.urls")),
 ]
 
 # A shared link opens in the language it was shared in.
 urlpatterns += i18n_patterns(
     path("", include("petitions.urls")),
     path("", include("signatures.urls")),
+    path("", include("integrations.page_urls")),
     # /fa/admin/ chooses the Persian admin; the admin itself has one address.
     re_path(rf"^{settings.ADMIN_URL}(?P<rest>.*)$", admin_in_language, name="admin_in_language"),
     prefix_default_language=True,

@@ -1,11 +1,13 @@
 """Which client sent a request, and how a public page is cached, in front and by the app."""
 
+import hashlib
 import ipaddress
 
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from . import cache
@@ -77,3 +79,15 @@ def framed_by(response, ancestors: list[str]):
         return response
 
     return framed(None)
+
+
+def strong_etag(body: str | bytes) -> str:
+    """The same bytes, the same tag, on every app server: a cache in front may revalidate any."""
+    data = body.encode() if isinstance(body, str) else body
+    return '"' + hashlib.blake2b(data, digest_size=8).hexdigest() + '"'
+
+
+def not_modified(request, etag: str) -> bool:
+    """Whether the client's If-None-Match already names these bytes."""
+    tags = parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+    return etag in tags or "*" in tags

@@ -1,5 +1,5 @@
-"""Site-wide response rules. count.json, the most requested address, skips the session, user,
-messages and per-view policy work."""
+"""Site-wide response rules. count.json, the most requested address, and the read API skip the
+session, user, messages and per-view policy work."""
 
 import logging
 import re
@@ -12,6 +12,7 @@ from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.locale import LocaleMiddleware
 from django.template import loader
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -113,13 +114,17 @@ class DatabaseUnavailableMiddleware:
 # so the whole address is matched, not its ending.
 _languages = "|".join(re.escape(code) for code, _name in settings.LANGUAGES)
 COUNT_FEED = re.compile(rf"^/({_languages})/p/[-\w]+/count\.json$")
+# The read API (integrations/urls.py): the same answer for everyone, so no visitor's state.
+API = re.compile(r"^/api/")
 
 
 def on_count_feed(request) -> bool:
-    return COUNT_FEED.match(request.path_info) is not None
+    """count.json or the read API: no session, user, messages or language of the visitor."""
+    path = request.path_info
+    return COUNT_FEED.match(path) is not None or API.match(path) is not None
 
 
-# Django's own, except on count.json; their process_response lets a request they skipped pass.
+# Django's own, except on the feeds; their process_response lets a request they skipped pass.
 class FeedAwareSessionMiddleware(SessionMiddleware):
     def process_request(self, request):
         if not on_count_feed(request):
@@ -136,6 +141,24 @@ class FeedAwareMessageMiddleware(MessageMiddleware):
     def process_request(self, request):
         if not on_count_feed(request):
             super().process_request(request)
+
+
+class FeedAwareLocaleMiddleware(LocaleMiddleware):
+    """The API has no language in its address: Django's would pick one from the visitor's cookie
+    or Accept-Language and send `Vary: Accept-Language`, splitting every cache's copy by reader."""
+
+    def process_request(self, request):
+        if not API.match(request.path_info):
+            return super().process_request(request)
+        # A thread keeps the last request's language; the API's answers are in the site's own.
+        translation.activate(settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return None
+
+    def process_response(self, request, response):
+        if API.match(request.path_info):
+            return response
+        return super().process_response(request, response)
 
 
 class FeedAwareCSPMiddleware(CSPMiddleware):

@@ -28,7 +28,7 @@ from django_countries import countries
 
 from lib import cache
 from lib.forms import FORM_TOKEN_STEP_SECONDS
-from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page
+from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page, not_modified
 from lib.normalise import clean_source
 from lib.tokens import InvalidToken
 from lib.urls import on_onion, own_hosts, site_url
@@ -618,7 +618,7 @@ def count_json(request, slug):
             snapshot = counting.last_count(slug)
             if snapshot is None:
                 raise  # a 503 page (lib/middleware.py)
-    if snapshot.etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
+    if not_modified(request, snapshot.etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(snapshot.body, content_type="application/json")

@@ -1,7 +1,6 @@
 """A petition's count as readers see it: one count a second, cached for every app server."""
 
 import datetime
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lib import cache
+from lib.http import strong_etag
 
 from .models import CountryCounts, CountryRelease, Signature, SignatureCount, forget_counts
 from .supporter import short_name
@@ -50,8 +50,7 @@ class CountSnapshot:
             },
             separators=(",", ":"),
         )
-        etag = '"' + hashlib.blake2b(body.encode(), digest_size=8).hexdigest() + '"'
-        return cls(count, goal, last_signed_at, body, etag)
+        return cls(count, goal, last_signed_at, body, strong_etag(body))
 
 
 def cached_count(slug: str) -> CountSnapshot | None:

@@ -98,6 +98,18 @@ def series(petition_id: int) -> list[Point]:
     return points
 
 
+def by_day(points: list[Point]) -> list[Point]:
+    """The hours added up by day (UTC), each Point's `hour` the start of its day."""
+    days: list[Point] = []
+    for point in points:
+        day = point.hour.astimezone(datetime.UTC).replace(hour=0, minute=0, second=0)
+        if days and days[-1].hour == day:
+            days[-1] = Point(day, days[-1].signatures + point.signatures, point.total)
+        else:
+            days.append(Point(day, point.signatures, point.total))
+    return days
+
+
 @dataclass(frozen=True)
 class Overview:
     steps: tuple[tuple[datetime.datetime, int], ...]  # (time, total so far), from (start, 0)

@@ -72,6 +72,7 @@ def test_public_pages_are_valid_html_in_both_languages(client, vnu, tmp_path):
             ("petition", f"/{language}/p/{petition.slug}/"),
             ("thanks", f"/{language}/p/{petition.slug}/thanks/"),
             ("privacy", f"/{language}/privacy/"),
+            ("api", f"/{language}/api/"),
         ):
             response = client.get(path)
             assert response.status_code == 200, path

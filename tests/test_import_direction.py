@@ -11,7 +11,13 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 PACKAGES = ("lib", "petitions", "signatures", "integrations", "config")
-URLCONFS = ("config.urls", "petitions.urls", "signatures.urls")
+URLCONFS = (
+    "config.urls",
+    "petitions.urls",
+    "signatures.urls",
+    "integrations.urls",
+    "integrations.page_urls",
+)
 # Where the domain lives: what a request handler, a form or the admin builds on.
 DOMAIN = (
     "petitions/models.py",

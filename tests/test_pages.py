@@ -18,6 +18,7 @@ def page_urls(petition):
             urls.append((code, reverse("petitions:home")))
             urls.append((code, petition.get_absolute_url()))
             urls.append((code, petition.get_embed_url()))
+            urls.append((code, reverse("api_reference")))
     return urls
 
 
