@@ -3,7 +3,6 @@ import functools
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -17,6 +16,9 @@ from . import webhooks
 from .models import Delivery, Endpoint, Event
 
 SITEWIDE_PERMISSION = "integrations.add_sitewide_endpoint"
+# An endpoint receives signers' details as they sign: whoever manages one must be trusted with an
+# export of the same signers.
+EXPORT_PERMISSION = "signatures.export_signature"
 RECENT = 5
 
 
@@ -58,6 +60,24 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
     readonly_fields = ("secret_shown", "failure_streak", "failing_since", "disabled_at",
                        "recent_deliveries")  # fmt: skip
     change_form_template = "admin/integrations/endpoint/change_form.html"
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(EXPORT_PERMISSION) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        allowed = super().has_view_permission(request, obj)
+        return request.user.has_perm(EXPORT_PERMISSION) and allowed
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(EXPORT_PERMISSION) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return request.user.has_perm(EXPORT_PERMISSION) and allowed
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return request.user.has_perm(EXPORT_PERMISSION) and allowed
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -148,8 +168,7 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
         endpoint = get_object_or_404(Endpoint, pk=pk)
         if not self.has_change_permission(request, endpoint):
             raise PermissionDenied
-        with transaction.atomic():
-            delivery = webhooks.ping(endpoint, by=request.user)
+        delivery = webhooks.ping(endpoint, by=request.user)
         # With the database queue the worker has it now; with the immediate one it is done.
         delivery.refresh_from_db()
         if delivery.state == Delivery.State.DELIVERED:
