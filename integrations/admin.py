@@ -20,6 +20,8 @@ SITEWIDE_PERMISSION = "integrations.add_sitewide_endpoint"
 # export of the same signers.
 EXPORT_PERMISSION = "signatures.export_signature"
 RECENT = 5
+MAIN_FIELDS = ("description", "petition", "url", "events", "active", "owner_email",
+               "owner_language")  # fmt: skip
 
 
 class EndpointForm(forms.ModelForm):
@@ -32,8 +34,7 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        fields = ("description", "petition", "url", "events", "active", "owner_email",
-                  "owner_language")  # fmt: skip
+        fields = MAIN_FIELDS
         widgets = {"url": forms.URLInput(attrs={"dir": "ltr", "class": "vURLField"})}
         field_classes = {"url": functools.partial(forms.URLField, assume_scheme="https")}
 
@@ -60,6 +61,12 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
     readonly_fields = ("secret_shown", "failure_streak", "failing_since", "disabled_at",
                        "recent_deliveries")  # fmt: skip
     change_form_template = "admin/integrations/endpoint/change_form.html"
+    fieldsets = [
+        (None, {"fields": MAIN_FIELDS}),
+        (_("Signing"), {"fields": ("secret_shown",)}),
+        (_("Failures"), {"fields": ("failure_streak", "failing_since", "disabled_at")}),
+        (_("Recent deliveries"), {"fields": ("recent_deliveries",)}),
+    ]
 
     def has_module_permission(self, request):
         return request.user.has_perm(EXPORT_PERMISSION) and super().has_module_permission(request)
@@ -88,16 +95,9 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
         return form
 
     def get_fieldsets(self, request, obj=None):
-        main = ("description", "petition", "url", "events", "active", "owner_email",
-                "owner_language")  # fmt: skip
         if obj is None:
-            return [(None, {"fields": main})]
-        return [
-            (None, {"fields": main}),
-            (_("Signing"), {"fields": ("secret_shown",)}),
-            (_("Failures"), {"fields": ("failure_streak", "failing_since", "disabled_at")}),
-            (_("Recent deliveries"), {"fields": ("recent_deliveries",)}),
-        ]
+            return [(None, {"fields": MAIN_FIELDS})]
+        return super().get_fieldsets(request, obj)  # `fieldsets`, with times in the calendar
 
     def save_model(self, request, obj, form, change):
         if change and "active" in form.changed_data and obj.active:
@@ -128,7 +128,7 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
         # same data, so hiding the secret from them would protect nothing.
         return format_html(
             '<input type="text" readonly dir="ltr" value="{}" class="webhook-secret" '
-            'onfocus="this.select()" aria-label="{}"><div class="help">{}</div>',
+            'aria-label="{}"><div class="help">{}</div>',
             obj.secret,
             _("signing secret"),
             _("Give it to your receiver to check each delivery's webhook-signature header "
@@ -201,11 +201,11 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("endpoint"), ordering="endpoint")
     def endpoint_shown(self, obj):
-        return format_html('<bdi dir="auto">{}</bdi>', Truncator(str(obj.endpoint)).chars(40))
+        return format_html('<bdi dir="auto">{}</bdi>', Truncator(str(obj.endpoint)).chars(30))
 
     @admin.display(description=_("last error"))
     def error_shown(self, obj):
-        return format_html('<bdi dir="ltr">{}</bdi>', Truncator(obj.error).chars(60))
+        return format_html('<bdi dir="ltr">{}</bdi>', Truncator(obj.error).chars(40))
 
     @admin.display(description=_("next attempt"), ordering="due_at")
     def next_attempt(self, obj):

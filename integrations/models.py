@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -111,7 +112,7 @@ class Endpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.description or self.url
+        return Truncator(self.description or self.url).chars(60)
 
     def clean(self):
         from .webhook_addresses import UnsafeAddress, check_address
