@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +26,7 @@ MAIN_FIELDS = ("description", "petition", "url", "events", "active", "owner_emai
 
 class EndpointForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
-        label=_("events"),
+        label=capfirst(Endpoint._meta.get_field("events").verbose_name),
         choices=Event.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
