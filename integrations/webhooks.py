@@ -222,17 +222,24 @@ class Discovery:
 
     def counted(self) -> None:
         """Consenting signers counted since the last look: on signing, or on confirming later
-        (whose row may be older than the cursor; a confirmation link lasts a few days)."""
+        (whose row may be older than the cursor; a confirmation link lasts a few days). Only
+        petitions that ask for confirmation are read days back, since confirmed_at has no index
+        of its own (one more index would cost every signature)."""
         since = self.since(self.endpoint.signatures_read_at)
         oldest_pending = since - datetime.timedelta(seconds=settings.CONFIRMATION_MAX_AGE + 86400)
+        confirming = list(
+            self.petitions().filter(requires_confirmation=True).values_list("pk", flat=True)
+        )
         queued = self.sent(Event.SIGNATURE_COUNTED).filter(subject_id=OuterRef("pk"))
+        recent = Q(created_at__gte=since)
+        if confirming:
+            recent |= Q(
+                petition_id__in=confirming, confirmed_at__gte=since, created_at__gte=oldest_pending
+            )
         rows = (
             self.signatures()
             .filter(status=Signature.Status.COUNTED, consent_contact=True)
-            .filter(
-                Q(created_at__gte=since)
-                | Q(confirmed_at__gte=since, created_at__gte=oldest_pending)
-            )
+            .filter(recent)
             .exclude(Exists(queued))
             .order_by("pk")
             .values_list("pk", "petition_id", "created_at", "confirmed_at")
