@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from lib.admin import CalendarAdminMixin, ReadOnlyAdmin, admin_path, local_datetime, local_number
 
 from . import webhooks
-from .models import Delivery, Endpoint, Event
+from .models import Delivery, Endpoint, Event, default_events
 
 SITEWIDE_PERMISSION = "integrations.add_sitewide_endpoint"
 # An endpoint receives signers' details as they sign: whoever manages one must be trusted with an
@@ -30,6 +30,7 @@ class EndpointForm(forms.ModelForm):
         choices=Event.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
+        initial=default_events,
     )
 
     class Meta:
@@ -52,7 +53,7 @@ class EndpointForm(forms.ModelForm):
 @admin.register(Endpoint)
 class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
     form = EndpointForm
-    list_display = ("shown_name", "petition", "active", "events_shown", "failure_streak",
+    list_display = ("shown_name", "petition_shown", "active", "events_shown", "failure_streak",
                     "last_delivery")  # fmt: skip
     list_filter = ("active",)
     list_select_related = ("petition",)
@@ -112,6 +113,12 @@ class EndpointAdmin(CalendarAdminMixin, admin.ModelAdmin):
             Truncator(obj.description or "").chars(60),
             Truncator(obj.url).chars(60),
         )
+
+    @admin.display(description=_("petition"), ordering="petition")
+    def petition_shown(self, obj):
+        if obj.petition is None:
+            return _("Every petition")
+        return format_html('<bdi dir="auto">{}</bdi>', Truncator(str(obj.petition)).chars(60))
 
     @admin.display(description=_("events"))
     def events_shown(self, obj):

@@ -37,6 +37,13 @@ def test_an_endpoint_is_made_with_a_secret_shown_to_copy(admin_client):
     assert f"/admin/integrations/endpoint/{endpoint.pk}/ping/" in html
 
 
+def test_a_new_endpoint_starts_with_every_event_ticked(admin_client):
+    html = admin_client.get("/admin/integrations/endpoint/add/").content.decode()
+    for event in Event.values:
+        assert f'value="{event}" id="id_events_' in html
+    assert html.count("checked") >= len(Event.values)
+
+
 def test_the_form_refuses_a_private_address(admin_client, settings):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
     response = admin_client.post(
