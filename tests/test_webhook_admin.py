@@ -1,5 +1,7 @@
 """The admin's webhook endpoints and delivery log, in both languages."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -40,8 +42,7 @@ def test_an_endpoint_is_made_with_a_secret_shown_to_copy(admin_client):
 def test_a_new_endpoint_starts_with_every_event_ticked(admin_client):
     html = admin_client.get("/admin/integrations/endpoint/add/").content.decode()
     for event in Event.values:
-        assert f'value="{event}" id="id_events_' in html
-    assert html.count("checked") >= len(Event.values)
+        assert re.search(rf'value="{re.escape(event)}" id="id_events_\d+" checked', html), event
 
 
 def test_the_form_refuses_a_private_address(admin_client, settings):
