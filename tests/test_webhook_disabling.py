@@ -106,3 +106,21 @@ def test_a_ping_is_sent_even_to_an_endpoint_turned_off(receiver):
     ping.refresh_from_db()
     assert ping.state == Delivery.State.DELIVERED
     assert receiver.received[0].headers["webhook-id"] == ping.webhook_id
+
+
+def test_turning_an_endpoint_on_again_in_the_admin_clears_its_failures(admin_client):
+    endpoint = make_endpoint(
+        make_petition(), active=False, failure_streak=14, url="https://93.184.215.14/hooks",
+        failing_since=timezone.now(), disabled_at=timezone.now(),
+    )  # fmt: skip
+    form = {
+        "description": "", "petition": endpoint.petition_id, "url": endpoint.url,
+        "events": endpoint.events, "active": "on", "owner_email": endpoint.owner_email,
+        "owner_language": "en",
+    }  # fmt: skip
+    response = admin_client.post(f"/admin/integrations/endpoint/{endpoint.pk}/change/", form)
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.active
+    failures = (endpoint.failure_streak, endpoint.failing_since, endpoint.disabled_at)
+    assert failures == (0, None, None)
