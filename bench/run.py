@@ -723,6 +723,68 @@ def report(results: dict, header: list[str]) -> str:
 # The run ------------------------------------------------------------------------------------------
 
 
+class WebhookLoad:
+    """--webhook: two endpoints (the petition's and a site-wide one) that hear every event, a
+    receiver answering 204 on a thread of this process, and the dispatcher as production runs it,
+    in a process of its own (with the immediate task backend it delivers there too)."""
+
+    def __init__(self, petition_id: int, tmp: Path):
+        self.petition_id = petition_id
+        self.tmp = tmp
+        self.received = 0
+
+    def start(self) -> None:
+        import http.server
+        import threading
+
+        from integrations.models import Endpoint
+
+        load = self
+
+        class Sink(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                load.received += 1
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        for petition_id in (self.petition_id, None):
+            Endpoint.objects.create(
+                petition_id=petition_id, url=url, owner_email="bench@example.org"
+            )
+        self.log = open(self.tmp / "webhooks.log", "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "python"), "manage.py", "webhooks", "--forever"],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> str:
+        from django.db import connection
+        from django.db.models import Count
+
+        from integrations.models import Delivery
+
+        time.sleep(15)  # the last looks and deliveries
+        self.process.terminate()
+        self.process.wait(10)
+        self.server.shutdown()
+        self.log.close()
+        states = dict(Delivery.objects.values_list("state").annotate(n=Count("pk")).order_by())
+        connection.close()
+        return (
+            "webhooks: 2 endpoints (the petition's, site-wide), every signer consenting; "
+            f"{self.received:,} POSTs received; deliveries by state {states}"
+        )
+
+
 def bench_environment(args, tmp: Path) -> dict:
     unlimited = "100000000/m"
     return {
@@ -739,6 +801,12 @@ def bench_environment(args, tmp: Path) -> dict:
         # wrk is one address: the limits are set out of reach, but still checked every time.
         "SIGN_RATE_PER_IP": unlimited,
         "SIGN_RATE_PER_PETITION": unlimited,
+        # --webhook: the receiver is on this machine, and every signer consents to be sent.
+        **(
+            {"WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true", "BENCH_SIGN_CONSENT": "1"}
+            if args.webhook
+            else {}
+        ),
     }
 
 
@@ -871,6 +939,13 @@ def main():
         "transaction pooling, DATABASE_POOLER=pgbouncer) on a free port; seeding and pgbench "
         "go straight to PostgreSQL",
     )
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="sign with webhook endpoints registered (the petition's and a site-wide one, every "
+        "event) and consenting signers, while `manage.py webhooks --forever` finds and delivers "
+        "their events to a local receiver; the report says how many arrived",
+    )
     args = parser.parse_args()
     began = time.monotonic()
     ensure_tools(args.pgbouncer)
@@ -937,7 +1012,12 @@ def main():
         for server in servers:
             wait_healthy(server, deadline)
 
+        hooks = WebhookLoad(petition_id, tmp) if args.webhook else None
+        if hooks:
+            log("Registering webhook endpoints and starting `manage.py webhooks --forever` ...")
+            hooks.start()
         results = measure(args, petition_id, *servers)
+        webhooks_line = hooks.stop() if hooks else ""
         results["worker_rss_mib"] = worker_rss_mib(servers[0])
         for server in servers:
             server.stop()
@@ -951,6 +1031,8 @@ def main():
             f"in {args.rounds} slices alternating with its floor's",
             *machine_details(args.cache_url),
         ]
+        if webhooks_line:
+            header.append(webhooks_line)
         if bouncer:
             from bench.pgbouncer import version
 

@@ -257,6 +257,26 @@ UPDATE_SEND_CHUNK = env.int("UPDATE_SEND_CHUNK", default=100)
 # queue, and the one it was sending is marked uncertain. Longer than a slow chunk takes.
 UPDATE_SEND_CLAIM_SECONDS = env.float("UPDATE_SEND_CLAIM_SECONDS", default=600.0)
 
+# Organisations' webhooks (integrations/webhooks.py, docs/webhooks.md), run by `manage.py webhooks`
+# and the task workers. Plain http and private addresses only where nothing else can be reached
+# (DEBUG and the tests): in production an endpoint on the site's own network is refused.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+# Seconds a receiver may take to accept the connection, and then for each read of its answer.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+# Retries double from the first pause to the longest, each within a fifth either way, for a day.
+WEBHOOK_RETRY_FIRST_SECONDS = env.int("WEBHOOK_RETRY_FIRST_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=4 * 3600)
+WEBHOOK_RETRY_FOR_SECONDS = env.int("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600)
+# An endpoint whose every attempt failed for this long is turned off and its owner emailed.
+WEBHOOK_DISABLE_AFTER_SECONDS = env.int("WEBHOOK_DISABLE_AFTER_SECONDS", default=24 * 3600)
+# How far back each look for events reaches again: a transaction that committed after a later one.
+WEBHOOK_LOOKBACK_SECONDS = env.int("WEBHOOK_LOOKBACK_SECONDS", default=10)
+WEBHOOK_DISPATCH_SECONDS = env.float("WEBHOOK_DISPATCH_SECONDS", default=5)
+WEBHOOK_CHUNK = env.int("WEBHOOK_CHUNK", default=50)
+# Longer than a chunk of slow receivers takes (each up to two timeouts).
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=1800)
+WEBHOOK_TASK_SECONDS = env.int("WEBHOOK_TASK_SECONDS", default=60)
+
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username is refused before its password is even checked.
     "axes.backends.AxesStandaloneBackend",

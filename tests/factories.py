@@ -134,3 +134,16 @@ def petition_admin_form(petition: Petition, **overrides) -> dict:
     )
     data = {field: getattr(petition, field) for field in fields}
     return data | {"original_language": "en", "goal": "1000", "signer_list": "full"} | overrides
+
+
+def make_endpoint(petition: Petition | None = None, **overrides):
+    """A webhook endpoint: it hears of what happens from now on."""
+    from integrations.models import Endpoint
+
+    fields = {
+        "petition": petition,
+        "url": "https://crm.example.org/hooks",
+        "owner_email": "owner@example.org",
+    }
+    fields.update(overrides)
+    return Endpoint.objects.create(**fields)

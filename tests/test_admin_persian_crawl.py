@@ -46,6 +46,7 @@ ALLOWED_WORDS = {
     "oEmbed",
     "Markdown",
     "HTTP",
+    "HTTPS",
     "GET",
     "POST",
     "sha256",

@@ -155,6 +155,25 @@ def test_one_signature_costs_one_sql_statement_on_postgresql(client, redis_limit
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_webhook_endpoints_add_nothing_to_signing(client, redis_limits):
+    """The signatures table is the webhooks' outbox: signing writes nothing more for them."""
+    from integrations.models import Delivery
+    from tests.factories import make_endpoint
+
+    petition = make_petition()
+    make_endpoint(petition)
+    make_endpoint(None)  # and one for every petition
+    assert post_signature(client, petition).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert post_signature(client, petition, consent_contact="on").status_code == 302
+    assert [query["sql"].split()[0] for query in queries] == ["WITH"], queries.captured_queries
+    assert "integrations" not in queries[0]["sql"]
+    assert Signature.objects.filter(petition=petition, consent_contact=True).count() == 1
+    assert not Delivery.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_one_signature_with_redis_costs_one_statement_and_two_redis_round_trips(
     client, all_in_redis, monkeypatch
 ):

@@ -20,6 +20,10 @@ function init(args)
     ["Origin"] = args[1],
   }
   fields = "started=" .. quote(args[2]) .. "&country=GB&locality=&comment=&show_name=on&website="
+  -- run.py --webhook: every signer may be contacted, so each one is a webhook event.
+  if os.getenv("BENCH_SIGN_CONSENT") == "1" then
+    fields = fields .. "&consent_contact=on"
+  end
 end
 
 function request()
