@@ -406,7 +406,10 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int | None, str]:
     try:
         addresses = check_address(url, resolve=True)
     except UnsafeAddress as exc:
-        return None, str(exc.message)
+        # The log's other errors are the receiver's words, in English; a worker has no reader's
+        # language, so this one is too, whichever language the process last had on.
+        with translation.override(settings.LANGUAGE_CODE):
+            return None, str(exc.message)
     parts = urlsplit(url)
     kind = PinnedHTTPSConnection if parts.scheme == "https" else PinnedHTTPConnection
     connection = kind(
