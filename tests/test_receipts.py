@@ -235,7 +235,7 @@ def test_the_persian_receipt_page_shows_a_solar_hijri_date_in_persian_digits():
     code = signed_code(petition, "fa")
 
     html = answer(petition, code, "fa")
-    state = re.search(r'receipt__state[^>]*>(.*?)</p>', html, re.S).group(1)
+    state = re.search(r"receipt__state[^>]*>(.*?)</p>", html, re.S).group(1)
     assert re.search(r"[۰-۹]", state)
     assert not re.search(r"[0-9]", state)
     assert "۱۴" in state  # the Solar Hijri year of these years
