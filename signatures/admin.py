@@ -171,6 +171,7 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         ("show_name", "consent_contact"),
         ("language", "source_shown"),
         ("created_at", "confirmed_at", "emailed_at"),
+        ("counted_at", "changed_at", "removal_reason"),
         ("email_canonical", "ip_hash", "rate_checked"),
     )
     readonly_fields = [

@@ -20,7 +20,7 @@ from lib import ratelimit
 from lib.http import client_ip
 from petitions.models import Petition
 
-from . import confirmation, receipts
+from . import confirmation, receipts, supporter
 from . import record as public_record
 from .models import Signature, SignatureCount
 from .signing import hash_ip
@@ -86,7 +86,7 @@ def receipt(request, slug):
     if step == "withdraw" and state.can_withdraw:
         Signature.objects.filter(pk=signature.pk).withdraw()
         messages.success(request, WITHDRAWN)
-        return redirect(receipt_url(petition))
+        return forget_signed(request, redirect(receipt_url(petition)), petition)
     context |= {"step": "ask" if step == "ask" and state.can_withdraw else "state"}
     context |= {"state": state, "code": code}
     return private(render(request, "signatures/receipt.html", context))
@@ -116,7 +116,15 @@ def withdraw(request, token):
         return private(render(request, "signatures/withdraw.html", context))
     Signature.objects.filter(pk=signature.pk).withdraw()
     messages.success(request, WITHDRAWN)
-    return redirect(receipt_url(signature.petition))
+    return forget_signed(request, redirect(receipt_url(signature.petition)), signature.petition)
+
+
+def forget_signed(request, response, petition: Petition):
+    """This browser stops saying "You signed this petition", and may sign it again in one click."""
+    remembered = supporter.recall(request)
+    if remembered and remembered.has_signed(petition.pk):
+        supporter.remember(response, remembered.without_signed(petition.pk))
+    return response
 
 
 @require_safe

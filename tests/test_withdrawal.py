@@ -164,3 +164,16 @@ def test_withdrawing_from_a_persian_page_says_so_in_persian():
     assert response.url == f"/fa/p/{petition.slug}/receipt/"
     assert "امضای شما پس گرفته شد" in page
     assert "این امضا در" in check(petition, code, "fa", client=client).content.decode()
+
+
+def test_the_browser_that_withdraws_no_longer_says_it_signed():
+    petition = make_petition()
+    client = Client()
+    sign(client, petition, email="sara@example.com")
+    code = CODE.search(client.get(f"/en/p/{petition.slug}/thanks/").content.decode()).group(0)
+    assert "You signed this petition" in client.get(f"/en/p/{petition.slug}/?form").content.decode()
+
+    check(petition, code, client=client, step="withdraw")
+
+    page = client.get(f"/en/p/{petition.slug}/?form").content.decode()
+    assert "You signed this petition" not in page
