@@ -18,6 +18,8 @@ def page_urls(petition):
             urls.append((code, reverse("petitions:home")))
             urls.append((code, petition.get_absolute_url()))
             urls.append((code, petition.get_embed_url()))
+            urls.append((code, reverse("signatures:receipt", kwargs={"slug": petition.slug})))
+            urls.append((code, reverse("signatures:record", kwargs={"slug": petition.slug})))
     return urls
 
 
