@@ -207,6 +207,9 @@ else:
 RATE_LIMIT_CACHE = "shared"
 SIGN_RATE_PER_IP = env.str("SIGN_RATE_PER_IP", default="20/10m")
 SIGN_RATE_PER_PETITION = env.str("SIGN_RATE_PER_PETITION", default="6000/m")
+# Checking a receipt code: a signer needs a few tries (check, withdraw, check again); a guesser
+# of 100-bit codes gets nowhere at any rate, this stops one address from loading the database.
+RECEIPT_RATE_PER_IP = env.str("RECEIPT_RATE_PER_IP", default="30/h")
 SIGN_MIN_FILL_SECONDS = env.float("SIGN_MIN_FILL_SECONDS", default=2.0)
 # The second click of a double click on a window opened under the pointer comes sooner.
 SIGN_MIN_CLICK_SECONDS = env.float("SIGN_MIN_CLICK_SECONDS", default=1.0)

@@ -58,6 +58,7 @@ class AuditEntry(models.Model):
         SIGNATURE_RESTORED = "signature.restored", _("Restored signatures")
         SIGNATURE_DELETED = "signature.deleted", _("Deleted signatures")
         SIGNATURE_ERASED = "signature.erased", _("Erased a signer's data on request")
+        SIGNATURE_WITHDRAWN = "signature.withdrawn", _("A signer withdrew their signature")
         SIGNATURE_EXPORTED = "signature.exported", _("Exported signatures")
         PACK_MADE = "pack.made", _("Made a delivery pack")
         PACK_DOWNLOADED = "pack.downloaded", _("Downloaded a delivery pack")

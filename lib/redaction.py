@@ -5,7 +5,7 @@ import logging
 import re
 
 # tests/test_no_personal_data.py checks that every URL with a token is here.
-TOKEN_PATH = re.compile(r"/(confirm|start/link|unsubscribe)/[^/\s\"'?#]+")
+TOKEN_PATH = re.compile(r"/(confirm|withdraw|start/link|unsubscribe)/[^/\s\"'?#]+")
 EMAIL = re.compile(r"[^\s\"'<>(){}\[\],;:]+@[^\s\"'<>(){}\[\],;:]+\.[A-Za-z]{2,}")
 PEER = re.compile(r"\bip=\S+")
 

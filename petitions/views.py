@@ -32,7 +32,8 @@ from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page,
 from lib.normalise import clean_source
 from lib.tokens import InvalidToken
 from lib.urls import on_onion, own_hosts, site_url
-from signatures import abuse, counting, signing, supporter
+from signatures import abuse, counting, receipts, signing, supporter
+from signatures import record as public_record
 from signatures.forms import SignForm
 from signatures.models import UNFOLD_FACTOR, Signature, SignatureCount
 
@@ -146,6 +147,8 @@ def petition_page(
         "already_signed": one_click and remembered.has_signed(petition.pk),
         "personal_url": personal_url(request, petition, form, click_error),
         "recent_signers": counting.recent_signers(petition),
+        # Kept with the page, whose key moves with the count: one small sum when it is made.
+        "removed_after_review": public_record.removed_after_review(petition.pk),
         "country_counts": by_country(counting.country_counts(petition)),
         "page_url": page_url,
         "oembed_url": oembed_url(page_url),
@@ -320,6 +323,8 @@ def sign(request, slug):
         thanks += "?check=email"
     response = HttpResponseRedirect(thanks)
     supporter.remember(response, result.supporter, embedded=facts.embed)
+    if result.receipt:
+        receipts.remember(response, petition, result.receipt, embedded=facts.embed)
     return response
 
 
@@ -436,13 +441,24 @@ def thanks_context(request, petition: Petition) -> dict:
         "share_links": share_links(share_url, text.title.value),
         "check_email": request.GET.get("check") == "email",
         "just_confirmed": request.GET.get("confirmed") == "1",
+        "receipt": receipts.from_cookie(request, petition),
     }
+
+
+def with_receipt(request, response, petition, context: dict, *, embedded: bool):
+    """A page that showed a receipt code is never kept by any cache, and shows it only once."""
+    receipts.forget(request, response, petition, embedded=embedded)
+    if context["receipt"]:
+        patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @require_safe
 def thanks(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    return render(request, "signatures/thanks.html", thanks_context(request, petition))
+    context = thanks_context(request, petition)
+    response = render(request, "signatures/thanks.html", context)
+    return with_receipt(request, response, petition, context, embedded=False)
 
 
 @require_safe
@@ -511,8 +527,9 @@ def widget_personal_url(request, petition: Petition, form, click_error: str) -> 
 @require_safe
 def embed_thanks(request, slug):
     petition = get_object_or_404(Petition.objects.public(), slug=slug)
-    response = render(request, "petitions/embed_thanks.html", thanks_context(request, petition))
-    return frameable(response, petition)
+    context = thanks_context(request, petition)
+    response = render(request, "petitions/embed_thanks.html", context)
+    return frameable(with_receipt(request, response, petition, context, embedded=True), petition)
 
 
 @require_safe

@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -102,6 +103,33 @@ PETITION_HEAVY_FIELDS = tuple(
 )
 
 
+def reason_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Reason shown to the public"),
+        choices=Signature.Reason.choices,
+        initial=Signature.Reason.OTHER,
+        required=False,  # "other" when none is chosen
+        help_text=_("On the signer's receipt and the petition's public record of the count."),
+    )
+
+
+def public_reason(data) -> str:
+    """The category chosen beside the changelist's actions; "other" when none came."""
+    category = data.get("category", "")
+    return category if category in Signature.Reason.values else Signature.Reason.OTHER
+
+
+class ModerationActionForm(ActionForm):
+    """The changelist's action bar, with the public reason that "Invalidate" records."""
+
+    category = forms.ChoiceField(
+        label=_("Reason shown to the public"),
+        choices=Signature.Reason.choices,
+        initial=Signature.Reason.OTHER,
+        required=False,
+    )
+
+
 @admin.register(Signature)
 class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin, admin.ModelAdmin):
     # What fits a moderator's 1366 px; the full record is one click away.
@@ -134,6 +162,7 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
     ordering = ("-created_at",)
     # What the signer typed is theirs (no adding or editing): moderators change only the status.
     actions = ("invalidate", "restore", "erase")
+    action_form = ModerationActionForm
     fields = (
         ("name", "email"),
         ("petition_link", "status"),
@@ -142,6 +171,7 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         ("show_name", "consent_contact"),
         ("language", "source_shown"),
         ("created_at", "confirmed_at", "emailed_at"),
+        ("counted_at", "changed_at", "removal_reason"),
         ("email_canonical", "ip_hash", "rate_checked"),
     )
     readonly_fields = [
@@ -201,7 +231,7 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         description=_("Invalidate (spam or fraud): stop counting"), permissions=["moderate"]
     )
     def invalidate(self, request, queryset):
-        self._act(request, queryset, "invalidate")
+        self._act(request, queryset, "invalidate", reason=public_reason(request.POST))
 
     @admin.action(description=_("Restore: count again"), permissions=["moderate"])
     def restore(self, request, queryset):
@@ -244,7 +274,12 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
             form,
             matching=lambda: form.matching().exclude(status=Signature.Status.INVALIDATED),
             act=lambda queryset: self._act(
-                request, queryset, "invalidate", detail=form.describe(), bulk=True
+                request,
+                queryset,
+                "invalidate",
+                detail=form.describe(),
+                bulk=True,
+                reason=form.cleaned_data["category"],
             ),
             title=_("Invalidate a burst of signatures"),
             template="admin/signatures/bulk_invalidate.html",
@@ -258,9 +293,17 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         if not form.is_valid():
             self.message_user(request, _("Say why, for the audit trail."), messages.ERROR)
         else:
-            verb = "restore" if request.POST.get("restore") else "invalidate"
             queryset = Signature.objects.filter(pk=pk)
-            self._act(request, queryset, verb, detail=form.cleaned_data["reason"])
+            if request.POST.get("restore"):
+                self._act(request, queryset, "restore", detail=form.cleaned_data["reason"])
+            else:
+                self._act(
+                    request,
+                    queryset,
+                    "invalidate",
+                    detail=form.cleaned_data["reason"],
+                    reason=form.cleaned_data["category"],
+                )
         return redirect("admin:signatures_signature_change", pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -337,6 +380,7 @@ class BulkInvalidateForm(forms.Form):
     until = forms.DateTimeField(
         label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    category = reason_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -380,6 +424,7 @@ class BulkInvalidateForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
+    category = reason_field()
     reason = forms.CharField(
         label=_("Reason"),
         max_length=audit.NOTE_LENGTH,

@@ -24,6 +24,19 @@ PLACE_NEVER_SHOWN = frozenset({"IR"})
 
 # An anonymised row's compared email: not an address, so that no mail can go to it.
 ANONYMISED_PREFIX = "anonymised:"
+# A withdrawn signature keeps its row (its receipt, its place in the record) and nothing that says
+# who: the address becomes a label unique to the row, so the one-per-email constraint holds and the
+# signer may sign again.
+WITHDRAWN_DETAILS = {
+    "name": "",
+    "email": "",
+    "email_canonical": Concat(Value("withdrawn:"), Cast("pk", models.CharField())),
+    "locality": "",
+    "comment": "",
+    "show_name": False,
+    "consent_contact": False,
+    "ip_hash": "",
+}
 
 # Unfolding a country from "other" at the minimum would say who was in "other" all along.
 UNFOLD_FACTOR = 2
@@ -83,55 +96,128 @@ class SignatureQuerySet(models.QuerySet):
         domain = domain.lower().lstrip("@")
         return self.filter(email_canonical__endswith="@" + DOTS_IGNORED.get(domain, domain))
 
-    # Each change writes its audit records in its own transaction, so no caller can forget them.
+    # Each change writes its audit records and its entry in the public record (CountChange) in
+    # its own transaction, so no caller can forget them.
 
-    def invalidate(self, *, by, detail: str = "", bulk: bool = False) -> Counter:
-        """Returns how many rows each petition had changed."""
+    def invalidate(self, *, by, detail: str = "", bulk: bool = False, reason: str = "") -> Counter:
+        """Returns how many rows each petition had changed. `reason`: a Signature.Reason, shown
+        on the receipt and the public record."""
         action = Action.SIGNATURE_BULK_INVALIDATED if bulk else Action.SIGNATURE_INVALIDATED
-        return self.exclude(status=Signature.Status.INVALIDATED)._move_to(
-            Signature.Status.INVALIDATED, by=by, action=action, detail=detail
+        return self.exclude(
+            status__in=[Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN]
+        )._move_to(
+            lambda _old, _ever_counted: Signature.Status.INVALIDATED,
+            by=by,
+            action=action,
+            detail=detail,
+            kind=CountChange.Kind.INVALIDATED,
+            reason=reason or Signature.Reason.OTHER,
         )
 
     def restore(self, *, by, detail: str = "") -> Counter:
-        """Pending signatures stay pending: only the signer confirms them."""
+        """A signature that was never counted goes back to waiting for its confirmation: only
+        the signer confirms an address."""
         return self.filter(status=Signature.Status.INVALIDATED)._move_to(
-            Signature.Status.COUNTED, by=by, action=Action.SIGNATURE_RESTORED, detail=detail
+            lambda _old, ever_counted: (
+                Signature.Status.COUNTED if ever_counted else Signature.Status.PENDING
+            ),
+            by=by,
+            action=Action.SIGNATURE_RESTORED,
+            detail=detail,
+            kind=CountChange.Kind.RESTORED,
+        )
+
+    def withdraw(self, *, by="signer") -> Counter:
+        """The signer's own decision: uncounted at once and their details cleared at once; the
+        row stays, without them, so that the receipt and the record still add up."""
+        return self.exclude(status=Signature.Status.WITHDRAWN)._move_to(
+            lambda _old, _ever_counted: Signature.Status.WITHDRAWN,
+            by=by,
+            action=Action.SIGNATURE_WITHDRAWN,
+            detail="",
+            kind=CountChange.Kind.WITHDRAWN,
+            cleared=WITHDRAWN_DETAILS,
         )
 
     def erase(self, *, by, signer_request: bool = False) -> Counter:
         """Returns how many rows each petition lost; the audit record never says whose."""
         action = Action.SIGNATURE_ERASED if signer_request else Action.SIGNATURE_DELETED
+        kind = CountChange.Kind.ERASED if signer_request else CountChange.Kind.DELETED
         with transaction.atomic():
-            rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
-            lost, uncounted = Counter(), Counter()
-            for _pk, petition_id, status in rows:
+            rows = list(
+                self.select_for_update().values_list("pk", "petition_id", "status", "counted_at")
+            )
+            lost, uncounted, ever_counted = Counter(), Counter(), Counter()
+            for _pk, petition_id, status, counted_at in rows:
                 lost[petition_id] += 1
+                ever_counted[petition_id] += counted_at is not None
                 if status == Signature.Status.COUNTED:
                     uncounted[petition_id] -= 1
-            for chunk in _chunks([pk for pk, _, _ in rows]):
+            for chunk in _chunks([pk for pk, *_ in rows]):
                 Signature.objects.filter(pk__in=chunk).delete()
             for petition_id, delta in uncounted.items():
                 SignatureCount.add(petition_id, delta)
             _record_per_petition(by, action, lost)
+            CountChange.objects.bulk_create(
+                CountChange(
+                    petition_id=petition_id,
+                    kind=kind,
+                    signatures=n,
+                    delta=uncounted[petition_id],
+                    ever_counted=ever_counted[petition_id],
+                )
+                for petition_id, n in lost.items()
+            )
             forget_counts(lost)
         return lost
 
-    def _move_to(self, status: str, *, by, action: str, detail: str) -> Counter:
-        """Rows locked, so that two moderators cannot count one change twice."""
+    def _move_to(
+        self,
+        status_for,
+        *,
+        by,
+        action: str,
+        detail: str,
+        kind: str,
+        reason: str = "",
+        cleared: dict | None = None,
+    ) -> Counter:
+        """Rows locked, so that two moderators cannot count one change twice. `status_for(old
+        status, ever counted)` is the new status."""
+        now = timezone.now()
         with transaction.atomic():
-            rows = list(self.select_for_update().values_list("pk", "petition_id", "status"))
+            rows = list(
+                self.select_for_update().values_list("pk", "petition_id", "status", "counted_at")
+            )
             changed, deltas = Counter(), Counter()
-            for _pk, petition_id, old in rows:
+            by_status: dict[str, list[int]] = {}
+            for pk, petition_id, old, counted_at in rows:
+                new = status_for(old, counted_at is not None)
+                by_status.setdefault(new, []).append(pk)
                 changed[petition_id] += 1
-                deltas[petition_id] += (status == Signature.Status.COUNTED) - (
+                deltas[petition_id] += (new == Signature.Status.COUNTED) - (
                     old == Signature.Status.COUNTED
                 )
-            for chunk in _chunks([pk for pk, _, _ in rows]):
-                Signature.objects.filter(pk__in=chunk).update(status=status)
+            for status, pks in by_status.items():
+                for chunk in _chunks(pks):
+                    Signature.objects.filter(pk__in=chunk).update(
+                        status=status, changed_at=now, removal_reason=reason, **(cleared or {})
+                    )
             for petition_id, delta in deltas.items():
                 if delta:
                     SignatureCount.add(petition_id, delta)
             _record_per_petition(by, action, changed, note=detail)
+            CountChange.objects.bulk_create(
+                CountChange(
+                    petition_id=petition_id,
+                    at=now,
+                    kind=kind,
+                    reason=reason,
+                    signatures=n,
+                    delta=deltas[petition_id],
+                )
+                for petition_id, n in changed.items()
+            )
             forget_counts(changed)
         return changed
 
@@ -194,6 +280,14 @@ class Signature(models.Model):
         INVALIDATED = "invalidated", _("Invalidated")
         WITHDRAWN = "withdrawn", _("Withdrawn by the signer")
 
+    class Reason(models.TextChoices):
+        """Why a moderator stopped counting a signature: public, on its receipt and the record."""
+
+        DUPLICATE = "duplicate", _("Duplicate or fake identity")
+        AUTOMATED = "automated", _("Automated or bot sign-ups")
+        OUT_OF_SCOPE = "scope", _("Outside the petition's scope")
+        OTHER = "other", _("Other reason")
+
     # No index of its own: signature_recent starts with the petition, and every index is written
     # on every signature.
     petition = models.ForeignKey(
@@ -238,6 +332,19 @@ class Signature(models.Model):
     # SHA-256 of the receipt code the signer was given: the code itself is never stored, so the
     # table cannot hand anyone a signer's capability to check or withdraw.
     receipt = models.BinaryField(_("receipt hash"), max_length=32, null=True, editable=False)
+    # When it first entered the count (signed, or confirmed): the record's "signatures counted"
+    # is read from this, not from the count it checks.
+    counted_at = models.DateTimeField(_("first counted at"), null=True, editable=False)
+    # The last move by a moderator or the signer (invalidated, restored, withdrawn).
+    changed_at = models.DateTimeField(_("status changed at"), null=True, editable=False)
+    removal_reason = models.CharField(
+        _("reason removed"),
+        max_length=10,
+        choices=Reason.choices,
+        blank=True,
+        db_default="",
+        editable=False,
+    )
 
     objects = SignatureQuerySet.as_manager()
 
@@ -282,6 +389,50 @@ class Signature(models.Model):
         if str(country) in PLACE_NEVER_SHOWN or not any(ch.isalpha() for ch in locality):
             return ""
         return locality
+
+
+class CountChangeQuerySet(models.QuerySet):
+    def for_petition(self, petition_id: int):
+        return self.filter(petition_id=petition_id)
+
+
+class CountChange(models.Model):
+    """The public record: every change to a petition's count that is not a signature or a
+    confirmation, written in the transaction of the change itself (SignatureQuerySet's moves).
+    Never a name, an address or a signature's id."""
+
+    class Kind(models.TextChoices):
+        INVALIDATED = "invalidated", _("Removed after review")
+        RESTORED = "restored", _("Restored after review")
+        WITHDRAWN = "withdrawn", _("Withdrawn by signers")
+        ERASED = "erased", _("Erased at the signer's request")
+        DELETED = "deleted", _("Deleted by a moderator")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("change"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(
+        _("reason"), max_length=10, choices=Signature.Reason.choices, blank=True
+    )
+    signatures = models.PositiveIntegerField(_("signatures"))
+    # 0 for a signature that was never counted (still awaiting its confirmation).
+    delta = models.IntegerField(_("change to the count"))
+    # Erased rows only: how many had ever been counted, since a deleted row no longer says so.
+    ever_counted = models.PositiveIntegerField(_("ever counted"), default=0)
+
+    objects = CountChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("change to the count")
+        verbose_name_plural = _("changes to the count")
+        ordering = ["-at", "-pk"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["petition", "-at"], name="count_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.kind} {self.delta:+d}"
 
 
 class SignatureCountQuerySet(models.QuerySet):

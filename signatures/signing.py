@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 from lib.normalise import canonical_email
 from petitions.models import Petition
 
-from . import abuse
+from . import abuse, receipts
 from .confirmation import queue_confirmation
 from .models import BlockedAttempt, Signature, SignatureCount, forget_counts
 from .supporter import Supporter
@@ -80,6 +80,9 @@ class Result:
     refusal: Refusal | None = None
     supporter: Supporter | None = None
     check_email: bool = False
+    # For the thank-you page. A repeat's is never stored: it has the shape of a receipt and
+    # checks as unknown, like any guess (docs/trust.md). Empty when the email carries it.
+    receipt: str = ""
 
 
 def sign(
@@ -133,6 +136,7 @@ def sign(
         }
     # Nobody is named on a petition without a public list, even if it later gets one.
     details["show_name"] = details["show_name"] and petition.lists_signers
+    receipt = receipts.new_code()
     try:
         added = add_signature(
             petition,
@@ -146,6 +150,7 @@ def sign(
             rate_checked=verdict.checked,
             confirmed=who.confirmed,
             source=facts.source,
+            receipt=receipts.digest(receipt),
             **details,
         )
     except PetitionClosed:
@@ -157,7 +162,12 @@ def sign(
         outcome = Outcome.PENDING if check_email else Outcome.SIGNED
     signed_before = remembered.signed if remembered else ()
     remember = replace(who, signed=signed_before).with_signed(petition.pk)
-    return Result(outcome, supporter=remember, check_email=check_email)
+    return Result(
+        outcome,
+        supporter=remember,
+        check_email=check_email,
+        receipt="" if check_email else receipt,
+    )
 
 
 def one_click_refusal(
@@ -190,6 +200,7 @@ def add_signature(
     rate_checked: bool = True,
     confirmed: bool = False,
     source: str = "page",
+    receipt: bytes | None = None,
     _petition_read_again: bool = False,
 ) -> bool:
     """Add a signature and count it, both or neither; False when this email had signed (answer
@@ -216,6 +227,10 @@ def add_signature(
         "ip_hash": ip_hash,
         "rate_checked": rate_checked,
         "confirmed_at": now if confirmed else None,
+        # A pending signature's receipt is made when its email is sent (confirmation.py): only
+        # the owner of the address may hold it.
+        "receipt": None if pending else receipt,
+        "counted_at": None if pending else now,
     }
     if connection.vendor == "postgresql" and not pending and not _petition_read_again:
         added = _add_in_one_statement(petition, details, facts, confirmed=confirmed, now=now)
@@ -234,6 +249,7 @@ def add_signature(
             ip_hash=ip_hash,
             rate_checked=rate_checked,
             confirmed=confirmed,
+            receipt=receipt,
             _petition_read_again=True,
         )
     return _add_through_the_orm(petition, details, facts, pending=pending, now=now)
@@ -254,7 +270,7 @@ def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bo
     ).first()
     if existing is None:
         return None
-    return _signed_before(existing, details, confirmed=confirmed, now=now)
+    return _signed_before(existing, details, confirmed=confirmed, now=now, receipt=facts["receipt"])
 
 
 def _add_through_the_orm(petition, details: dict, facts: dict, *, pending: bool, now) -> bool:
@@ -279,15 +295,19 @@ def _add_through_the_orm(petition, details: dict, facts: dict, *, pending: bool,
         if existing is None:
             raise
         confirmed = facts["confirmed_at"] is not None
-        return _signed_before(existing, details, confirmed=confirmed, now=now)
+        return _signed_before(
+            existing, details, confirmed=confirmed, now=now, receipt=facts["receipt"]
+        )
     # The cached count is left to expire within its second rather than dropped here: under load
     # it is counted again once a second whatever we do.
     return True
 
 
-def _signed_before(existing: Signature, details: dict, *, confirmed: bool, now) -> bool:
+def _signed_before(
+    existing: Signature, details: dict, *, confirmed: bool, now, receipt: bytes | None = None
+) -> bool:
     if existing.status == Signature.Status.PENDING:
-        existing = replace_pending(existing, details, confirmed=confirmed, now=now)
+        existing = replace_pending(existing, details, confirmed=confirmed, now=now, receipt=receipt)
         if existing.status == Signature.Status.PENDING:
             queue_confirmation(existing)  # lost the email? here it is again, within reason
     return False
@@ -326,8 +346,11 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
     )
 
 
-def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now) -> Signature:
-    """New details for a pending signature; counted if this browser already proved the address."""
+def replace_pending(
+    signature: Signature, details: dict, *, confirmed: bool, now, receipt: bytes | None = None
+) -> Signature:
+    """New details for a pending signature; counted if this browser already proved the address,
+    which then holds its receipt (the one the emailed code was for stops working)."""
     with transaction.atomic():
         locked = (
             Signature.objects.select_for_update()
@@ -342,7 +365,11 @@ def replace_pending(signature: Signature, details: dict, *, confirmed: bool, now
         if confirmed:
             locked.status = Signature.Status.COUNTED
             locked.confirmed_at = now
-            fields += ["status", "confirmed_at"]
+            locked.counted_at = locked.counted_at or now
+            fields += ["status", "confirmed_at", "counted_at"]
+            if receipt is not None:
+                locked.receipt = receipt
+                fields.append("receipt")
             SignatureCount.add(locked.petition_id, 1)
         locked.save(update_fields=fields)
     return locked
@@ -357,13 +384,17 @@ def confirm(signature_id: int, email_canonical: str) -> Signature:
             .filter(pk=signature_id, email_canonical=email_canonical)
             .first()
         )
-        if signature is None or signature.status == Signature.Status.INVALIDATED:
+        if signature is None or signature.status in (
+            Signature.Status.INVALIDATED,
+            Signature.Status.WITHDRAWN,
+        ):
             raise CannotConfirm
         if signature.status == Signature.Status.COUNTED:
             raise AlreadyConfirmed(signature)
         signature.status = Signature.Status.COUNTED
         signature.confirmed_at = timezone.now()
-        signature.save(update_fields=["status", "confirmed_at"])
+        signature.counted_at = signature.counted_at or signature.confirmed_at
+        signature.save(update_fields=["status", "confirmed_at", "counted_at"])
         SignatureCount.add(signature.petition_id, 1)
         forget_counts([signature.petition_id])
     return signature

@@ -44,6 +44,9 @@ class Supporter:
     def has_signed(self, petition_id: int) -> bool:
         return petition_id in self.signed
 
+    def without_signed(self, petition_id: int) -> "Supporter":
+        return replace(self, signed=tuple(pk for pk in self.signed if pk != petition_id))
+
     def with_signed(self, petition_id: int) -> "Supporter":
         kept = [pk for pk in self.signed if pk != petition_id][-(SIGNED_KEPT - 1) :]
         return replace(self, signed=(*kept, petition_id))

@@ -47,6 +47,8 @@ def make_signature(petition: Petition, **overrides) -> Signature:
     fields.update(overrides)
     fields.setdefault("email_canonical", canonical_email(fields["email"]))
     fields.setdefault("listing", petition.signer_list)  # as signing records it
+    if fields.get("status", Signature.Status.COUNTED) == Signature.Status.COUNTED:
+        fields.setdefault("counted_at", fields.get("created_at") or timezone.now())
     signature = Signature.objects.create(petition=petition, **fields)
     if signature.status == Signature.Status.COUNTED:
         SignatureCount.add(petition.pk, 1)

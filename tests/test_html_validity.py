@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from signatures import supporter
+from signatures.models import Signature
 from tests.conftest import running_in_ci
 from tests.factories import make_petition, make_signature
 from tests.npm import npm_install
@@ -65,6 +66,8 @@ def test_public_pages_are_valid_html_in_both_languages(client, vnu, tmp_path):
     petition = make_petition(slug="free-press", opened_at=None)
     for n in range(3):
         make_signature(petition, name=f"Sara Karimi {n}", locality="Tehran", show_name=True)
+    # So that the record has a day's changes to show.
+    Signature.objects.filter(name="Sara Karimi 0").invalidate(by="test")
     pages = {}
     for language in LANGUAGES:
         for name, path in (
@@ -73,6 +76,8 @@ def test_public_pages_are_valid_html_in_both_languages(client, vnu, tmp_path):
             ("thanks", f"/{language}/p/{petition.slug}/thanks/"),
             ("privacy", f"/{language}/privacy/"),
             ("api", f"/{language}/api/"),
+            ("receipt", f"/{language}/p/{petition.slug}/receipt/"),
+            ("record", f"/{language}/p/{petition.slug}/record/"),
         ):
             response = client.get(path)
             assert response.status_code == 200, path

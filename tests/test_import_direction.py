@@ -29,6 +29,8 @@ DOMAIN = (
     "signatures/confirmation.py",
     "signatures/export.py",
     "signatures/supporter.py",
+    "signatures/receipts.py",
+    "signatures/record.py",
 )
 INTERFACE = ("views", "forms", "admin", "urls")
 # lib.urls builds addresses and routes nothing; lib.forms is the bot check every form shares.

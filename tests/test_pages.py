@@ -19,6 +19,8 @@ def page_urls(petition):
             urls.append((code, petition.get_absolute_url()))
             urls.append((code, petition.get_embed_url()))
             urls.append((code, reverse("api_reference")))
+            urls.append((code, reverse("signatures:receipt", kwargs={"slug": petition.slug})))
+            urls.append((code, reverse("signatures:record", kwargs={"slug": petition.slug})))
     return urls
 
 

@@ -67,3 +67,16 @@ def test_without_mirrors_or_onion_the_page_does_not_mention_them(client, setting
 )
 def test_the_privacy_page_says_how_addresses_are_compared(client, language, words):
     assert words in client.get(f"/{language}/privacy/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["receipt code", "only a scrambled form", "Withdrawing takes your signature off"]),
+        ("fa", ["کد رسید", "شکلی درهم‌شده", "پس گرفتن، امضایتان را بی‌درنگ"]),
+    ],
+)
+def test_the_privacy_page_explains_receipts_and_withdrawal(client, language, words):
+    html = client.get(f"/{language}/privacy/").content.decode()
+    for word in words:
+        assert word in html

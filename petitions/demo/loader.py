@@ -87,6 +87,7 @@ def _add_demo_signers(petition: Petition, how_many: int, since: datetime.datetim
                 listing=petition.signer_list,
                 language=language,
                 created_at=since + step * (n + 1),
+                counted_at=since + step * (n + 1),
             )
         )
         if len(batch) == 5000:

@@ -25,6 +25,14 @@ _FACET_COUNT = re.compile(r" \((\d+)\)$")
 
 
 @register.filter
+def localchange(value) -> str:
+    """A change to a count, signed ("+12", "−1,204") in the active language's digits."""
+    value = int(value or 0)
+    sign = "+" if value > 0 else "\u2212" if value < 0 else ""
+    return sign + persian.format_number(abs(value), translation.get_language())
+
+
+@register.filter
 def facet_count(value) -> str:
     """A list filter's choice with its count, "Open (12)": Django writes the count in Latin
     digits, the reader gets theirs."""
