@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -227,7 +227,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:
+        unpublished = (*Petition.Status.EDITABLE, Petition.Status.GATHERING)
+        if obj is not None and obj.is_started_by_public and obj.status in unpublished:
             # Published or sent back only by a moderator's decision, which is audited and
             # emailed to the starter (the review queue), never by editing the status here.
             return (*fields, "status")
@@ -606,14 +607,34 @@ class DecisionForm(forms.Form):
 @admin.register(ReviewQueue)
 class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
     view_permission = "petitions.moderate_petition"
-    list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
+    list_display = (
+        "title_en",
+        "title_fa",
+        "starter_name",
+        "written_in",
+        "confirmed",
+        "supporters",
+        "review",
+    )
     list_display_links = None
     # Read-only, but the change page still builds a form to list its fields.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ("title_en", "title_fa", "starter_name")
 
     def get_queryset(self, request):
-        return Petition.objects.waiting_for_review().order_by("email_confirmed_at", "pk")
+        counting = Q(cosponsors__confirmed_at__isnull=False) & ~Q(
+            cosponsors__email_canonical=F("starter_email_canonical")
+        )
+        return (
+            Petition.objects.waiting_for_review()
+            .annotate(supporter_total=Count("cosponsors", filter=counting))
+            .order_by("email_confirmed_at", "pk")
+        )
+
+    # The confirmed supporters who sent it for review; each becomes a signature on publishing.
+    @admin.display(description=_("supporters"), ordering="supporter_total")
+    def supporters(self, obj):
+        return local_number(obj.supporter_total)
 
     # Every language it has text in; the petitions list's "original language" is another thing.
     @admin.display(description=_("languages it is written in"))
