@@ -14,7 +14,8 @@ pytestmark = pytest.mark.django_db
 def confirmed(settings, required: int) -> Petition:
     settings.COSPONSORS_REQUIRED = required
     petition = make_petition(
-        status=Petition.Status.DRAFT, starter_email="sara@example.com",
+        status=Petition.Status.DRAFT,
+        starter_email="sara@example.com",
         starter_email_canonical="sara@example.com",
     )
     return starting.confirm_email(petition)
@@ -46,9 +47,9 @@ def test_a_gathering_petition_is_neither_public_nor_signable_and_counts_as_unfin
     petition = make_gathering_petition()
     assert not petition.is_public and not petition.is_signable
     assert not Petition.objects.public().filter(pk=petition.pk).exists()
-    assert list(
-        Petition.objects.started_by(petition.starter_email_canonical).unfinished()
-    ) == [petition]
+    assert list(Petition.objects.started_by(petition.starter_email_canonical).unfinished()) == [
+        petition
+    ]
 
 
 def test_a_gathering_petition_cannot_be_edited_by_its_starter(client, settings):

@@ -34,9 +34,7 @@ def test_the_starters_page_shows_progress_in_english(client, three_of_five):
     assert "Gathering supporters" in html
 
 
-def test_the_supporters_page_says_it_is_not_yet_published_and_shows_progress(
-    client, three_of_five
-):
+def test_the_supporters_page_says_it_is_not_yet_published_and_shows_progress(client, three_of_five):
     html = client.get(cosponsors.link_path(three_of_five, "fa")).content.decode()
     assert "۳ از ۵ حامی" in html
     assert "هنوز منتشر نشده" in html
