@@ -31,9 +31,11 @@ TOO_MANY = gettext_lazy(
 
 
 def private(response):
-    # The link is the secret: no cache between here and the supporter keeps the page.
+    # The link is the secret: no shared cache keeps the page, and no other site is sent the
+    # address as a referrer (a link in the letter). Not "no-referrer": the form's own POST
+    # would then say it came from nowhere (Origin: null), which CSRF refuses.
     patch_cache_control(response, private=True, no_cache=True)
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -52,7 +52,7 @@ def test_the_page_is_private_and_unindexed(client):
     petition = make_gathering_petition()
     response = client.get(cosponsors.link_path(petition, "fa"))
     assert "private" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert '<meta name="robots" content="noindex, nofollow">' in response.content.decode()
 
 
