@@ -207,7 +207,9 @@ def supporters_context(petition: Petition) -> dict:
     for code in petition.languages or (petition.original_language,):
         url = site_url(cosponsors.link_path(petition, code))
         with translation.override(code):
-            title = petition.text("title", code).value
+            # Isolated (FSI…PDI), since plain text has no <bdi>: a title in the other script
+            # must not reorder the sentence around it.
+            title = "\u2068" + petition.text("title", code).value + "\u2069"
             message = _(
                 "I have started a petition, “%(title)s”. Before a moderator reviews it, it "
                 "needs a few supporters: please read it and back it here: %(url)s"

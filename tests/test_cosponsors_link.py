@@ -69,3 +69,14 @@ def test_once_published_the_link_leads_to_the_public_page(client):
     Petition.objects.filter(pk=petition.pk).update(status=Petition.Status.OPEN)
     response = client.get(path)
     assert response.status_code == 302 and response.url == petition.url_in("en")
+
+
+def test_the_key_is_kept_out_of_the_logs():
+    from lib.redaction import redact
+
+    petition = make_gathering_petition()
+    for language in ("en", "fa"):
+        path = cosponsors.link_path(petition, language)
+        logged = redact(f"Not Found: {path}")
+        assert cosponsors.link_key(petition) not in logged
+        assert logged.endswith("/<token>/")
