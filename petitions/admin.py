@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -622,12 +622,9 @@ class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
     search_fields = ("title_en", "title_fa", "starter_name")
 
     def get_queryset(self, request):
-        counting = Q(cosponsors__confirmed_at__isnull=False) & ~Q(
-            cosponsors__email_canonical=F("starter_email_canonical")
-        )
         return (
             Petition.objects.waiting_for_review()
-            .annotate(supporter_total=Count("cosponsors", filter=counting))
+            .with_supporters()
             .order_by("email_confirmed_at", "pk")
         )
 

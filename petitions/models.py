@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Greatest, Now
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
@@ -106,6 +106,22 @@ class PetitionQuerySet(models.QuerySet):
 
     def waiting_for_review(self):
         return self.filter(status=Petition.Status.PENDING)
+
+    def with_supporters(self):
+        """`supporter_total`: its supporters before review who count (`Cosponsor.counting`)."""
+        counting = (
+            Cosponsor.objects.counting()
+            .filter(petition=models.OuterRef("pk"))
+            .order_by()
+            .values("petition")
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return self.annotate(
+            supporter_total=Coalesce(
+                models.Subquery(counting), 0, output_field=models.IntegerField()
+            )
+        )
 
     def started_by(self, email_canonical: str):
         return self.filter(starter_email_canonical=email_canonical).exclude(
