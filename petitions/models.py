@@ -960,6 +960,12 @@ class Delivery(models.Model):
 
 
 class CosponsorQuerySet(models.QuerySet):
+    def forget(self, email_canonical: str) -> int:
+        """Erase someone's support on request, on every petition: not yet a signature, so
+        nothing to count down. Returns how many."""
+        deleted, _by_model = self.filter(email_canonical=email_canonical).delete()
+        return deleted
+
     def counting(self):
         """The supporters who count towards sending a petition for review: confirmed, and not its
         starter under another spelling of their address."""
