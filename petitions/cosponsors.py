@@ -133,13 +133,33 @@ def confirm(cosponsor: Cosponsor) -> Petition:
         Cosponsor.objects.filter(pk=cosponsor.pk, confirmed_at__isnull=True).update(
             confirmed_at=timezone.now()
         )
-        supporters = supporters_count(petition)
-        if petition.status == Petition.Status.GATHERING and supporters >= required():
-            petition.status = Petition.Status.PENDING
-            petition.save(update_fields=["status", "updated_at"])
-            audit.record("system", audit.Action.PETITION_SUPPORTED, petition, supporters=supporters)
-            transaction.on_commit(lambda: send_ready.enqueue(petition.pk, 1))
+        send_if_ready(petition)
     return petition
+
+
+def send_if_ready(petition: Petition) -> bool:
+    """With the petition's row locked: to review if it gathers and has enough supporters."""
+    supporters = supporters_count(petition)
+    if petition.status != Petition.Status.GATHERING or supporters < required():
+        return False
+    petition.status = Petition.Status.PENDING
+    petition.save(update_fields=["status", "updated_at"])
+    audit.record("system", audit.Action.PETITION_SUPPORTED, petition, supporters=supporters)
+    transaction.on_commit(lambda: send_ready.enqueue(petition.pk, 1))
+    return True
+
+
+def send_those_ready() -> int:
+    """After COSPONSORS_REQUIRED is lowered (or set to 0), the petitions that already have
+    enough would otherwise wait for one more confirmation that may never come."""
+    sent = 0
+    for pk in Petition.objects.filter(status=Petition.Status.GATHERING).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            petition = Petition.objects.select_for_update().get(pk=pk)
+            sent += send_if_ready(petition)
+    return sent
 
 
 def forget(petition: Petition) -> int:

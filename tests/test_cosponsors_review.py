@@ -66,3 +66,20 @@ def test_unconfirmed_and_starter_rows_do_not_make_the_number():
     cosponsors.confirm(make_cosponsor(petition, confirmed=False))
     assert cosponsors.supporters_count(petition) == 2
     assert Petition.objects.get(pk=petition.pk).status == Petition.Status.GATHERING
+
+
+def test_after_the_number_is_lowered_the_petitions_that_have_it_go_for_review(settings):
+    from django.core.management import call_command
+
+    ready, short = make_gathering_petition(), make_gathering_petition()
+    for _ in range(2):
+        make_cosponsor(ready)
+    make_cosponsor(short)
+    settings.COSPONSORS_REQUIRED = 2
+
+    call_command("send_supported_for_review")
+
+    assert Petition.objects.get(pk=ready.pk).status == Petition.Status.PENDING
+    assert Petition.objects.get(pk=short.pk).status == Petition.Status.GATHERING
+    assert AuditEntry.objects.get().target == ready
+    assert [message.to for message in mail.outbox] == [[ready.starter_email]]
