@@ -37,7 +37,7 @@ from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
-from . import delivery, mailing, moderation
+from . import cosponsors, delivery, mailing, moderation
 from .models import (
     LANGUAGE_CODES,
     TRANSLATED_FIELDS,
@@ -688,6 +688,7 @@ class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
             "similar": similar_petitions(petition),
             "form": form,
             "goal": local_number(petition.goal),
+            "supporters": local_number(cosponsors.supporters_count(petition)),
             "decisions": past_decisions(petition),
             "waiting": petition.status == Petition.Status.PENDING,
         }

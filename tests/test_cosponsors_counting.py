@@ -71,3 +71,11 @@ def test_the_review_queue_shows_each_petitions_supporters(client, language, show
     cell = html.split('class="field-supporters"', 1)[1].split("</td>", 1)[0]
     assert cell.endswith(f">{shown}")
     assert petition.title_fa in html or petition.title_en in html
+
+
+def test_the_decision_page_shows_the_supporters_in_persian_digits(client):
+    petition = waiting_with_supporters(confirmed=2)
+    client.force_login(make_staff())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fa"
+    html = client.get(f"/{settings.ADMIN_URL}petitions/reviewqueue/{petition.pk}/decide/")
+    assert "حامیان ۲" in html.content.decode()
