@@ -210,10 +210,16 @@ def supporters_context(petition: Petition) -> dict:
             # Isolated (FSI…PDI), since plain text has no <bdi>: a title in the other script
             # must not reorder the sentence around it.
             title = "\u2068" + petition.text("title", code).value + "\u2069"
-            message = _(
-                "I have started a petition, “%(title)s”. Before a moderator reviews it, it "
-                "needs a few supporters: please read it and back it here: %(url)s"
-            ) % {"title": title, "url": url}
+            # The address on a line of its own: inside a Persian sentence it would be laid out
+            # right to left in pieces.
+            message = (
+                _(
+                    "I have started a petition, “%(title)s”. Before a moderator reviews it, it "
+                    "needs a few supporters: please read it and back it here:"
+                )
+                % {"title": title}
+                + f"\n{url}"
+            )
         links.append({"code": code, "url": url, "message": message})
     return {
         "supporters": cosponsors.supporters_count(petition),
