@@ -249,6 +249,9 @@ START_RATE_PER_IP = env.str("START_RATE_PER_IP", default="10/h")
 START_PREVIEW_RATE_PER_IP = env.str("START_PREVIEW_RATE_PER_IP", default="60/h")
 START_EMAIL_RATE_PER_ADDRESS = env.str("START_EMAIL_RATE_PER_ADDRESS", default="1/h")
 START_MIN_FILL_SECONDS = env.float("START_MIN_FILL_SECONDS", default=15.0)
+# Confirmed supporters a started petition gathers through its private link before it waits for
+# review, as the UK Parliament asks 5 and the Senedd 2; 0 sends it for review at once.
+COSPONSORS_REQUIRED = env.int("COSPONSORS_REQUIRED", default=5)
 
 # Updates emailed to signers (petitions/mailing.py), on the same task queue as the confirmations
 # but behind them (a lower priority), a chunk of recipients per task; run as many db_worker

@@ -46,6 +46,10 @@ class AuditEntry(models.Model):
 
     class Action(models.TextChoices):
         PETITION_PUBLISHED = "petition.published", _("Published a petition")
+        PETITION_SUPPORTED = (
+            "petition.supported",
+            _("Sent a petition for review once enough supporters confirmed"),
+        )
         PETITION_REJECTED = "petition.rejected", _("Sent back a petition")
         PETITION_TIDIED = "petition.tidied", _("Tidied a petition's Persian spacing")
         PETITION_STARTER_ERASED = (

@@ -4,8 +4,11 @@ prints paths, a mail server's refusal names the recipient, gunicorn names a bad 
 import logging
 import re
 
-# tests/test_no_personal_data.py checks that every URL with a token is here.
-TOKEN_PATH = re.compile(r"/(confirm|withdraw|start/link|unsubscribe)/[^/\s\"'?#]+")
+# tests/test_no_personal_data.py checks that every URL with a token is here; a petition's
+# supporters' link (support/<slug>/<key>) is a secret too.
+TOKEN_PATH = re.compile(
+    r"/(confirm|withdraw|start/link|unsubscribe|support/[^/\s\"'?#]+)/[^/\s\"'?#]+"
+)
 EMAIL = re.compile(r"[^\s\"'<>(){}\[\],;:]+@[^\s\"'<>(){}\[\],;:]+\.[A-Za-z]{2,}")
 PEER = re.compile(r"\bip=\S+")
 

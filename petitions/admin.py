@@ -37,7 +37,7 @@ from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
-from . import delivery, mailing, moderation
+from . import cosponsors, delivery, mailing, moderation
 from .models import (
     LANGUAGE_CODES,
     TRANSLATED_FIELDS,
@@ -232,7 +232,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:
+        unpublished = (*Petition.Status.EDITABLE, Petition.Status.GATHERING)
+        if obj is not None and obj.is_started_by_public and obj.status in unpublished:
             # Published or sent back only by a moderator's decision, which is audited and
             # emailed to the starter (the review queue), never by editing the status here.
             return (*fields, "status")
@@ -649,14 +650,31 @@ class DecisionForm(forms.Form):
 @admin.register(ReviewQueue)
 class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
     view_permission = "petitions.moderate_petition"
-    list_display = ("title_en", "title_fa", "starter_name", "written_in", "confirmed", "review")
+    list_display = (
+        "title_en",
+        "title_fa",
+        "starter_name",
+        "written_in",
+        "confirmed",
+        "supporters",
+        "review",
+    )
     list_display_links = None
     # Read-only, but the change page still builds a form to list its fields.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     search_fields = ("title_en", "title_fa", "starter_name")
 
     def get_queryset(self, request):
-        return Petition.objects.waiting_for_review().order_by("email_confirmed_at", "pk")
+        return (
+            Petition.objects.waiting_for_review()
+            .with_supporters()
+            .order_by("email_confirmed_at", "pk")
+        )
+
+    # The confirmed supporters who sent it for review; each becomes a signature on publishing.
+    @admin.display(description=_("supporters"), ordering="supporter_total")
+    def supporters(self, obj):
+        return local_number(obj.supporter_total)
 
     # Every language it has text in; the petitions list's "original language" is another thing.
     @admin.display(description=_("languages it is written in"))
@@ -713,6 +731,7 @@ class ReviewQueueAdmin(PermissionGatedMixin, ReadOnlyAdmin):
             "similar": similar_petitions(petition),
             "form": form,
             "goal": local_number(petition.goal),
+            "supporters": local_number(cosponsors.supporters_count(petition)),
             "decisions": past_decisions(petition),
             "waiting": petition.status == Petition.Status.PENDING,
         }

@@ -209,3 +209,14 @@ class LinksForm(BotCheckMixin, forms.Form):
         self.fields["email"].help_text = ""
 
     clean_email = StartForm.clean_email
+
+
+class CosponsorForm(SignForm):
+    """The sign form, with its bot check, cut to what backing a petition before review needs:
+    nothing is shown or shared until it is published, so no list, comment or contact choice."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lists_signers", False)
+        super().__init__(*args, **kwargs)
+        for name in ("locality", "comment", "consent_contact"):
+            del self.fields[name]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
-from django.db.models.functions import Greatest, Now
+from django.db.models.functions import Coalesce, Greatest, Now
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
@@ -107,6 +107,22 @@ class PetitionQuerySet(models.QuerySet):
     def waiting_for_review(self):
         return self.filter(status=Petition.Status.PENDING)
 
+    def with_supporters(self):
+        """`supporter_total`: its supporters before review who count (`Cosponsor.counting`)."""
+        counting = (
+            Cosponsor.objects.counting()
+            .filter(petition=models.OuterRef("pk"))
+            .order_by()
+            .values("petition")
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return self.annotate(
+            supporter_total=Coalesce(
+                models.Subquery(counting), 0, output_field=models.IntegerField()
+            )
+        )
+
     def started_by(self, email_canonical: str):
         return self.filter(starter_email_canonical=email_canonical).exclude(
             starter_email_canonical=""
@@ -146,7 +162,12 @@ class PetitionQuerySet(models.QuerySet):
     def unfinished(self):
         """A starter's petitions that still count against their limit."""
         return self.without_expired_drafts().filter(
-            status__in=(Petition.Status.DRAFT, Petition.Status.PENDING, *Petition.Status.SIGNABLE)
+            status__in=(
+                Petition.Status.DRAFT,
+                Petition.Status.GATHERING,
+                Petition.Status.PENDING,
+                *Petition.Status.SIGNABLE,
+            )
         )
 
     def without_expired_drafts(self):
@@ -269,6 +290,7 @@ def signable_now() -> Q:
 class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        GATHERING = "gathering", _("Gathering supporters")
         PENDING = "pending", _("Waiting for review")
         REJECTED = "rejected", _("Sent back")
         OPEN = "open", _("Open")
@@ -276,6 +298,7 @@ class Petition(models.Model):
 
     Status.PUBLIC = (Status.OPEN, Status.CLOSED)
     Status.SIGNABLE = (Status.OPEN,)
+    # Not while gathering supporters: they back the text they read, so it cannot change under them.
     Status.EDITABLE = (Status.DRAFT, Status.PENDING, Status.REJECTED)
 
     class RejectionReason(models.TextChoices):
@@ -516,7 +539,9 @@ class Petition(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(goal__gt=0), name="petition_goal_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "pending", "rejected", "open", "closed"]),
+                condition=Q(
+                    status__in=["draft", "gathering", "pending", "rejected", "open", "closed"]
+                ),
                 name="petition_status_valid",
             ),
             # A public petition is complete in at least one language.
@@ -1072,3 +1097,50 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.update_id} → {self.signature_id}: {self.state}"
+
+
+class CosponsorQuerySet(models.QuerySet):
+    def forget(self, email_canonical: str) -> int:
+        """Erase someone's support on request, on every petition: not yet a signature, so
+        nothing to count down. Returns how many."""
+        deleted, _by_model = self.filter(email_canonical=email_canonical).delete()
+        return deleted
+
+    def counting(self):
+        """The supporters who count towards sending a petition for review: confirmed, and not its
+        starter under another spelling of their address."""
+        return self.filter(confirmed_at__isnull=False).exclude(
+            email_canonical=F("petition__starter_email_canonical")
+        )
+
+
+class Cosponsor(models.Model):
+    """Someone the starter asked to back their petition before a moderator reads it
+    (petitions/cosponsors.py). Once it is published each counting one becomes a signature."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="cosponsors", verbose_name=_("petition")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=254)
+    email_canonical = models.CharField(max_length=254, editable=False)
+    country = models.CharField(_("country"), max_length=2)
+    language = models.CharField(_("language"), max_length=2, choices=Petition.Language.choices)
+    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CosponsorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("supporter before review")
+        verbose_name_plural = _("supporters before review")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_canonical"], name="cosponsor_one_per_email"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lib import audit
+from signatures import cosponsoring
 
-from . import starting
+from . import cosponsors, starting
 from .models import Petition
 
 
@@ -72,7 +73,14 @@ def decide(
         # The same rules as an organiser's save in the admin (one complete language at least).
         locked.full_clean()
         locked.save()
+        if action == Choice.PUBLISH:
+            counted = cosponsoring.count_at_publish(locked)
+        else:
+            counted = 0
+            cosponsors.forget(locked)
         why = {name: value for name, value in (("reason", reason), ("note", note.strip())) if value}
+        if counted:
+            why["supporters"] = counted
         audit.record(by, ACTIONS[action], locked, **why)
         if locked.is_started_by_public:  # an organiser's own petition has no one to tell
             starting.queue_outcome_email(locked)

@@ -24,7 +24,7 @@ from lib.urls import site_url
 from signatures import abuse, counting, signing
 from signatures.forms import SignForm
 
-from . import starting
+from . import cosponsors, starting
 from .forms import LinksForm, StartForm
 from .models import Petition
 from .share import share_links
@@ -182,6 +182,8 @@ def mine(request, slug):
         "text": text,
         "editable": petition.status in Petition.Status.EDITABLE,
     }
+    if petition.status == Petition.Status.GATHERING:
+        context |= supporters_context(petition)
     if petition.is_public:
         snapshot = counting.exact_count(petition)
         with translation.override(page_language):
@@ -199,10 +201,43 @@ def mine(request, slug):
     return private(render(request, "petitions/mine.html", context))
 
 
+def supporters_context(petition: Petition) -> dict:
+    """The private link in each language the petition is in, with words to send it with."""
+    links = []
+    for code in petition.languages or (petition.original_language,):
+        url = site_url(cosponsors.link_path(petition, code))
+        with translation.override(code):
+            # Isolated (FSI…PDI), since plain text has no <bdi>: a title in the other script
+            # must not reorder the sentence around it.
+            title = "\u2068" + petition.text("title", code).value + "\u2069"
+            # The address on a line of its own: inside a Persian sentence it would be laid out
+            # right to left in pieces.
+            message = (
+                _(
+                    "I have started a petition, “%(title)s”. Before a moderator reviews it, it "
+                    "needs a few supporters: please read it and back it here:"
+                )
+                % {"title": title}
+                + f"\n{url}"
+            )
+        links.append({"code": code, "url": url, "message": message})
+    return {
+        "supporters": cosponsors.supporters_count(petition),
+        "required": cosponsors.required(),
+        "supporter_links": links,
+    }
+
+
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "HEAD", "POST"])
 def edit(request, slug):
     petition = own_petition(request, slug)
+    if petition.status == Petition.Status.GATHERING:
+        messages.error(
+            request,
+            _("While it gathers supporters your petition cannot change: they back what they read."),
+        )
+        return redirect("petitions:mine", slug=slug)
     if petition.status not in Petition.Status.EDITABLE:
         messages.error(request, _("A published petition cannot be changed: people have signed it."))
         return redirect("petitions:mine", slug=slug)

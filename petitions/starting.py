@@ -76,12 +76,18 @@ def submit(petition: Petition, *, email: str, language: str) -> tuple[Petition |
     return petition, [petition.pk]
 
 
+def cosponsors_required() -> int:
+    return max(settings.COSPONSORS_REQUIRED, 0)
+
+
 def confirm_email(petition: Petition) -> Petition:
-    """An unconfirmed petition now waits for a moderator; pressing again changes nothing."""
+    """An unconfirmed petition now gathers its supporters (petitions/cosponsors.py), or with
+    none required waits for a moderator; pressing again changes nothing."""
+    confirmed = Petition.Status.GATHERING if cosponsors_required() else Petition.Status.PENDING
     Petition.objects.filter(
         pk=petition.pk, status=Petition.Status.DRAFT, email_confirmed_at__isnull=True
     ).exclude(starter_email_canonical="").update(
-        status=Petition.Status.PENDING, email_confirmed_at=timezone.now()
+        status=confirmed, email_confirmed_at=timezone.now()
     )
     petition.refresh_from_db()
     return petition

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import proof_views, start_views, views
+from . import cosponsor_views, proof_views, start_views, views
 
 
 class PetitionSlug:
@@ -42,5 +42,15 @@ urlpatterns = [
     path("start/link/<str:token>/", start_views.starter_link, name="starter_link"),
     path("my/<petition_slug:slug>/", start_views.mine, name="mine"),
     path("my/<petition_slug:slug>/edit/", start_views.edit, name="edit"),
+    path(
+        "support/confirm/<str:token>/",
+        cosponsor_views.supporter_confirm,
+        name="supporter_confirm",
+    ),
+    path(
+        "support/<petition_slug:slug>/<str:key>/",
+        cosponsor_views.supporters,
+        name="supporters",
+    ),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

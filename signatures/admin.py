@@ -35,7 +35,7 @@ from lib.admin import (
 from lib.models import AuditEntry
 from lib.normalise import canonical_email
 from lib.persian import collation_key
-from petitions.models import Petition
+from petitions.models import Cosponsor, Petition
 
 from .models import BlockedAttempt, Signature, SignatureCount
 
@@ -323,6 +323,7 @@ class SignatureAdmin(NoAddOrEditMixin, NormalisedSearchMixin, CalendarAdminMixin
         def erase(queryset):
             # The record never says who: keeping the address would undo the erasure.
             deleted, kept = started().forget_starter(by=request.user)
+            Cosponsor.objects.forget(form.cleaned_data["email"])
             if deleted or kept:
                 self.message_user(
                     request,

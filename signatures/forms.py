@@ -174,6 +174,8 @@ class SignForm(BotCheckMixin, forms.Form):
         cleaned = super().clean()
         # NFKC can lengthen text, so the limits are checked again on what will be stored.
         for name in ("name", "email", "locality", "comment"):
+            if name not in self.fields:  # a shorter form built on this one
+                continue
             limit = self.fields[name].max_length
             if limit and len(cleaned.get(name) or "") > limit:
                 self.add_error(name, _("This is too long."))

@@ -245,3 +245,10 @@ def healthy(port: int) -> bool:
         return False
     finally:
         conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_cosponsors_unless_asked(settings):
+    """A confirmed petition goes straight to review, as before supporters were asked for; the
+    tests of gathering supporters (tests/test_cosponsors_*.py) set the number they need."""
+    settings.COSPONSORS_REQUIRED = 0

@@ -149,3 +149,43 @@ def make_endpoint(petition: Petition | None = None, **overrides):
     }
     fields.update(overrides)
     return Endpoint.objects.create(**fields)
+
+
+def make_gathering_petition(**overrides) -> Petition:
+    """A petition its starter has confirmed, gathering supporters through its private link."""
+    n = next(_seq)
+    fields = {
+        "status": Petition.Status.GATHERING,
+        "starter_email": f"starter{n}@example.com",
+        "starter_language": "fa",
+        "original_language": "fa",
+        "email_confirmed_at": timezone.now(),
+    }
+    fields.update(overrides)
+    fields.setdefault("starter_email_canonical", canonical_email(fields["starter_email"]))
+    return make_petition(**fields)
+
+
+def make_cosponsor(petition: Petition, *, confirmed: bool = True, **overrides):
+    from petitions.models import Cosponsor
+
+    n = next(_seq)
+    fields = {
+        "name": f"Supporter {n}",
+        "email": f"supporter{n}@example.com",
+        "country": "IR",
+        "language": "fa",
+        "confirmed_at": timezone.now() if confirmed else None,
+    }
+    fields.update(overrides)
+    fields.setdefault("email_canonical", canonical_email(fields["email"]))
+    return Cosponsor.objects.create(petition=petition, **fields)
+
+
+def as_starter(client, petition: Petition) -> None:
+    """Let this test client's browser into the starter's page, as their emailed link does."""
+    from petitions import starting
+
+    session = client.session
+    session[starting.SESSION_KEY] = [[petition.pk, petition.starter_email_canonical]]
+    session.save()

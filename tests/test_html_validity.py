@@ -100,3 +100,24 @@ def test_one_click_and_already_signed_pages_are_valid_html(client, vnu, tmp_path
         for state, p in (("already-signed", petition), ("one-click", other))
     }
     assert check(vnu, pages, tmp_path) == []
+
+
+@pytest.mark.django_db
+def test_the_supporters_pages_are_valid_html(client, vnu, tmp_path, settings):
+    from petitions import cosponsors
+    from tests.factories import as_starter, make_cosponsor, make_gathering_petition
+
+    settings.COSPONSORS_REQUIRED = 5
+    petition = make_gathering_petition()
+    make_cosponsor(petition)
+    as_starter(client, petition)
+    pages = {}
+    for language in LANGUAGES:
+        for name, path in (
+            ("mine", f"/{language}/my/{petition.slug}/"),
+            ("supporters", cosponsors.link_path(petition, language)),
+        ):
+            response = client.get(path)
+            assert response.status_code == 200, path
+            pages[f"{name}-{language}"] = response.content.decode()
+    assert check(vnu, pages, tmp_path) == []

@@ -3,7 +3,7 @@ import getpass
 from django.core.management.base import BaseCommand
 
 from lib.normalise import canonical_email
-from petitions.models import Petition
+from petitions.models import Cosponsor, Petition
 from signatures.models import Signature
 
 
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             return
         by = f"{getpass.getuser()} (command line)"
         deleted, kept = started.forget_starter(by=by)
+        Cosponsor.objects.forget(email)
         changed = queryset.erase(by=by, signer_request=True)
         self.stdout.write(
             f"Deleted {sum(changed.values())} signature(s) from {len(changed)} petition(s)."
