@@ -67,6 +67,8 @@ class AuditEntry(models.Model):
         UPDATE_RESUMED = "update.resumed", _("Resumed an update's email")
         UPDATE_CANCELLED = "update.cancelled", _("Cancelled an update's email")
         UPDATE_RESENT = "update.resent", _("Queued an update's uncertain emails again")
+        PETITION_CLOSED = "petition.closed", _("Closed a petition")
+        THRESHOLD_REACHED = "threshold.reached", _("A petition reached a threshold")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
