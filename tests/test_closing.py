@@ -11,7 +11,7 @@ from django.utils import timezone
 from lib.models import AuditEntry
 from petitions import thresholds
 from petitions.models import Petition
-from tests.factories import make_petition, make_staff, make_staff_in
+from tests.factories import make_petition, make_staff, make_staff_in, petition_admin_form
 
 pytestmark = pytest.mark.django_db
 
@@ -105,13 +105,12 @@ def test_a_closed_petition_keeps_its_page_with_the_reason_and_no_sign_form(clien
 
 
 def test_closing_by_editing_the_status_in_the_admin_is_audited(client):
-    from tests.test_threshold_reached import admin_form
-
     user = make_staff()
     client.force_login(user)
     petition = make_petition()
     client.post(
-        f"/admin/petitions/petition/{petition.pk}/change/", admin_form(petition, status="closed")
+        f"/admin/petitions/petition/{petition.pk}/change/",
+        petition_admin_form(petition, status="closed"),
     )
     petition.refresh_from_db()
     assert petition.status == Petition.Status.CLOSED and petition.closed_at is not None

@@ -10,7 +10,7 @@ from django.utils import timezone
 from lib.models import AuditEntry
 from petitions import thresholds
 from petitions.models import Petition, Threshold, ThresholdReached
-from tests.factories import make_petition, make_signature, make_staff
+from tests.factories import make_petition, make_signature, make_staff, petition_admin_form
 
 pytestmark = pytest.mark.django_db
 
@@ -114,37 +114,12 @@ def test_saving_a_petition_in_the_admin_records_a_threshold_it_has_passed(client
     site(1)
     petition = signed(make_petition(), 1)
     response = client.post(
-        f"/admin/petitions/petition/{petition.pk}/change/", admin_form(petition), follow=True
+        f"/admin/petitions/petition/{petition.pk}/change/",
+        petition_admin_form(petition, status="open"),
+        follow=True,
     )
     assert response.status_code == 200
     row = ThresholdReached.objects.get(petition=petition)
     assert row.number == 1
     entry = AuditEntry.objects.get(action=AuditEntry.Action.THRESHOLD_REACHED)
     assert entry.actor == user
-
-
-def admin_form(petition, **changes) -> dict:
-    """The petition's change form as the admin would post it back unchanged."""
-    from django.forms.models import model_to_dict
-
-    data = {
-        key: value
-        for key, value in model_to_dict(petition).items()
-        if value is not None and key not in ("id",)
-    }
-    data.update(
-        {
-            "read_version": petition.edit_version,
-            "opened_at_0": petition.opened_at.date().isoformat(),
-            "opened_at_1": petition.opened_at.time().strftime("%H:%M:%S"),
-            "thresholds-TOTAL_FORMS": "0",
-            "thresholds-INITIAL_FORMS": "0",
-            "thresholds_reached-TOTAL_FORMS": "0",
-            "thresholds_reached-INITIAL_FORMS": "0",
-        }
-    )
-    data.pop("opened_at", None)
-    data.pop("closes_at", None)
-    data.pop("closed_at", None)
-    data.update(changes)
-    return data
