@@ -42,8 +42,9 @@ class Marker:
 
 def markers(petition: Petition, goal: int, language: str) -> list[Marker]:
     """Each threshold, reached (with the words promised then) or not; one reached under a list
-    since edited still shows, for its promise stands. `on_bar` when the bar's scale, the goal
-    shown, reaches it: the goal ladder climbs past each threshold as the count nears it."""
+    since edited still shows, for its promise stands; a closed petition shows only what it
+    reached. `on_bar` when the bar's scale, the goal shown, reaches it: the goal ladder climbs
+    past each threshold as the count nears it."""
     reached = {row.number: row for row in petition.thresholds_reached.all()}
     shown = {}
     for threshold in thresholds_for(petition):
@@ -64,6 +65,9 @@ def markers(petition: Petition, goal: int, language: str) -> list[Marker]:
             row.owes_response,
             number <= goal,
         )
+    if not petition.is_signable:
+        # A closed petition reaches nothing more: only what it did reach is worth showing.
+        shown = {number: marker for number, marker in shown.items() if marker.reached_at}
     return [shown[number] for number in sorted(shown)]
 
 

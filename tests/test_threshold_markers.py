@@ -82,3 +82,15 @@ def test_the_widget_has_the_ticks_and_names_the_next_threshold(client, site_thre
     assert "At 500:" in html and "a written response from the ministry" in html
     fa = client.get(f"/fa/p/{petition.slug}/embed/").content.decode()
     assert "در ۵۰۰:" in fa
+
+
+def test_a_closed_petition_shows_only_the_thresholds_it_reached(client, site_thresholds):
+    petition = make_petition(goal=1000)
+    ThresholdReached.objects.create(
+        petition=petition, number=500, consequence_en="a written response", count=500
+    )
+    petition.close(by="mo", reason="done")
+    html = page(client, petition)
+    assert "a written response" in html
+    assert "a debate in parliament" not in html
+    assert [line["x1"] for line in elements(html, "line")] == ["500"]
