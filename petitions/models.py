@@ -1182,7 +1182,8 @@ class ThresholdReached(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.petition} · {self.number}"
+        language = translation.get_language() or "en"
+        return f"{self.petition} · {persian.format_number(self.number, language)}"
 
     def consequence(self, language: str) -> LocalisedText:
         return localised(self, "consequence", language)
