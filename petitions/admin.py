@@ -366,9 +366,8 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
                 request.user,
                 audit.Action.PETITION_CLOSED,
                 obj,
-                reason=obj.closed_reason,
-                note="",
-                by_status=True,
+                closed_because=obj.closed_reason,
+                status_edited=True,
             )
         if obj.status == Petition.Status.OPEN and not was_open:
             self.message_user(

@@ -617,7 +617,7 @@ class Petition(models.Model):
             fields = ["status", "closed_at", "closed_reason", "closed_note", "updated_at"]
             self.save(update_fields=fields)
             audit.record(
-                by, audit.Action.PETITION_CLOSED, self, reason=reason, note=self.closed_note
+                by, audit.Action.PETITION_CLOSED, self, closed_because=reason, note=self.closed_note
             )
 
     @property

@@ -135,7 +135,7 @@ def reach(petition: Petition, threshold: Threshold, count: int, *, by) -> Thresh
             by,
             audit.Action.THRESHOLD_REACHED,
             petition,
-            number=threshold.number,
+            threshold=threshold.number,
             count=count,
             consequence_en=threshold.consequence_en,
             consequence_fa=threshold.consequence_fa,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from lib.models import AuditEntry
 from petitions import thresholds
-from petitions.models import Petition
+from petitions.models import Petition, Threshold
 from tests.factories import make_petition, make_staff, make_staff_in, petition_admin_form
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_a_moderator_closes_a_petition_with_a_reason_and_a_note(client):
     assert petition.closed_at is not None
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PETITION_CLOSED)
     assert (entry.target, entry.actor) == (petition, moderator)
-    assert entry.detail == {"reason": "duplicate", "note": "Same as the other one."}
+    assert entry.detail == {"closed_because": "duplicate", "note": "Same as the other one."}
 
 
 def test_another_reason_needs_a_note(client):
@@ -80,7 +80,11 @@ def test_the_periodic_pass_closes_it_for_the_record_on_its_date(capsys):
     assert petition.status == Petition.Status.CLOSED
     assert (petition.closed_reason, petition.closed_at) == ("date", closes_at)
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PETITION_CLOSED)
-    assert (entry.target, entry.actor_label, entry.detail["reason"]) == (petition, "system", "date")
+    assert (entry.target, entry.actor_label, entry.detail["closed_because"]) == (
+        petition,
+        "system",
+        "date",
+    )
     assert f"{petition.slug}: closed on its closing date" in capsys.readouterr().out
     assert thresholds.close_due() == []
 
@@ -115,7 +119,8 @@ def test_closing_by_editing_the_status_in_the_admin_is_audited(client):
     petition.refresh_from_db()
     assert petition.status == Petition.Status.CLOSED and petition.closed_at is not None
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PETITION_CLOSED)
-    assert (entry.actor, entry.detail["reason"]) == (user, "other")
+    assert (entry.actor, entry.detail["closed_because"]) == (user, "other")
+    assert entry.detail["status_edited"] is True
 
 
 def test_opening_it_again_clears_the_closing():
@@ -125,3 +130,17 @@ def test_opening_it_again_clears_the_closing():
     petition.save()
     petition.refresh_from_db()
     assert (petition.closed_at, petition.closed_reason, petition.closed_note) == (None, "", "")
+
+
+def test_the_persian_audit_log_reads_a_closing_and_a_threshold_in_persian(client):
+    client.force_login(make_staff())
+    petition = make_petition()
+    petition.close(by="mo", reason=Petition.ClosedReason.DUPLICATE, note="همان کارزار دیگر")
+    threshold = Threshold.objects.create(number=1, consequence_en="a response")
+    thresholds.reach(petition, threshold, 1500, by="system")
+    client.cookies["django_language"] = "fa"
+    html = client.get("/admin/lib/auditentry/").content.decode()
+    assert "کارزار دیگری همین را می‌خواهد" in html  # the reason's label, not its code
+    assert "در ۱ امضا" in html and "شمار ۱٬۵۰۰" in html
+    assert '<span lang="en" dir="ltr">a response</span>' in html
+    assert "duplicate" not in html and "threshold:" not in html

@@ -59,7 +59,7 @@ def test_each_threshold_reached_is_audited_by_the_system():
     thresholds.record_reached()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.THRESHOLD_REACHED)
     assert (entry.target, entry.actor_label) == (petition, "system")
-    assert entry.detail["number"] == 1 and entry.detail["count"] == 1
+    assert entry.detail["threshold"] == 1 and entry.detail["count"] == 1
 
 
 def test_a_threshold_not_yet_reached_is_not_recorded():
