@@ -575,6 +575,20 @@ class Petition(models.Model):
                 condition=Q(outcome__in=["", "won", "responded", "delivered", "closed"]),
                 name="petition_outcome_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    closed_reason__in=[
+                        "",
+                        "date",
+                        "done",
+                        "organiser",
+                        "duplicate",
+                        "standards",
+                        "other",
+                    ]
+                ),
+                name="petition_closed_reason_valid",
+            ),
         ]
 
     def __str__(self) -> str:

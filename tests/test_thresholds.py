@@ -4,6 +4,7 @@ database as in the admin, with the Persian falling back to the English as organi
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from petitions.models import Threshold
 from petitions.thresholds import thresholds_for
@@ -75,7 +76,7 @@ def test_a_threshold_of_zero_is_refused_by_validation():
 
 
 def test_a_consequence_in_neither_language_is_refused():
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         Threshold(number=5, consequence_en="", consequence_fa="").full_clean()
     assert "Write the consequence in at least one language." in refused.value.messages
 
