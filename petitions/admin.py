@@ -329,6 +329,9 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm("petitions.change_threshold"):
+            # Thresholds are the site's promises: whoever may not edit them may not opt out.
+            fields = (*fields, "own_thresholds")
         if obj is not None and obj.is_started_by_public and obj.status in Petition.Status.EDITABLE:
             # Published or sent back only by a moderator's decision, which is audited and
             # emailed to the starter (the review queue), never by editing the status here.

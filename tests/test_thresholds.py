@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from petitions.models import Threshold
+from petitions.models import Petition, Threshold
 from petitions.thresholds import thresholds_for
 from tests.factories import make_petition
 
@@ -86,3 +86,34 @@ def test_a_missing_persian_consequence_falls_back_to_the_english_marked_as_engli
     shown = threshold.consequence("fa")
     assert (shown.value, shown.lang, shown.dir) == ("a written response", "en", "ltr")
     assert threshold.consequence("en").lang == "en"
+
+
+def test_an_organiser_cannot_take_a_petition_off_the_sites_thresholds(client):
+    from tests.factories import make_staff_in, petition_admin_form
+
+    client.force_login(make_staff_in("Organisers", "olga"))
+    petition = make_petition()
+    url = f"/admin/petitions/petition/{petition.pk}/change/"
+    assert 'name="own_thresholds"' not in client.get(url).content.decode()
+    client.post(url, petition_admin_form(petition, status="open", own_thresholds="on"))
+    petition.refresh_from_db()
+    assert petition.own_thresholds is False
+
+
+def test_an_own_threshold_with_the_box_unticked_is_refused_in_the_admin(admin_client):
+    from tests.factories import petition_admin_form
+
+    petition = make_petition()
+    data = petition_admin_form(petition, status="open") | {
+        "thresholds-TOTAL_FORMS": "1",
+        "thresholds-0-number": "250",
+        "thresholds-0-consequence_en": "a meeting",
+    }
+    response = admin_client.post(f"/admin/petitions/petition/{petition.pk}/change/", data)
+    assert response.status_code == 200
+    assert "apply only if “its own thresholds” is ticked" in response.content.decode()
+    assert not Threshold.objects.exists()
+    data["own_thresholds"] = "on"
+    response = admin_client.post(f"/admin/petitions/petition/{petition.pk}/change/", data)
+    assert response.status_code == 302
+    assert [t.number for t in thresholds_for(Petition.objects.get(pk=petition.pk))] == [250]
