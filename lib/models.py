@@ -75,6 +75,8 @@ class AuditEntry(models.Model):
         RETENTION_HELD = "retention.held", _("Held a petition's signer data past retention")
         RETENTION_RELEASED = "retention.released", _("Lifted a hold on a petition's signer data")
         SIGNATURE_ANONYMISED = "signature.anonymised", _("Anonymised signers after retention")
+        PETITION_CLOSED = "petition.closed", _("Closed a petition")
+        THRESHOLD_REACHED = "threshold.reached", _("A petition reached a threshold")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -37,7 +37,7 @@ from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
-from . import cosponsors, delivery, mailing, moderation
+from . import cosponsors, delivery, mailing, moderation, thresholds
 from .models import (
     LANGUAGE_CODES,
     TRANSLATED_FIELDS,
@@ -45,6 +45,9 @@ from .models import (
     DeliveryPack,
     Petition,
     ReviewQueue,
+    SiteThreshold,
+    Threshold,
+    ThresholdReached,
     Update,
     text_direction,
 )
@@ -118,6 +121,95 @@ class PetitionAdminForm(forms.ModelForm):
         return cleaned
 
 
+class OwnThresholdsFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        if kept and not self.instance.own_thresholds:
+            raise ValidationError(
+                _(
+                    "These thresholds apply only if “its own thresholds” is ticked. Tick it, or "
+                    "remove them to use the site’s."
+                ),
+                code="own_thresholds_unticked",
+            )
+
+
+THRESHOLD_FIELDS = (
+    "number",
+    "consequence_en",
+    "consequence_fa",
+    "owes_response",
+    "deadline_days",
+)
+
+
+class ThresholdInline(BilingualFields, admin.TabularInline):
+    model = Threshold
+    formset = OwnThresholdsFormSet
+    fields = THRESHOLD_FIELDS
+    extra = 0
+    verbose_name = _("threshold of its own")
+    verbose_name_plural = _("its own thresholds")
+
+
+class ThresholdReachedInline(admin.TabularInline):
+    model = ThresholdReached
+    fields = ("number_shown", "consequence_en", "consequence_fa", "reached", "deadline", "count")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    number_shown = number_column("number", _("signatures"))
+    reached = datetime_column(ThresholdReached, "reached_at")
+    deadline = datetime_column(ThresholdReached, "respond_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SiteThreshold)
+class SiteThresholdAdmin(BilingualFields, admin.ModelAdmin):
+    """The list every petition uses unless it has its own."""
+
+    fields = THRESHOLD_FIELDS
+    list_display = ("number_shown", "consequence_en", "consequence_fa", "owes_response", "days")
+    list_display_links = ("number_shown",)
+    number_shown = number_column("number", _("signatures"))
+    days = number_column("deadline_days", _("days to respond"))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(petition__isnull=True)
+
+
+class CloseForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("reason"),
+        choices=[(c.value, c.label) for c in Petition.ClosedReason.BY_MODERATOR],
+        widget=forms.RadioSelect,
+        help_text=_("Shown on the petition’s page."),
+    )
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}),
+        help_text=_("For the audit log and other moderators; not shown on the page."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason") == Petition.ClosedReason.OTHER and not cleaned.get("note"):
+            self.add_error("note", _("Explain the reason in the note."))
+        return cleaned
+
+
 @admin.register(Petition)
 class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
     form = PetitionAdminForm
@@ -147,8 +239,12 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         "embed_snippets",
         "retention",
         "hold",
+        "closed_when",
+        "closed_reason",
+        "closed_note",
     )
     goal_shown = number_column("goal", _("goal"))
+    closed_when = datetime_column(Petition, "closed_at")
     created = datetime_column(Petition, "created_at")
     updated = datetime_column(Petition, "updated_at")
     fieldsets = (
@@ -192,6 +288,11 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         ),
         (_("Signers’ privacy"), {"fields": ("signer_list",)}),
         (_("Keeping signers’ data"), {"fields": ("retention", "hold_reason", "hold")}),
+        (_("Thresholds"), {"fields": ("own_thresholds",)}),
+        (
+            _("Closing"),
+            {"fields": ("closed_when", "closed_reason", "closed_note")},
+        ),
         (
             _("Response and outcome"),
             {
@@ -206,6 +307,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     )
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = (ThresholdInline, ThresholdReachedInline)
     actions = ("export_csv", "export_jsonl", "make_delivery_pack")
     change_form_template = "admin/petitions/petition/change_form.html"
 
@@ -232,6 +334,9 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
+        if not request.user.has_perm("petitions.change_threshold"):
+            # Thresholds are the site's promises: whoever may not edit them may not opt out.
+            fields = (*fields, "own_thresholds")
         unpublished = (*Petition.Status.EDITABLE, Petition.Status.GATHERING)
         if obj is not None and obj.is_started_by_public and obj.status in unpublished:
             # Published or sent back only by a moderator's decision, which is audited and
@@ -261,10 +366,21 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
 
     def save_model(self, request, obj, form, change):
         was_open = change and form.initial.get("status") == Petition.Status.OPEN
+        closing = obj.status == Petition.Status.CLOSED and form.initial.get("status") != obj.status
+        if closing:
+            obj.closed_reason = obj.closed_reason or Petition.ClosedReason.OTHER
         super().save_model(request, obj, form, change)
         if "hold_reason" in form.changed_data:
             # Who and when, with its audit entry, in the admin's transaction.
             obj.set_hold(obj.hold_reason, by=request.user)
+        if closing:
+            audit.record(
+                request.user,
+                audit.Action.PETITION_CLOSED,
+                obj,
+                closed_because=obj.closed_reason,
+                status_edited=True,
+            )
         if obj.status == Petition.Status.OPEN and not was_open:
             self.message_user(
                 request,
@@ -304,6 +420,11 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
             % {"date": escape(local_datetime(obj.hold_at))},
             obj.hold_by.get_username() if obj.hold_by else "—",
         )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Its own thresholds are saved only now; a count already past one is recorded at once.
+        thresholds.record_reached(Petition.objects.filter(pk=form.instance.pk), by=request.user)
 
     @admin.display(description=_("preview"))
     def preview_links(self, obj):
@@ -400,6 +521,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         return [
             admin_path(self, "<int:pk>/export/", self.export_view, "export"),
             admin_path(self, "<int:pk>/tidy-persian/", self.tidy_persian_view, "tidy_persian"),
+            admin_path(self, "<int:pk>/close/", self.close_view, "close"),
             *super().get_urls(),
         ]
 
@@ -448,8 +570,37 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         }
         return TemplateResponse(request, "admin/petitions/petition/tidy_persian.html", context)
 
+    def has_close_permission(self, request) -> bool:
+        return request.user.has_perm("petitions.moderate_petition")
+
+    def close_view(self, request, pk):
+        """A moderator's closing: a reason the page shows and a note for the log."""
+        if not self.has_close_permission(request):
+            raise PermissionDenied
+        petition = get_object_or_404(Petition, pk=pk)
+        if petition.status != Petition.Status.OPEN:
+            messages.error(request, _("Only an open petition can be closed."))
+            return redirect("admin:petitions_petition_change", petition.pk)
+        form = CloseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            petition.close(
+                by=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+            )
+            messages.success(request, _("Closed: the page stays, without the sign form."))
+            return redirect("admin:petitions_petition_change", petition.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Close this petition"),
+            "subtitle": str(petition),
+            "original": petition,
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/petitions/petition/close.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
+        extra_context["can_close"] = self.has_close_permission(request)
         extra_context["can_export"] = self.has_export_permission(request)
         extra_context["signature_statuses"] = Signature.Status.choices
         return super().change_view(request, object_id, form_url, extra_context)

@@ -7,9 +7,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
+from django.core.validators import MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest, Now
+from django.db.models.lookups import Contains
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
@@ -104,6 +115,68 @@ class PetitionQuerySet(models.QuerySet):
         """`is_signable` read in the same query."""
         return self.annotate(is_signable=ExpressionWrapper(signable_now(), BooleanField()))
 
+    def closed(self):
+        """Public and not taking signatures: closed by a moderator, or past its closing date even
+        before `tend_petitions` has changed its status."""
+        return self.public().exclude(signable_now())
+
+    def due_to_close(self):
+        return self.filter(status=Petition.Status.OPEN, closes_at__lte=Now())
+
+    def without_response(self):
+        # The admin's form strips what it stores, so an empty field is an empty string.
+        return self.filter(response_en="", response_fa="")
+
+    def responded(self):
+        return self.public().filter(
+            ~Q(response_en="") | ~Q(response_fa="") | Q(outcome=Petition.Outcome.RESPONDED)
+        )
+
+    def won(self):
+        return self.public().filter(outcome=Petition.Outcome.WON)
+
+    def awaiting_response(self):
+        """Public petitions past a threshold that calls for a response, with none yet; each with
+        `waiting_since` (the first such threshold) and `respond_by` (its earliest deadline),
+        longest wait first."""
+        owing = ThresholdReached.objects.filter(petition=OuterRef("pk"), owes_response=True)
+        first = owing.order_by("reached_at").values("reached_at")[:1]
+        deadline = owing.exclude(respond_by=None).order_by("respond_by").values("respond_by")[:1]
+        return (
+            self.public()
+            .without_response()
+            .exclude(outcome=Petition.Outcome.RESPONDED)
+            .filter(Exists(owing))
+            .annotate(waiting_since=Subquery(first), respond_by=Subquery(deadline))
+            .order_by("waiting_since", "pk")
+        )
+
+    def titled(self, text: str):
+        """Whose title in either language contains `text` or reads like it, folded as
+        `search_key` folds it (Arabic Yeh and Kaf, ZWNJ, case)."""
+        query = search_key(text)
+        if not query:
+            return self
+        titles = [f"title_{code}" for code in LANGUAGE_CODES]
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.lookups import TrigramWordSimilar
+
+            found = Q()
+            for title in titles:
+                folded = folded_in_database(title)
+                found |= Q(Contains(folded, Value(query))) | Q(TrigramWordSimilar(folded, query))
+            return self.filter(found)
+        found = [
+            pk
+            for pk, *values in self.values_list("pk", *titles)
+            if any(
+                query in search_key(value)
+                or title_likeness(query, search_key(value)) >= SIMILAR_TITLE_THRESHOLD
+                for value in values
+            )
+        ]
+        return self.filter(pk__in=found)
+
     def waiting_for_review(self):
         return self.filter(status=Petition.Status.PENDING)
 
@@ -186,25 +259,6 @@ class PetitionQuerySet(models.QuerySet):
         for name in TRANSLATED_FIELDS:
             complete &= ~Q(**{f"{name}_{language}": ""})
         return self.filter(complete & (Q(single_language=False) | Q(original_language=language)))
-
-    def titled(self, text: str):
-        """A title in either language contains `text`, folded as `search_key` folds, so that an
-        Arabic Yeh or Kaf, a ZWNJ or capitals typed or not find the same petitions."""
-        key = search_key(text)
-        if not key:
-            return self
-        titles = [f"title_{code}" for code in LANGUAGE_CODES]
-        if connection.vendor == "postgresql":
-            folded = {f"folded_{title}": folded_in_database(title) for title in titles}
-            found = Q()
-            for name in folded:
-                found |= Q(**{f"{name}__contains": key})
-            return self.alias(**folded).filter(found)
-        # Elsewhere (SQLite, tests) folded as typed; titles written in the admin may differ.
-        found = Q()
-        for title in titles:
-            found |= Q(**{f"{title}__icontains": key})
-        return self.filter(found)
 
     def similar_to(self, *texts: str, limit: int = 5) -> list["Petition"]:
         """Open petitions whose title reads like one of `texts`, best first: pg_trgm word
@@ -335,6 +389,24 @@ class Petition(models.Model):
         DELIVERED = "delivered", _("Delivered")
         CLOSED = "closed", _("Closed without a win")
 
+    class ClosedReason(models.TextChoices):
+        """Shown on the closed page; the moderator's note stays in the admin and the audit log."""
+
+        DATE = "date", _("Its closing date came")
+        DONE = "done", _("The campaign is over")
+        ORGANISER = "organiser", _("Its organiser asked for it to close")
+        DUPLICATE = "duplicate", _("Another petition asks for the same thing")
+        STANDARDS = "standards", _("It no longer meets the site’s standards")
+        OTHER = "other", _("Another reason")
+
+    ClosedReason.BY_MODERATOR = (
+        ClosedReason.DONE,
+        ClosedReason.ORGANISER,
+        ClosedReason.DUPLICATE,
+        ClosedReason.STANDARDS,
+        ClosedReason.OTHER,
+    )
+
     slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -447,9 +519,6 @@ class Petition(models.Model):
     closes_at = models.DateTimeField(
         _("closes"), null=True, blank=True, help_text=_("Leave empty to keep it open.")
     )
-    # When a moderator closed it (status Closed), which may come before `closes_at`: the
-    # retention period runs from whichever came first.
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
 
     # Signers' personal data is anonymised SIGNATURE_RETENTION_DAYS after closing, unless a
     # moderator holds it (a complaint, a court, an audit); placing and lifting are audited.
@@ -504,6 +573,30 @@ class Petition(models.Model):
         db_default="",
         help_text=_("Where the response was published: a letter, a statement, a record."),
     )
+    # Thresholds (petitions/thresholds.py): the site's list unless this is ticked.
+    own_thresholds = models.BooleanField(
+        _("its own thresholds"),
+        default=False,
+        db_default=False,
+        help_text=_(
+            "Leave unticked to use the site’s thresholds. Tick to use only the thresholds listed "
+            "below (none at all if the list is empty)."
+        ),
+    )
+    # Why and when it stopped taking signatures, by a moderator or on its closing date; it may
+    # come before `closes_at`, and the retention period runs from whichever came first.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_reason = models.CharField(
+        _("reason for closing"),
+        max_length=12,
+        choices=ClosedReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    closed_note = models.TextField(
+        _("note on closing"), max_length=2000, blank=True, default="", db_default=""
+    )
 
     objects = PetitionQuerySet.as_manager()
     # What signing reads of a petition: not its letters, which are most of its row.
@@ -555,6 +648,20 @@ class Petition(models.Model):
                 condition=Q(outcome__in=["", "won", "responded", "delivered", "closed"]),
                 name="petition_outcome_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    closed_reason__in=[
+                        "",
+                        "date",
+                        "done",
+                        "organiser",
+                        "duplicate",
+                        "standards",
+                        "other",
+                    ]
+                ),
+                name="petition_closed_reason_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -568,10 +675,12 @@ class Petition(models.Model):
             self.opened_at = timezone.now()
         if self.status == self.Status.CLOSED and self.closed_at is None:
             self.closed_at = timezone.now()
-        elif self.status != self.Status.CLOSED:
-            self.closed_at = None
+        elif self.status != self.Status.CLOSED and self.closed_at is not None:
+            # Opened again: the last closing is history, kept in the audit log.
+            self.closed_at, self.closed_reason, self.closed_note = None, "", ""
         if kwargs.get("update_fields"):
-            kwargs["update_fields"] = {*kwargs["update_fields"], "closed_at"}
+            closing = {"closed_at", "closed_reason", "closed_note"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], *closing}
         if self.outcome and self.outcome_date is None:
             self.outcome_date = timezone.localdate()
         super().save(*args, **kwargs)
@@ -584,6 +693,22 @@ class Petition(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
+
+    def close(self, *, by, reason: str, note: str = "", at=None) -> None:
+        """Stop taking signatures, for a reason shown on the page; the page stays. `at` is when
+        it stopped, if before now (its closing date)."""
+        if reason not in self.ClosedReason.values:
+            raise ValueError(f"Not a reason for closing: {reason!r}")
+        with transaction.atomic():
+            self.status = self.Status.CLOSED
+            self.closed_at = at or timezone.now()
+            self.closed_reason = reason
+            self.closed_note = note.strip()
+            fields = ["status", "closed_at", "closed_reason", "closed_note", "updated_at"]
+            self.save(update_fields=fields)
+            audit.record(
+                by, audit.Action.PETITION_CLOSED, self, closed_because=reason, note=self.closed_note
+            )
 
     @property
     def starter(self) -> str:
@@ -1144,3 +1269,127 @@ class Cosponsor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Threshold(models.Model):
+    """A number of signatures that obliges someone to something: the site's list (no petition),
+    or a petition's own when it has `own_thresholds`."""
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="thresholds",
+        verbose_name=_("petition"),
+    )
+    number = models.PositiveIntegerField(
+        _("signatures"), validators=[MinValueValidator(1)], help_text=_("A whole number above 0.")
+    )
+    # One language may be left empty: the page then shows the other, marked with its own
+    # language and direction, as for every organiser's text (`localised`).
+    consequence_en = models.CharField(
+        _("consequence (English)"),
+        max_length=200,
+        blank=True,
+        help_text=_("What happens at this number, e.g. “a written response from the ministry”."),
+    )
+    consequence_fa = models.CharField(
+        _("consequence (Persian)"),
+        max_length=200,
+        blank=True,
+        help_text=_("The same in Persian, e.g. «پاسخ کتبی وزارت»."),
+    )
+    owes_response = models.BooleanField(
+        _("calls for a response"),
+        default=False,
+        help_text=_(
+            "Once reached, the petition is listed as awaiting a response until it has one."
+        ),
+    )
+    deadline_days = models.PositiveSmallIntegerField(
+        _("days to respond"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Listed as overdue after this many days. Leave empty for no deadline."),
+    )
+
+    class Meta:
+        verbose_name = _("threshold")
+        verbose_name_plural = _("thresholds")
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gt=0), name="threshold_number_positive"),
+            models.UniqueConstraint(
+                fields=["petition", "number"],
+                name="threshold_once_per_petition",
+                violation_error_message=_("This list already has a threshold at this number."),
+            ),
+            models.UniqueConstraint(
+                fields=["number"],
+                condition=Q(petition__isnull=True),
+                name="threshold_once_on_the_site",
+                violation_error_message=_("The site already has a threshold at this number."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(consequence_en="") | ~Q(consequence_fa=""),
+                name="threshold_consequence_written",
+                violation_error_message=_("Write the consequence in at least one language."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        language = translation.get_language() or "en"
+        return f"{persian.format_number(self.number, language)}: {self.consequence(language)}"
+
+    def consequence(self, language: str) -> LocalisedText:
+        return localised(self, "consequence", language)
+
+
+class SiteThreshold(Threshold):
+    """The site's list, apart in the admin from the petitions' own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("site threshold")
+        verbose_name_plural = _("site thresholds")
+
+
+class ThresholdReached(models.Model):
+    """A petition reached a threshold: dated, with the consequence as it was promised then, so a
+    later edit of the list changes no promise already made. Later work (a milestone email) can
+    hang off these rows."""
+
+    petition = models.ForeignKey(
+        Petition,
+        on_delete=models.CASCADE,
+        related_name="thresholds_reached",
+        verbose_name=_("petition"),
+    )
+    number = models.PositiveIntegerField(_("signatures"))
+    consequence_en = models.CharField(_("consequence (English)"), max_length=200, blank=True)
+    consequence_fa = models.CharField(_("consequence (Persian)"), max_length=200, blank=True)
+    owes_response = models.BooleanField(_("calls for a response"), default=False)
+    count = models.PositiveIntegerField(_("count when seen"))
+    reached_at = models.DateTimeField(_("reached"), default=timezone.now)
+    respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("threshold reached")
+        verbose_name_plural = _("thresholds reached")
+        ordering = ["petition", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "number"], name="threshold_reached_once")
+        ]
+
+    def __str__(self) -> str:
+        language = translation.get_language() or "en"
+        return f"{self.petition} · {persian.format_number(self.number, language)}"
+
+    def consequence(self, language: str) -> LocalisedText:
+        return localised(self, "consequence", language)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.respond_by is not None and self.respond_by < timezone.now()

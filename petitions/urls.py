@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import cosponsor_views, proof_views, start_views, views
+from . import cosponsor_views, list_views, proof_views, start_views, views
 
 
 class PetitionSlug:
@@ -35,6 +35,8 @@ urlpatterns = [
     path("p/<petition_slug:slug>/history.json", proof_views.history_json, name="history"),
     path("p/<petition_slug:slug>/share.png", proof_views.share_image, name="share_image"),
     path("p/<petition_slug:slug>/poster/", proof_views.poster, name="poster"),
+    path("petitions/", list_views.petition_list, name="list"),
+    path("awaiting-response/", list_views.awaiting_response, name="awaiting_response"),
     path("privacy/", views.privacy, name="privacy"),
     path("start/", start_views.start, name="start"),
     path("start/sent/", start_views.start_sent, name="start_sent"),

@@ -37,7 +37,7 @@ from signatures import record as public_record
 from signatures.forms import SignForm
 from signatures.models import UNFOLD_FACTOR, Signature, SignatureCount
 
-from . import mailing
+from . import mailing, thresholds
 from .chart import chart_for
 from .models import Petition, Update
 from .share import share_links
@@ -154,6 +154,7 @@ def petition_page(
         "oembed_url": oembed_url(page_url),
         "source": form_source(request, "page"),
         "chart": chart_for(petition, language),
+        "thresholds": thresholds.markers(petition, snapshot.goal, language),
         "share_image_url": site_url(
             reverse("petitions:share_image", kwargs={"slug": petition.slug})
         ),
@@ -512,7 +513,9 @@ def widget_page(
         # Signed from this frame before: the share links, not one click again.
         "already_signed": one_click and remembered.has_signed(petition.pk),
         "personal_url": widget_personal_url(request, petition, form, click_error),
+        "thresholds": thresholds.markers(petition, snapshot.goal, language),
     }
+    context["next_threshold"] = thresholds.next_to_reach(context["thresholds"])
     if context["already_signed"]:
         context["share_links"] = share_links(context["page_url"], context["text"].title.value)
     response = render(request, "petitions/embed.html", context, status=status)

@@ -482,6 +482,16 @@ AUDIT_DETAIL = {
         str(Petition._meta.get_field(name).verbose_name) for name in names
     ),
     "reason": Petition.RejectionReason.label_of,
+    "closed_because": lambda code: (
+        Petition.ClosedReason(code).label if code in Petition.ClosedReason else code
+    ),
+    "status_edited": lambda on: _("by editing its status") if on else "",
+    "threshold": lambda n: (
+        ngettext("at %(n)s signature", "at %(n)s signatures", n) % {"n": local_number(n)}
+    ),
+    "count": lambda n: _("count %(n)s") % {"n": local_number(n)},
+    "consequence_en": lambda text: format_html('<span lang="en" dir="ltr">{}</span>', text),
+    "consequence_fa": lambda text: format_html('<span lang="fa" dir="rtl">{}</span>', text),
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
 }
 

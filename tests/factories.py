@@ -125,6 +125,14 @@ def one_click_data(client, petition: Petition, **overrides) -> dict:
     return data
 
 
+# The petition form's inlines (its own thresholds, the thresholds reached), posted empty.
+PETITION_ADMIN_INLINES = {
+    f"{prefix}-{count}": "0"
+    for prefix in ("thresholds", "thresholds_reached")
+    for count in ("TOTAL_FORMS", "INITIAL_FORMS")
+}
+
+
 def petition_admin_form(petition: Petition, **overrides) -> dict:
     """What the admin's petition form posts for `petition` as it is, with `overrides`."""
     fields = (
@@ -135,7 +143,8 @@ def petition_admin_form(petition: Petition, **overrides) -> dict:
         *(f"{name}_{code}" for code in ("en", "fa") for name in ("title", "summary", "letter")),
     )
     data = {field: getattr(petition, field) for field in fields}
-    return data | {"original_language": "en", "goal": "1000", "signer_list": "full"} | overrides
+    data |= {"original_language": "en", "goal": "1000", "signer_list": "full"}
+    return data | PETITION_ADMIN_INLINES | overrides
 
 
 def make_endpoint(petition: Petition | None = None, **overrides):

@@ -1,7 +1,7 @@
 import pytest
 
 from petitions.models import Petition
-from tests.factories import make_petition, petition_admin_form
+from tests.factories import PETITION_ADMIN_INLINES, make_petition, petition_admin_form
 from tests.html import elements
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +62,7 @@ def test_admin_refuses_to_open_a_petition_with_half_its_persian_text(admin_clien
         "letter_fa": "",
         "goal": "1000",
         "signer_list": "full",
+        **PETITION_ADMIN_INLINES,
     }
     response = admin_client.post(f"/admin/petitions/petition/{petition.pk}/change/", data)
     assert response.status_code == 200

@@ -17,7 +17,12 @@ from lib import persian
 from lib.models import AuditEntry
 from petitions.models import Petition
 from signatures.models import Signature, SignatureCount
-from tests.factories import make_petition, make_signature, petition_admin_form
+from tests.factories import (
+    PETITION_ADMIN_INLINES,
+    make_petition,
+    make_signature,
+    petition_admin_form,
+)
 from tests.html import elements, html_root
 
 pytestmark = pytest.mark.django_db
@@ -329,6 +334,7 @@ def test_a_new_petition_can_be_previewed_from_its_first_save(admin_client):
         "goal": "1000",
         "signer_list": "full",
         "_preview": "Save and preview",
+        **PETITION_ADMIN_INLINES,
     }
     response = admin_client.post(f"{ADMIN}petitions/petition/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from petitions import thresholds
+from petitions.models import Threshold
 from signatures import supporter
 from signatures.models import Signature
 from tests.conftest import running_in_ci
@@ -68,11 +70,20 @@ def test_public_pages_are_valid_html_in_both_languages(client, vnu, tmp_path):
         make_signature(petition, name=f"Sara Karimi {n}", locality="Tehran", show_name=True)
     # So that the record has a day's changes to show.
     Signature.objects.filter(name="Sara Karimi 0").invalidate(by="test")
+    # Thresholds on the bar, one reached and awaiting its response, one beyond the goal.
+    for number in (2, 100_000):
+        Threshold.objects.create(
+            number=number, consequence_en="a written response", owes_response=True
+        )
+    thresholds.record_reached()
     pages = {}
     for language in LANGUAGES:
         for name, path in (
             ("home", f"/{language}/"),
             ("petition", f"/{language}/p/{petition.slug}/"),
+            ("widget", f"/{language}/p/{petition.slug}/embed/"),
+            ("list", f"/{language}/petitions/?q=press"),
+            ("awaiting", f"/{language}/awaiting-response/"),
             ("thanks", f"/{language}/p/{petition.slug}/thanks/"),
             ("privacy", f"/{language}/privacy/"),
             ("api", f"/{language}/api/"),

@@ -62,6 +62,8 @@
     var numbers = box.querySelectorAll("[data-counter]");
     var goals = box.querySelectorAll("[data-goal-text]");
     var meter = box.querySelector("meter");
+    // The threshold ticks share the meter's scale: 0 to the goal shown.
+    var marks = box.querySelector("[data-threshold-marks]");
     var announcer = box.querySelector("[data-counter-announce]");
     var announced = count;
     var lastAnnounced = Date.now();
@@ -80,6 +82,7 @@
       var text = formatNumber(goal, language);
       for (var i = 0; i < goals.length; i++) goals[i].textContent = text;
       if (meter) meter.max = goal;
+      if (marks) marks.setAttribute("viewBox", "0 0 " + goal + " 10");
     }
 
     // Swap in the sentence that fits the new count, e.g. the first signature turns "Be the first
