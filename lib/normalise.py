@@ -17,6 +17,17 @@ def clean_code(value: str) -> str:
     return ascii_digits(clean_text(value))
 
 
+# A receipt code as typed back: Crockford's base32 reads I and L as 1 and O as 0, and a phone
+# keyboard or an email's copy adds dashes and spaces of every kind.
+RECEIPT_MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
+RECEIPT_SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212_.\u00a0\u200c")
+
+
+def receipt_code(typed: str) -> str:
+    """A receipt code as it was made, from what a person typed (any case, Persian digits)."""
+    return clean_code(typed or "").upper().translate(RECEIPT_SEPARATORS).translate(RECEIPT_MISREAD)
+
+
 # Elsewhere a dot may be a real letter of the name.
 DOTS_IGNORED = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 

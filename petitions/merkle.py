@@ -1,6 +1,6 @@
 """The Merkle tree over a delivery pack's counted signatures, by their receipt hashes: how it is
-built, what a proof of inclusion is, and how anyone checks one. Plain hashlib and no Django, so the
-offline check (manage.py verify_proof) needs no database; docs/proofs.md is the same in words.
+built, what a proof of inclusion is, and how anyone checks one. Plain hashlib and no database, so
+the offline check (manage.py verify_proof) needs none; docs/proofs.md is the same in words.
 
 - Leaves: the 32-byte receipt hashes, in ascending byte order (so the order says nothing about
   who signed when); leaf = SHA-256(0x00 || receipt hash).
@@ -15,6 +15,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+
+from lib.normalise import receipt_code
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -178,11 +180,12 @@ def path_from_json(text: str) -> list[tuple[str, bytes]]:
 
 
 def receipt_hash_of(code_or_hash: str) -> bytes:
-    """A receipt's hash from what a signer holds: the code itself, or its hash as 64 hex digits."""
+    """A receipt's hash from what a signer holds: the code as printed or typed (grouped, any
+    case), or its hash as 64 hex digits."""
     text = code_or_hash.strip()
     if len(text) == 2 * HASH_SIZE:
         try:
             return bytes.fromhex(text)
         except ValueError:
             pass
-    return hashlib.sha256(text.encode()).digest()
+    return hashlib.sha256(receipt_code(text).encode()).digest()

@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 
-from lib.normalise import clean_code
+from lib.normalise import receipt_code
 
 from .models import Signature
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O or U to misread
 LENGTH = 20  # 100 bits
 GROUP = 4
-# What a reader may type for what we print: Crockford's own rule, lower case included.
-MISREAD = str.maketrans({"I": "1", "L": "1", "O": "0"})
-# Dashes and spaces of every kind a phone keyboard or a copy from an email may put in.
-SEPARATORS = str.maketrans("", "", " -\u2010\u2011\u2012\u2013\u2014\u2212_.\u00a0\u200c")
 
 COOKIE_NAME = "receipt"
 COOKIE_SALT = "signatures.receipt"
@@ -44,7 +40,7 @@ def grouped(code: str) -> str:
 def canonical(typed: str) -> str | None:
     """The code as generated, from what a person typed (any case, spaces, dashes, Persian or
     Arabic digits); None when it cannot be one of ours."""
-    code = clean_code(typed or "").upper().translate(SEPARATORS).translate(MISREAD)
+    code = receipt_code(typed)
     if len(code) != LENGTH or any(ch not in ALPHABET for ch in code):
         return None
     return code

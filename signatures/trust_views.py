@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from lib import ratelimit
 from lib.http import client_ip
+from petitions.inclusion import inclusion_proof
 from petitions.models import Petition
 
 from . import confirmation, receipts, supporter
@@ -89,6 +90,10 @@ def receipt(request, slug):
         return forget_signed(request, redirect(receipt_url(petition)), petition)
     context |= {"step": "ask" if step == "ask" and state.can_withdraw else "state"}
     context |= {"state": state, "code": code}
+    if state.status == Signature.Status.COUNTED:
+        # Only a signature that still counts is offered the proof: one removed since the pack
+        # was made is still inside that pack's root, but no longer in the number we stand by.
+        context["proof"] = inclusion_proof(petition, receipts.digest(receipts.canonical(typed)))
     return private(render(request, "signatures/receipt.html", context))
 
 

@@ -4,6 +4,8 @@ gives, and a signature the pack did not count has no proof."""
 
 import csv
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,11 @@ from django.utils import translation
 from petitions import inclusion, merkle
 from petitions.delivery import build
 from petitions.models import DeliveryPack, TreeChunk
+from signatures import receipts
 from signatures.models import Signature
 from tests.factories import make_petition, make_signature
 from tests.test_delivery_pack import pdf_text
+from tests.test_receipts import answer, signed_code
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +139,23 @@ def test_the_proof_partial_shows_the_proof_in_each_language(language, words, pac
     assert proof.root_hex in html and words in html
     assert all(sibling in html for _side, sibling in proof.path_hex)
     assert ("۱٬۲۰۰" if language == "fa" else "1,200") in html
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_receipt_page_shows_a_counted_signer_the_path_to_the_delivered_root(pack_dir, language):
+    petition = make_petition(title_en='"Free" <script>them</script>', title_fa="آزادی ‌ي ك")
+    code = signed_code(petition, language)
+    removed = signed_code(petition, language, email="removed@example.com")
+    make_signature(petition)
+    Signature.objects.filter(receipt=receipts.digest(receipts.canonical(removed))).invalidate(
+        by="mo"
+    )
+    pack = build(DeliveryPack.objects.create(petition=petition))
+
+    page = answer(petition, code, language)
+    root = bytes(pack.merkle_root).hex()
+    assert root in page
+    shown = re.search(r'<pre class="proof__hex"[^>]*>(.*?)</pre>', page, re.S)[1]
+    path = merkle.path_from_json(html.unescape(shown))
+    assert merkle.verify(receipts.digest(receipts.canonical(code)), path, bytes.fromhex(root))
+    assert "proof__details" not in answer(petition, removed, language)

@@ -3,6 +3,7 @@ climbs to the root, nobody else's does, and a proof changed in any way fails. Al
 checks anyone can run: manage.py verify_proof and tools/verify_proof.py."""
 
 import hashlib
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,8 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from petitions import merkle
+from signatures import receipts
 
 ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("verify_proof", ROOT / "tools" / "verify_proof.py")
+standalone = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(standalone)
 
 receipt_hashes = st.binary(min_size=32, max_size=32)
 hash_sets = st.sets(receipt_hashes, min_size=1, max_size=70)
@@ -92,10 +97,21 @@ def test_empty_and_single_trees():
 
 
 def test_a_receipt_is_given_as_its_code_or_as_its_hash():
-    digest = hashlib.sha256(b"ABCD-EFGH").digest()
-    assert merkle.receipt_hash_of("ABCD-EFGH") == digest
+    code = receipts.new_code()
+    digest = receipts.digest(code)
+    assert merkle.receipt_hash_of(code) == digest
     assert merkle.receipt_hash_of(digest.hex()) == digest
     assert merkle.receipt_hash_of(digest.hex().upper()) == digest
+
+
+def test_the_code_as_printed_or_typed_hashes_to_what_the_signature_stored():
+    code = receipts.new_code()
+    stored = receipts.digest(code)
+    typed = [receipts.grouped(code), receipts.grouped(code).lower(), " ".join(code)]
+    for text in typed:
+        assert merkle.receipt_hash_of(text) == stored, text
+        # The standalone checker, which shares no code with the site, reads it the same way.
+        assert standalone.receipt_hash(text) == stored, text
 
 
 @pytest.fixture

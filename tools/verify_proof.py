@@ -18,7 +18,11 @@ def receipt_hash(text: str) -> bytes:
     text = text.strip()
     if len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text):
         return bytes.fromhex(text)
-    return hashlib.sha256(text.encode()).digest()
+    # The code as printed (ABCD-EFGH-...) or typed: capitals, no dashes or spaces, and I, L, O
+    # read as 1, 1, 0 (Crockford's base32). Type Persian digits as 0-9.
+    code = "".join(text.upper().replace("-", "").split())
+    code = code.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
+    return hashlib.sha256(code.encode()).digest()
 
 
 def verify(receipt: bytes, path: list, root: bytes) -> bool:
