@@ -100,8 +100,6 @@ class Endpoint(models.Model):
     signatures_read_at = models.DateTimeField(null=True, editable=False)
     audit_read_at = models.DateTimeField(null=True, editable=False)
     petitions_read_at = models.DateTimeField(null=True, editable=False)
-    # {petition id: count when last read}, so a step is announced only when it is passed.
-    counts_read = models.JSONField(default=dict, editable=False)
 
     objects = EndpointQuerySet.as_manager()
 

@@ -32,9 +32,8 @@ from lib import emails
 from lib.audit import Action
 from lib.models import AuditEntry
 from lib.urls import site_url
-from petitions.goals import LADDER
-from petitions.models import Petition
-from signatures.models import Signature, SignatureCount
+from petitions.models import Petition, ThresholdReached
+from signatures.models import Signature
 
 from .models import PING, Delivery, Endpoint, Event
 from .webhook_addresses import UnsafeAddress, check_address
@@ -44,8 +43,7 @@ log = logging.getLogger(__name__)
 # Audit actions after which a petition's sent signers are checked again.
 REMOVALS = {Action.SIGNATURE_INVALIDATED, Action.SIGNATURE_BULK_INVALIDATED}
 ERASURES = {Action.SIGNATURE_ERASED, Action.SIGNATURE_DELETED}
-# A signer's own withdrawal, once the site records one in the audit log.
-REMOVALS |= {action for action in Action.values if "withdr" in action}
+REMOVALS |= {Action.SIGNATURE_WITHDRAWN}
 NOT_COUNTED = (Signature.Status.INVALIDATED, Signature.Status.WITHDRAWN)
 USER_AGENT = "petitions-webhooks/1"
 # How much of a refusing server's answer the log keeps.
@@ -209,14 +207,11 @@ class Discovery:
             self.published()
         if endpoint.wants(Event.PETITION_CLOSED):
             self.closed()
-        self.thresholds()  # also keeps the counts it compares with
+        if endpoint.wants(Event.THRESHOLD_REACHED):
+            self.thresholds()
         endpoint.signatures_read_at = endpoint.audit_read_at = self.now
         endpoint.petitions_read_at = self.now
-        endpoint.save(
-            update_fields=[
-                "signatures_read_at", "audit_read_at", "petitions_read_at", "counts_read",
-            ]
-        )  # fmt: skip
+        endpoint.save(update_fields=["signatures_read_at", "audit_read_at", "petitions_read_at"])
         created = Delivery.objects.bulk_create(self.rows, ignore_conflicts=True)
         return len(created)
 
@@ -302,14 +297,14 @@ class Discovery:
             self.queue(Event.PETITION_PUBLISHED, pk, opened_at, petition_id=pk)
 
     def closed(self) -> None:
-        """Closed by hand (status) or by its closing date passing. The petition keeps no time of
-        closing by hand, so its last change stands in for it."""
+        """Closed by a moderator or on its closing date (`closed_at` says when); a date passed
+        but not yet turned into a closing by `tend_petitions` counts from the date."""
         made = self.endpoint.created_at
         told = self.sent(Event.PETITION_CLOSED).filter(subject_id=OuterRef("pk"))
         rows = (
             self.petitions()
             .filter(
-                Q(status=Petition.Status.CLOSED, updated_at__gte=made)
+                Q(status=Petition.Status.CLOSED, closed_at__gte=made)
                 | Q(
                     status__in=Petition.Status.SIGNABLE,
                     closes_at__lte=self.now,
@@ -318,52 +313,35 @@ class Discovery:
             )
             .exclude(Exists(told))
         )
-        for pk, status, closes_at, updated_at in rows.values_list(
-            "pk", "status", "closes_at", "updated_at"
+        for pk, status, closes_at, closed_at in rows.values_list(
+            "pk", "status", "closes_at", "closed_at"
         ):
-            by_date = status != Petition.Status.CLOSED or (closes_at and closes_at <= updated_at)
-            when = closes_at if by_date else updated_at
+            when = closed_at if status == Petition.Status.CLOSED else closes_at
             self.queue(Event.PETITION_CLOSED, pk, when, petition_id=pk)
 
     def thresholds(self) -> None:
-        """Each goal or ladder step passed since the last look. A petition seen for the first
-        time only sets where it starts from: a step passed before the endpoint existed is old
-        news."""
-        rows = dict(
-            self.petitions().filter(status__in=Petition.Status.PUBLIC).values_list("pk", "goal")
-        )
-        totals = SignatureCount.objects.totals_for(rows)
-        seen = self.endpoint.counts_read
-        wanted = self.endpoint.wants(Event.THRESHOLD_REACHED)
-        for pk, goal in rows.items():
-            count = totals.get(pk, 0)
-            before = seen.get(str(pk))
-            seen[str(pk)] = count
-            if before is None or not wanted:
-                continue
-            for step, kind in steps_between(before, count, goal):
-                self.queue(
-                    Event.THRESHOLD_REACHED,
-                    pk,
-                    self.now,
-                    key=f"{Event.THRESHOLD_REACHED}:{pk}:{step}",
-                    petition_id=pk,
-                    threshold=step,
-                    kind=kind,
-                    signatures=count,
-                )
-        self.endpoint.counts_read = {key: seen[key] for key in map(str, rows) if key in seen}
-
-
-def steps_between(before: int, after: int, goal: int) -> list[tuple[int, str]]:
-    """The organiser's goal and the goal ladder's rungs (petitions/goals.py) in (before, after]:
-    the site's own thresholds, when it has them, belong here too."""
-    if after <= before:
-        return []
-    rungs = {rung: "ladder" for rung in LADDER}
-    rungs.update({m * 1_000_000: "ladder" for m in range(2, after // 1_000_000 + 1)})
-    rungs[goal] = "goal"
-    return [(step, kind) for step, kind in sorted(rungs.items()) if before < step <= after]
+        """Each threshold a petition reached since the last look, as petitions.thresholds
+        records it (dated, with the consequence promised then): one rule for the page, the
+        awaiting-response list and this event."""
+        rows = ThresholdReached.objects.filter(
+            petition__in=self.petitions(),
+            reached_at__gte=self.since(self.endpoint.petitions_read_at),
+        ).values_list(
+            "petition_id", "number", "consequence_en", "consequence_fa", "count", "reached_at",
+            "respond_by",
+        )  # fmt: skip
+        for petition_id, number, en, fa, count, reached_at, respond_by in rows:
+            self.queue(
+                Event.THRESHOLD_REACHED,
+                petition_id,
+                reached_at,
+                key=f"{Event.THRESHOLD_REACHED}:{petition_id}:{number}",
+                petition_id=petition_id,
+                threshold=number,
+                consequence={"en": en, "fa": fa},
+                respond_by=_when(respond_by) if respond_by else None,
+                signatures=count,
+            )
 
 
 # -- Delivery ---------------------------------------------------------------------------------

@@ -94,6 +94,19 @@ def test_an_invalidated_signer_is_removed_by_id_only(receiver):
     assert b"maryam" not in receiver.received[-1].body.lower()
 
 
+def test_a_signer_who_withdraws_is_removed_by_id_only(receiver):
+    petition, signature, counted = sent_signer(receiver)
+    Signature.objects.filter(pk=signature.pk).withdraw()
+    _, removed = look_and_send(receiver)
+    assert removed["type"] == "signature.removed"
+    assert removed["data"] == {
+        "signature": {"id": counted["data"]["signature"]["id"]},
+        "reason": "withdrawn",
+        "petition": {"id": petition.pk, "slug": petition.slug},
+    }
+    assert b"maryam" not in receiver.received[-1].body.lower()
+
+
 def test_a_signer_who_did_not_consent_is_not_mentioned_when_removed_or_erased(receiver):
     petition = make_petition()
     make_endpoint(petition, url=receiver.url)

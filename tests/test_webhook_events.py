@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from integrations import webhooks
 from integrations.models import Delivery, Event
-from petitions import moderation
-from petitions.models import Petition
-from signatures.models import Signature, SignatureCount
+from petitions import moderation, thresholds
+from petitions.models import Petition, Threshold
+from signatures.models import Signature
 from signatures.signing import confirm
 from tests.factories import make_endpoint, make_petition, make_signature
 from tests.webhook_receiver import Receiver
@@ -153,30 +153,38 @@ def test_publishing_sends_petition_published(receiver):
     assert event["data"]["petition"]["url"].endswith(f"/en/p/{petition.slug}/")
 
 
-def test_passing_the_goal_and_a_ladder_rung_sends_threshold_reached(receiver):
-    petition = make_petition(goal=3)
+def test_a_threshold_the_petition_reaches_is_sent_once_with_its_consequence(receiver):
+    petition = make_petition()
+    Threshold.objects.create(
+        number=2,
+        consequence_en="a written response",
+        consequence_fa="پاسخ کتبی",
+        owes_response=True,
+        deadline_days=30,
+    )
     make_endpoint(petition, url=receiver.url, events=[Event.THRESHOLD_REACHED])
     make_signature(petition)
-    assert look_and_send() == []  # where the count starts from: nothing passed yet
-    make_signature(petition)
-    make_signature(petition)
-    (goal,) = look_and_send()
-    assert goal["type"] == "threshold.reached"
-    assert goal["data"] | {"petition": None} == {
-        "petition": None, "threshold": 3, "kind": "goal", "signatures": 3,
-    }  # fmt: skip
-    SignatureCount.add(petition.pk, 97)
-    events = look_and_send()
-    assert [(e["data"]["threshold"], e["data"]["kind"]) for e in events[1:]] == [(100, "ladder")]
-
-
-def test_steps_passed_before_the_endpoint_first_looked_are_not_announced(receiver):
-    petition = make_petition(goal=2)
-    for _ in range(3):
-        make_signature(petition)
-    make_endpoint(petition, url=receiver.url, events=[Event.THRESHOLD_REACHED])
+    thresholds.record_reached()
     assert look_and_send() == []
     make_signature(petition)
+    (reached,) = thresholds.record_reached()
+    (event,) = look_and_send()
+    assert event["type"] == "threshold.reached"
+    assert datetime.datetime.fromisoformat(event["timestamp"]) == reached.reached_at
+    data = event["data"]
+    assert (data["threshold"], data["signatures"]) == (2, 2)
+    assert data["consequence"] == {"en": "a written response", "fa": "پاسخ کتبی"}
+    assert datetime.datetime.fromisoformat(data["respond_by"]) == reached.respond_by
+    thresholds.record_reached()
+    assert look_and_send() == [event]  # the same delivery, not a second event
+
+
+def test_a_threshold_reached_before_the_endpoint_existed_is_not_announced(receiver):
+    petition = make_petition()
+    Threshold.objects.create(number=1, consequence_en="a response")
+    make_signature(petition)
+    thresholds.record_reached()
+    make_endpoint(petition, url=receiver.url, events=[Event.THRESHOLD_REACHED])
     assert look_and_send() == []
 
 
@@ -195,7 +203,7 @@ def test_a_closing_date_passing_sends_petition_closed(receiver):
 def test_closing_by_hand_sends_petition_closed(receiver):
     petition = make_petition()
     make_endpoint(petition, url=receiver.url, events=[Event.PETITION_CLOSED])
-    petition.status = Petition.Status.CLOSED
-    petition.save()
+    petition.close(by="mo", reason=Petition.ClosedReason.DONE)
     (event,) = look_and_send()
     assert event["data"]["petition"]["id"] == petition.pk
+    assert datetime.datetime.fromisoformat(event["timestamp"]) == petition.closed_at

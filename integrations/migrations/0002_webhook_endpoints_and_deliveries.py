@@ -35,7 +35,6 @@ class Migration(migrations.Migration):
                 ('signatures_read_at', models.DateTimeField(editable=False, null=True)),
                 ('audit_read_at', models.DateTimeField(editable=False, null=True)),
                 ('petitions_read_at', models.DateTimeField(editable=False, null=True)),
-                ('counts_read', models.JSONField(default=dict, editable=False)),
                 ('petition', models.ForeignKey(blank=True, help_text='Leave empty for every petition on the site (staff with the right only).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='petitions.petition', verbose_name='petition')),
             ],
             options={
