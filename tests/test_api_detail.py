@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from petitions.models import Petition
+from petitions import thresholds
+from petitions.models import Petition, Threshold
 from signatures.models import Signature
 from tests.factories import make_petition, make_signature
 
@@ -101,3 +102,44 @@ def test_history_refuses_an_unknown_interval(client):
     petition = make_petition()
     response = client.get(f"/api/v1/petitions/{petition.slug}/history?interval=week")
     assert response.status_code == 422
+
+
+def test_the_thresholds_say_what_was_promised_and_when_each_was_reached(client):
+    petition = make_petition(title_en="Clean air")
+    Threshold.objects.create(
+        number=1,
+        consequence_en="a written response",
+        consequence_fa="پاسخ کتبی",
+        owes_response=True,
+    )
+    Threshold.objects.create(number=100_000, consequence_en="a debate")
+    make_signature(petition)
+    (reached,) = thresholds.record_reached()
+    # A later edit of the list changes no promise already made.
+    Threshold.objects.filter(number=1).update(consequence_en="a reply, one day")
+
+    body = client.get(f"/api/v1/petitions/{petition.slug}").json()
+
+    first, second = body["thresholds"]
+    assert (first["number"], first["consequence_en"], first["consequence_fa"]) == (
+        1,
+        "a written response",
+        "پاسخ کتبی",
+    )
+    reached_at = datetime.datetime.fromisoformat(first["reached_at"])
+    assert abs(reached_at - reached.reached_at) < datetime.timedelta(milliseconds=1)
+    assert (second["number"], second["reached_at"], second["respond_by"]) == (100_000, None, None)
+
+
+def test_the_record_adds_up_to_the_count(client):
+    petition = make_petition()
+    signatures = [make_signature(petition) for _ in range(4)]
+    Signature.objects.filter(pk=signatures[0].pk).invalidate(by="mo")
+    Signature.objects.filter(pk=signatures[1].pk).withdraw()
+
+    body = client.get(f"/api/v1/petitions/{petition.slug}").json()
+
+    assert body["record"]["changes"]["invalidated"] == -1
+    assert body["record"]["changes"]["withdrawn"] == -1
+    assert body["record"]["total"] == body["count"] == 2
+    assert body["record"]["url"].endswith(f"/p/{petition.slug}/record.json")

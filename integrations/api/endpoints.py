@@ -26,8 +26,9 @@ from ninja.responses import Status
 from lib.http import PAGE_CACHE
 from lib.ratelimit import parse_rate
 from lib.urls import site_url
+from petitions import thresholds
 from petitions.models import Petition
-from signatures import counting, history
+from signatures import counting, history, record
 from signatures.models import SignatureCount
 
 from .. import bulk
@@ -243,7 +244,29 @@ def get_petition(request: HttpRequest, response: HttpResponse, slug: Slug):
         "count_url": api_url("count", slug=slug),
         "history_url": api_url("history", slug=slug),
         "countries_url": api_url("countries", slug=slug),
+        "thresholds": thresholds_of(petition),
+        "record": record.summary(petition.pk).as_json()
+        | {"url": site_url(reverse("signatures:record_json", kwargs={"slug": slug}))},
     }
+
+
+def thresholds_of(petition: Petition) -> list[dict]:
+    reached = {row.number: row for row in petition.thresholds_reached.all()}
+    numbers = {t.number: t for t in thresholds.thresholds_for(petition)}
+    rows = []
+    for number in sorted(numbers.keys() | reached.keys()):
+        # Once reached, the promise as it was made then, whatever the list says now.
+        source = reached.get(number) or numbers[number]
+        rows.append(
+            {
+                "number": number,
+                "consequence_en": source.consequence_en,
+                "consequence_fa": source.consequence_fa,
+                "reached_at": reached[number].reached_at if number in reached else None,
+                "respond_by": reached[number].respond_by if number in reached else None,
+            }
+        )
+    return rows
 
 
 @api.get(

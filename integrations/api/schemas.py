@@ -91,6 +91,44 @@ class Response(Schema):
     source_url: str = Field(description="Where the response was published; empty if unknown.")
 
 
+class Threshold(Schema):
+    number: int = Field(gt=0, description="The count at which it applies.")
+    consequence_en: str = Field(
+        description="What happens at this number, in English, as promised (when reached: as it "
+        "was promised then). Empty if written only in Persian."
+    )
+    consequence_fa: str = Field(
+        description="The same in Persian; empty if written only in English."
+    )
+    reached_at: datetime.datetime | None = Field(
+        description=f"When the site recorded the petition reaching it (checked every minute); "
+        f"null if not reached. {UTC}"
+    )
+    respond_by: datetime.datetime | None = Field(
+        description=f"The deadline for a response it calls for, once reached; null without "
+        f"one. {UTC}"
+    )
+
+
+class RecordChanges(Schema):
+    invalidated: int = Field(le=0, description="Removed after a moderator's review.")
+    restored: int = Field(ge=0, description="Put back after review.")
+    withdrawn: int = Field(le=0, description="Withdrawn by their signers.")
+    erased: int = Field(le=0, description="Erased at their signers' request.")
+    deleted: int = Field(le=0, description="Deleted by a moderator.")
+
+
+class Record(Schema):
+    signatures_counted: int = Field(
+        ge=0, description="Signatures that entered the count when made or confirmed."
+    )
+    changes: RecordChanges = Field(description="Each kind of change to the count, signed.")
+    total: int = Field(
+        description="signatures_counted plus the changes: the count, when nothing went wrong."
+    )
+    url: str = Field(description="The record day by day, as JSON, with reason categories.")
+
+
 class PetitionDetail(PetitionItem):
     original_language: Language = Field(description="The language it was written in.")
     addressed_to_en: str = Field(description="The decision maker it asks, in English, as stored.")
@@ -117,7 +155,14 @@ class PetitionDetail(PetitionItem):
     count_url: str = Field(description="The count alone, for polling.")
     history_url: str = Field(description="The count over time.")
     countries_url: str = Field(description="Signers by country, with small countries folded.")
-    # The public record of count changes (removals) joins here as `record`.
+    thresholds: list[Threshold] = Field(
+        description="The numbers that oblige someone to something (the site's, or the "
+        "petition's own), lowest first, each with whether and when it was reached."
+    )
+    record: Record = Field(
+        description="What the public record of the count adds up to: every change to the count "
+        "that was not a signature (removals after review, restorations, withdrawals, erasures)."
+    )
 
 
 class Count(Schema):
