@@ -2,7 +2,7 @@
 JSON, built here and kept as BulkFile rows for the API to serve (integrations/api/endpoints.py).
 
 No personal data: the petition's public text and figures only, never a signer, nor the starter's
-name or contact. Built by `manage.py build_bulk_data` (cron: deploy/integrations/bulk-data.cron)
+name or contact. Built by `manage.py build_bulk_data` (cron: deploy/cron/petitions)
 or by the task below."""
 
 import csv

@@ -3,7 +3,7 @@ closes, unless a moderator holds it (Petition.set_hold). Then it is anonymised
 (SignatureQuerySet.anonymise): the count, the countries, the record of changes and the receipts
 stay true, and nobody can be found in them.
 
-Run daily: `manage.py anonymise_signers` from cron (deploy/retention/cron), which can also queue
+Run daily: `manage.py anonymise_signers` from cron (deploy/cron/petitions), which can also queue
 this as a task for the workers instead (--enqueue)."""
 
 import logging

@@ -117,3 +117,26 @@ def test_gunicorn_config_loads():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_cron_file_runs_every_periodic_job_with_the_apps_environment():
+    """Each command whose help says how often to run it is in the one cron file, every line of
+    which reads the app's environment first (cron's own has none of it)."""
+    from django.core.management import get_commands, load_command_class
+
+    periodic = {
+        name
+        for name, app in get_commands().items()
+        if app in ("petitions", "signatures", "integrations")
+        and "Run " in load_command_class(app, name).help
+        and any(word in load_command_class(app, name).help for word in ("daily", "every"))
+    }
+    lines = [
+        line
+        for line in (ROOT / "deploy" / "cron" / "petitions").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert periodic == {"tend_petitions", "build_bulk_data", "anonymise_signers"}
+    for name in periodic:
+        (line,) = [line for line in lines if f"manage.py {name}" in line]
+        assert ". /etc/petitions/env" in line, line

@@ -6,7 +6,7 @@ from integrations import bulk
 class Command(BaseCommand):
     help = (
         "Build the open-data files served at /api/v1/bulk/ (every public petition and its daily "
-        "counts, CSV and JSON, gzip). Run daily (deploy/integrations/bulk-data.cron)."
+        "counts, CSV and JSON, gzip). Run daily (deploy/cron/petitions)."
     )
 
     def add_arguments(self, parser):

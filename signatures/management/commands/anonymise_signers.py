@@ -8,7 +8,7 @@ from signatures.retention import anonymise_due, anonymise_due_signers
 class Command(BaseCommand):
     help = (
         "Anonymise the signers of petitions closed SIGNATURE_RETENTION_DAYS ago or more, unless "
-        "a moderator holds them. Run daily (deploy/retention/cron)."
+        "a moderator holds them. Run daily (deploy/cron/petitions)."
     )
 
     def add_arguments(self, parser):
