@@ -29,18 +29,6 @@ STATES = {
 NEWEST_FIRST = ("-opened_at", "-pk")
 
 
-def card(petition: Petition, count: int, language: str) -> dict:
-    page_language = petition.page_language(language)
-    return {
-        "petition": petition,
-        "text": petition.in_language(page_language),
-        "url": petition.url_in(page_language),
-        "only_in": page_language if page_language != language else "",
-        "count": count,
-        "goal": petition.goal_for(count),
-    }
-
-
 def page_of(request, petitions):
     return Paginator(petitions, PER_PAGE).get_page(request.GET.get("page"))
 
@@ -69,7 +57,7 @@ def petition_list(request):
         "q": query,
         "page": page,
         "paging": urlencode({"state": state, "q": query}),
-        "cards": [card(p, totals.get(p.pk, 0), language) for p in page],
+        "cards": [p.card(totals.get(p.pk, 0), language) for p in page],
     }
     return cache_like_the_page(render(request, "petitions/list.html", context), personal=False)
 
@@ -81,7 +69,7 @@ def awaiting_response(request):
     totals = SignatureCount.objects.totals_for(p.pk for p in page)
     now = timezone.now()
     rows = [
-        card(p, totals.get(p.pk, 0), language)
+        p.card(totals.get(p.pk, 0), language)
         | {
             "waiting_since": p.waiting_since,
             "days": (timezone.localdate(now) - timezone.localdate(p.waiting_since)).days,

@@ -694,6 +694,19 @@ class Petition(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("petitions:detail", kwargs={"slug": self.slug})
 
+    def card(self, count: int, language: str) -> dict:
+        """What a list of petitions shows of this one to a reader of `language`: in the page's
+        language it has, else in the other, said so."""
+        page_language = self.page_language(language)
+        return {
+            "petition": self,
+            "text": self.in_language(page_language),
+            "url": self.url_in(page_language),
+            "only_in": page_language if page_language != language else "",
+            "count": count,
+            "goal": self.goal_for(count),
+        }
+
     def close(self, *, by, reason: str, note: str = "", at=None) -> None:
         """Stop taking signatures, for a reason shown on the page; the page stays. `at` is when
         it stopped, if before now (its closing date)."""

@@ -58,20 +58,7 @@ def home(request):
     language = translation.get_language()
     petitions = list(Petition.objects.signable())
     totals = SignatureCount.objects.totals_for(p.pk for p in petitions)
-    cards = []
-    for petition in petitions:
-        count = totals.get(petition.pk, 0)
-        page_language = petition.page_language(language)
-        cards.append(
-            {
-                "petition": petition,
-                "text": petition.in_language(page_language),
-                "url": petition.url_in(page_language),
-                "only_in": page_language if page_language != language else "",
-                "count": count,
-                "goal": petition.goal_for(count),
-            }
-        )
+    cards = [petition.card(totals.get(petition.pk, 0), language) for petition in petitions]
     return render(request, "petitions/home.html", {"cards": cards})
 
 
