@@ -61,6 +61,9 @@ def test_signing_by_keyboard_alone_in_persian(page, live_server, transactional_d
         page.keyboard.press("Tab")
         assert_focus_is_visible(page, page.locator(selector))
 
+    # Under the counter, as they are read: where the count can be checked.
+    tab_to(".counter__record a[href$='/record/']")
+    tab_to(".counter__record a[href$='/receipt/']")
     tab_to("#id_name")
     page.keyboard.type("سارا کریمی")
     tab_to("#id_email")
