@@ -369,6 +369,9 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         closing = obj.status == Petition.Status.CLOSED and form.initial.get("status") != obj.status
         if closing:
             obj.closed_reason = obj.closed_reason or Petition.ClosedReason.OTHER
+        answer = ("outcome", "response_en", "response_fa")
+        # As stored, not as the form's initial values say: what the signers may already know.
+        before = Petition.objects.filter(pk=obj.pk).values(*answer).first() if change else None
         super().save_model(request, obj, form, change)
         if "hold_reason" in form.changed_data:
             # Who and when, with its audit entry, in the admin's transaction.
@@ -382,9 +385,10 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
                 status_edited=True,
             )
             milestones.closed(obj, by=request.user)
-        if change:
+        if before is not None:
             # The first response, and each new outcome, is emailed once (petitions/milestones.py).
-            milestones.answered(obj, set(form.changed_data), by=request.user)
+            changed = {name for name in answer if getattr(obj, name) != before[name]}
+            milestones.answered(obj, changed, by=request.user)
         if obj.status == Petition.Status.OPEN and not was_open:
             self.message_user(
                 request,
