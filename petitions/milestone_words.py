@@ -4,10 +4,10 @@ the site's, from gettext and the `emails/milestone-*` templates, in the reader's
 petition's title, a threshold's consequence and the response are the campaign's."""
 
 from django.db.models import Sum
-from django.template import Context
-from django.template.loader import get_template, render_to_string
+from django.template import Context, engines
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 
 from lib import persian
 from lib.urls import site_url
@@ -18,6 +18,12 @@ Kind = Update.Milestone
 # Only the starter hears of quarters of the goal: the signers hear of thresholds.
 GOAL = "goal"
 QUARTERS = (25, 50, 75, 100)
+
+
+def words(name: str):
+    """The subject's or the opening sentence's template, rendered with a Context of our own so
+    the same words serve the text email (not escaped) and the HTML one."""
+    return engines["django"].get_template(f"emails/_milestone-{name}.txt").template
 
 
 def final_count(petition: Petition) -> int:
@@ -87,7 +93,18 @@ def context_for(
     elif kind == GOAL:
         facts["goal"] = petition.goal
         facts["percent"] = persian.format_percent(number or 0, language)
-    facts["subject"] = render_subject(facts, language)
+    # Worked out once for all the signers of a chunk: only the name and the unsubscribe link
+    # differ from one message to the next.
+    with translation.override(language):
+        facts["language"] = language
+        subject = words("subject").render(Context(facts, autoescape=False))
+        facts["subject"] = " ".join(subject.split())
+        title = facts["petition_title"]
+        lead = words("lead")
+        facts["lead_text"] = lead.render(Context(facts | {"title": title.value}, autoescape=False))
+        # Autoescaped, the organiser's title isolated so it cannot reorder the sentence around it.
+        isolated = format_html('<bdi lang="{}">{}</bdi>', title.lang, title.value)
+        facts["lead_html"] = lead.render(Context(facts | {"title": isolated}))
     return facts
 
 
@@ -109,21 +126,11 @@ def titles(petition: Petition, kind: str, number: int | None) -> dict[str, str]:
     }
 
 
-def render_subject(facts: dict, language: str) -> str:
-    with translation.override(language):
-        subject = render_to_string("emails/milestone-subject.txt", facts | {"language": language})
-    return " ".join(subject.split())
-
-
 def summary(petition: Petition, kind: str, number: int | None) -> dict[str, str]:
     """The opening sentence in each language, kept as the milestone update's text."""
-    lead = get_template("emails/milestone-lead.txt").template
-    out = {}
-    for code in LANGUAGE_CODES:
-        facts = context_for(petition, kind, number, code, audience="signer")
-        facts["title"] = facts["petition_title"].value
-        with translation.override(code):
-            # Plain text, as the text email has it: the admin escapes it when it shows it.
-            text = lead.render(Context(facts, autoescape=False))
-        out[code] = " ".join(text.split())
-    return out
+    return {
+        code: " ".join(
+            context_for(petition, kind, number, code, audience="signer")["lead_text"].split()
+        )
+        for code in LANGUAGE_CODES
+    }
