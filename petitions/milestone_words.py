@@ -101,10 +101,11 @@ def context_for(
         facts["subject"] = " ".join(subject.split())
         title = facts["petition_title"]
         lead = words("lead")
-        facts["lead_text"] = lead.render(Context(facts | {"title": title.value}, autoescape=False))
+        plain = lead.render(Context(facts | {"title": title.value}, autoescape=False))
+        facts["lead_text"] = plain.strip()
         # Autoescaped, the organiser's title isolated so it cannot reorder the sentence around it.
         isolated = format_html('<bdi lang="{}">{}</bdi>', title.lang, title.value)
-        facts["lead_html"] = lead.render(Context(facts | {"title": isolated}))
+        facts["lead_html"] = lead.render(Context(facts | {"title": isolated})).strip()
     return facts
 
 
