@@ -353,3 +353,43 @@ def test_organisers_hear_each_milestone_in_english_and_no_other_staff(mailbox, p
     assert f"/admin/petitions/petition/{petition.pk}/change/" in text_of(told[0])
     assert "List-Unsubscribe" not in told[0]
     assert {m["To"] for m in mailbox.messages} == {"olga@example.org"}
+
+
+def test_with_the_task_queue_a_held_row_waits_for_its_day_and_is_not_failed(
+    mailbox, queue, petition, ministry
+):
+    from django_tasks_db.models import DBTaskResult
+
+    for n in range(3):
+        subscriber(petition, email=f"s-{n}@example.com")
+    with transaction.atomic():
+        thresholds.record_reached()
+        petition.close(by="test", reason=Petition.ClosedReason.DONE)
+        closing = milestones.closed(petition, by="test")
+    queue()
+    assert [subject(m) for m in to_signers(mailbox, petition)] == [
+        "3 signatures: the ministry now owes a written response"
+    ] * 3
+    rows = Delivery.objects.filter(update=closing)
+    assert set(rows.values_list("state", flat=True)) == {Delivery.State.HELD}
+    # The send comes back when the first of them is due, not before.
+    due = rows.order_by("due_at").first().due_at
+    waiting = DBTaskResult.objects.filter(status="READY", args_kwargs__args=[closing.pk])
+    assert waiting.filter(run_after=due).exists()
+
+    a_day_passes()
+    DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now())
+    queue()
+    closing.refresh_from_db()
+    assert closing.email_state == Update.Email.DONE
+    assert len([m for m in to_signers(mailbox, petition) if "has closed" in subject(m)]) == 3
+
+
+def test_closing_by_editing_the_status_in_the_admin_emails_the_signers(
+    admin_client, mailbox, petition
+):
+    subscriber(petition, email="s-en@example.com")
+    save_in_admin(admin_client, petition, status="closed")
+    [message] = to_signers(mailbox, petition)
+    assert subject(message) == "“Clean air for Tehran” has closed with 1 signature"
+    assert "Another reason" in text_of(message)
