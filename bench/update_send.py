@@ -2,7 +2,11 @@
 sink, by N real workers (`manage.py db_worker`) on PostgreSQL.
 
     make bench-updates BENCH_ARGS="--workers 4"
+    make bench-updates BENCH_ARGS="--milestone --workers 4"
     .venv/bin/python bench/update_send.py --signers 20000 --workers 4
+
+With --milestone the petition reaches a threshold instead (the periodic pass records it), and its
+milestone goes to the same signers through the same outbox, with the one-a-day check per chunk.
 
 Prints the messages per second of the send, each worker's memory along the way (to show it stays
 flat) and its peak, and checks the sink got every signer exactly once. It uses its own database
@@ -46,16 +50,35 @@ update = Update.objects.create(
     "Thank you. Next, the hearing.",
     title_fa="با وزیر دیدار کردیم", body_fa="دوشنبه امضاهای شما را تحویل دادیم.\\n\\nسپاس.",
 )
-print(update.pk)
+if {milestone}:
+    from petitions.models import Threshold
+    Threshold.objects.create(
+        number=max({rows} // 2, 1),
+        consequence_en="the ministry now owes a written response",
+        consequence_fa="وزارتخانه اکنون باید پاسخ کتبی بدهد",
+        owes_response=True,
+        deadline_days=30,
+    )
+    update.delete()
+    print(0)
+else:
+    print(update.pk)
 """
 APPROVE = """
 import time
-from petitions import mailing
+from petitions import mailing, thresholds
 from petitions.models import Update
 from tests.factories import make_staff
 start = time.perf_counter()
-recipients = mailing.approve(Update.objects.get(pk={update}), by=make_staff(username="bench"))
-print(recipients, time.perf_counter() - start, time.time())
+if {update}:
+    update = {update}
+    recipients = mailing.approve(Update.objects.get(pk=update), by=make_staff(username="bench"))
+else:
+    # The pass that finds the threshold writes the milestone and lists its recipients.
+    thresholds.record_reached()
+    milestone = Update.objects.milestones().get()
+    update, recipients = milestone.pk, milestone.deliveries.count()
+print(update, recipients, time.perf_counter() - start, time.time())
 """
 
 PROGRESS_SQL = (
@@ -106,6 +129,11 @@ def main():
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     parser.add_argument(
+        "--milestone",
+        action="store_true",
+        help="send a threshold's milestone, found by the periodic pass, instead of an update",
+    )
+    parser.add_argument(
         "--max-seconds",
         type=float,
         default=None,
@@ -136,7 +164,7 @@ def main():
     workers = []
     try:
         print(f"Seeding {args.signers:,} consenting signers ...", flush=True)
-        setup = SETUP.format(seed=SEED_SQL, rows=args.signers)
+        setup = SETUP.format(seed=SEED_SQL, rows=args.signers, milestone=args.milestone)
         shell = [python, "manage.py", "shell", "-c"]
         out = run([*shell, setup], env=env, capture_output=True, text=True)
         update = int(out.stdout.split()[-1])
@@ -149,12 +177,12 @@ def main():
         processes += [int(pid) for pid in psql(args.database_url, BACKENDS_SQL).split()]
         cpu_before = {pid: cpu_seconds(pid) for pid in processes}
 
-        print(f"Approving; {args.workers} worker(s) send ...", flush=True)
+        print(f"{'Reaching' if args.milestone else 'Approving'}; {args.workers} worker(s) send ...")
         out = run([*shell, APPROVE.format(update=update)], env=env, capture_output=True, text=True)
-        recipients, approve_seconds, approved_at = out.stdout.split()[-3:]
-        recipients, approve_seconds = int(recipients), float(approve_seconds)
+        update, recipients, approve_seconds, approved_at = out.stdout.split()[-4:]
+        update, recipients, approve_seconds = int(update), int(recipients), float(approve_seconds)
         start = time.perf_counter() - (time.time() - float(approved_at))
-        print(f"Approved: {recipients:,} recipients listed in {approve_seconds:.1f} s", flush=True)
+        print(f"Listed: {recipients:,} recipients in {approve_seconds:.1f} s", flush=True)
         samples = []  # (seconds, sent, RSS MB of each worker)
         peaks = [0.0] * args.workers
         last = 0.0
@@ -196,13 +224,15 @@ def main():
     finished = sent == recipients
     steady = [mb for _, n, rss in samples if n >= recipients * 0.1 for mb in rss]
     lines = [
-        f"One update emailed to {recipients:,} consenting signers, PostgreSQL and an aiosmtpd sink"
+        f"One {'threshold milestone' if args.milestone else 'update'} emailed to {recipients:,} "
+        "consenting signers, PostgreSQL and an aiosmtpd sink"
         f" on 127.0.0.1, {args.workers} db_worker process(es)",
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; load average at the end {loadavg[0]:.1f} "
         "(a machine shared with other work: figures are perturbed)",
         "",
-        f"approval (recipient list written): {approve_seconds:8.2f} s",
+        f"{'pass' if args.milestone else 'approval'} (recipient list written): "
+        f"{approve_seconds:8.2f} s",
         f"send:                              {seconds:8.2f} s"
         + ("" if finished else f" (stopped at the time limit, {sent:,} of {recipients:,} sent)"),
         f"messages per second:               {sent / seconds:8.1f}",
@@ -223,7 +253,8 @@ def main():
     ]
     report = "\n".join(lines)
     print("\n" + report)
-    out = ROOT / "bench" / "results" / f"updates-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+    name = "milestone" if args.milestone else "updates"
+    out = ROOT / "bench" / "results" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.txt"
     out.write_text(report + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
     if not args.keep:

@@ -77,6 +77,7 @@ class AuditEntry(models.Model):
         SIGNATURE_ANONYMISED = "signature.anonymised", _("Anonymised signers after retention")
         PETITION_CLOSED = "petition.closed", _("Closed a petition")
         THRESHOLD_REACHED = "threshold.reached", _("A petition reached a threshold")
+        MILESTONE_ANNOUNCED = "milestone.announced", _("Announced a milestone to signers")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

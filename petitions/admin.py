@@ -37,7 +37,7 @@ from lib.persian import clean_text, diff_html, tidy_persian
 from signatures.export import Export
 from signatures.models import Signature, SignatureCount
 
-from . import cosponsors, delivery, mailing, moderation, thresholds
+from . import cosponsors, delivery, mailing, milestones, moderation, thresholds
 from .models import (
     LANGUAGE_CODES,
     TRANSLATED_FIELDS,
@@ -369,6 +369,9 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         closing = obj.status == Petition.Status.CLOSED and form.initial.get("status") != obj.status
         if closing:
             obj.closed_reason = obj.closed_reason or Petition.ClosedReason.OTHER
+        answer = ("outcome", "response_en", "response_fa")
+        # As stored, not as the form's initial values say: what the signers may already know.
+        before = Petition.objects.filter(pk=obj.pk).values(*answer).first() if change else None
         super().save_model(request, obj, form, change)
         if "hold_reason" in form.changed_data:
             # Who and when, with its audit entry, in the admin's transaction.
@@ -381,6 +384,11 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
                 closed_because=obj.closed_reason,
                 status_edited=True,
             )
+            milestones.closed(obj, by=request.user)
+        if before is not None:
+            # The first response, and each new outcome, is emailed once (petitions/milestones.py).
+            changed = {name for name in answer if getattr(obj, name) != before[name]}
+            milestones.answered(obj, changed, by=request.user)
         if obj.status == Petition.Status.OPEN and not was_open:
             self.message_user(
                 request,
@@ -583,9 +591,13 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
             return redirect("admin:petitions_petition_change", petition.pk)
         form = CloseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            petition.close(
-                by=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-            )
+            with transaction.atomic():
+                petition.close(
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+                milestones.closed(petition, by=request.user)
             messages.success(request, _("Closed: the page stays, without the sign form."))
             return redirect("admin:petitions_petition_change", petition.pk)
         context = {
@@ -956,12 +968,20 @@ def email_control(action: str, description):
 class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
     """Moderators approve updates, which starts their email, and pause, resume or cancel a send."""
 
-    list_display = ("__str__", "petition", "status", "email_state", "email_progress", "created_at")
-    list_filter = ("status", "email_state", "petition")
+    list_display = (
+        "__str__",
+        "kind",
+        "petition",
+        "status",
+        "email_state",
+        "email_progress",
+        "created_at",
+    )
+    list_filter = ("milestone", "status", "email_state", "petition")
     search_fields = ("title_en", "title_fa", "petition__title_en", "petition__title_fa")
     list_select_related = ("petition",)
     fieldsets = (
-        (None, {"fields": ("petition", "email_signers")}),
+        (None, {"fields": ("petition", "kind", "email_signers")}),
         (
             _("Text in English and Persian"),
             {
@@ -983,6 +1003,7 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         ),
     )
     readonly_fields = (
+        "kind",
         "status",
         "published_at",
         "approved_by",
@@ -1077,6 +1098,13 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         self._approve(request, update, override=override, read=request.POST.get("version", ""))
         return redirect("admin:petitions_update_change", pk)
 
+    @admin.display(description=_("kind"), ordering="milestone")
+    def kind(self, obj):
+        # A milestone is the site's own announcement, written and approved by no one.
+        if not obj.milestone:
+            return obj.get_milestone_display()
+        return format_html('<strong class="milestone">{}</strong>', obj.get_milestone_display())
+
     @admin.display(description=_("email progress"))
     def email_progress(self, obj):
         if obj.email_state == Update.Email.NONE:
@@ -1084,8 +1112,13 @@ class UpdateAdmin(CalendarAdminMixin, BilingualFields, admin.ModelAdmin):
         counts = Delivery.objects.filter(update=obj).progress()
         shown = (
             (_("sent"), counts[Delivery.State.SENT]),
-            (_("to send"), sum(counts[state] for state in Delivery.State.WAITING)),
+            (
+                _("to send"),
+                sum(counts[state] for state in Delivery.State.WAITING)
+                - counts[Delivery.State.HELD],
+            ),
             (_("failed"), counts[Delivery.State.FAILED]),
+            (_("held a day"), counts[Delivery.State.HELD]),
             (_("skipped"), counts[Delivery.State.SKIPPED] + counts[Delivery.State.CANCELLED]),
             (_("uncertain"), counts[Delivery.State.UNCERTAIN]),
         )

@@ -20,12 +20,15 @@ from django_tasks import task
 from lib import audit, emails, tokens
 from signatures.models import Signature
 
+from . import milestone_words
 from .models import LANGUAGE_CODES, Delivery, Petition, Update
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "petitions.unsubscribe"
 # Sends yield to confirmation emails, which a signer is waiting for.
 PRIORITY = -10
+# At most one milestone email a day to a signature (docs/milestones.md).
+MILESTONE_GAP = datetime.timedelta(hours=24)
 
 
 class CapReached(Exception):
@@ -165,9 +168,9 @@ def control(update: Update, action: str, *, by) -> bool:
                 email_state=Update.Email.CANCELLED, email_finished_at=now
             )
             if changed:
-                deliveries.filter(state__in=[Delivery.State.QUEUED, Delivery.State.CLAIMED]).update(
-                    state=Delivery.State.CANCELLED
-                )
+                deliveries.filter(
+                    state__in=[Delivery.State.QUEUED, Delivery.State.CLAIMED, Delivery.State.HELD]
+                ).update(state=Delivery.State.CANCELLED)
         elif action == "resend_uncertain":
             changed = deliveries.filter(state=Delivery.State.UNCERTAIN).update(
                 state=Delivery.State.QUEUED, due_at=None
@@ -212,6 +215,7 @@ class Outbox:
         self.deferrable = send_update.get_backend().supports_defer
         self.domain = urlsplit(settings.SITE_URL).hostname or "localhost"
         self.stamp: datetime.datetime | None = None  # this task's claim: its rows' `due_at`
+        self.milestone = False  # a milestone's rows keep to one a day per signer
 
     def run(self) -> str:
         self.recover()
@@ -224,6 +228,7 @@ class Outbox:
             )
             if update is None:
                 return f"sent {sent}; not sending"
+            self.milestone = bool(update.milestone)
             chunk = self.claim()
             if not chunk:
                 return f"sent {sent}; {self.finish()}"
@@ -248,7 +253,7 @@ class Outbox:
 
     def due(self):
         now = timezone.now()
-        return self.rows.filter(state=Delivery.State.QUEUED).filter(
+        return self.rows.filter(state__in=[Delivery.State.QUEUED, Delivery.State.HELD]).filter(
             Q(due_at__isnull=True) | Q(due_at__lte=now)
         )
 
@@ -277,15 +282,59 @@ class Outbox:
                 .select_for_update(skip_locked=True)
                 .values_list("id", flat=True)[: settings.UPDATE_SEND_CHUNK]
             )
-            rows = Delivery.objects.filter(pk__in=ids, state=Delivery.State.QUEUED)
+            rows = Delivery.objects.filter(
+                pk__in=ids, state__in=[Delivery.State.QUEUED, Delivery.State.HELD]
+            )
             rows.exclude(
                 signature__consent_contact=True, signature__status=Signature.Status.COUNTED
             ).update(state=Delivery.State.SKIPPED)
-            rows.update(state=Delivery.State.CLAIMED, due_at=self.stamp)
+            if self.milestone and ids:
+                self.hold(ids)
+            rows.filter(Q(due_at__isnull=True) | Q(due_at__lte=timezone.now())).update(
+                state=Delivery.State.CLAIMED, due_at=self.stamp
+            )
         return list(
             self.mine().filter(state=Delivery.State.CLAIMED).order_by("id")
             .values_list(*self.FIELDS, named=True)
         )  # fmt: skip
+
+    def hold(self, ids: list[int]) -> int:
+        """Hold the rows among `ids` whose signer had another milestone sent in the last day, has
+        one on its way, or has an older one still waiting: each is due a day after that one, and
+        is looked at again then. So two milestones the same day reach a signer a day apart, in
+        the order they happened, and neither is dropped. In the claim's transaction, one
+        statement a chunk."""
+        delivery, update = (
+            connection.ops.quote_name(model._meta.db_table) for model in (Delivery, Update)
+        )
+        now = timezone.now()
+        as_stored = Delivery._meta.get_field("due_at").get_db_prep_value
+        state = Delivery.State
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {delivery} SET state = %s, due_at = w.until FROM ("  # noqa: S608 - names from the models, values as parameters
+                "SELECT d.id, MAX(CASE WHEN o.state = %s THEN o.sent_at "
+                "ELSE GREATEST(COALESCE(o.due_at, %s), %s) END) + %s AS until "
+                f"FROM {delivery} d JOIN {delivery} o ON o.signature_id = d.signature_id "
+                "AND o.update_id <> d.update_id "
+                f"JOIN {update} u ON u.id = o.update_id AND u.milestone <> '' "
+                "WHERE d.id = ANY(%s) AND d.state IN (%s, %s) AND ("
+                "(o.state = %s AND o.sent_at > %s) "
+                "OR o.state IN (%s, %s) "
+                "OR (o.state IN (%s, %s) AND o.update_id < d.update_id "
+                "AND u.email_state IN (%s, %s))"
+                f") GROUP BY d.id) w WHERE {delivery}.id = w.id",
+                [
+                    state.HELD,
+                    state.SENT, as_stored(now, connection), as_stored(now, connection),
+                    MILESTONE_GAP,
+                    ids, state.QUEUED, state.HELD,
+                    state.SENT, as_stored(now - MILESTONE_GAP, connection),
+                    state.CLAIMED, state.SENDING,
+                    state.QUEUED, state.HELD, Update.Email.SENDING, Update.Email.PAUSED,
+                ],
+            )  # fmt: skip
+            return cursor.rowcount
 
     def send(self, update: Update, chunk: list, mail) -> tuple[int, bool]:
         """Returns how many went and whether the send stopped."""
@@ -415,6 +464,7 @@ class Outbox:
         waiting = self.rows.filter(state__in=Delivery.State.WAITING)
         if not self.deferrable:
             # No queue to come back to: the messages to retry are left for a moderator.
+            # A held row is not a retry: it waits for its day, which a moderator cannot hurry.
             waiting.filter(state=Delivery.State.QUEUED).update(state=Delivery.State.FAILED)
         if waiting.exists():
             due = waiting.aggregate(due=Min("due_at"))["due"] or timezone.now()
@@ -429,6 +479,9 @@ class Outbox:
     def language_parts(self, update: Update, language: str) -> tuple[dict, dict]:
         """Rendered once a chunk per language."""
         petition = update.petition
+        headers = {"List-Id": f"<{petition.slug}.{self.domain}>"}
+        if update.milestone:
+            return milestone_words.context(update, language, audience="signer"), headers
         title = update.text("title", language)
         with translation.override(language):
             page = settings.SITE_URL + petition.get_absolute_url()
@@ -441,7 +494,6 @@ class Outbox:
             "fallback": title.is_fallback,
             "page_url": f"{page}#update-{update.pk}",
         }
-        headers = {"List-Id": f"<{petition.slug}.{self.domain}>"}
         return context, headers
 
     def message(self, row, language: str, context: dict, headers: dict):
@@ -449,8 +501,9 @@ class Outbox:
         with translation.override(language):
             path = reverse("petitions:unsubscribe", kwargs={"token": token})
         unsubscribe = settings.SITE_URL + path
+        kind = "milestone" if context["update"].milestone else "update"
         return emails.message(
-            "update",
+            kind,
             language,
             row.signature__email,
             context | {"name": row.signature__name, "unsubscribe": unsubscribe},
@@ -461,6 +514,6 @@ class Outbox:
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                 # One id per update and signer: a copy sent twice is one message to a client.
-                "Message-ID": f"<update-{self.update_id}.{row.signature_id}@{self.domain}>",
+                "Message-ID": f"<{kind}-{self.update_id}.{row.signature_id}@{self.domain}>",
             },
         )

@@ -453,6 +453,9 @@ class Petition(models.Model):
         ),
     )
     goal = models.PositiveIntegerField(_("goal"), default=1000)
+    # The highest quarter of the goal (25, 50, 75, 100) its starter was told of, so that each is
+    # told once (petitions/milestones.py).
+    goal_percent_told = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
     requires_confirmation = models.BooleanField(
         _("signatures need email confirmation"),
         default=False,
@@ -1062,8 +1065,16 @@ class UpdateQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Update.Status.PUBLISHED)
 
+    def ordinary(self):
+        """Written by the campaign, not a milestone the site announced (petitions/milestones.py)."""
+        return self.filter(milestone=Update.Milestone.NONE)
+
+    def milestones(self):
+        return self.exclude(milestone=Update.Milestone.NONE)
+
     def emailed_since(self, petition_id: int, since):
-        return self.filter(petition_id=petition_id, email_started_at__gte=since)
+        # The pause between emails is the campaign's: a milestone does not hold its updates back.
+        return self.ordinary().filter(petition_id=petition_id, email_started_at__gte=since)
 
 
 class Update(models.Model):
@@ -1083,8 +1094,38 @@ class Update(models.Model):
 
     Email.STOPPABLE = (Email.SENDING, Email.PAUSED)
 
+    class Milestone(models.TextChoices):
+        """What the site itself announced (petitions/milestones.py); blank for the campaign's
+        own updates."""
+
+        NONE = "", _("Update")
+        THRESHOLD = "threshold", _("Milestone: a threshold reached")
+        RESPONSE = "response", _("Milestone: the response published")
+        OUTCOME = "outcome", _("Milestone: the outcome published")
+        CLOSED = "closed", _("Milestone: the petition closed")
+
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="updates", verbose_name=_("petition")
+    )
+    # Written by the system, already approved, never on the page's list of updates; its email's
+    # words come from the milestone templates in each signer's language, not from these fields.
+    milestone = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=Milestone.choices,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
+    # What makes it once only per petition: the threshold's number, "response", the outcome
+    # announced, "closed".
+    milestone_key = models.CharField(
+        _("milestone"), max_length=40, blank=True, default="", db_default="", editable=False
+    )
+    # The threshold's number, or the final count of a closed petition.
+    milestone_number = models.PositiveIntegerField(
+        _("milestone number"), null=True, blank=True, editable=False
     )
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     title_fa = models.CharField(_("title (Persian)"), max_length=200, blank=True)
@@ -1160,12 +1201,24 @@ class Update(models.Model):
                 condition=Q(status__in=["submitted", "published", "rejected"]),
                 name="update_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(milestone__in=["", "threshold", "response", "outcome", "closed"]),
+                name="update_milestone_valid",
+            ),
+            # However many passes and admin saves run at once, a milestone is announced once.
+            models.UniqueConstraint(
+                fields=["petition", "milestone_key"],
+                condition=~Q(milestone=""),
+                name="update_milestone_once",
+            ),
         ]
         permissions = [
             ("moderate_update", gettext_noop("Can approve updates and control their emails"))
         ]
 
     def __str__(self) -> str:
+        if self.milestone and translation.get_language() == "fa":
+            return self.title_fa  # the site wrote both
         return self.title_en or self.title_fa
 
     REVIEWED_FIELDS = ("petition_id", "title_en", "title_fa", "body_en", "body_fa", "email_signers")
@@ -1205,8 +1258,10 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("Skipped (unsubscribed or invalidated)")
         UNCERTAIN = "uncertain", _("Uncertain (the worker stopped mid-message)")
         CANCELLED = "cancelled", _("Cancelled")
+        # A milestone for a signer who had one in the last day: due once the day is over.
+        HELD = "held", _("Held (one milestone a day)")
 
-    State.WAITING = (State.QUEUED, State.CLAIMED, State.SENDING)
+    State.WAITING = (State.QUEUED, State.CLAIMED, State.SENDING, State.HELD)
 
     update = models.ForeignKey(
         Update, on_delete=models.CASCADE, related_name="deliveries", db_index=False

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from lib import audit
 
+from . import milestones
 from .models import LocalisedText, Petition, Threshold, ThresholdReached
 
 SYSTEM = "system"
@@ -140,6 +141,7 @@ def reach(petition: Petition, threshold: Threshold, count: int, *, by) -> Thresh
             consequence_en=threshold.consequence_en,
             consequence_fa=threshold.consequence_fa,
         )
+        milestones.threshold_reached(row, by=by)
     return row
 
 
@@ -148,11 +150,16 @@ def close_due() -> list[Petition]:
     (`signable_now`); this makes their status and the record say so."""
     closed = []
     for petition in Petition.objects.due_to_close().order_by("pk"):
-        petition.close(by=SYSTEM, reason=Petition.ClosedReason.DATE, at=petition.closes_at)
+        with transaction.atomic():
+            petition.close(by=SYSTEM, reason=Petition.ClosedReason.DATE, at=petition.closes_at)
+            milestones.closed(petition, by=SYSTEM)
         closed.append(petition)
     return closed
 
 
 def tend() -> tuple[list[ThresholdReached], list[Petition]]:
-    """The periodic pass: thresholds first, so that a count reached before closing is kept."""
-    return record_reached(), close_due()
+    """The periodic pass: thresholds first, so that a count reached before closing is kept; then
+    each starter's quarters of the goal (petitions/milestones.py)."""
+    reached = record_reached()
+    milestones.tell_goal_progress()
+    return reached, close_due()

@@ -148,7 +148,7 @@ def petition_page(
         "updates": [
             {"update": update, "title": update.text("title", language)}
             | {"body": update.text("body", language), "body_html": update.body_html(language)}
-            for update in Update.objects.published().filter(petition=petition)
+            for update in Update.objects.published().ordinary().filter(petition=petition)
         ],
     }
     if context["already_signed"]:

@@ -35,7 +35,7 @@ from lib.admin import (
 from lib.models import AuditEntry
 from lib.normalise import canonical_email
 from lib.persian import collation_key
-from petitions.models import Cosponsor, Petition
+from petitions.models import Cosponsor, Petition, Update
 
 from .models import BlockedAttempt, Signature, SignatureCount
 
@@ -493,6 +493,8 @@ AUDIT_DETAIL = {
     "consequence_en": lambda text: format_html('<span lang="en" dir="ltr">{}</span>', text),
     "consequence_fa": lambda text: format_html('<span lang="fa" dir="rtl">{}</span>', text),
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
+    "milestone": lambda kind: Update.Milestone(kind).label if kind in Update.Milestone else kind,
+    "number": lambda n: local_number(n) if n is not None else "",
 }
 
 
@@ -506,16 +508,23 @@ def audit_detail(detail: dict) -> str:
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(NormalisedSearchMixin, ReadOnlyAdmin):
-    list_display = ("created_at", "actor_label", "action", "target_shown", "detail_shown")
+    list_display = ("created_at", "actor_shown", "action", "target_shown", "detail_shown")
     list_filter = ("action", "created_at")
     search_fields = ("target_label", "actor_label")
     search_help_text = _("The petition's or update's title when it happened, or who did it.")
-    fields = ("created_at", "actor_label", "action", "target_shown", "detail_shown")
+    fields = ("created_at", "actor_shown", "action", "target_shown", "detail_shown")
     readonly_fields = fields
     show_facets = admin.ShowFacets.NEVER
 
     class Media:
         css = {"all": ("admin-extra/audit-admin.css",)}
+
+    @admin.display(description=_("who"), ordering="actor_label")
+    def actor_shown(self, obj):
+        # The periodic pass and the milestones it sends act as "system", in the reader's words.
+        if obj.actor_id is None and obj.actor_label == "system":
+            return _("the system")
+        return format_html("<bdi>{}</bdi>", obj.actor_label)
 
     @admin.display(description=_("about"), ordering="target_label")
     def target_shown(self, obj):

@@ -26,6 +26,7 @@ from django.utils import timezone
 from lib import audit, persian
 from lib.models import AuditEntry
 from lib.persian import persian_digits
+from petitions import milestones
 from petitions.models import Delivery, DeliveryPack, Petition, Update
 from signatures.models import BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
@@ -220,6 +221,11 @@ def world(tmp_path, settings):
     sent = Update.objects.get(title_en="Sent")
     for signature, state in zip(signatures, Delivery.State.values, strict=False):
         Delivery.objects.create(update=sent, signature=signature, state=state)
+    # A milestone the site announced itself, its signers held for the day.
+    milestone = milestones.announce(
+        public, Update.Milestone.THRESHOLD, "threshold:50000", 50000, by="system"
+    )
+    Delivery.objects.filter(update=milestone).update(state=Delivery.State.HELD, due_at=now)
     for status in DeliveryPack.Status.values:
         pack = DeliveryPack.objects.create(
             petition=public,
