@@ -77,6 +77,8 @@ class AuditEntry(models.Model):
         SIGNATURE_ANONYMISED = "signature.anonymised", _("Anonymised signers after retention")
         PETITION_CLOSED = "petition.closed", _("Closed a petition")
         THRESHOLD_REACHED = "threshold.reached", _("A petition reached a threshold")
+        PAPER_ENTERED = "paper.entered", _("Entered a batch of paper signatures")
+        PAPER_REMOVED = "paper.removed", _("Removed a batch of paper signatures")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
