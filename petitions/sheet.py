@@ -6,7 +6,6 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from fpdf.enums import XPos, YPos
 
 from lib.http import strong_etag
 from lib.persian import format_number
@@ -73,9 +72,7 @@ def render(petition: Petition, language: str) -> bytes:
         pdf.use_direction(text_direction(language))
         pdf.paragraph(_("Petition: signature sheet"), size=9, gap=1)
         pdf.paragraph(text.title.value, size=16, style="B", gap=1)
-        pdf.paragraph(
-            _("To: %(to)s") % {"to": text.addressed_to.value}, size=10, style="B", gap=1
-        )
+        pdf.paragraph(_("To: %(to)s") % {"to": text.addressed_to.value}, size=10, style="B", gap=1)
         if text.summary.value:
             pdf.paragraph(text.summary.value, size=9.5, gap=2)
         page = site_url(petition.get_absolute_url())

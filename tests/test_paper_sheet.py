@@ -40,7 +40,9 @@ def pages(content: bytes, tmp_path) -> int:
 
 
 def sheet(client, petition, language="en"):
-    return client.get(f"/{language}" + reverse("petitions:sheet", kwargs={"slug": petition.slug})[3:])
+    return client.get(
+        f"/{language}" + reverse("petitions:sheet", kwargs={"slug": petition.slug})[3:]
+    )
 
 
 def test_english_sheet_has_the_petition_the_rows_and_the_promises(client, tmp_path, settings):
