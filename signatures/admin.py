@@ -502,6 +502,19 @@ AUDIT_DETAIL = {
     "consequence_en": lambda text: format_html('<span lang="en" dir="ltr">{}</span>', text),
     "consequence_fa": lambda text: format_html('<span lang="fa" dir="rtl">{}</span>', text),
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
+    "paper_batch": lambda pk: _("paper batch %(n)s") % {"n": local_number(pk)},
+    "entered_as": lambda kind: (
+        PaperBatch.Kind(kind).label if kind in PaperBatch.Kind.values else kind
+    ),
+    "duplicates": lambda n: (
+        ngettext("%(n)s duplicate not counted", "%(n)s duplicates not counted", n)
+        % {"n": local_number(n)}
+        if n
+        else ""
+    ),
+    "invalid": lambda n: (
+        ngettext("%(n)s invalid row", "%(n)s invalid rows", n) % {"n": local_number(n)} if n else ""
+    ),
 }
 
 
@@ -556,8 +569,8 @@ class PaperBatchForm(forms.Form):
         label=_("Description"),
         max_length=PaperBatch._meta.get_field("description").max_length,
         help_text=_(
-            "Where and when they were collected; shown on the public record of the count, "
-            "e.g. “collected at the Tehran book fair”."
+            "Where and when they were collected, e.g. “collected at the Tehran book fair”. Shown "
+            "on the public record of the count: never anyone’s name."
         ),
     )
     count = forms.IntegerField(
@@ -656,7 +669,12 @@ class PaperBatchAdmin(CalendarAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             return self._enter(request)
-        form = PaperBatchForm(request.POST or None, request.FILES or None)
+        # From the petition's admin page, which links here with its petition chosen.
+        form = PaperBatchForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"petition": request.GET.get("petition")},
+        )
         checked = None
         if form.is_bound and form.is_valid():
             checked = self._check(form)

@@ -284,10 +284,10 @@ def _counted(batch: PaperBatch, by) -> None:
         by,
         audit.Action.PAPER_ENTERED,
         _petition_label(batch),
-        batch=batch.pk,
-        kind=batch.kind,
+        paper_batch=batch.pk,
+        entered_as=batch.kind,
         signatures=batch.count,
-        description=batch.description,
+        note=batch.description,
         duplicates=len(batch.report.get("duplicates", [])),
         invalid=len(batch.report.get("invalid", [])),
     )
@@ -316,9 +316,9 @@ def remove(batch: PaperBatch, *, by) -> bool:
             by,
             audit.Action.PAPER_REMOVED,
             _petition_label(locked),
-            batch=locked.pk,
+            paper_batch=locked.pk,
             signatures=locked.count,
-            description=locked.description,
+            note=locked.description,
         )
         forget_counts([locked.petition_id])
     batch.removed_at, batch.removed_by = locked.removed_at, locked.removed_by

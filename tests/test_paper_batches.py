@@ -142,9 +142,9 @@ def test_entering_and_removing_leave_audit_entries():
     assert paper.remove(batch, by=moderator)
     assert not paper.remove(batch, by=moderator)  # twice takes it off once
     entries = AuditEntry.objects.filter(action__startswith="paper.").order_by("pk")
-    assert [(e.action, e.detail["signatures"], e.actor) for e in entries] == [
-        ("paper.entered", 312, moderator),
-        ("paper.removed", 312, moderator),
+    assert [(e.action, e.detail["signatures"], e.detail["note"], e.actor) for e in entries] == [
+        ("paper.entered", 312, "Book fair", moderator),
+        ("paper.removed", 312, "Book fair", moderator),
     ]
 
 
