@@ -409,7 +409,7 @@ class CountChange(models.Model):
         ERASED = "erased", _("Erased at the signer's request")
         DELETED = "deleted", _("Deleted by a moderator")
         PAPER_ADDED = "paper_added", _("Added on paper")
-        PAPER_REMOVED = "paper_removed", _("Paper batch removed")
+        PAPER_REMOVED = "paper_removed", _("Paper batches removed")
 
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="+", db_index=False
@@ -539,6 +539,10 @@ class PaperSignature(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def country_name(self) -> str:
+        return str(self.country.name or self.country.code)
 
 
 class SignatureCountQuerySet(models.QuerySet):

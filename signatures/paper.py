@@ -69,6 +69,11 @@ class Row:
     email_canonical: str
     country: str
 
+    @property
+    def country_name(self) -> str:
+        """In the language active when it is shown."""
+        return str(countries.name(self.country) or self.country)
+
 
 @dataclass
 class Reading:

@@ -75,7 +75,7 @@ def test_the_record_lists_each_batch_with_its_description(client, moderator):
     }
     assert record.summary(petition.pk).total == counting.exact_count(petition).count == 6
     english = client.get(f"/en/p/{petition.slug}/record/").content.decode()
-    assert "Added on paper" in english and "Paper batch removed" in english
+    assert "Added on paper" in english and "Paper batches removed" in english
     assert "Tehran book fair" in english
     persian = client.get(f"/fa/p/{petition.slug}/record/").content.decode()
     assert "افزوده از روی کاغذ" in persian and "۳۱۲" in persian

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='countchange',
             name='kind',
-            field=models.CharField(choices=[('invalidated', 'Removed after review'), ('restored', 'Restored after review'), ('withdrawn', 'Withdrawn by signers'), ('erased', "Erased at the signer's request"), ('deleted', 'Deleted by a moderator'), ('paper_added', 'Added on paper'), ('paper_removed', 'Paper batch removed')], max_length=16, verbose_name='change'),
+            field=models.CharField(choices=[('invalidated', 'Removed after review'), ('restored', 'Restored after review'), ('withdrawn', 'Withdrawn by signers'), ('erased', "Erased at the signer's request"), ('deleted', 'Deleted by a moderator'), ('paper_added', 'Added on paper'), ('paper_removed', 'Paper batches removed')], max_length=16, verbose_name='change'),
         ),
         migrations.CreateModel(
             name='PaperBatch',
