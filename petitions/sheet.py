@@ -21,6 +21,8 @@ FEWEST_ROWS = 8
 COLUMNS = (0.06, 0.3, 0.3, 0.14, 0.2)
 # The foot of the page (the return address) needs this much room under the table, in mm.
 FOOT = 24
+# After an address inside Persian text: a left-to-right mark keeps its trailing "/" at its end.
+LRM = "\u200e"
 # Raised whenever the sheet's layout or wording changes, so that caches let go of the old one.
 LAYOUT = "1"
 
@@ -59,7 +61,7 @@ def return_line() -> str:
     return _(
         "Please return this sheet to the person who gave it to you, or send a photo or scan of "
         "it to %(contact)s (%(site)s)."
-    ) % {"contact": settings.PRIVACY_CONTACT, "site": site_url("/")}
+    ) % {"contact": settings.PRIVACY_CONTACT + LRM, "site": site_url("/") + LRM}
 
 
 def render(petition: Petition, language: str) -> bytes:
@@ -82,7 +84,7 @@ def render(petition: Petition, language: str) -> bytes:
                 "moderator types up the sheet and adds each signature to the petition's count. "
                 "Please sign only once, on paper or online."
             )
-            % {"page": page},
+            % {"page": page + LRM},
             size=8.5,
             gap=1,
         )
@@ -94,7 +96,7 @@ def render(petition: Petition, language: str) -> bytes:
                 "or shared. Your name may be handed to the petition's recipient with the count. "
                 "More: %(privacy)s"
             )
-            % {"privacy": privacy},
+            % {"privacy": privacy + LRM},
             size=8.5,
             gap=3,
         )
