@@ -425,6 +425,8 @@ def thanks_context(request, petition: Petition) -> dict:
         "petition": petition,
         "text": text,
         "count": snapshot.count,
+        "paper": snapshot.paper,
+        "online": snapshot.online,
         "goal": snapshot.goal,
         "share_url": share_url,
         "page_url": share_url,

@@ -228,6 +228,11 @@ def sort_duplicates(petition, candidates: list[Row], reading: Reading) -> None:
     reading.duplicates.sort()
 
 
+def user_or_none(actor):
+    """`by` may be a user or, as for the audit log, a string naming an operator or the system."""
+    return actor if getattr(actor, "pk", None) else None
+
+
 def enter_count(petition, *, count: int, description: str, by) -> PaperBatch:
     """A batch given only as a number ("312 signatures collected at the book fair")."""
     with transaction.atomic():
@@ -236,7 +241,7 @@ def enter_count(petition, *, count: int, description: str, by) -> PaperBatch:
             kind=PaperBatch.Kind.COUNT,
             description=clean_text(description),
             count=count,
-            entered_by=by,
+            entered_by=user_or_none(by),
         )
         _counted(batch, by)
     return batch
@@ -258,7 +263,7 @@ def enter_rows(petition, *, data: bytes, description: str, by) -> tuple[PaperBat
             description=clean_text(description),
             count=len(reading.accepted),
             report=reading.report(),
-            entered_by=by,
+            entered_by=user_or_none(by),
         )
         PaperSignature.objects.bulk_create(
             PaperSignature(
@@ -306,7 +311,7 @@ def remove(batch: PaperBatch, *, by) -> bool:
         locked = PaperBatch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None or locked.removed_at is not None:
             return False
-        locked.removed_at, locked.removed_by = timezone.now(), by
+        locked.removed_at, locked.removed_by = timezone.now(), user_or_none(by)
         locked.save(update_fields=["removed_at", "removed_by"])
         locked.rows.all().delete()
         SignatureCount.add(locked.petition_id, -locked.count)

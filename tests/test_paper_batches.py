@@ -224,3 +224,12 @@ def test_a_moderator_removes_a_batch_from_the_admin(client):
     batch.refresh_from_db()
     assert batch.removed_at is not None
     assert PaperBatch.objects.filter(pk=batch.pk).exists()  # kept for the record
+
+
+def test_a_batch_entered_from_the_command_line_names_its_operator_in_the_audit():
+    petition = make_petition()
+    batch = paper.enter_count(petition, count=7, description="Archive", by="ops: sara")
+    assert batch.entered_by is None
+    assert paper.remove(batch, by="ops: sara")
+    entries = AuditEntry.objects.filter(action__startswith="paper.")
+    assert {entry.actor_label for entry in entries} == {"ops: sara"}

@@ -143,3 +143,11 @@ def test_the_pack_counts_paper_beside_online_and_names_paper_rows(moderator, set
     assert "1 online and 302 on paper" in text
     assert "not in this fingerprint" in text
     assert "Parisa A." in text
+
+
+def test_the_thanks_page_counter_splits_online_and_paper_too(client, moderator):
+    petition = make_petition()
+    make_signature(petition)
+    paper.enter_count(petition, count=20, description="x", by=moderator)
+    page = client.get(f"/en/p/{petition.slug}/thanks/").content.decode()
+    assert re.search(r'class="counter__paper"[^>]*>\s*1 online and 20 on paper', page)
