@@ -602,6 +602,21 @@ class PaperBatchForm(forms.Form):
         return cleaned
 
 
+class PaperBatchStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("counted", _("In the count")), ("removed", _("Removed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "counted":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "removed":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
 @admin.register(PaperBatch)
 class PaperBatchAdmin(CalendarAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -613,7 +628,7 @@ class PaperBatchAdmin(CalendarAdminMixin, admin.ModelAdmin):
         "entered_by",
         "removed_at",
     )
-    list_filter = ("kind", ("removed_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind", PaperBatchStateFilter)
     list_select_related = ("petition", "entered_by")
     search_fields = ("description", "petition__slug", "petition__title_en", "petition__title_fa")
     fields = (

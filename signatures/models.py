@@ -399,8 +399,9 @@ class CountChangeQuerySet(models.QuerySet):
 
 class CountChange(models.Model):
     """The public record: every change to a petition's count that is not a signature or a
-    confirmation, written in the transaction of the change itself (SignatureQuerySet's moves).
-    Never a name, an address or a signature's id."""
+    confirmation, written in the transaction of the change itself (SignatureQuerySet's moves, and
+    signatures.paper for batches of paper signatures). Never a signer's name, an address or a
+    signature's id; a paper batch's line carries the moderator's public description."""
 
     class Kind(models.TextChoices):
         INVALIDATED = "invalidated", _("Removed after review")
