@@ -37,6 +37,8 @@ from .models import (
 MOST_ROWS = 20000
 NAME_LENGTH = PaperSignature._meta.get_field("name").max_length
 EMAIL_LENGTH = PaperSignature._meta.get_field("email").max_length
+# NFKC can lengthen what the form let through: kept to what the batch and the record hold.
+DESCRIPTION_LENGTH = PaperBatch._meta.get_field("description").max_length
 HEADERS = {
     "name": {"name", "full name", "نام", "نام و نام خانوادگی"},
     "email": {"email", "e-mail", "email address", "ایمیل", "رایانامه", "نشانی ایمیل"},
@@ -239,7 +241,7 @@ def enter_count(petition, *, count: int, description: str, by) -> PaperBatch:
         batch = PaperBatch.objects.create(
             petition=petition,
             kind=PaperBatch.Kind.COUNT,
-            description=clean_text(description),
+            description=clean_text(description)[:DESCRIPTION_LENGTH],
             count=count,
             entered_by=user_or_none(by),
         )
@@ -260,7 +262,7 @@ def enter_rows(petition, *, data: bytes, description: str, by) -> tuple[PaperBat
         batch = PaperBatch.objects.create(
             petition=petition,
             kind=PaperBatch.Kind.ROWS,
-            description=clean_text(description),
+            description=clean_text(description)[:DESCRIPTION_LENGTH],
             count=len(reading.accepted),
             report=reading.report(),
             entered_by=user_or_none(by),
