@@ -46,6 +46,9 @@ CSRF_TRUSTED_ORIGINS += [ONION_URL] if ONION_URL else []
 SIGN_RATE_ONION = env.str("SIGN_RATE_ONION", default="600/10m")
 # Named on the privacy page for erasure requests; defaults to DEFAULT_FROM_EMAIL.
 PRIVACY_CONTACT = env.str("PRIVACY_CONTACT", default="")
+# Printed at the foot of the paper signature sheet: where a filled sheet goes (a postal address).
+# Empty: the sheet names the site and PRIVACY_CONTACT instead.
+PAPER_RETURN_ADDRESS = env.str("PAPER_RETURN_ADDRESS", default="")
 # Smaller countries are shown as "other" so that no small group can be singled out.
 COUNTRY_COUNT_MINIMUM = env.int("COUNTRY_COUNT_MINIMUM", default=10)
 # Released at most this often and after COUNTRY_COUNT_MINIMUM more signatures, so that comparing

@@ -78,6 +78,8 @@ class AuditEntry(models.Model):
         PETITION_CLOSED = "petition.closed", _("Closed a petition")
         THRESHOLD_REACHED = "threshold.reached", _("A petition reached a threshold")
         MILESTONE_ANNOUNCED = "milestone.announced", _("Announced a milestone to signers")
+        PAPER_ENTERED = "paper.entered", _("Entered a batch of paper signatures")
+        PAPER_REMOVED = "paper.removed", _("Removed a batch of paper signatures")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -233,6 +233,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     prepopulated_fields = {"slug": ("title_en",)}
     readonly_fields = (
         "preview_links",
+        "paper_links",
         "created",
         "updated",
         "signatures_by_source",
@@ -248,7 +249,7 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
     created = datetime_column(Petition, "created_at")
     updated = datetime_column(Petition, "updated_at")
     fieldsets = (
-        (None, {"fields": ("status", "slug", "preview_links", "read_version")}),
+        (None, {"fields": ("status", "slug", "preview_links", "paper_links", "read_version")}),
         (
             _("Who and to whom"),
             {
@@ -448,6 +449,29 @@ class PetitionAdmin(NormalisedSearchMixin, CalendarAdminMixin, BilingualFields, 
         ) + format_html(
             " <small>{}</small>",
             _("Drafts are visible only to staff.") if obj.status == Petition.Status.DRAFT else "",
+        )
+
+    @admin.display(description=_("signatures on paper"))
+    def paper_links(self, obj):
+        """The sheet to print, in each language, and where a moderator enters what came back."""
+        if not obj.pk or not obj.is_public:
+            return _("Once the petition is published: a sheet to print and collect signatures.")
+        sheets = format_html_join(
+            " · ",
+            '<a href="{}" lang="{}" type="application/pdf">{}</a>',
+            (
+                (obj.sheet_url_in(code), code, label)
+                for code, label in (("en", "English"), ("fa", "فارسی"))
+                if code in obj.languages
+            ),
+        )
+        enter = reverse("admin:signatures_paperbatch_add") + f"?petition={obj.pk}"
+        return format_html(
+            '{} {} · <a href="{}">{}</a>',
+            _("Signature sheet (PDF):"),
+            sheets,
+            enter,
+            _("Enter paper signatures"),
         )
 
     @admin.display(description=_("embed it on another site"))

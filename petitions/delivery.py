@@ -31,7 +31,7 @@ from lib import audit
 from lib.markdown import render_letter
 from lib.persian import format_date, format_number, format_percent
 from signatures.export import defused
-from signatures.models import Signature
+from signatures.models import PLACE_NEVER_SHOWN, PaperBatch, PaperSignature, Signature
 from signatures.supporter import short_name
 
 from .inclusion import give_missing_receipts, write_tree
@@ -121,6 +121,16 @@ class Facts:
     made_at: datetime.datetime
     # The Merkle root over the counted signatures' receipts (petitions/merkle.py): `total` leaves.
     root: bytes = b""
+    # Collected on paper and entered by moderators: not in `total` (online) nor in the tree,
+    # since a paper signature has no receipt. (description, entered at, kind, number), oldest
+    # first.
+    paper: int = 0
+    paper_batches: tuple = ()
+    paper_named: int = 0
+
+    @property
+    def everyone(self) -> int:
+        return self.total + self.paper
 
     @property
     def listed_countries(self) -> list[str]:
@@ -135,6 +145,12 @@ def gather_facts(petition: Petition) -> Facts:
     countries_ = [(str(code), n) for code, n in by_country.countries]
     if by_country.other:
         countries_.append((OTHER, by_country.other))
+    batches = tuple(
+        PaperBatch.objects.standing()
+        .filter(petition_id=petition.pk)
+        .order_by("entered_at", "pk")
+        .values_list("description", "entered_at", "kind", "count")
+    )
     return Facts(
         total=span["total"],
         named=Signature.objects.listed().filter(petition_id=petition.pk).count(),
@@ -142,6 +158,19 @@ def gather_facts(petition: Petition) -> Facts:
         first_signed=span["first"],
         last_signed=span["last"],
         made_at=timezone.now(),
+        paper=sum(batch[3] for batch in batches),
+        paper_batches=batches,
+        paper_named=named_on_paper(petition).count(),
+    )
+
+
+def named_on_paper(petition: Petition):
+    """The rows typed up from paper sheets, named as the online signers are: first name and
+    initial, and nobody who gave a country where being seen to sign is dangerous."""
+    return (
+        PaperSignature.objects.filter(petition_id=petition.pk, batch__removed_at__isnull=True)
+        .exclude(country__in=PLACE_NEVER_SHOWN)
+        .order_by("batch__entered_at", "batch_id", "row")
     )
 
 
@@ -321,13 +350,23 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
             ngettext(
                 "%(count)s person signed this petition.",
                 "%(count)s people signed this petition.",
-                facts.total,
+                facts.everyone,
             )
-            % {"count": format_number(facts.total, language)},
+            % {"count": format_number(facts.everyone, language)},
             size=16,
             style="B",
-            gap=4,
+            gap=1 if facts.paper else 4,
         )
+        if facts.paper:
+            pdf.paragraph(
+                _("%(online)s online and %(paper)s on paper")
+                % {
+                    "online": format_number(facts.total, language),
+                    "paper": format_number(facts.paper, language),
+                },
+                size=12,
+                gap=4,
+            )
         dates_table(pdf, petition, facts)
         pdf.ln(4)
         root_section(pdf, facts, language)
@@ -338,6 +377,27 @@ def front_pages(pdf: PackPDF, petition: Petition, facts: Facts, language: str) -
         pdf.ln(4)
         pdf.paragraph(_("Signatures by country"), size=14, style="B")
         countries_table(pdf, facts, language)
+        if facts.paper_batches:
+            pdf.ln(4)
+            paper_section(pdf, facts, language)
+
+
+def paper_section(pdf: PackPDF, facts: Facts, language: str) -> None:
+    """Each batch entered from paper: where it came from, when, and how many it counted."""
+    pdf.paragraph(_("Signatures on paper"), size=14, style="B")
+    rows = [
+        (
+            description,
+            format_date(entered_at, language),
+            format_number(count, language)
+            if kind == PaperBatch.Kind.COUNT
+            else ngettext("%(n)s named row", "%(n)s named rows", count)
+            % {"n": format_number(count, language)},
+        )
+        for description, entered_at, kind, count in facts.paper_batches
+    ]
+    rows.append((_("Total on paper"), "", format_number(facts.paper, language)))
+    pdf.table(rows, (_("Batch"), _("Entered"), _("Signatures")), widths=(0.55, 0.2, 0.25))
 
 
 def dates_table(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
@@ -382,6 +442,14 @@ def root_section(pdf: PackPDF, facts: Facts, language: str) -> None:
         size=10,
     )
     pdf.code_line(facts.root.hex())
+    if facts.paper:
+        pdf.paragraph(
+            _(
+                "Signatures collected on paper are not in this fingerprint: they have no "
+                "receipts. They are listed below as moderators entered them."
+            ),
+            size=10,
+        )
 
 
 def countries_table(pdf: PackPDF, facts: Facts, language: str) -> None:
@@ -421,6 +489,43 @@ def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
         )
 
 
+def paper_names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
+    language = petition.original_language
+    with translation.override(language):
+        pdf.ln(4)
+        pdf.use_direction(text_direction(language))
+        pdf.paragraph(
+            ngettext(
+                "%(count)s signer named on paper",
+                "%(count)s signers named on paper",
+                facts.paper_named,
+            )
+            % {"count": format_number(facts.paper_named, language)},
+            size=14,
+            style="B",
+        )
+        pdf.paragraph(
+            _(
+                "Typed up from paper sheets by moderators, in the order they were entered: "
+                "first name and initial only, and none in Iran."
+            ),
+            size=9,
+        )
+
+
+def paper_names(petition: Petition) -> Iterator[tuple[list[str], list[tuple[str, str]]]]:
+    """(shown names, [(shown name, country)]) in batches, in the order they were entered."""
+    rows = named_on_paper(petition).values_list("name", "country")
+    batch: list[tuple[str, str]] = []
+    for name, code in rows.iterator(chunk_size=CHUNK):
+        batch.append((shown_name(name), str(code)))
+        if len(batch) >= CHUNK:
+            yield [name for name, _code in batch], batch
+            batch = []
+    if batch:
+        yield [name for name, _code in batch], batch
+
+
 def country_heading(pdf: PackPDF, code: str) -> None:
     pdf.ln(2)
     pdf.use_direction(pdf.direction)
@@ -440,6 +545,8 @@ def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
         yield (f"title_{language}", "", "", text.title.value)
         yield (f"letter_{language}", "", "", text.letter.value)
     yield ("total", "", "", facts.total)
+    yield ("paper", "", "", facts.paper)
+    yield ("total_with_paper", "", "", facts.everyone)
     yield ("merkle_root", "", "", facts.root.hex())
     yield ("named", "", "", facts.named)
     for label, value in (
@@ -452,6 +559,8 @@ def csv_front_rows(petition: Petition, facts: Facts) -> Iterator[tuple]:
         yield (f"{label}_solar_hijri", "", "", format_date(value, "fa") if value else "")
     for code, n in facts.countries:
         yield ("country", code, country_name(code, "en"), n)
+    for description, _entered_at, _kind, count in facts.paper_batches:
+        yield ("paper_batch", "", description, count)
 
 
 def defused_row(row: tuple) -> tuple:
@@ -522,6 +631,14 @@ def build(pack: DeliveryPack, *, pdf_path: Path | None = None, csv_path: Path | 
             if done - reported >= PROGRESS_EVERY:
                 DeliveryPack.objects.filter(pk=pack.pk).update(names_done=done)
                 reported = done
+        if facts.paper_named:
+            paper_names_heading(pdf, petition, facts)
+            for names, rows in paper_names(petition):
+                pdf.name_lines(names)
+                writer.writerows(
+                    ("paper_name", code, country_name(code, "en"), defused(name))
+                    for name, code in rows
+                )
     pdf.output(str(pdf_path))
     with transaction.atomic():
         pack.status = DeliveryPack.Status.DONE

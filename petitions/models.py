@@ -749,6 +749,11 @@ class Petition(models.Model):
         with translation.override(language):
             return self.get_absolute_url()
 
+    def sheet_url_in(self, language: str) -> str:
+        """The printable signature sheet (petitions/sheet.py) in `language`."""
+        with translation.override(language):
+            return reverse("petitions:sheet", kwargs={"slug": self.slug})
+
     # -- state -------------------------------------------------------------------------------
 
     @property

@@ -1,22 +1,22 @@
-"""The count over time as JSON, the share image and the poster: the same for every reader, so any
-HTTP cache may keep them for a few minutes."""
+"""The count over time as JSON, the share image, the poster and the paper signature sheet: the
+same for every reader, so any HTTP cache may keep them for a few minutes."""
 
 import datetime
 
 import segno
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from lib.http import cache_like_the_page
+from lib.http import cache_like_the_page, not_modified
 from lib.urls import site_url
 from signatures import counting, history
 
-from . import share
+from . import share, sheet
 from .models import Petition
 
 
@@ -82,3 +82,21 @@ def poster(request, slug):
     }
     response = render(request, "petitions/poster.html", context)
     return cache_like_the_page(response, personal=False)
+
+
+@require_safe
+def signature_sheet(request, slug):
+    """An A4 PDF to collect signatures on paper, in this page's language (or the one the petition
+    is written in). Tagged with the petition's edit marker: unchanged, a cache revalidates it."""
+    petition = get_object_or_404(Petition.objects.public(), slug=slug)
+    language = petition.page_language(translation.get_language())
+    tag = sheet.etag(petition, language)
+    if not_modified(request, tag):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(sheet.render(petition, language), content_type="application/pdf")
+        name = f"signature-sheet-{language}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["ETag"] = tag
+    patch_cache_control(response, **proof_cache())
+    return response

@@ -35,6 +35,7 @@ urlpatterns = [
     path("p/<petition_slug:slug>/history.json", proof_views.history_json, name="history"),
     path("p/<petition_slug:slug>/share.png", proof_views.share_image, name="share_image"),
     path("p/<petition_slug:slug>/poster/", proof_views.poster, name="poster"),
+    path("p/<petition_slug:slug>/sheet.pdf", proof_views.signature_sheet, name="sheet"),
     path("petitions/", list_views.petition_list, name="list"),
     path("awaiting-response/", list_views.awaiting_response, name="awaiting_response"),
     path("privacy/", views.privacy, name="privacy"),

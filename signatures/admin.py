@@ -6,10 +6,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
@@ -34,13 +36,20 @@ from lib.admin import (
 )
 from lib.models import AuditEntry
 from lib.normalise import canonical_email
-from lib.persian import collation_key
+from lib.persian import clean_text, collation_key
 from petitions.models import Cosponsor, Petition, Update
 
-from .models import BlockedAttempt, Signature, SignatureCount
+from . import paper
+from .models import BlockedAttempt, PaperBatch, Signature, SignatureCount
 
 # Below this many rows an exact count is cheap; above it the admin shows the planner's estimate.
 EXACT_COUNT_LIMIT = 20_000
+
+# A paper batch given as a number: more than any pile of sheets, less than a typing slip's zeros.
+PAPER_MOST_COUNT = 1_000_000
+PAPER_SALT = "signatures.paper-batch"
+# Between checking a batch and entering it.
+PAPER_CHECK_SECONDS = 60 * 60
 
 # A search that is a whole email address (not "@example.com", which finds a domain).
 FULL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -495,6 +504,19 @@ AUDIT_DETAIL = {
     "note": lambda note: format_html('<span dir="auto">{}</span>', note),
     "milestone": lambda kind: Update.Milestone(kind).label if kind in Update.Milestone else kind,
     "number": lambda n: local_number(n) if n is not None else "",
+    "paper_batch": lambda pk: _("paper batch %(n)s") % {"n": local_number(pk)},
+    "entered_as": lambda kind: (
+        PaperBatch.Kind(kind).label if kind in PaperBatch.Kind.values else kind
+    ),
+    "duplicates": lambda n: (
+        ngettext("%(n)s duplicate not counted", "%(n)s duplicates not counted", n)
+        % {"n": local_number(n)}
+        if n
+        else ""
+    ),
+    "invalid": lambda n: (
+        ngettext("%(n)s invalid row", "%(n)s invalid rows", n) % {"n": local_number(n)} if n else ""
+    ),
 }
 
 
@@ -542,3 +564,271 @@ class AuditEntryAdmin(NormalisedSearchMixin, ReadOnlyAdmin):
     @admin.display(description=_("detail"))
     def detail_shown(self, obj):
         return audit_detail(obj.detail)
+
+
+class PaperBatchForm(forms.Form):
+    """A batch of paper signatures: a number, or a CSV of rows. Checked first, entered on a
+    second POST that carries what was checked, signed, so that the file is not sent twice."""
+
+    petition = forms.ModelChoiceField(
+        Petition.objects.public().only("pk", "slug", "title_en", "title_fa"),
+        label=_("petition"),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=PaperBatch._meta.get_field("description").max_length,
+        help_text=_(
+            "Where and when they were collected, e.g. “collected at the Tehran book fair”. Shown "
+            "on the public record of the count: never anyone’s name."
+        ),
+    )
+    count = forms.IntegerField(
+        label=_("Number of signatures"),
+        min_value=1,
+        max_value=PAPER_MOST_COUNT,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr", "size": 10}),
+        help_text=_("For a batch given only as a number. Leave it empty to upload rows."),
+    )
+    rows = forms.FileField(
+        label=_("CSV file of rows"),
+        required=False,
+        help_text=_(
+            "One signer a row: name, email (may be empty), country (a code such as IR, or its "
+            "name). A first row of headings is read if there is one."
+        ),
+    )
+
+    def clean_description(self):
+        return clean_text(self.cleaned_data["description"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if bool(cleaned.get("count")) == bool(cleaned.get("rows")):
+            raise forms.ValidationError(
+                _("Give either a number of signatures or a CSV file, not both.")
+            )
+        return cleaned
+
+
+class PaperBatchStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("counted", _("In the count")), ("removed", _("Removed"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "counted":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "removed":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
+
+
+@admin.register(PaperBatch)
+class PaperBatchAdmin(CalendarAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "description",
+        "petition_title",
+        "kind",
+        "counted",
+        "entered_at",
+        "entered_by",
+        "removed_at",
+    )
+    list_filter = ("kind", PaperBatchStateFilter)
+    list_select_related = ("petition", "entered_by")
+    search_fields = ("description", "petition__slug", "petition__title_en", "petition__title_fa")
+    fields = (
+        "petition",
+        "kind",
+        "description",
+        "count",
+        "entered_at",
+        "entered_by",
+        "removed_at",
+        "removed_by",
+        "what_was_read",
+    )
+    readonly_fields = fields
+    ROWS_SHOWN = 200
+
+    @admin.display(description=_("petition"), ordering="petition__slug")
+    def petition_title(self, batch):
+        return Truncator(str(batch.petition)).chars(PETITION_LABEL_CHARS)
+
+    @admin.display(description=_("signatures counted"), ordering="count")
+    def counted(self, batch):
+        return local_number(batch.count)
+
+    @admin.display(description=_("What was read"))
+    def what_was_read(self, batch):
+        if batch.kind != PaperBatch.Kind.ROWS:
+            return "—"
+        report = batch.report or {}
+        rows = list(batch.rows.all()[: self.ROWS_SHOWN])
+        context = {
+            "report": report_lines(report),
+            "rows": rows,
+            "more": max(batch.count - len(rows), 0) if batch.removed_at is None else 0,
+            "removed": batch.removed_at is not None,
+        }
+        return render_to_string("admin/signatures/_paper_report.html", context)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.removed_at is None)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, each with its own record line
+        return actions
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            return self._enter(request)
+        # From the petition's admin page, which links here with its petition chosen.
+        form = PaperBatchForm(
+            request.POST or None,
+            request.FILES or None,
+            initial={"petition": request.GET.get("petition")},
+        )
+        checked = None
+        if form.is_bound and form.is_valid():
+            checked = self._check(form)
+            if checked.get("error"):
+                form.add_error("rows", checked["error"])
+                checked = None
+        return self._entry_page(request, form, checked)
+
+    def _check(self, form) -> dict:
+        data = form.cleaned_data
+        petition = data["petition"]
+        carried = {"petition": petition.pk, "description": data["description"]}
+        if data.get("count"):
+            carried["count"] = data["count"]
+            return {
+                "petition": petition,
+                "count": data["count"],
+                "payload": signing.dumps(carried, salt=PAPER_SALT, compress=True),
+            }
+        raw = data["rows"].read()
+        try:
+            reading = paper.read_csv(petition, raw)
+        except paper.Unreadable as exc:
+            return {"error": str(exc)}
+        carried["csv"] = paper.decoded(raw)
+        return {
+            "petition": petition,
+            "reading": reading,
+            "report": report_lines(reading.report()),
+            "accepted": reading.accepted[: self.ROWS_SHOWN],
+            "payload": signing.dumps(carried, salt=PAPER_SALT, compress=True),
+        }
+
+    def _enter(self, request):
+        try:
+            carried = signing.loads(
+                request.POST.get("payload", ""), salt=PAPER_SALT, max_age=PAPER_CHECK_SECONDS
+            )
+        except signing.BadSignature:
+            self.message_user(
+                request, _("That check has expired: please check the batch again."), messages.ERROR
+            )
+            return redirect("admin:signatures_paperbatch_add")
+        petition = Petition.objects.public().filter(pk=carried["petition"]).first()
+        if petition is None:
+            raise PermissionDenied
+        if "count" in carried:
+            batch = paper.enter_count(
+                petition,
+                count=carried["count"],
+                description=carried["description"],
+                by=request.user,
+            )
+        else:
+            batch, _reading = paper.enter_rows(
+                petition,
+                data=carried["csv"].encode(),
+                description=carried["description"],
+                by=request.user,
+            )
+            if batch is None:
+                self.message_user(
+                    request,
+                    _("No row could be counted: every one was a duplicate or invalid."),
+                    messages.ERROR,
+                )
+                return redirect("admin:signatures_paperbatch_add")
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)s paper signature added to the count.",
+                "%(n)s paper signatures added to the count.",
+                batch.count,
+            )
+            % {"n": local_number(batch.count)},
+            messages.SUCCESS,
+        )
+        return redirect("admin:signatures_paperbatch_change", batch.pk)
+
+    def _entry_page(self, request, form, checked):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Enter paper signatures"),
+            "form": form,
+            "checked": checked,
+            "opts": self.model._meta,
+            "has_view_permission": self.has_view_permission(request),
+        }
+        return TemplateResponse(request, "admin/signatures/paper_batch_entry.html", context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """Removing keeps the batch (the record's line) and takes its number off the count."""
+        batch = self.get_object(request, object_id)
+        if batch is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_delete_permission(request, batch):
+            raise PermissionDenied
+        if request.method == "POST":
+            if paper.remove(batch, by=request.user):
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Batch removed: %(n)s signature taken off the count.",
+                        "Batch removed: %(n)s signatures taken off the count.",
+                        batch.count,
+                    )
+                    % {"n": local_number(batch.count)},
+                    messages.SUCCESS,
+                )
+            return redirect("admin:signatures_paperbatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Remove this paper batch?"),
+            "batch": batch,
+            "opts": self.model._meta,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/signatures/paper_batch_remove.html", context)
+
+
+def report_lines(report: dict) -> dict:
+    """What reading a CSV found, in the reader's language and digits, row numbers included."""
+    return {
+        "rows": report.get("rows", 0),
+        "duplicates": [
+            (local_number(row), paper.explain_duplicate(code, earlier and local_number(earlier)))
+            for row, code, earlier in report.get("duplicates", [])
+        ],
+        "invalid": [
+            (local_number(row), paper.explain_problem(code))
+            for row, code in report.get("invalid", [])
+        ],
+    }

@@ -12,7 +12,14 @@ from django.utils import timezone
 from lib import cache
 from lib.http import strong_etag
 
-from .models import CountryCounts, CountryRelease, Signature, SignatureCount, forget_counts
+from .models import (
+    CountryCounts,
+    CountryRelease,
+    PaperBatch,
+    Signature,
+    SignatureCount,
+    forget_counts,
+)
 from .supporter import short_name
 
 log = logging.getLogger(__name__)
@@ -31,14 +38,21 @@ COUNTING_LOCK_SECONDS = 30
 
 @dataclass(frozen=True)
 class CountSnapshot:
-    count: int
+    count: int  # online and on paper: the one figure everyone is shown
     goal: int
     last_signed_at: datetime.datetime | None
     body: str
     etag: str
+    paper: int = 0  # of `count`, entered from paper batches
+
+    @property
+    def online(self) -> int:
+        return self.count - self.paper
 
     @classmethod
-    def counted(cls, count: int, goal: int, last_signed_at, outcome: str = "") -> "CountSnapshot":
+    def counted(
+        cls, count: int, goal: int, last_signed_at, outcome: str = "", paper: int = 0
+    ) -> "CountSnapshot":
         body = json.dumps(
             {
                 "count": count,
@@ -47,10 +61,11 @@ class CountSnapshot:
                 if last_signed_at
                 else None,
                 "outcome": outcome or None,
+                "paper": paper,
             },
             separators=(",", ":"),
         )
-        return cls(count, goal, last_signed_at, body, strong_etag(body))
+        return cls(count, goal, last_signed_at, body, strong_etag(body), paper)
 
 
 def cached_count(slug: str) -> CountSnapshot | None:
@@ -75,7 +90,9 @@ def exact_count(petition) -> CountSnapshot:
         .values_list("created_at", flat=True)
         .first()
     )
-    snapshot = CountSnapshot.counted(count, petition.goal_for(count), last, petition.outcome)
+    # Paper is added to the shards with its batch; this says how much of the count it is.
+    paper = PaperBatch.objects.total_for(petition.pk)
+    snapshot = CountSnapshot.counted(count, petition.goal_for(count), last, petition.outcome, paper)
     if petition.is_public:  # a draft's preview stays private
         cache.set(cache.count_key(petition.slug), snapshot, COUNT_CACHE_SECONDS)
         cache.set(cache.last_count_key(petition.slug), snapshot, LAST_COUNT_SECONDS)
@@ -162,13 +179,16 @@ def release_countries(petition_id: int, minimum: int, last: CountryRelease | Non
 
 
 def recount(petition) -> int:
-    """Return the drift repaired. The shards are locked first, so a signer committing meanwhile
+    """Return the drift repaired: the count is the counted signatures and the standing paper
+    batches. The shards are locked first, so a signer committing meanwhile
     adds on top of the corrected total."""
     with transaction.atomic():
         SignatureCount.create_shards(petition.pk)
         shards = list(SignatureCount.objects.select_for_update().filter(petition_id=petition.pk))
         recorded = sum(shard.count for shard in shards)
-        actual = Signature.objects.counted().filter(petition_id=petition.pk).count()
+        actual = Signature.objects.counted().filter(
+            petition_id=petition.pk
+        ).count() + PaperBatch.objects.total_for(petition.pk)
         if actual != recorded:
             SignatureCount.set_total(petition.pk, actual)
             log.warning("Recount of %s: %s recorded, %s counted", petition.slug, recorded, actual)

@@ -2,6 +2,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
@@ -398,8 +399,9 @@ class CountChangeQuerySet(models.QuerySet):
 
 class CountChange(models.Model):
     """The public record: every change to a petition's count that is not a signature or a
-    confirmation, written in the transaction of the change itself (SignatureQuerySet's moves).
-    Never a name, an address or a signature's id."""
+    confirmation, written in the transaction of the change itself (SignatureQuerySet's moves, and
+    signatures.paper for batches of paper signatures). Never a signer's name, an address or a
+    signature's id; a paper batch's line carries the moderator's public description."""
 
     class Kind(models.TextChoices):
         INVALIDATED = "invalidated", _("Removed after review")
@@ -407,12 +409,14 @@ class CountChange(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn by signers")
         ERASED = "erased", _("Erased at the signer's request")
         DELETED = "deleted", _("Deleted by a moderator")
+        PAPER_ADDED = "paper_added", _("Added on paper")
+        PAPER_REMOVED = "paper_removed", _("Paper batches removed")
 
     petition = models.ForeignKey(
         Petition, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     at = models.DateTimeField(_("when"), default=timezone.now)
-    kind = models.CharField(_("change"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("change"), max_length=16, choices=Kind.choices)
     reason = models.CharField(
         _("reason"), max_length=10, choices=Signature.Reason.choices, blank=True
     )
@@ -421,6 +425,8 @@ class CountChange(models.Model):
     delta = models.IntegerField(_("change to the count"))
     # Erased rows only: how many had ever been counted, since a deleted row no longer says so.
     ever_counted = models.PositiveIntegerField(_("ever counted"), default=0)
+    # Paper batches only: the moderator's description ("collected at the book fair"), public.
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
 
     objects = CountChangeQuerySet.as_manager()
 
@@ -433,6 +439,111 @@ class CountChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind} {self.delta:+d}"
+
+
+class PaperBatchQuerySet(models.QuerySet):
+    def standing(self):
+        """Not removed: the batches whose number is in the count."""
+        return self.filter(removed_at__isnull=True)
+
+    def total_for(self, petition_id: int) -> int:
+        return (
+            self.standing().filter(petition_id=petition_id).aggregate(total=Sum("count"))["total"]
+            or 0
+        )
+
+
+class PaperBatch(models.Model):
+    """Signatures collected on paper and entered by a moderator: a number with a description, or
+    rows read from a CSV (each a PaperSignature). Its number is added to the count shards in the
+    transaction that enters it, so that every reader of the count stays on one path; removing it
+    takes the number off again and keeps the batch, without its rows, for the record."""
+
+    class Kind(models.TextChoices):
+        COUNT = "count", _("A number of signatures")
+        ROWS = "rows", _("Rows from a CSV file")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.PROTECT, related_name="paper_batches", verbose_name=_("petition")
+    )
+    kind = models.CharField(_("entered as"), max_length=5, choices=Kind.choices)
+    description = models.CharField(_("description"), max_length=300)
+    count = models.PositiveIntegerField(_("signatures counted"))
+    # What reading the CSV found: {"rows": n, "duplicates": [[row, why]], "invalid": [[row, why]]}.
+    report = models.JSONField(_("report"), default=dict, blank=True, editable=False)
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("removed by"),
+    )
+
+    objects = PaperBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("paper batch")
+        verbose_name_plural = _("paper batches")
+        ordering = ["-entered_at", "-pk"]
+        default_permissions = ("add", "view", "delete")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1), name="paper_batch_counts_someone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PaperSignature(models.Model):
+    """One row of a CSV batch: what the sheet asked for, normalised like online input. The email
+    is optional on paper; with one, it is unique on the petition among paper rows (and checked
+    against the online signatures when entered)."""
+
+    batch = models.ForeignKey(
+        PaperBatch, on_delete=models.CASCADE, related_name="rows", verbose_name=_("paper batch")
+    )
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    row = models.PositiveIntegerField(_("row in the file"))
+    name = models.CharField(_("name"), max_length=100)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    email_canonical = models.CharField(
+        _("email as compared"), max_length=254, blank=True, editable=False
+    )
+    country = CountryField(_("country"))
+
+    class Meta:
+        verbose_name = _("paper signature")
+        verbose_name_plural = _("paper signatures")
+        ordering = ["batch", "row"]
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "email_canonical"],
+                condition=~Q(email_canonical=""),
+                name="paper_signature_one_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def country_name(self) -> str:
+        return str(self.country.name or self.country.code)
 
 
 class SignatureCountQuerySet(models.QuerySet):

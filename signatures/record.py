@@ -17,7 +17,17 @@ from .models import CountChange, Signature
 
 Kind = CountChange.Kind
 # The order the sum is written in, on the page and in the JSON.
-KINDS = (Kind.INVALIDATED, Kind.RESTORED, Kind.WITHDRAWN, Kind.ERASED, Kind.DELETED)
+KINDS = (
+    Kind.INVALIDATED,
+    Kind.RESTORED,
+    Kind.WITHDRAWN,
+    Kind.ERASED,
+    Kind.DELETED,
+    Kind.PAPER_ADDED,
+    Kind.PAPER_REMOVED,
+)
+# Each paper batch is its own line, with its description: the record says where they came from.
+PAPER = (Kind.PAPER_ADDED, Kind.PAPER_REMOVED)
 REVIEW = (Kind.INVALIDATED, Kind.RESTORED)
 
 
@@ -29,6 +39,7 @@ class Day:
     entries: int
     signatures: int
     delta: int
+    note: str = ""
 
     @property
     def kind_label(self) -> str:
@@ -46,6 +57,7 @@ class Day:
             "entries": self.entries,
             "signatures": self.signatures,
             "change": self.delta,
+            "note": self.note or None,
         }
 
 
@@ -90,14 +102,14 @@ def summary(petition_id: int) -> Summary:
 
 
 def days(petition_id: int) -> list[Day]:
-    """Newest first; one line per day, kind and reason (UTC days)."""
+    """Newest first; one line per day, kind and reason (UTC days), and per paper batch's note."""
     rows = (
         CountChange.objects.for_petition(petition_id)
         .annotate(day=TruncDate("at", tzinfo=datetime.UTC))
         .order_by()
-        .values("day", "kind", "reason")
+        .values("day", "kind", "reason", "note")
         .annotate(entries=Count("pk"), signatures=Sum("signatures"), delta=Sum("delta"))
-        .order_by("-day", "kind", "reason")
+        .order_by("-day", "kind", "reason", "note")
     )
     return [Day(**row) for row in rows]
 

@@ -94,6 +94,7 @@ def english_words(html: str) -> list[str]:
         "JSON",
         "Lines",
         "CSV",
+        "PDF",
         "oEmbed",
     }
     # axes records a request without a path as "<unknown>", which its filter lists as it is.

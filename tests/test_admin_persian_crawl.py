@@ -28,6 +28,7 @@ from lib.models import AuditEntry
 from lib.persian import persian_digits
 from petitions import milestones
 from petitions.models import Delivery, DeliveryPack, Petition, Update
+from signatures import paper
 from signatures.models import BlockedAttempt, Signature
 from tests.factories import make_petition, make_signature, make_staff, make_staff_in
 from tests.html import elements
@@ -279,6 +280,12 @@ def world(tmp_path, settings):
     BlockedAttempt.objects.create(
         petition=public, reason=BlockedAttempt.Reason.RATE_IP, ip_hash="ab" * 32, minute=now
     )
+    # Paper batches: a number, rows with a duplicate and an invalid row, and one removed.
+    paper.enter_count(public, count=3100, description="نمایشگاه کتاب تهران", by=moderator)
+    sheets = f"name,email,country\n{LONG_NAME},,IR\nعلي كريمي,ali@x.org,ایران\nBad,x,DE\n"
+    paper.enter_rows(public, data=sheets.encode(), description="برگه‌ها 🌳", by=moderator)
+    removed = paper.enter_count(public, count=12, description="اشتباه", by=moderator)
+    paper.remove(removed, by=moderator)
     AccessAttempt.objects.create(
         username="mod", ip_address="203.0.113.5", user_agent="curl", failures_since_start=3
     )
@@ -297,7 +304,7 @@ def world(tmp_path, settings):
         )
     # What users typed, shown as typed: taken out of the text before it is checked.
     typed = ["root", "mod", "org", "spam burst", "Please add a source.", "Kerman", "x.org"]
-    typed += ["203.0.113.5", "curl"]
+    typed += ["203.0.113.5", "curl", "ali@x.org"]
     for petition in petitions.values():
         typed += [petition.title_en, petition.slug, petition.starter_name, "The Minister"]
         typed += [petition.summary_en, "Dear Minister,", "Please act."]

@@ -28,9 +28,9 @@ from lib.normalise import canonical_email
 from petitions import delivery, merkle
 from petitions.inclusion import inclusion_proof
 from petitions.models import DeliveryPack
-from signatures import counting, receipts, record, signing
+from signatures import counting, paper, receipts, record, signing
 from signatures.confirmation import send_confirmation
-from signatures.models import Signature
+from signatures.models import PaperBatch, PaperSignature, Signature
 from tests.factories import make_petition, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,7 @@ class CountMachine(RuleBasedStateMachine):
         self.pack = None  # the last delivery pack
         self.delivered: set[str] = set()  # the codes it counted
         self.deliveries = 0
+        self.paper: dict[int, int] = {}  # standing paper batch -> its number
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -166,6 +167,46 @@ class CountMachine(RuleBasedStateMachine):
         for code in codes:
             self.expected[code].anonymised = True
 
+    @rule(count=st.integers(min_value=1, max_value=500))
+    def enter_paper(self, count):
+        batch = paper.enter_count(
+            self.petition, count=count, description="Book fair", by=self.moderator
+        )
+        self.paper[batch.pk] = count
+
+    @rule(emails=st.lists(st.sampled_from(["", "a@x.org", "B@x.org", "signer1@example.com"])))
+    def enter_paper_rows(self, emails):
+        """A row whose email signed online or came on paper before is not counted; one without
+        an email always is."""
+        seen = {
+            *Signature.objects.filter(petition=self.petition).values_list(
+                "email_canonical", flat=True
+            ),
+            *PaperSignature.objects.filter(petition=self.petition).values_list(
+                "email_canonical", flat=True
+            ),
+        }
+        expected = 0
+        for email in emails:
+            if email and canonical_email(email) in seen:
+                continue
+            seen.add(canonical_email(email) if email else "")
+            expected += 1
+        data = "".join(f"Row {n},{email},DE\n" for n, email in enumerate(emails))
+        batch, _reading = paper.enter_rows(
+            self.petition, data=data.encode(), description="Sheets", by=self.moderator
+        )
+        assert (batch.count if batch else 0) == expected
+        if batch is not None:
+            self.paper[batch.pk] = batch.count
+
+    @precondition(lambda self: self.paper)
+    @rule(data=st.data())
+    def remove_paper(self, data):
+        pk = data.draw(st.sampled_from(sorted(self.paper)))
+        assert paper.remove(PaperBatch.objects.get(pk=pk), by=self.moderator)
+        del self.paper[pk]
+
     # A pack is a PDF and a CSV: two a run keep the test quick and still deliver between moves.
     @precondition(lambda self: self.deliveries < 2)
     @rule()
@@ -178,11 +219,20 @@ class CountMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_count_the_rows_and_the_record_agree(self):
-        public = counting.exact_count(self.petition).count
+        """Online and on paper: the count is the counted rows and the standing paper batches."""
+        snapshot = counting.exact_count(self.petition)
         rows = Signature.objects.counted().filter(petition=self.petition).count()
         summed = record.summary(self.petition.pk).total
-        expected = len(self.codes(Status.COUNTED))
-        assert public == rows == summed == expected, (public, rows, summed, expected)
+        on_paper = sum(self.paper.values())
+        expected = len(self.codes(Status.COUNTED)) + on_paper
+        assert snapshot.count == rows + on_paper == summed == expected, (
+            snapshot.count,
+            rows,
+            on_paper,
+            summed,
+            expected,
+        )
+        assert snapshot.paper == on_paper
 
     @invariant()
     def every_receipt_tells_the_truth(self):

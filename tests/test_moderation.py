@@ -79,6 +79,7 @@ def test_goal_ladder_follows_an_invalidation(client, django_capture_on_commit_ca
         "goal": 100,
         "last_signed_at": None,
         "outcome": None,
+        "paper": 0,
     }
 
 

@@ -132,11 +132,20 @@ def test_record_json_has_stable_fields_in_ascii(moderator):
     assert data["count"] == 1
     assert data["record"] == {
         "signatures_counted": 3,
-        "changes": {"invalidated": -2, "restored": 0, "withdrawn": 0, "erased": 0, "deleted": 0},
+        "changes": {
+            "invalidated": -2,
+            "restored": 0,
+            "withdrawn": 0,
+            "erased": 0,
+            "deleted": 0,
+            "paper_added": 0,
+            "paper_removed": 0,
+        },
         "total": 1,
     }
     [day] = data["days"]
-    assert set(day) == {"day", "kind", "reason", "entries", "signatures", "change"}
+    assert set(day) == {"day", "kind", "reason", "entries", "signatures", "change", "note"}
+    assert day["note"] is None  # a paper batch's description; nothing else has one
     assert (day["kind"], day["reason"], day["signatures"], day["change"]) == (
         "invalidated",
         "automated",
@@ -174,6 +183,7 @@ def test_the_record_never_holds_personal_data(moderator):
         "signatures",
         "delta",
         "ever_counted",
+        "note",  # a paper batch's description, written by a moderator for the public
     }
     for language in ("en", "fa"):
         for page in ("record/", "record.json"):

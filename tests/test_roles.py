@@ -59,6 +59,10 @@ def test_both_roles_exist_with_their_permissions():
         "moderate_petition",
         "view_update",
         "moderate_update",
+        "add_paperbatch",
+        "view_paperbatch",
+        "delete_paperbatch",
+        "view_papersignature",
     }
 
 

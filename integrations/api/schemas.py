@@ -21,7 +21,12 @@ OUTCOME = (
 )
 COUNT = (
     "Signatures counted: confirmed where the petition asks for email confirmation, never the "
-    "ones removed by moderators. The same figure as the petition page, exact within a second."
+    "ones removed by moderators, and those collected on paper and entered by a moderator. The "
+    "same figure as the petition page, exact within a second."
+)
+PAPER = (
+    "How many of `count` were collected on paper (entered by a moderator, less any batch "
+    "removed); 0 when none. `count` minus this is the online figure."
 )
 GOAL = (
     "The goal shown beside the count: the organisers' goal, raised to the next step of the "
@@ -116,6 +121,10 @@ class RecordChanges(Schema):
     withdrawn: int = Field(le=0, description="Withdrawn by their signers.")
     erased: int = Field(le=0, description="Erased at their signers' request.")
     deleted: int = Field(le=0, description="Deleted by a moderator.")
+    paper_added: int = Field(
+        ge=0, description="Signatures collected on paper and entered by a moderator."
+    )
+    paper_removed: int = Field(le=0, description="Paper batches a moderator removed again.")
 
 
 class Record(Schema):
@@ -161,7 +170,8 @@ class PetitionDetail(PetitionItem):
     )
     record: Record = Field(
         description="What the public record of the count adds up to: every change to the count "
-        "that was not a signature (removals after review, restorations, withdrawals, erasures)."
+        "that was not a signature (removals after review, restorations, withdrawals, erasures, "
+        "paper batches entered and removed)."
     )
 
 
@@ -172,6 +182,7 @@ class Count(Schema):
         description=f"When the last counted signature came in; null before the first. {UTC}"
     )
     outcome: Outcome | None = Field(description=OUTCOME)
+    paper: int = Field(ge=0, description=PAPER)
 
 
 class Interval(Schema):

@@ -127,6 +127,15 @@
           ? fill(valueText, data.count, goal, language)
           : formatNumber(data.count, language) + " / " + formatNumber(goal, language);
       }
+      var paperLine = box.querySelector("[data-counter-paper]");
+      if (paperLine && typeof data.paper === "number") {
+        // "52,222 online and 3,100 on paper": the online figure moves with every signature.
+        paperLine.hidden = data.paper === 0;
+        paperLine.textContent = paperLine
+          .getAttribute("data-template")
+          .replace("{online}", formatNumber(data.count - data.paper, language))
+          .replace("{paper}", formatNumber(data.paper, language));
+      }
       if (data.count !== count) {
         var from = count;
         fitSentence(data.count);
