@@ -18,7 +18,7 @@ from petitions.models import Petition
 
 from . import abuse, receipts
 from .confirmation import queue_confirmation
-from .models import BlockedAttempt, Signature, SignatureCount, forget_counts
+from .models import BlockedAttempt, PaperSignature, Signature, SignatureCount, forget_counts
 from .supporter import Supporter
 
 
@@ -269,11 +269,23 @@ def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bo
         petition=petition, email_canonical=facts["email_canonical"]
     ).first()
     if existing is None:
+        if signed_on_paper(petition.pk, facts["email_canonical"]):
+            return False
         return None
     return _signed_before(existing, details, confirmed=confirmed, now=now, receipt=facts["receipt"])
 
 
+def signed_on_paper(petition_id: int, email_canonical: str) -> bool:
+    """A paper row with this address is already in the count: signing online as well answers
+    as a repeat does, so one person is counted once whichever way they signed first."""
+    return PaperSignature.objects.filter(
+        petition_id=petition_id, email_canonical=email_canonical
+    ).exists()
+
+
 def _add_through_the_orm(petition, details: dict, facts: dict, *, pending: bool, now) -> bool:
+    if signed_on_paper(petition.pk, facts["email_canonical"]):
+        return False
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
@@ -317,7 +329,14 @@ def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
     """PostgreSQL: insert and add to a random count shard in one statement (one round trip),
     re-reading the petition's row so a change a moment ago holds. False if nothing was written."""
     shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load, not security
-    params = [*row.values(), petition_id, *Petition.Status.SIGNABLE, confirmed, shard]
+    params = [
+        *row.values(),
+        petition_id,
+        *Petition.Status.SIGNABLE,
+        confirmed,
+        row["email_canonical"],
+        shard,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_insert_and_count_sql(tuple(row)), params)
         return cursor.rowcount == 1
@@ -331,6 +350,7 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
     values = ", ".join(["%s"] * len(columns))
     signatures = quote(Signature._meta.db_table)
     counts = quote(SignatureCount._meta.db_table)
+    paper = quote(PaperSignature._meta.db_table)
     in_signable = ", ".join(["%s"] * len(Petition.Status.SIGNABLE))
     # The rule of signable_now(), in the statement that inserts, on the database's clock.
     return (
@@ -340,6 +360,10 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
         f"WHERE p.id = %s AND p.status IN ({in_signable}) "
         f"AND (p.closes_at IS NULL OR p.closes_at > now()) "
         f"AND (NOT p.requires_confirmation OR %s) "
+        # Signed on paper (a batch's row with this address): counted already.
+        f"AND NOT EXISTS (SELECT 1 FROM {paper} ps WHERE ps.petition_id = p.id "
+        # The partial unique index's own condition, so the planner can use it.
+        f"AND ps.email_canonical = %s AND ps.email_canonical <> '') "
         f"ON CONFLICT (email_canonical, petition_id) DO NOTHING RETURNING petition_id) "
         f"INSERT INTO {counts} (petition_id, shard, count) SELECT petition_id, %s, 1 FROM new "
         f"ON CONFLICT (petition_id, shard) DO UPDATE SET count = {counts}.count + 1"

@@ -14,8 +14,8 @@ from petitions import thresholds
 from petitions.delivery import build
 from petitions.models import DeliveryPack, Threshold
 from signatures import counting, paper, record
-from signatures.models import SignatureCount
-from tests.factories import make_petition, make_signature, make_staff
+from signatures.models import Signature, SignatureCount
+from tests.factories import make_petition, make_signature, make_staff, sign_form_data
 from tests.test_delivery_pack import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +151,30 @@ def test_the_thanks_page_counter_splits_online_and_paper_too(client, moderator):
     paper.enter_count(petition, count=20, description="x", by=moderator)
     page = client.get(f"/en/p/{petition.slug}/thanks/").content.decode()
     assert re.search(r'class="counter__paper"[^>]*>\s*1 online and 20 on paper', page)
+
+
+@pytest.mark.parametrize("requires_confirmation", [False, True])
+def test_a_paper_signer_who_signs_online_too_is_counted_once(
+    client, moderator, requires_confirmation
+):
+    petition = make_petition(requires_confirmation=requires_confirmation)
+    data = b"name,email,country\nSara Karimi,Sara.Karimi@Example.com,GB\n"
+    paper.enter_rows(petition, data=data, description="Stall", by=moderator)
+    assert counting.exact_count(petition).count == 1
+
+    response = client.post(
+        f"/en/p/{petition.slug}/sign/",
+        sign_form_data(petition, name="Sara Karimi", email="sara.karimi@example.com"),
+    )
+
+    assert response.status_code == 302  # the same answer as a first signature
+    assert counting.exact_count(petition).count == 1
+    assert not Signature.objects.filter(petition=petition).exists()
+
+
+def test_an_online_signer_is_not_blocked_by_another_address_on_paper(client, moderator):
+    petition = make_petition()
+    data = b"name,email,country\nSara Karimi,sara@example.com,GB\n"
+    paper.enter_rows(petition, data=data, description="Stall", by=moderator)
+    client.post(f"/en/p/{petition.slug}/sign/", sign_form_data(petition, email="reza@example.com"))
+    assert counting.exact_count(petition).count == 2
