@@ -76,7 +76,7 @@ LABELS = {
 PAIRS = (("sign", "insert"), ("count", "hello"))
 
 
-def environment(database_url: str, cache_url: str) -> dict:
+def environment(database_url: str, cache_url: str, static_root: str) -> dict:
     """The bench's own (bench/run.py bench_environment), without the hashed static files: none of
     these four requests renders a page."""
     return {
@@ -87,7 +87,7 @@ def environment(database_url: str, cache_url: str) -> dict:
         "CACHE_URL": cache_url,
         "STATIC_MANIFEST": "false",
         # whitenoise wants the folder to exist; nothing is served from it.
-        "STATIC_ROOT": tempfile.gettempdir(),
+        "STATIC_ROOT": static_root,
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -286,7 +286,10 @@ def main() -> None:
         serve(args.serve)
         return
 
-    env = fresh_database(args.database_url, **environment(args.database_url, args.cache_url))
+    static_root = tempfile.mkdtemp(prefix="bench-cpu-static-")
+    env = fresh_database(
+        args.database_url, **environment(args.database_url, args.cache_url, static_root)
+    )
     workers = {}
     try:
         seed(env, args.rows)
@@ -321,6 +324,7 @@ def main() -> None:
             worker.stop()
         if not args.keep:
             drop_database(args.database_url)
+        os.rmdir(static_root)
 
 
 if __name__ == "__main__":
