@@ -191,7 +191,7 @@ def test_webhook_endpoints_add_nothing_to_signing(client, redis_limits):
 def test_one_signature_with_redis_costs_one_statement_and_two_redis_round_trips(
     client, all_in_redis, monkeypatch
 ):
-    """The petition's signing facts (one GET) and both limits (one pipeline)."""
+    """The petition's signing facts (one GET) and both limits (one script)."""
     petition = make_petition()
     assert post_signature(client, petition).status_code == 302  # the facts cached, pool warm
     trips = RedisRoundTrips(monkeypatch)
