@@ -85,6 +85,12 @@ bench: compilemessages
 bench-export: $(VENV)/.synced
 	$(PY) bench/export_bench.py
 
+# CPU per request of signing and count.json against their floors (docs/performance.md): the bench's
+# own requests through Django's WSGI handler in one process each, no network; its own database.
+.PHONY: bench-cpu
+bench-cpu: compilemessages
+	$(PY) bench/cpu_per_request.py $(BENCH_ARGS)
+
 # Delivery pack of 1,000,000 signatures: time and peak memory, its own database.
 bench-delivery: compilemessages
 	$(PY) bench/delivery_bench.py $(BENCH_ARGS)

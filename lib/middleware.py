@@ -1,5 +1,5 @@
 """Site-wide response rules. count.json, the most requested address, and the read API skip the
-session, user, messages and per-view policy work."""
+session, user, messages and per-view policy work; the answer to a signature skips the last."""
 
 import logging
 import re
@@ -118,6 +118,11 @@ COUNT_FEED = re.compile(rf"^/({_languages})/p/[-\w]+/count\.json$")
 API = re.compile(r"^/api/")
 
 
+# petitions:sign in each language. Its answer to a signature is a redirect, which shows no document,
+# and its view sets no policy of its own.
+SIGN = re.compile(rf"^/({_languages})/p/[-\w]+/sign/$")
+
+
 def on_count_feed(request) -> bool:
     """count.json or the read API: no session, user, messages or language of the visitor."""
     path = request.path_info
@@ -161,8 +166,14 @@ class FeedAwareLocaleMiddleware(LocaleMiddleware):
         return super().process_response(request, response)
 
 
+def is_signature_redirect(request, response) -> bool:
+    return 300 <= response.status_code < 400 and SIGN.match(request.path_info) is not None
+
+
 class FeedAwareCSPMiddleware(CSPMiddleware):
-    """On count.json, whose view changes no policy, the headers django-csp would send, made once."""
+    """On count.json and the redirect after a signature, whose views change no policy and render
+    nothing that takes a nonce, the headers django-csp would send, made once. The sign address's
+    refusals are pages: their policy is built per answer."""
 
     def __init__(self, get_response):
         super().__init__(get_response)
@@ -174,7 +185,7 @@ class FeedAwareCSPMiddleware(CSPMiddleware):
             super().process_request(request)
 
     def process_response(self, request, response):
-        if not on_count_feed(request):
+        if not (on_count_feed(request) or is_signature_redirect(request, response)):
             return super().process_response(request, response)
         for name, policy in self.feed_headers.items():
             response.headers.setdefault(name, policy)

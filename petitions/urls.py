@@ -20,11 +20,12 @@ register_converter(PetitionSlug, "petition_slug")
 app_name = "petitions"
 
 urlpatterns = [
-    # First: every open page asks for it once a second or so.
+    # First: every open page asks for it once a second or so; then the address every signature
+    # is posted to.
     path("p/<petition_slug:slug>/count.json", views.count_json, name="count"),
+    path("p/<petition_slug:slug>/sign/", views.sign, name="sign"),
     path("", views.home, name="home"),
     path("p/<petition_slug:slug>/", views.detail, name="detail"),
-    path("p/<petition_slug:slug>/sign/", views.sign, name="sign"),
     path("p/<petition_slug:slug>/me/", views.personal, name="personal"),
     path("p/<petition_slug:slug>/not-you/", views.not_you, name="not_you"),
     path("p/<petition_slug:slug>/thanks/", views.thanks, name="thanks"),

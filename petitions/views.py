@@ -309,12 +309,10 @@ def sign(request, slug):
         return refused(request, petition, facts, form, result.refusal)
     # A first signature and a repeat get the very same answer, cookie included.
     thanks = petition.get_embed_thanks_url() if facts.embed else petition.get_thanks_url()
-    if result.check_email:
-        thanks += "?check=email"
-    response = HttpResponseRedirect(thanks)
+    response = HttpResponseRedirect(thanks + "?check=email" if result.check_email else thanks)
     supporter.remember(response, result.supporter, embedded=facts.embed)
     if result.receipt:
-        receipts.remember(response, petition, result.receipt, embedded=facts.embed)
+        receipts.remember(response, petition, result.receipt, embedded=facts.embed, path=thanks)
     return response
 
 

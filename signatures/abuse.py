@@ -23,10 +23,11 @@ ONE_CLICK_SALT = "signatures.one-click"
 def from_another_site(request) -> bool:
     """A request with neither Sec-Fetch-Site nor Origin is not from a browser page; the form
     token, fill time and rate limits still apply to it."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
+    # From META: request.headers would copy every header to read these two.
+    fetch_site = request.META.get("HTTP_SEC_FETCH_SITE")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         return True
-    origin = request.headers.get("Origin")
+    origin = request.META.get("HTTP_ORIGIN")
     if origin is None:
         return False
     own = (f"{request.scheme}://{request.get_host()}", settings.SITE_URL)

@@ -6,6 +6,7 @@ holds a capability: whoever reads it learns no code. A repeat signature is hande
 shape that is never stored, so the answer to signing still says nothing of who had signed.
 """
 
+import base64
 import datetime
 import hashlib
 import secrets
@@ -21,6 +22,8 @@ from .models import Signature
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O or U to misread
 LENGTH = 20  # 100 bits
 GROUP = 4
+# RFC 4648's base32 digit for each value, turned into Crockford's for the same value.
+_FROM_BASE32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 
 COOKIE_NAME = "receipt"
 COOKIE_SALT = "signatures.receipt"
@@ -29,7 +32,10 @@ COOKIE_MAX_AGE = 10 * 60
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    """13 random bytes (104 bits) make 21 base32 digits, of which the first 20 are 100 random
+    bits: one draw from `secrets` rather than twenty."""
+    digits = base64.b32encode(secrets.token_bytes(13)).decode("ascii")[:LENGTH]
+    return digits.translate(_FROM_BASE32)
 
 
 def grouped(code: str) -> str:
@@ -93,8 +99,10 @@ def state_of(signature: Signature) -> State:
 # logs and in the Referer of every link followed from the page.
 
 
-def remember(response, petition, code: str, *, embedded: bool) -> None:
-    _set_cookie(response, petition, signing.dumps([petition.pk, code], salt=COOKIE_SALT), embedded)
+def remember(response, petition, code: str, *, embedded: bool, path: str | None = None) -> None:
+    """`path`: the thank-you page's, when the caller has it already."""
+    value = signing.dumps([petition.pk, code], salt=COOKIE_SALT)
+    _set_cookie(response, petition, value, embedded, path=path)
 
 
 def from_cookie(request, petition) -> str:
@@ -117,11 +125,19 @@ def forget(request, response, petition, *, embedded: bool) -> None:
         _set_cookie(response, petition, "", embedded, max_age=0)
 
 
-def _set_cookie(response, petition, value: str, embedded: bool, max_age: int = COOKIE_MAX_AGE):
+def _set_cookie(
+    response,
+    petition,
+    value: str,
+    embedded: bool,
+    max_age: int = COOKIE_MAX_AGE,
+    path: str | None = None,
+):
     """Only the thank-you page's path receives it. In the widget's frame only a Partitioned,
     SameSite=None cookie arrives; Python 3.11's http.cookies knows no `Partitioned`, so it rides
     on the morsel's coded value (Morsel.set), beside the supporter cookie's own header."""
-    path = petition.get_embed_thanks_url() if embedded else petition.get_thanks_url()
+    if path is None:
+        path = petition.get_embed_thanks_url() if embedded else petition.get_thanks_url()
     response.set_cookie(
         COOKIE_NAME,
         value,

@@ -107,6 +107,29 @@ def test_a_view_can_let_other_sites_frame_it_while_every_other_page_refuses(clie
         assert response["X-Frame-Options"] == "DENY", name
 
 
+def test_the_answer_to_a_signature_and_its_refusals_send_the_site_policy(client, settings):
+    """The redirect after a signature gets the policy made once (lib.middleware), and it follows
+    the settings; a refusal is a page with its policy built as any page's."""
+    from django.test import Client
+
+    from tests.factories import sign_form_data
+
+    petition = make_petition(slug="free-press")
+    url = "/en/p/free-press/sign/"
+    signed = client.post(url, sign_form_data(petition), HTTP_ORIGIN="http://testserver")
+    refused = Client().post(url, sign_form_data(petition), HTTP_ORIGIN="https://elsewhere.example")
+    assert [signed.status_code, refused.status_code] == [302, 403]
+    for response in (signed, refused):
+        assert directives(response["Content-Security-Policy"]) == POLICY
+        assert response["X-Frame-Options"] == "DENY"
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    data = sign_form_data(petition, email="other@example.com")
+    response = Client().post(url, data, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 302
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+
+
 def test_every_answer_of_count_json_sends_the_site_policy(client, settings):
     """count.json's policy is built once, not per answer (lib.middleware): the same policy on
     its 200, its 304 and a missing petition's 404, and it follows the settings."""

@@ -120,6 +120,20 @@ def test_both_rate_limits_cost_one_redis_round_trip(redis_limits, monkeypatch):
 
 
 @pytest.mark.django_db
+def test_limits_still_count_when_redis_has_forgotten_their_script(redis_limits, settings):
+    """A restarted Redis holds no scripts: the first attempt after it loads the script again,
+    and is counted like any other."""
+    from django_redis import get_redis_connection
+
+    settings.SIGN_RATE_PER_IP = "2/m"
+    petition = make_petition()
+    assert broken_limit(petition, "same") is None
+    get_redis_connection(redis_limits).script_flush()
+    assert broken_limit(petition, "same") is None
+    assert broken_limit(petition, "same") == "rate_ip"
+
+
+@pytest.mark.django_db
 def test_both_rate_limits_cost_one_statement_without_redis(database_limits):
     petition = make_petition()
     with CaptureQueriesContext(connection) as queries:
@@ -177,7 +191,7 @@ def test_webhook_endpoints_add_nothing_to_signing(client, redis_limits):
 def test_one_signature_with_redis_costs_one_statement_and_two_redis_round_trips(
     client, all_in_redis, monkeypatch
 ):
-    """The petition's signing facts (one GET) and both limits (one pipeline)."""
+    """The petition's signing facts (one GET) and both limits (one script)."""
     petition = make_petition()
     assert post_signature(client, petition).status_code == 302  # the facts cached, pool warm
     trips = RedisRoundTrips(monkeypatch)
