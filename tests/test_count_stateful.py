@@ -91,6 +91,9 @@ class CountMachine(RuleBasedStateMachine):
         self.signed += 1
         email = f"signer{self.signed}@example.com"
         code = receipts.new_code()
+        on_paper = PaperSignature.objects.filter(
+            petition=self.petition, email_canonical=canonical_email(email)
+        ).exists()
         added = signing.add_signature(
             self.petition,
             name=f"Signer {self.signed}",
@@ -101,7 +104,10 @@ class CountMachine(RuleBasedStateMachine):
             confirmed=proven,
             receipt=receipts.digest(code),
         )
-        assert added
+        # Signed on paper with this address already: a repeat's answer, nothing counted again.
+        assert added is not on_paper
+        if on_paper:
+            return
         row = Signature.objects.get(petition=self.petition, email_canonical=canonical_email(email))
         if not proven:
             # What the email task does once the signature commits: a new code, its hash kept.
