@@ -539,6 +539,8 @@ def badge(request, slug):
         "petition": petition,
         "text": petition.in_language(translation.get_language()),
         "count": snapshot.count,
+        "paper": snapshot.paper,
+        "online": snapshot.online,
         "goal": snapshot.goal,
         "page_url": site_url(petition.get_absolute_url()),
     }

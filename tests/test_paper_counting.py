@@ -153,6 +153,15 @@ def test_the_thanks_page_counter_splits_online_and_paper_too(client, moderator):
     assert re.search(r'class="counter__paper"[^>]*>\s*1 online and 20 on paper', page)
 
 
+@pytest.mark.parametrize("address", ["", "embed/", "badge/"])
+def test_the_widget_and_the_badge_split_online_and_paper(client, moderator, address):
+    petition = make_petition()
+    make_signature(petition)
+    paper.enter_count(petition, count=20, description="x", by=moderator)
+    page = client.get(f"/fa/p/{petition.slug}/{address}").content.decode()
+    assert re.search(r'class="counter__paper"[^>]*>\s*۱ امضای آنلاین و ۲۰ امضای کاغذی', page)
+
+
 @pytest.mark.parametrize("requires_confirmation", [False, True])
 def test_a_paper_signer_who_signs_online_too_is_counted_once(
     client, moderator, requires_confirmation
