@@ -12,6 +12,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 
 def running_in_ci() -> bool:
@@ -252,3 +253,15 @@ def _no_cosponsors_unless_asked(settings):
     """A confirmed petition goes straight to review, as before supporters were asked for; the
     tests of gathering supporters (tests/test_cosponsors_*.py) set the number they need."""
     settings.COSPONSORS_REQUIRED = 0
+
+
+@pytest.fixture
+def queue(settings):
+    """The database queue the site runs on, with a worker run in this process on demand."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EMAIL_RETRY_DELAYS = [0, 0]
+
+    def work():
+        call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", verbosity=0)
+
+    return work

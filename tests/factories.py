@@ -198,3 +198,9 @@ def as_starter(client, petition: Petition) -> None:
     session = client.session
     session[starting.SESSION_KEY] = [[petition.pk, petition.starter_email_canonical]]
     session.save()
+
+
+def subscriber(petition, language="en", **fields):
+    """A counted signer who asked for news of the campaign."""
+    fields.setdefault("consent_contact", True)
+    return make_signature(petition, language=language, **fields)

@@ -14,7 +14,13 @@ from lib.models import AuditEntry
 from petitions import mailing, milestones, thresholds
 from petitions.models import Delivery, Petition, Threshold, Update
 from signatures.models import Signature
-from tests.factories import make_petition, make_signature, make_staff, petition_admin_form
+from tests.factories import (
+    make_petition,
+    make_signature,
+    make_staff,
+    petition_admin_form,
+    subscriber,
+)
 from tests.html import elements
 
 # Sends are queued when the milestone commits, so these tests commit for real.
@@ -35,23 +41,6 @@ def ministry():
         owes_response=True,
         deadline_days=30,
     )
-
-
-@pytest.fixture
-def queue(settings):
-    """The database queue the site runs on, with a worker run in this process on demand."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.EMAIL_RETRY_DELAYS = [0, 0]
-
-    def work():
-        call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", verbosity=0)
-
-    return work
-
-
-def subscriber(petition, language="en", **fields):
-    fields.setdefault("consent_contact", True)
-    return make_signature(petition, language=language, **fields)
 
 
 def to_signers(mailbox, petition) -> list:

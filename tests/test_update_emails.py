@@ -8,7 +8,6 @@ import time
 from unittest import mock
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from lib.models import AuditEntry
@@ -16,7 +15,7 @@ from petitions import mailing
 from petitions.models import Delivery, Update
 from signatures.models import Signature
 from tests.conftest import free_port
-from tests.factories import make_petition, make_signature, make_staff
+from tests.factories import make_petition, make_staff, subscriber
 
 # Sends are queued when the approval commits, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,23 +29,6 @@ def petition():
 @pytest.fixture
 def moderator():
     return make_staff(username="mo")
-
-
-@pytest.fixture
-def queue(settings):
-    """The database queue the site runs on, with a worker run in this process on demand."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.EMAIL_RETRY_DELAYS = [0, 0]
-
-    def work():
-        call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay", verbosity=0)
-
-    return work
-
-
-def subscriber(petition, language="en", **fields):
-    fields.setdefault("consent_contact", True)
-    return make_signature(petition, language=language, **fields)
 
 
 def write_update(petition, **fields) -> Update:
