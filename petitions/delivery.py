@@ -469,23 +469,19 @@ def names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
     language = petition.original_language
     with translation.override(language):
         pdf.add_page()
-        pdf.use_direction(text_direction(language))
-        pdf.paragraph(
+        section_heading(
+            pdf,
+            language,
             ngettext(
                 "The %(count)s signer who agreed to be named",
                 "The %(count)s signers who agreed to be named",
                 facts.named,
             )
             % {"count": format_number(facts.named, language)},
-            size=14,
-            style="B",
-        )
-        pdf.paragraph(
             _(
                 "Signers are named by first name and initial only. Signers in Iran are counted "
                 "but not named, for their safety."
             ),
-            size=9,
         )
 
 
@@ -493,24 +489,26 @@ def paper_names_heading(pdf: PackPDF, petition: Petition, facts: Facts) -> None:
     language = petition.original_language
     with translation.override(language):
         pdf.ln(4)
-        pdf.use_direction(text_direction(language))
-        pdf.paragraph(
+        section_heading(
+            pdf,
+            language,
             ngettext(
                 "%(count)s signer named on paper",
                 "%(count)s signers named on paper",
                 facts.paper_named,
             )
             % {"count": format_number(facts.paper_named, language)},
-            size=14,
-            style="B",
-        )
-        pdf.paragraph(
             _(
                 "Typed up from paper sheets by moderators, in the order they were entered: "
                 "first name and initial only, and none in Iran."
             ),
-            size=9,
         )
+
+
+def section_heading(pdf: PackPDF, language: str, title: str, note: str) -> None:
+    pdf.use_direction(text_direction(language))
+    pdf.paragraph(title, size=14, style="B")
+    pdf.paragraph(note, size=9)
 
 
 def paper_names(petition: Petition) -> Iterator[tuple[list[str], list[tuple[str, str]]]]:
