@@ -134,10 +134,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Lets PostgreSQL keep the signing statements prepared; behind PgBouncer that needs 1.21+
-    # with max_prepared_statements (docs/scaling.md).
+    # Parameters bound by the server, and a statement run DB_PREPARE_THRESHOLD times on a
+    # connection kept prepared there: PostgreSQL then plans the signing statement once per
+    # connection, not once per signature (planning was half of its CPU). Django turns psycopg's
+    # preparing off unless asked; PgBouncer 1.18 cannot carry it (below).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=False)
+        "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True)
+    )
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold", env.int("DB_PREPARE_THRESHOLD", default=5) or None
     )
     # A database that does not answer a new connection must not hold a request for long.
     DATABASES["default"]["OPTIONS"].setdefault(
