@@ -31,14 +31,27 @@ def form_token(form_id: int, issued_at: float | None = None) -> str:
 def form_token_age(token: str, form_id: int) -> float | None:
     """Seconds since the form with this token was shown; None if the token is not ours, is for
     another form, or is older than FORM_TOKEN_MAX_AGE."""
+    read = _read_form_token(token)
+    if read is None or read[0] != form_id:
+        return None
+    return read[1]
+
+
+def form_token_id(token: str) -> int | None:
+    """Which form a token of ours not older than FORM_TOKEN_MAX_AGE was made for."""
+    read = _read_form_token(token)
+    return None if read is None else read[0]
+
+
+def _read_form_token(token: str) -> tuple[int, float] | None:
     try:
         token_form, issued_ms = signing.Signer(salt=FORM_TOKEN_SALT).unsign_object(token)
         age = time.time() - issued_ms / 1000
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    if token_form != form_id or age > FORM_TOKEN_MAX_AGE:
+    if not isinstance(token_form, int) or age > FORM_TOKEN_MAX_AGE:
         return None
-    return max(age, 0.0)
+    return token_form, max(age, 0.0)
 
 
 def page_form_token(form_id: int) -> str:

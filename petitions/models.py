@@ -604,6 +604,8 @@ class Petition(models.Model):
     objects = PetitionQuerySet.as_manager()
     # What signing reads of a petition: not its letters, which are most of its row.
     SIGNING_FIELDS = ("slug", "status", "closes_at", "requires_confirmation", "signer_list")
+    # True for signing_stand_in's petitions, which nobody read.
+    stand_in = False
     # What a starter's form writes, and so what a moderator must have read before publishing.
     STARTER_FIELDS = (
         "starter_name",
@@ -731,6 +733,27 @@ class Petition(models.Model):
         if translation.get_language() == "fa" and self.starter_name_fa:
             return self.starter_name_fa
         return self.starter_name
+
+    @classmethod
+    def signing_stand_in(cls, pk: int, slug: str) -> "Petition":
+        """The petition a sign form's token names, as signing assumes it before its one statement
+        checks it: open, with this id under this slug, asking no confirmation, with a public list
+        the signer may choose to join. Nothing is read; where any of it is wrong the statement
+        writes nothing and signing reads the petition (signatures/signing.py)."""
+        known = {
+            "id": pk,
+            "slug": slug,
+            "status": cls.Status.OPEN,
+            "closes_at": None,
+            "requires_confirmation": False,
+            "signer_list": cls.SignerList.NAMES,
+        }
+        # from_db takes the values in the model's field order.
+        names = [field.attname for field in cls._meta.concrete_fields if field.attname in known]
+        petition = cls.from_db("default", names, [known[name] for name in names])
+        petition.is_signable = True
+        petition.stand_in = True
+        return petition
 
     def get_thanks_url(self) -> str:
         return reverse("petitions:thanks", kwargs={"slug": self.slug})

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_countries import countries
 
 from lib import cache
-from lib.forms import FORM_TOKEN_STEP_SECONDS
+from lib.forms import FORM_TOKEN_STEP_SECONDS, form_token_id
 from lib.http import cache_like_the_page, client_ip, framed_by, kept, kept_page, not_modified
 from lib.normalise import clean_source
 from lib.tokens import InvalidToken
@@ -299,13 +299,25 @@ TYPE_FIRST_NAME = gettext_lazy("Please type your first name to sign.")
 @sensitive_post_parameters("name", "email", "locality", "comment")
 @require_POST
 def sign(request, slug):
-    petition = signing_petition(slug)
     facts = request_facts(request)
     remembered = supporter.recall(request)
     one_click = remembered is not None and bool(facts.one_click_token)
+    petition = signing_petition(slug, form_token="" if one_click else request.POST.get("started"))
     form = None if one_click else sign_form(petition, facts.language, request.POST)
-    result = signing.sign(petition, facts, form=form, remembered=remembered)
+    try:
+        result = signing.sign(petition, facts, form=form, remembered=remembered)
+    except signing.StandInRefuted as refuted:
+        petition = signing_petition(slug)
+        form = sign_form(petition, facts.language, request.POST)
+        result = signing.sign(
+            petition, facts, form=form, remembered=remembered, verdict=refuted.verdict
+        )
     if result.refusal:
+        if petition.stand_in and result.refusal != signing.Refusal.FROM_ANOTHER_SITE:
+            # The page again, with the errors of the form as the petition read has it.
+            petition = signing_petition(slug)
+            form = sign_form(petition, facts.language, request.POST)
+            form.is_valid()
         return refused(request, petition, facts, form, result.refusal)
     # A first signature and a repeat get the very same answer, cookie included.
     thanks = petition.get_embed_thanks_url() if facts.embed else petition.get_thanks_url()
@@ -362,8 +374,14 @@ def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
 SIGNING_FACTS_SECONDS = 10
 
 
-def signing_petition(slug: str) -> Petition:
-    """Only the fields signing needs; the database decides again on insert whether it is open."""
+def signing_petition(slug: str, form_token: str | None = None) -> Petition:
+    """Only the fields signing needs; the database decides again on insert whether it is open.
+    On PostgreSQL a sign form's token names the petition, and nothing is read: signing's one
+    statement checks what a stand-in assumes (Petition.signing_stand_in)."""
+    if form_token and connection.vendor == "postgresql":
+        petition_id = form_token_id(form_token)
+        if petition_id is not None:
+            return Petition.signing_stand_in(petition_id, slug)
     if connection.vendor != "postgresql":
         return get_object_or_404(
             Petition.objects.public().with_signable().only(*Petition.SIGNING_FIELDS), slug=slug

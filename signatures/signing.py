@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from lib import ratelimit
 from lib.normalise import canonical_email
 from petitions.models import Petition
 
@@ -32,6 +33,13 @@ class AlreadyConfirmed(Exception):
 
 class CannotConfirm(Exception):
     """The signature is gone or was invalidated by a moderator."""
+
+
+class StandInRefuted(Exception):
+    """The statement wrote nothing for a stand-in petition (Petition.signing_stand_in): sign
+    again with the petition read, passing `verdict` so that the attempt counts once."""
+
+    verdict = None
 
 
 def hash_ip(ip: str | None) -> str:
@@ -86,9 +94,15 @@ class Result:
 
 
 def sign(
-    petition, facts: RequestFacts, *, form=None, remembered: Supporter | None = None
+    petition,
+    facts: RequestFacts,
+    *,
+    form=None,
+    remembered: Supporter | None = None,
+    verdict: ratelimit.Verdict | None = None,
 ) -> Result:
-    """With a bound form, or with one click as `remembered` when `form` is None."""
+    """With a bound form, or with one click as `remembered` when `form` is None. `verdict`: the
+    rate limits' answer to this attempt already given (StandInRefuted)."""
     if facts.from_another_site:
         return Result(Outcome.REFUSED, Refusal.FROM_ANOTHER_SITE)
     if not petition.is_signable:
@@ -99,7 +113,8 @@ def sign(
         if refusal:
             return Result(Outcome.REFUSED, refusal)
     valid = form is None or form.is_valid()
-    verdict = abuse.check_limits(petition, facts.ip_hash, onion=facts.onion, valid=valid)
+    if verdict is None:
+        verdict = abuse.check_limits(petition, facts.ip_hash, onion=facts.onion, valid=valid)
     if verdict.refused:
         abuse.record_blocked(petition, verdict.broken.name, facts.ip_hash)
         return Result(Outcome.REFUSED, Refusal.TOO_MANY)
@@ -134,8 +149,6 @@ def sign(
             "show_name": data.get("show_name", False),
             "consent_contact": data["consent_contact"],
         }
-    # Nobody is named on a petition without a public list, even if it later gets one.
-    details["show_name"] = details["show_name"] and petition.lists_signers
     receipt = receipts.new_code()
     try:
         added = add_signature(
@@ -155,6 +168,9 @@ def sign(
         )
     except PetitionClosed:
         return Result(Outcome.REFUSED, Refusal.CLOSED)
+    except StandInRefuted as refuted:
+        refuted.verdict = verdict
+        raise
     check_email = petition.requires_confirmation and not who.confirmed
     if not added:
         outcome = Outcome.ALREADY_SIGNED
@@ -216,7 +232,9 @@ def add_signature(
         "country": country,
         "locality": locality,
         "comment": comment,
-        "show_name": show_name,
+        # Nobody is named on a petition without a public list, even if it later gets one. A
+        # stand-in's list is the statement's to check.
+        "show_name": show_name and petition.lists_signers,
         "consent_contact": consent_contact,
         "language": language,
         "source": source,
@@ -236,6 +254,8 @@ def add_signature(
         added = _add_in_one_statement(petition, details, facts, confirmed=confirmed, now=now)
         if added is not None:
             return added
+        if petition.stand_in:
+            raise StandInRefuted(petition.slug)
         # The petition changed since the caller read it: sign as it is now.
         try:
             petition.refresh_from_db(fields=petition.SIGNING_FIELDS)
@@ -263,8 +283,10 @@ def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bo
         "status": Signature.Status.COUNTED,
         "created_at": now,
     }
-    if insert_and_count(petition.pk, row, confirmed=confirmed):
+    if insert_and_count(petition.pk, petition.slug, row, confirmed=confirmed):
         return True
+    if petition.stand_in:
+        return None  # perhaps not this petition at all: signing reads it and asks again
     existing = Signature.objects.filter(
         petition=petition, email_canonical=facts["email_canonical"]
     ).first()
@@ -325,13 +347,17 @@ def _signed_before(
     return False
 
 
-def insert_and_count(petition_id: int, row: dict, *, confirmed: bool) -> bool:
+def insert_and_count(petition_id: int, slug: str, row: dict, *, confirmed: bool) -> bool:
     """PostgreSQL: insert and add to a random count shard in one statement (one round trip),
     re-reading the petition's row so a change a moment ago holds. False if nothing was written."""
     shard = random.randrange(SignatureCount.SHARDS)  # noqa: S311 - spreading load, not security
+    values = []
+    for column, value in row.items():
+        values += (value, Petition.SignerList.NONE) if column == "show_name" else (value,)
     params = [
-        *row.values(),
+        *values,
         petition_id,
+        slug,
         *Petition.Status.SIGNABLE,
         confirmed,
         row["email_canonical"],
@@ -347,7 +373,10 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
     petition_table = Petition._meta.db_table
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in ("petition_id", "listing", *columns))
-    values = ", ".join(["%s"] * len(columns))
+    # Shown only on a petition that lists its signers (add_signature's rule, as of now).
+    values = ", ".join(
+        "(%s AND p.signer_list <> %s)" if column == "show_name" else "%s" for column in columns
+    )
     signatures = quote(Signature._meta.db_table)
     counts = quote(SignatureCount._meta.db_table)
     paper = quote(PaperSignature._meta.db_table)
@@ -357,7 +386,7 @@ def _insert_and_count_sql(columns: tuple[str, ...]) -> str:
         f"WITH new AS ("  # noqa: S608 - names from the models, values as parameters
         f"INSERT INTO {signatures} ({names}) "
         f"SELECT p.id, p.signer_list, {values} FROM {quote(petition_table)} p "
-        f"WHERE p.id = %s AND p.status IN ({in_signable}) "
+        f"WHERE p.id = %s AND p.slug = %s AND p.status IN ({in_signable}) "
         f"AND (p.closes_at IS NULL OR p.closes_at > now()) "
         f"AND (NOT p.requires_confirmation OR %s) "
         # Signed on paper (a batch's row with this address): counted already.

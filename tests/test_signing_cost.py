@@ -188,17 +188,48 @@ def test_webhook_endpoints_add_nothing_to_signing(client, redis_limits):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_one_signature_with_redis_costs_one_statement_and_two_redis_round_trips(
+def test_one_signature_with_redis_costs_one_statement_and_one_redis_round_trip(
     client, all_in_redis, monkeypatch
 ):
-    """The petition's signing facts (one GET) and both limits (one script)."""
+    """Both limits in one script; nothing of the petition is read, not even on its first
+    signature: the form's token names it and the signing statement checks it."""
+    warm = make_petition()
+    assert post_signature(client, warm).status_code == 302  # the pool's connections made
     petition = make_petition()
-    assert post_signature(client, petition).status_code == 302  # the facts cached, pool warm
     trips = RedisRoundTrips(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         assert post_signature(client, petition).status_code == 302
     assert [query["sql"].split()[0] for query in queries] == ["WITH"], queries.captured_queries
-    assert trips.sent == 2
+    assert trips.sent == 1
+    assert SignatureCount.objects.total_for(petition.pk) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_form_token_of_another_petition_signs_neither(client):
+    """The statement finds the token's petition under another address and writes nothing; the
+    petition read, the form is refused as any form made for another petition is."""
+    shown, posted_to = make_petition(), make_petition()
+    data = sign_form_data(shown, email="elsewhere@example.com")
+    response = client.post(f"/en/p/{posted_to.slug}/sign/", data, HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 400
+    assert posted_to.title_en in response.content.decode()
+    assert not Signature.objects.filter(email="elsewhere@example.com").exists()
+    assert SignatureCount.objects.total_for(shown.pk) == 0
+    assert SignatureCount.objects.total_for(posted_to.pk) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_repeat_read_again_counts_once_against_the_limits(client, settings):
+    """A repeat writes nothing, so signing reads the petition and asks again: with the limits'
+    first answer, not a second hit."""
+    settings.SIGN_RATE_PER_IP = "3/m"
+    petition = make_petition()
+    assert post_signature(client, petition, email="once@example.com").status_code == 302
+    assert post_signature(client, petition, email="once@example.com").status_code == 302
+    assert post_signature(client, petition, email="third@example.com").status_code == 302
+    assert post_signature(client, petition, email="fourth@example.com").status_code == 429
     assert SignatureCount.objects.total_for(petition.pk) == 2
 
 
