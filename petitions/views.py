@@ -313,11 +313,6 @@ def sign(request, slug):
             petition, facts, form=form, remembered=remembered, verdict=refuted.verdict
         )
     if result.refusal:
-        if petition.stand_in and result.refusal != signing.Refusal.FROM_ANOTHER_SITE:
-            # The page again, with the errors of the form as the petition read has it.
-            petition = signing_petition(slug)
-            form = sign_form(petition, facts.language, request.POST)
-            form.is_valid()
         return refused(request, petition, facts, form, result.refusal)
     # A first signature and a repeat get the very same answer, cookie included.
     thanks = petition.get_embed_thanks_url() if facts.embed else petition.get_thanks_url()
@@ -351,6 +346,11 @@ CLICK_ERRORS = {
 def refused(request, petition: Petition, facts, form, refusal: signing.Refusal):
     if refusal == signing.Refusal.FROM_ANOTHER_SITE:
         return render(request, "403.html", status=403)
+    if petition.stand_in:
+        # The page again, with the form's errors as the petition read has them.
+        petition = signing_petition(petition.slug)
+        form = sign_form(petition, facts.language, request.POST)
+        form.is_valid()
     if refusal == signing.Refusal.CLOSED:
         return closed(request, petition, facts.embed)
     show_again = render_widget if facts.embed else render_petition

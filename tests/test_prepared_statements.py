@@ -12,8 +12,7 @@ from tests.test_dependency_timeouts import run_with_settings
 
 DIRECT = "postgres://petitions@127.0.0.1:5432/petitions"
 SHOW_OPTIONS = (
-    "from django.conf import settings\n"
-    "print(json.dumps(settings.DATABASES['default']['OPTIONS']))"
+    "from django.conf import settings\nprint(json.dumps(settings.DATABASES['default']['OPTIONS']))"
 )
 
 
@@ -41,6 +40,6 @@ def test_signing_many_times_on_one_connection_keeps_the_signing_statement_prepar
         cursor.execute(
             "SELECT count(*) FROM pg_prepared_statements "
             "WHERE statement LIKE %s AND statement LIKE %s",
-            ["%INSERT INTO \"signatures_signature\"%", "%signatures_signaturecount%"],
+            ['%INSERT INTO "signatures_signature"%', "%signatures_signaturecount%"],
         )
         assert cursor.fetchone()[0] == 1
