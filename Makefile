@@ -54,9 +54,13 @@ run: compilemessages
 test: compilemessages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Only the tests that run inside pytest's own process: no browser, and none marked `system`.
+# Only the tests that run inside pytest's own process: no browser, and none marked `system`; in
+# parallel (pytest-xdist), one process more than the machine has cores, since the tests also wait
+# on PostgreSQL. Each process gets its own test database and Redis database (tests/conftest.py);
+# at most 8, so that they fit in Redis's 16 databases above CACHE_URL's.
+TEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 8 ? n + 1 : 8 )))
 test-fast: compilemessages
-	$(PY) -m pytest -m "not browser and not system" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not system" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .

@@ -125,6 +125,37 @@ def _fast_tier(request):
     FastTier.check()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_found_on_request():
+    """Each test's client builds the middleware again, and WhiteNoise would list every static
+    file (several hundred, through the finders) each time: a tenth of the fast tier's CPU. Found
+    when asked for instead, as under DEBUG: the same files."""
+    from django.test import override_settings
+
+    with override_settings(WHITENOISE_AUTOREFRESH=True):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _a_redis_database_per_worker():
+    """`make test-fast` runs the tests in several processes (pytest-xdist), each with its own
+    test database. Every test empties the cache first, so each process gets a Redis database
+    of its own too: the next ones after CACHE_URL's ("gw0" uses one more, "gw1" two more)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    location = settings.CACHES["default"].get("LOCATION", "")
+    if not worker or not location.startswith("redis://"):
+        yield
+        return
+    base, _, number = location.rpartition("/")
+    own = f"{base}/{int(number or 0) + 1 + int(worker.removeprefix('gw'))}"
+    caches = {name: {**config, "LOCATION": own} for name, config in settings.CACHES.items()}
+    with override_settings(CACHES=caches):
+        yield
+
+
 DB_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server"}
 
 
