@@ -51,14 +51,22 @@ run: compilemessages
 	@echo "Emails are printed in this terminal, not sent (unless EMAIL_URL is set)."
 	@DEBUG=true RUN_SITE_URL=$(RUN_SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: compilemessages
-	$(PY) -m pytest $(PYTEST_ARGS)
-
-# Only the tests that run inside pytest's own process: no browser, and none marked `system`; in
-# parallel (pytest-xdist), one process more than the machine has cores, since the tests also wait
-# on PostgreSQL. Each process gets its own test database and Redis database (tests/conftest.py);
-# at most 8, so that they fit in Redis's 16 databases above CACHE_URL's.
+# The fast tier runs in parallel (pytest-xdist): one process more than the machine has cores, since
+# the tests also wait on PostgreSQL. Each gets its own test database and Redis database
+# (tests/conftest.py); at most 8, so that they fit in Redis's 16 databases above CACHE_URL's.
 TEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 8 ? n + 1 : 8 )))
+
+# Everything: the fast tier in parallel as test-fast runs it, then the browser and `system` tests
+# in one process (each starts servers or a browser of its own). pytest exits 5 when nothing was
+# selected, as when PYTEST_ARGS names tests of one kind only: that half is then not a failure. Both
+# halves run even when the first fails, so that one run shows every failure.
+test: compilemessages
+	@$(PY) -m pytest -m "not browser and not system" -n $(TEST_WORKERS) $(PYTEST_ARGS); fast=$$?; \
+	  $(PY) -m pytest -m "browser or system" $(PYTEST_ARGS); rest=$$?; \
+	  for code in $$fast $$rest; do [ $$code = 0 ] || [ $$code = 5 ] || exit $$code; done; \
+	  [ $$fast = 0 ] || [ $$rest = 0 ] || exit 5
+
+# Only the tests that run inside pytest's own process: no browser, and none marked `system`.
 test-fast: compilemessages
 	$(PY) -m pytest -m "not browser and not system" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
