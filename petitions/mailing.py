@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks import task
@@ -304,37 +305,33 @@ class Outbox:
         is looked at again then. So two milestones the same day reach a signer a day apart, in
         the order they happened, and neither is dropped. In the claim's transaction, one
         statement a chunk."""
-        delivery, update = (
-            connection.ops.quote_name(model._meta.db_table) for model in (Delivery, Update)
-        )
-        now = timezone.now()
-        as_stored = Delivery._meta.get_field("due_at").get_db_prep_value
         state = Delivery.State
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {delivery} SET state = %s, due_at = w.until FROM ("  # noqa: S608 - names from the models, values as parameters
-                "SELECT d.id, MAX(CASE WHEN o.state = %s THEN o.sent_at "
-                "ELSE GREATEST(COALESCE(o.due_at, %s), %s) END) + %s AS until "
-                f"FROM {delivery} d JOIN {delivery} o ON o.signature_id = d.signature_id "
-                "AND o.update_id <> d.update_id "
-                f"JOIN {update} u ON u.id = o.update_id AND u.milestone <> '' "
-                "WHERE d.id = ANY(%s) AND d.state IN (%s, %s) AND ("
-                "(o.state = %s AND o.sent_at > %s) "
-                "OR o.state IN (%s, %s) "
-                "OR (o.state IN (%s, %s) AND o.update_id < d.update_id "
-                "AND u.email_state IN (%s, %s))"
-                f") GROUP BY d.id) w WHERE {delivery}.id = w.id",
-                [
-                    state.HELD,
-                    state.SENT, as_stored(now, connection), as_stored(now, connection),
-                    MILESTONE_GAP,
-                    ids, state.QUEUED, state.HELD,
-                    state.SENT, as_stored(now - MILESTONE_GAP, connection),
-                    state.CLAIMED, state.SENDING,
-                    state.QUEUED, state.HELD, Update.Email.SENDING, Update.Email.PAUSED,
-                ],
-            )  # fmt: skip
-            return cursor.rowcount
+        now = timezone.now()
+        before = (
+            Delivery.objects.filter(signature_id=OuterRef("signature_id"), update__milestone__gt="")
+            .exclude(update_id=OuterRef("update_id"))
+            .filter(
+                Q(state=state.SENT, sent_at__gt=now - MILESTONE_GAP)
+                | Q(state__in=[state.CLAIMED, state.SENDING])
+                | Q(
+                    state__in=[state.QUEUED, state.HELD],
+                    update_id__lt=OuterRef("update_id"),
+                    update__email_state__in=[Update.Email.SENDING, Update.Email.PAUSED],
+                )
+            )
+        )
+        # A sent one counts from when it went; one still to go, from when it is due (or now).
+        latest = before.annotate(
+            at=Case(
+                When(state=state.SENT, then=F("sent_at")),
+                default=Greatest(Coalesce("due_at", Value(now)), Value(now)),
+            )
+        ).order_by(F("at").desc(nulls_last=True))
+        return (
+            Delivery.objects.filter(pk__in=ids, state__in=[state.QUEUED, state.HELD])
+            .filter(Exists(before))
+            .update(state=state.HELD, due_at=Subquery(latest.values("at")[:1]) + MILESTONE_GAP)
+        )
 
     def send(self, update: Update, chunk: list, mail) -> tuple[int, bool]:
         """Returns how many went and whether the send stopped."""
