@@ -120,11 +120,22 @@ def kill_mid_send(mailbox, settings, *, workers: int) -> int:
         assert 1 <= len(held) <= workers
         assert len(mailbox.messages) == HELD - 1 + len(held)  # killed mid-send
 
+        orphaned = set(DBTaskResult.objects.running().values_list("id", flat=True))
         second = start_worker(settings.EMAIL_PORT)
         wait_for(
             lambda: Update.objects.get(pk=update.pk).email_state == Update.Email.DONE,
             90,
             "the second worker to finish the send",
+        )
+        # Stopped only once idle: a worker stopped between taking a task and starting it leaves
+        # that task marked running too, and the count below would be off by it.
+        wait_for(
+            lambda: (
+                not DBTaskResult.objects.ready().exists()
+                and set(DBTaskResult.objects.running().values_list("id", flat=True)) <= orphaned
+            ),
+            30,
+            "the second worker to run every task it was given",
         )
     finally:
         release.set()
