@@ -254,8 +254,6 @@ def add_signature(
         added = _add_in_one_statement(petition, details, facts, confirmed=confirmed, now=now)
         if added is not None:
             return added
-        if petition.stand_in:
-            raise StandInRefuted(petition.slug)
         # The petition changed since the caller read it: sign as it is now.
         try:
             petition.refresh_from_db(fields=petition.SIGNING_FIELDS)
@@ -276,7 +274,8 @@ def add_signature(
 
 
 def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bool, now):
-    """True when added, False when this email signed before, None when the petition changed."""
+    """True when added, False when this email signed before, None when the petition changed;
+    StandInRefuted when nothing was written for a stand-in."""
     row = {
         **{key: value for key, value in details.items() if key != "listing"},
         **facts,
@@ -286,7 +285,7 @@ def _add_in_one_statement(petition, details: dict, facts: dict, *, confirmed: bo
     if insert_and_count(petition.pk, petition.slug, row, confirmed=confirmed):
         return True
     if petition.stand_in:
-        return None  # perhaps not this petition at all: signing reads it and asks again
+        raise StandInRefuted(petition.slug)  # perhaps not this petition at all: read it, ask again
     existing = Signature.objects.filter(
         petition=petition, email_canonical=facts["email_canonical"]
     ).first()
