@@ -134,6 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "lib.postgresql"  # Django's, with bulk writes cut to size
     # Parameters bound by the server, and a statement run DB_PREPARE_THRESHOLD times on a
     # connection kept prepared there: PostgreSQL then plans the signing statement once per
     # connection, not once per signature (planning was half of its CPU). Django turns psycopg's
