@@ -92,6 +92,7 @@ from bench.run import (  # noqa: E402 - needs the path above
     CpuSample,
     Server,
     free_port,
+    gunicorn_shape,
     log,
     machine_details,
     start_nginx,
@@ -1511,14 +1512,16 @@ def main():
             time.sleep(1)  # let the server catch its breath between phases
 
         stamp = datetime.datetime.now().astimezone()
-        workers = os.environ.get("WEB_CONCURRENCY", f"{(os.cpu_count() or 1) * 2 + 1}")
+        workers, threads = gunicorn_shape()
+        workers = args.workers or workers
         servers = "two app servers of gunicorn" if net else "gunicorn"
         header = [
             f"Petitions fault suite{', network mode' if net else ''}, {stamp:%Y-%m-%d %H:%M %Z}: "
             f"the demo petition; {args.signers} signers through nginx (keep-alive, a fresh email "
             f"each, the form token, Origin), {args.readers} readers of the page and count.json "
             f"straight from gunicorn, /healthz polled 4 times a second; {args.before:g} s of "
-            f"load before each fault, {args.after:g} s after it; {servers}, {workers} workers",
+            f"load before each fault, {args.after:g} s after it; {servers}, {workers} workers x "
+            f"{threads} threads",
             *header_details,
         ]
         text, broken = report(results, header, baseline_rate)

@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import resource
+import runpy
 import secrets
 import shutil
 import signal
@@ -156,6 +157,12 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+def gunicorn_shape() -> tuple[int, int]:
+    """Workers and threads as config/gunicorn.conf.py makes them in this environment."""
+    conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    return conf["workers"], conf["threads"]
 
 
 def start_gunicorn(name: str, env: dict, tmp: Path) -> Server:
@@ -560,8 +567,7 @@ def machine_details(cache_url: str) -> list[str]:
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
     nginx = subprocess.run([tool("nginx"), "-v"], capture_output=True, text=True).stderr
     nginx_version = nginx.strip().rsplit("/", 1)[-1]
-    workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
-    threads = os.environ.get("GUNICORN_THREADS", "4")
+    workers, threads = gunicorn_shape()
     return [
         f"machine: {os.cpu_count()} cores ({cpu}), {mem} RAM, {platform.system()} "
         f"{platform.release()} {platform.machine()}; load average at start "
