@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, running_in_ci
+from tests.conftest import free_ports, running_in_ci
 
 SHIPPED_CONF = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "petitions.conf"
 
@@ -112,7 +112,7 @@ def shipped_nginx(site_files: dict[str, str], listeners: tuple[str, ...] = ("pub
     threading.Thread(target=app.serve_forever, daemon=True).start()
     tmp = Path(tempfile.mkdtemp(prefix="nginx-"))
     tmp.chmod(0o755)  # nginx's workers may run as another user
-    ports = {name: free_port() for name in listeners}
+    ports = dict(zip(listeners, free_ports(len(listeners)), strict=True))
     values = {f"port_{name}": port for name, port in ports.items()}
     values |= {"app": app.server_address[1], "tmp": tmp}
     conf = main_conf(tmp, access_log=f"{tmp}/access.log combined", error_level="info")

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from signatures.models import Signature, SignatureCount
-from tests.conftest import app_server_env, free_port, running_in_ci
+from tests.conftest import app_server_env, free_ports, running_in_ci
 from tests.factories import make_petition, sign_form_data
 
 pytestmark = pytest.mark.system
@@ -47,7 +47,7 @@ def redis():
 @pytest.fixture
 def two_app_servers(redis, tmp_path):
     env = app_server_env(CACHE_URL=REDIS_URL, SIGN_RATE_PER_IP="4/m")
-    ports = [free_port(), free_port()]
+    ports = free_ports(2)
     processes = [
         subprocess.Popen(
             [

@@ -32,7 +32,7 @@ import pytest
 from django.conf import settings
 
 from signatures.models import Signature, SignatureCount
-from tests.conftest import app_server_env, free_port, running_in_ci
+from tests.conftest import app_server_env, free_ports, running_in_ci
 from tests.factories import make_petition, sign_form_data
 from tests.nginx import main_conf, nginx_binary
 from tests.test_rate_limit_processes import redis_available
@@ -99,8 +99,7 @@ def behind_nginx():
         # check has tests of its own (tests/test_abuse.py).
         SIGN_MIN_FILL_SECONDS="0",
     )
-    app_ports = [free_port(), free_port()]
-    port = free_port()
+    *app_ports, port = free_ports(3)
     values = {"tmp": tmp, "port": port, "app1": app_ports[0], "app2": app_ports[1]}
     (tmp / "nginx.conf").write_text(main_conf(tmp))
     (tmp / "petitions").mkdir()
