@@ -70,7 +70,7 @@ test: compilemessages
 test-fast: compilemessages
 	$(PY) -m pytest -m "not browser and not system" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-# The fast tier again on what `make run` uses: SQLite and the database cache, no Redis. CI runs it
+# The fast tier again on what `make run` uses: SQLite, no Redis (the shared cache in the database). CI runs it
 # after `make test`, whose PostgreSQL run cannot show a break that only SQLite has.
 test-sqlite: compilemessages
 	DATABASE_URL=sqlite:///$(CURDIR)/db.sqlite3 CACHE_URL= \
