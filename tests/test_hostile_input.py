@@ -94,3 +94,10 @@ def test_too_many_fields_get_a_400(client):
 def test_a_path_with_odd_bytes_is_not_a_500(client):
     for path in ("/en/p/%00/", "/en/p/%FF%FE/", "/fa/p/" + "a" * 5000 + "/", "/en/p/..%2F..%2F/"):
         assert client.get(path).status_code in (400, 404), path
+
+
+def test_an_address_longer_than_any_slug_is_not_looked_up(client, django_assert_num_queries):
+    petition = make_petition(slug="a" * 80)
+    assert client.get(f"/en/p/{petition.slug}/").status_code == 200
+    with django_assert_num_queries(0):
+        assert client.get(f"/en/p/{'a' * 81}/count.json").status_code == 404
