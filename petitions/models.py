@@ -47,6 +47,10 @@ def version_of(instance: models.Model, fields: tuple[str, ...]) -> str:
 
 
 # An origin as CSP's frame-ancestors takes it: ASCII host, optional port or "*.", no path.
+# A petition's address, in any script: a Persian-only petition's is in Persian letters. The pages'
+# and the API's URLs take nothing longer, so no cache or query is spent on what no petition has.
+SLUG_MAX_LENGTH = 80
+SLUG_PATTERN = rf"[-\w]{{1,{SLUG_MAX_LENGTH}}}"
 EMBED_ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?")
 
 
@@ -407,7 +411,9 @@ class Petition(models.Model):
         ClosedReason.OTHER,
     )
 
-    slug = models.SlugField(_("address"), max_length=80, unique=True, allow_unicode=True)
+    slug = models.SlugField(
+        _("address"), max_length=SLUG_MAX_LENGTH, unique=True, allow_unicode=True
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
     )

@@ -1,15 +1,11 @@
 from django.urls import path, register_converter
 
 from . import cosponsor_views, list_views, proof_views, start_views, views
-from .models import Petition
+from .models import SLUG_PATTERN
 
 
 class PetitionSlug:
-    """A slug in any script: a Persian-only petition's address is in Persian letters. One longer
-    than any petition's is not found before a cache or the database is asked."""
-
-    longest = Petition._meta.get_field("slug").max_length
-    regex = rf"[-\w]{{1,{longest}}}"
+    regex = SLUG_PATTERN
 
     def to_python(self, value: str) -> str:
         return value

@@ -101,3 +101,5 @@ def test_an_address_longer_than_any_slug_is_not_looked_up(client, django_assert_
     assert client.get(f"/en/p/{petition.slug}/").status_code == 200
     with django_assert_num_queries(0):
         assert client.get(f"/en/p/{'a' * 81}/count.json").status_code == 404
+    assert client.get(f"/api/v1/petitions/{petition.slug}").status_code == 200
+    assert client.get(f"/api/v1/petitions/{'a' * 81}").status_code == 404

@@ -27,7 +27,7 @@ from lib.http import PAGE_CACHE
 from lib.ratelimit import parse_rate
 from lib.urls import site_url
 from petitions import thresholds
-from petitions.models import Petition
+from petitions.models import SLUG_PATTERN, Petition
 from signatures import counting, history, record
 from signatures.models import SignatureCount
 
@@ -107,12 +107,11 @@ def cached(response: HttpResponse, rule: dict) -> None:
     patch_cache_control(response, **rule)
 
 
-# What the pages' URLs take (petitions.urls.PetitionSlug); anything else is no petition's.
-SLUG_PATTERN = re.compile(r"[-\w]+")
+SLUG = re.compile(SLUG_PATTERN)
 
 
 def checked(slug: str) -> str:
-    if not SLUG_PATTERN.fullmatch(slug):
+    if not SLUG.fullmatch(slug):
         raise Http404
     return slug
 
